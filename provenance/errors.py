@@ -1,0 +1,25 @@
+"""Exceptions. The CLI prints any `ProvenanceError` as one line (`Error: ...`) and exits 1.
+
+Per-document problems (empty, undecodable, too short, ...) are not exceptions: they become a
+`Skipped` record and a warning, and the run goes on.
+"""
+
+
+class ProvenanceError(Exception):
+    """Base class: a problem that stops the whole run, with a message that says what to fix."""
+
+
+class InputError(ProvenanceError):
+    """The inputs as a whole cannot be used (no path exists, nothing usable was found)."""
+
+
+class ModelError(ProvenanceError):
+    """The embedding model cannot be loaded or does not fit (offline, wrong dimension)."""
+
+
+class IndexError_(ProvenanceError):
+    """A persisted index is missing, corrupted, locked or built with another model."""
+
+
+class ConfigError(ProvenanceError, ValueError):
+    """A setting is out of range."""

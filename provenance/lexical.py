@@ -1,0 +1,252 @@
+"""The lexical evidence channel, independent of the embedding model.
+
+Character n-grams (3-4, inside word boundaries, accents folded, TF-IDF weighted) link passages
+that share names, numbers and cognates, and so survive translation far better than an
+English-only sentence model does. Quotations are found here too, because a passage that matches
+only inside a quotation is weaker evidence of copying (everyone quotes the same statement).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+NGRAM_RANGE = (3, 4)
+
+# Opening -> closing quotation marks; straight double quotes pair with themselves.
+_QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"'}
+
+
+def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
+    """Fit char 3-4-gram TF-IDF on `texts`; return the vectoriser and the (n, F) L2-normalised rows."""
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True,
+                          strip_accents="unicode", sublinear_tf=True, min_df=1, dtype=np.float32)
+    if not texts:
+        return vec, sparse.csr_matrix((0, 0), dtype=np.float32)
+    mat = vec.fit_transform(texts)
+    return vec, mat.tocsr()
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) spans of quotations in `text`, quote marks included.
+
+    Curly and angle quotes carry their direction. Straight double quotes are paired by a scan: a
+    quote right after end punctuation (`,` `.` ...) with no quotation open is an orphan closer (the
+    opener was lost in scraping) and is ignored; otherwise quotes open and close in turn. No
+    quotation crosses a line break.
+    """
+    spans: list[tuple[int, int]] = []
+    for line_m in re.finditer(r"[^\n]+", text):
+        line, base = line_m.group(0), line_m.start()
+        open_at: int | None = None
+        closer = ""
+        for i, ch in enumerate(line):
+            if open_at is None:
+                if ch in _QUOTE_PAIRS and ch != "”":
+                    if ch == '"':
+                        prev = line[:i].rstrip(" \u00a0\u202f")
+                        if prev and prev[-1] in ",.;:!?…":
+                            # orphan closer: the opener was lost in scraping. When nothing else is
+                            # quoted before it, the quotation runs from the line start.
+                            if not spans or spans[-1][1] <= base:
+                                lead = len(line) - len(line.lstrip())
+                                spans.append((base + lead, base + i + 1))
+                            continue
+                    open_at, closer = i, _QUOTE_PAIRS[ch]
+            elif ch == closer or (closer == '"' and ch == "”"):
+                spans.append((base + open_at, base + i + 1))
+                open_at = None
+    return spans
+
+
+def _blank_quotes(text: str) -> str:
+    chars = list(text)
+    for a, b in quote_spans(text):
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
+def quoted_share(text: str) -> float:
+    """Share of the non-space characters of `text` that lie inside quotation marks."""
+    total = len(re.sub(r"\s", "", text))
+    if not total:
+        return 0.0
+    inside = sum(len(re.sub(r"\s", "", text[a:b])) for a, b in quote_spans(text))
+    return inside / total
+
+
+def outside_quotes(text: str) -> str:
+    """`text` with every quotation blanked out: the outlet's own words (offsets unchanged)."""
+    return _blank_quotes(text)
+
+
+# --- details: names and numbers -------------------------------------------------------------
+
+_NUM_WORDS = {
+    # English
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "dozen": 12, "a dozen": 12, "half a dozen": 6, "a hundred": 100, "a thousand": 1000,
+    # French
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8,
+    "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
+    "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100,
+    "douzaine": 12, "une douzaine": 12, "mille": 1000,
+    # Spanish
+    "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "doce": 12, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40,
+    "cincuenta": 50, "cien": 100, "docena": 12, "una docena": 12, "mil": 1000,
+    # German
+    "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+    "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30, "hundert": 100,
+    "dutzend": 12, "ein dutzend": 12, "tausend": 1000,
+}
+# "one"/"un"/"uno" as numbers are too ambiguous (pronouns, articles); they never count as details.
+_AMBIGUOUS_NUM_WORDS = {"one", "un", "une", "uno", "una", "eins", "sept", "mil", "dos"}
+_SCALES = {
+    "thousand": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9, "trillion": 1e12,
+    "mille": 1e3, "millier": 1e3, "milliers": 1e3, "milliard": 1e9, "milliards": 1e9,
+    "mil": 1e3, "millón": 1e6, "millones": 1e6, "mil millones": 1e9,
+    "tausend": 1e3, "millionen": 1e6, "milliarde": 1e9, "milliarden": 1e9,
+    "m": 1e6, "bn": 1e9, "k": 1e3,
+}
+_DIGITS = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
+_NUM_WORD_ALT = "|".join(sorted((re.escape(w) for w in _NUM_WORDS), key=len, reverse=True))
+_SCALE_ALT = "|".join(sorted((re.escape(w) for w in _SCALES), key=len, reverse=True))
+_NUMBER_RE = re.compile(
+    rf"(?<![\w.,])(?P<num>{_DIGITS}|(?:{_NUM_WORD_ALT}))(?:[\s-]+(?P<scale>{_SCALE_ALT}))?(?![\w])",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A detail in a text: `kind` "number" or "name", its normalised `key`, and [start, end)."""
+
+    kind: str
+    key: str
+    start: int
+    end: int
+
+
+def _parse_digits(s: str) -> float | None:
+    s = s.replace("\u00a0", " ").replace("\u202f", " ")
+    if re.fullmatch(r"\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?", s):
+        return float(s.replace(",", "").replace(" ", ""))
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", s):  # German/Spanish grouping: 5.200 or 1.500,5
+        return float(s.replace(".", "").replace(",", "."))
+    if re.fullmatch(r"\d+,\d+", s):  # decimal comma (1,5 millions)
+        whole, frac = s.split(",")
+        return float(f"{whole}.{frac}") if len(frac) != 3 else float(whole + frac)
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def numbers(text: str) -> list[Mention]:
+    """Quantities in `text`, normalised: "5,200", "5 200" and "5200" are all 5200; "twelve",
+    "a dozen", "douze" and "zwölf" are 12; "1.5 million" is 1500000. Keys are canonical numbers."""
+    out = []
+    for m in _NUMBER_RE.finditer(text):
+        raw = m.group("num")
+        low = raw.lower()
+        if low in _NUM_WORDS:
+            if low in _AMBIGUOUS_NUM_WORDS and not m.group("scale"):
+                continue
+            value: float | None = float(_NUM_WORDS[low])
+        else:
+            value = _parse_digits(raw)
+        if value is None:
+            continue
+        start = m.start()
+        # "a dozen": include the article in the span when present
+        if low == "dozen" and text[max(0, start - 2):start].lower() == "a ":
+            start -= 2
+        if m.group("scale"):
+            value *= _SCALES[m.group("scale").lower()]
+        key = str(int(value)) if float(value).is_integer() else f"{value:g}"
+        out.append(Mention("number", key, start, m.end()))
+    return out
+
+
+_CAP_TOKEN = re.compile(r"(?<![\w'’])(?:(?:al|el|ul|bin|ibn|abu|abd|de|van|von)[-\s])?[A-ZÀ-ÖØ-Þ][\w'’\-]*\w|"
+                        r"(?<![\w'’])[A-ZÀ-ÖØ-Þ]\w*")
+_NAME_STOP = {
+    "the", "a", "an", "in", "on", "at", "but", "and", "or", "if", "as", "for", "of", "to", "by", "with",
+    "however", "after", "before", "since", "while", "when", "this", "that", "these", "those", "it", "its",
+    "he", "she", "they", "we", "i", "his", "her", "their", "our", "there", "here", "what", "why", "who",
+    "mr", "mrs", "ms", "dr", "le", "la", "les", "des", "du", "de", "un", "une", "el", "los", "las", "der",
+    "die", "das", "ein", "eine", "und", "en", "et", "y", "o", "is", "are", "was", "were", "so", "yet",
+    "again", "also", "then", "now", "some", "more", "most", "other", "such", "no", "not", "all", "both",
+    "especially", "read", "publicity", "former", "new", "two", "three", "one",
+}
+_TRANSLIT = [("dh", "z"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("ph", "f"),
+             ("ou", "u"), ("oo", "u"), ("q", "k"), ("c", "k"), ("x", "ks"), ("w", "u"), ("y", "i"),
+             ("j", "g")]
+
+
+def name_key(token: str) -> str:
+    """Transliteration skeleton of a name token, so that spellings of one name meet:
+    Kadhimi, Kazimi and Kadhemi give "kzm"; Soleimani and Suleimani give "slmn"."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", token.lower())
+    t = "".join(ch for ch in t if ch.isalpha() or ch in "-' ")
+    t = re.sub(r"^(al|el|ul|bin|ibn|abu|abd)[-\s']", "", t)
+    t = re.sub(r"[-'\s]", "", t)
+    for a, b in _TRANSLIT:
+        t = t.replace(a, b)
+    if not t:
+        return ""
+    head, rest = t[0], re.sub(r"[aeiouh]", "", t[1:])
+    key = head + rest
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+def names(text: str, known: set[str] | None = None) -> list[Mention]:
+    """Capitalised name tokens of `text` with their skeleton keys (see `name_key`).
+
+    A capitalised word at the start of a sentence counts only if it is in `known` (lower-cased
+    tokens seen capitalised mid-sentence somewhere in the corpus), so "Tensions" is no name."""
+    out = []
+    for m in _CAP_TOKEN.finditer(text):
+        tok = m.group(0)
+        low = tok.lower()
+        if low in _NAME_STOP or len(tok) < 2:
+            continue
+        before = text[:m.start()].rstrip(" \u00a0\"“«‘'(")
+        sentence_initial = not before or before[-1] in ".!?:;\n—–-"
+        if sentence_initial and (known is None or low not in known):
+            continue
+        key = name_key(tok)
+        if len(key) >= 2:
+            out.append(Mention("name", "n:" + key, m.start(), m.end()))
+    return out
+
+
+def name_vocabulary(texts: list[str]) -> set[str]:
+    """Lower-cased tokens that appear capitalised in mid-sentence somewhere in `texts`."""
+    vocab: set[str] = set()
+    for text in texts:
+        for m in _CAP_TOKEN.finditer(text):
+            before = text[:m.start()].rstrip(" \u00a0\"“«‘'(")
+            if before and before[-1] not in ".!?:;\n—–-":
+                vocab.add(m.group(0).lower())
+    return vocab
+
+
+def details(text: str, known: set[str] | None = None) -> list[Mention]:
+    """Numbers and names outside quotations: the outlet's own specific details."""
+    masked = outside_quotes_keep_offsets(text)
+    return sorted(numbers(masked) + names(masked, known), key=lambda m: (m.start, m.kind))
+
+
+def outside_quotes_keep_offsets(text: str) -> str:
+    """`text` with each quotation blanked to spaces of the same length (offsets unchanged)."""
+    return _blank_quotes(text)

@@ -1,0 +1,180 @@
+"""Stage 7, match: candidate document pairs from k-nearest-neighbour sentence search.
+
+Scoring follows the ratio margin of Artetxe & Schwenk (2019, LASER bitext mining):
+
+    margin(x, y) = cos(x, y) / ((mean_k cos(x, NN_k(x)) + mean_k cos(y, NN_k(y))) / 2)
+
+which rewards a pair that stands out from each side's neighbourhood instead of a raw cosine
+cut-off (a boilerplate-ish sentence is close to everything; a hub gets a high denominator).
+Neighbours are searched among the *other* documents only. In small pools margins are noisy
+(LASER issue 198), so a pair must also clear an absolute cosine floor per channel.
+
+Two channels are searched independently and their candidates united: the semantic channel
+(embedding cosines through FAISS) and the lexical one (char n-gram TF-IDF cosines). A document
+pair becomes a candidate for alignment when enough of its sentence pairs are candidates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .errors import ConfigError
+from .index import VectorIndex
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    k: int = 4
+    margin: float = 1.06
+    semantic_floor: float = 0.55
+    lexical_floor: float = 0.30
+    min_sentence_pairs: int = 2
+
+    def __post_init__(self):
+        if self.k < 1:
+            raise ConfigError(f"k must be >= 1, got {self.k}")
+        if not 0.5 <= self.margin <= 3:
+            raise ConfigError(f"margin threshold must be in [0.5, 3], got {self.margin}")
+        for name in ("semantic_floor", "lexical_floor"):
+            v = getattr(self, name)
+            if not -1 <= v <= 1:
+                raise ConfigError(f"{name} must be a cosine in [-1, 1], got {v}")
+        if self.min_sentence_pairs < 1:
+            raise ConfigError(f"min_sentence_pairs must be >= 1, got {self.min_sentence_pairs}")
+
+
+@dataclass(frozen=True)
+class DocPair:
+    """Candidate pair of documents `a < b` (indices into the scan's document list)."""
+
+    a: int
+    b: int
+    sentence_pairs: int
+    semantic_pairs: int
+    lexical_pairs: int
+    best_margin: float
+
+
+def ratio_margin(cos_xy: np.ndarray, mean_x: np.ndarray, mean_y: np.ndarray) -> np.ndarray:
+    """Ratio margin; all arguments broadcast. A zero denominator gives margin 0."""
+    denom = (np.asarray(mean_x) + np.asarray(mean_y)) / 2.0
+    cos_xy = np.asarray(cos_xy, dtype=np.float64)
+    return np.divide(cos_xy, denom, out=np.zeros(np.broadcast(cos_xy, denom).shape), where=denom > 1e-9)
+
+
+def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`k` neighbours of each row among rows of *other* groups, by inner product (FAISS).
+
+    Returns `(scores, rows)` of shape (n, k); missing neighbours are row -1, score 0.
+    """
+    n = len(vectors)
+    groups = np.asarray(groups)
+    if len(groups) != n:
+        raise ConfigError(f"got {n} vectors but {len(groups)} group labels")
+    if n == 0:
+        return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+    index = VectorIndex(vectors.shape[1])
+    index.add(vectors)
+    largest_group = int(np.max(np.unique(groups, return_counts=True)[1]))
+    scores, rows = index.search(vectors, min(n, k + largest_group))
+    return _keep_other_groups(scores, rows, groups, k)
+
+
+def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products)."""
+    n = mat.shape[0]
+    groups = np.asarray(groups)
+    out_s = np.zeros((n, k), np.float32)
+    out_r = np.full((n, k), -1, np.int64)
+    mt = mat.T.tocsc()
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        sims = (mat[lo:hi] @ mt).toarray()
+        sims[groups[lo:hi, None] == groups[None, :]] = -np.inf
+        kk = min(k, n)
+        part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+        psims = np.take_along_axis(sims, part, axis=1)
+        order = np.lexsort((part, -psims), axis=1)
+        rows = np.take_along_axis(part, order, axis=1)
+        s = np.take_along_axis(psims, order, axis=1)
+        valid = np.isfinite(s)
+        out_s[lo:hi, :kk] = np.where(valid, s, 0.0)
+        out_r[lo:hi, :kk] = np.where(valid, rows, -1)
+    return out_s, out_r
+
+
+def _keep_other_groups(scores, rows, groups, k):
+    n = len(rows)
+    out_s = np.zeros((n, k), np.float32)
+    out_r = np.full((n, k), -1, np.int64)
+    for i in range(n):
+        keep = [(s, r) for s, r in zip(scores[i], rows[i], strict=True) if r >= 0 and groups[r] != groups[i]]
+        for j, (s, r) in enumerate(keep[:k]):
+            out_s[i, j] = s
+            out_r[i, j] = r
+    return out_s, out_r
+
+
+def _mean_knn(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    valid = rows >= 0
+    cnt = valid.sum(axis=1)
+    tot = np.where(valid, scores, 0).sum(axis=1)
+    return np.divide(tot, cnt, out=np.zeros(len(rows)), where=cnt > 0)
+
+
+def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float
+                ) -> dict[tuple[int, int], float]:
+    """Sentence pairs `(i, j)`, i < j, whose ratio margin >= threshold and cosine >= floor."""
+    mean = _mean_knn(scores, rows)
+    out: dict[tuple[int, int], float] = {}
+    for i in range(len(rows)):
+        for s, j in zip(scores[i], rows[i], strict=True):
+            if j < 0 or s < floor:
+                continue
+            m = float(ratio_margin(s, mean[i], mean[j]))
+            if m >= threshold:
+                key = (min(i, int(j)), max(i, int(j)))
+                out[key] = max(out.get(key, 0.0), m)
+    return out
+
+
+def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | None, doc_of_row: np.ndarray,
+                    settings: MatchSettings = MatchSettings()) -> list[DocPair]:
+    """Candidate document pairs from sentence vectors; the vectors-in core of retrieval.
+
+    Args:
+        semantic: (n, d) L2-normalised sentence embeddings, or None to skip the channel.
+        lexical: (n, F) L2-normalised sparse char n-gram rows, or None.
+        doc_of_row: (n,) document index of each sentence row.
+
+    Returns:
+        Doc pairs sorted by (a, b) with at least `settings.min_sentence_pairs` mined sentence pairs.
+    """
+    doc_of_row = np.asarray(doc_of_row)
+    sem_pairs: dict = {}
+    lex_pairs: dict = {}
+    if semantic is not None and len(semantic):
+        s, r = knn_other_groups(semantic, doc_of_row, settings.k)
+        sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin)
+    if lexical is not None and lexical.shape[0]:
+        s, r = knn_other_groups_sparse(lexical, doc_of_row, settings.k)
+        lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin)
+    per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
+    for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
+        for (i, j), m in pairs.items():
+            da, db = int(doc_of_row[i]), int(doc_of_row[j])
+            key = (min(da, db), max(da, db))
+            rec = per_doc[key]
+            rec["all"].add((i, j))
+            rec[channel] += 1
+            rec["best"] = max(rec["best"], m)
+    out = []
+    for (a, b), rec in sorted(per_doc.items()):
+        if len(rec["all"]) >= settings.min_sentence_pairs:
+            out.append(DocPair(a, b, len(rec["all"]), rec["sem"], rec["lex"], round(rec["best"], 4)))
+    return out

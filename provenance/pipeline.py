@@ -1,0 +1,297 @@
+"""`scan()`: the whole flow, load -> clean -> segment -> langid -> embed -> index/match -> align ->
+compare -> classify -> report data. The CLI, the benchmarks and notebook users all call this.
+
+`scan_documents(docs, embedder)` starts from loaded documents, and `analyse(prepared, semantic)`
+is the vectors-in core: give it sentence vectors from anywhere (a fake embedder, a cache, an
+archive) and it needs no model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from . import __version__
+from .align import AlignedBlock, AlignSettings, Channel, align
+from .classify import ClassifySettings, Cluster, PairEvidence, Verdict, classify, pair_evidence
+from .clean import clean
+from .compare import DocComparison, compare_pair
+from .embed import Embedder, covers
+from .errors import ConfigError, InputError
+from .langid import Languages, identify
+from .lexical import details, fit_char_ngrams, name_vocabulary
+from .load import DEFAULT_MAX_BYTES, Document, Skipped, load_paths
+from .match import DocPair, MatchSettings, candidate_pairs
+from .segment import Segmented, segment
+
+
+@dataclass(frozen=True)
+class ChannelWeights:
+    """Weights of the evidence channels in alignment. When the model does not cover a pair's
+    languages, the semantic weight is multiplied by `uncovered_semantic_factor`."""
+
+    semantic: float = 0.6
+    lexical: float = 0.3
+    detail: float = 0.1
+    uncovered_semantic_factor: float = 0.15
+
+    def __post_init__(self):
+        for name in ("semantic", "lexical", "detail", "uncovered_semantic_factor"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1:
+                raise ConfigError(f"channel weight {name} must be in [0, 1], got {v}")
+        if self.semantic + self.lexical + self.detail <= 0:
+            raise ConfigError("channel weights must not all be zero")
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    match: MatchSettings = field(default_factory=MatchSettings)
+    align: AlignSettings = field(default_factory=AlignSettings)
+    classify: ClassifySettings = field(default_factory=ClassifySettings)
+    weights: ChannelWeights = field(default_factory=ChannelWeights)
+    #: Documents with less story text than this (characters) are skipped as too short to match.
+    min_story_chars: int = 120
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def __post_init__(self):
+        if self.min_story_chars < 0:
+            raise ConfigError(f"min_story_chars must be >= 0, got {self.min_story_chars}")
+
+    def as_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document after cleaning, segmentation and language identification."""
+
+    seg: Segmented
+    langs: Languages
+
+    @property
+    def doc(self) -> Document:
+        return self.seg.doc
+
+    @property
+    def sentence_texts(self) -> list[str]:
+        t = self.doc.text
+        return [t[s.start:s.end] for s in self.seg.sentences]
+
+    @property
+    def story_chars(self) -> int:
+        return sum(p.end - p.start for p in self.seg.paragraphs)
+
+
+@dataclass(frozen=True)
+class PairAlignment:
+    """Alignment of documents `a` (source side of `blocks`) and `b` (target side)."""
+
+    a: int
+    b: int
+    blocks: tuple[AlignedBlock, ...]
+    retrieval: DocPair
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    prepared: tuple[Prepared, ...]
+    verdicts: tuple[Verdict, ...]
+    clusters: tuple[Cluster, ...]
+    comparisons: dict  # doc index -> DocComparison
+    alignments: tuple[PairAlignment, ...]
+    evidence: tuple[PairEvidence, ...]
+    skipped: tuple[Skipped, ...]
+    model_id: str
+    model_languages: tuple[str, ...] | None
+    settings: ScanSettings
+    warnings: tuple[str, ...] = ()
+    version: str = __version__
+
+
+def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings()
+            ) -> tuple[list[Prepared], list[Skipped]]:
+    """Clean, segment and identify the language of each document; too-short ones are skipped."""
+    prepared, skipped = [], []
+    for doc in documents:
+        seg = segment(clean(doc))
+        story = sum(p.end - p.start for p in seg.paragraphs)
+        if not seg.sentences or story < settings.min_story_chars:
+            skipped.append(Skipped(doc.path, f"too short to match: {story} characters of story text "
+                                              f"(minimum {settings.min_story_chars})"))
+            continue
+        prepared.append(Prepared(seg, identify(seg)))
+    return prepared, skipped
+
+
+def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
+         settings: ScanSettings = ScanSettings(), progress: bool = False) -> ScanResult:
+    """Scan files and folders; see the module docstring.
+
+    Args:
+        paths: files and folders (searched recursively).
+        model: model id or local path for `embed.load_model` (ignored when `embedder` is given).
+        embedder: anything with `model_id`, `dimension`, `languages` and `encode(texts)`.
+        settings: thresholds and weights; written into the report header.
+        progress: show progress bars (the CLI passes True only on a terminal).
+
+    Raises:
+        InputError: nothing usable was found.
+        ModelError: the model cannot be loaded offline.
+    """
+    loaded = load_paths(paths, max_bytes=settings.max_bytes)
+    if embedder is None:
+        from .embed import load_model
+
+        embedder = load_model(model)
+    return scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress)
+
+
+def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
+                   skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
+    prepared, too_short = prepare(documents, settings)
+    skipped = list(skipped) + too_short
+    if not prepared:
+        raise InputError("no usable article among the inputs" +
+                         (f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason}"
+                          + (", ..." if len(skipped) > 1 else "") + ")" if skipped else ""))
+    texts = [t for p in prepared for t in p.sentence_texts]
+    semantic = _encode(embedder, texts, progress)
+    return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
+                   settings=settings, skipped=skipped, progress=progress)
+
+
+def _encode(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    if not progress or len(texts) < 64:
+        vecs = embedder.encode(texts)
+    else:
+        from tqdm import tqdm
+
+        chunks = []
+        with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False) as bar:
+            for lo in range(0, len(texts), 256):
+                chunks.append(embedder.encode(texts[lo:lo + 256]))
+                bar.update(len(chunks[-1]))
+        vecs = np.vstack(chunks)
+    vecs = np.asarray(vecs, dtype=np.float32)
+    if vecs.shape != (len(texts), embedder.dimension):
+        raise ConfigError(f"embedder {embedder.model_id} returned shape {vecs.shape}, expected "
+                          f"({len(texts)}, {embedder.dimension})")
+    return vecs
+
+
+def detail_features(prepared: list[Prepared]) -> tuple[sparse.csr_matrix, list[frozenset[str]], dict[str, float]]:
+    """Per-sentence detail vectors (names, numbers outside quotations), weighted by rarity across
+    documents: `w = log((N + 1) / (df + 0.5))`, so a detail every article carries counts little."""
+    stories = ["\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs) for p in prepared]
+    known = name_vocabulary(stories)
+    per_sentence = [[m.key for m in details(t, known)] for p in prepared for t in p.sentence_texts]
+    offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
+    doc_sets = [frozenset(k for rows in per_sentence[offsets[i]:offsets[i + 1]] for k in rows)
+                for i in range(len(prepared))]
+    n = len(prepared)
+    df = Counter(k for s in doc_sets for k in s)
+    weight = {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
+    vocab = {k: i for i, k in enumerate(sorted(df))}
+    rows, cols, vals = [], [], []
+    for r, keys in enumerate(per_sentence):
+        for k in set(keys):
+            rows.append(r)
+            cols.append(vocab[k])
+            vals.append(max(weight[k], 0.05))
+    mat = sparse.csr_matrix((vals, (rows, cols)), shape=(len(per_sentence), max(len(vocab), 1)), dtype=np.float32)
+    norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    mat = sparse.diags(inv.astype(np.float32)) @ mat
+    return mat.tocsr(), doc_sets, weight
+
+
+def _joinable(p: Prepared) -> np.ndarray:
+    """Sentence i may merge with i+1 only when nothing but whitespace lies between them (so a merge
+    never spans page furniture)."""
+    t, ss = p.doc.text, p.seg.sentences
+    return np.array([not t[ss[i].end:ss[i + 1].start].strip() for i in range(len(ss) - 1)], dtype=bool)
+
+
+def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
+            model_languages: frozenset[str] | None, settings: ScanSettings = ScanSettings(),
+            skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
+    """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
+    `prepared`, in order."""
+    n_rows = sum(len(p.seg.sentences) for p in prepared)
+    if semantic.shape[0] != n_rows:
+        raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
+    offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
+    doc_of_row = np.repeat(np.arange(len(prepared)), np.diff(offsets))
+    texts = [t for p in prepared for t in p.sentence_texts]
+    _, lexical = fit_char_ngrams(texts)
+    detail_mat, doc_details, detail_weight = detail_features(prepared)
+
+    class _Covers:
+        languages = model_languages
+
+    uncovered = sorted({p.langs.document for p in prepared if not covers(_Covers, p.langs.document)})
+    warnings = []
+    if uncovered:
+        warnings.append(f"model {model_id} does not cover {', '.join(uncovered)}: matching across those "
+                        "languages relies on names, numbers and character n-grams; pass --model with a "
+                        "multilingual model (e.g. paraphrase-multilingual-MiniLM-L12-v2 saved locally) "
+                        "for full semantic matching")
+
+    candidates = candidate_pairs(semantic, lexical, doc_of_row, settings.match)
+    w = settings.weights
+    alignments: list[PairAlignment] = []
+    iterator: Iterable = candidates
+    if progress and len(candidates) > 20:
+        from tqdm import tqdm
+
+        iterator = tqdm(candidates, desc="aligning", unit="pair", leave=False)
+    for cand in iterator:
+        a, b = cand.a, cand.b
+        ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
+        both_covered = covers(_Covers, prepared[a].langs.document) and covers(_Covers, prepared[b].langs.document)
+        sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
+        channels = [
+            Channel("semantic", semantic[ra], semantic[rb], sem_w),
+            Channel("lexical", lexical[ra].toarray(), lexical[rb].toarray(), w.lexical),
+            Channel("detail", detail_mat[ra].toarray(), detail_mat[rb].toarray(), w.detail),
+        ]
+        blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]))
+        alignments.append(PairAlignment(a, b, tuple(blocks), cand))
+
+    evidence = []
+    for pa in alignments:
+        evidence.append(pair_evidence(prepared, pa.a, pa.b, pa.blocks, doc_details, detail_weight, target_is_b=True))
+        evidence.append(pair_evidence(prepared, pa.a, pa.b, pa.blocks, doc_details, detail_weight, target_is_b=False))
+    centroids = np.vstack([_centroid(semantic[offsets[i]:offsets[i + 1]]) for i in range(len(prepared))])
+    verdicts, clusters = classify(prepared, evidence, centroids, doc_details, detail_weight,
+                                  covered=[covers(_Covers, p.langs.document) for p in prepared],
+                                  settings=settings.classify)
+    by_pair = {(pa.a, pa.b): pa for pa in alignments}
+    comparisons: dict[int, DocComparison] = {}
+    for v in verdicts:
+        if v.derived_from is None:
+            continue
+        s, t = v.derived_from, v.doc
+        pa = by_pair.get((min(s, t), max(s, t)))
+        blocks = pa.blocks if pa is None or pa.a == s else tuple(
+            AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused) for b in pa.blocks)
+        comparisons[t] = compare_pair(prepared[s], prepared[t], blocks if pa else ())
+    return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),
+                      tuple(evidence), tuple(skipped), model_id,
+                      tuple(sorted(model_languages)) if model_languages is not None else None,
+                      settings, tuple(warnings))
+
+
+def _centroid(vecs: np.ndarray) -> np.ndarray:
+    c = vecs.mean(axis=0) if len(vecs) else np.zeros(vecs.shape[1], np.float32)
+    n = np.linalg.norm(c)
+    return (c / n if n > 0 else c).astype(np.float32)

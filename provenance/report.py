@@ -1,0 +1,191 @@
+"""Stage 11, report: the versioned JSON report, its schema, atomic writing, and the terminal summary.
+
+The report is built from the pipeline's dataclasses only. Keys are written in a stable order with
+`ensure_ascii=False`; documents are sorted by id and nothing in them depends on time or machine,
+so the same inputs give a byte-identical report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import ProvenanceError
+
+SCHEMA_VERSION = "1.0"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(resources.files("provenance").joinpath("schema/report.schema.json").read_text("utf-8"))
+
+
+def validate_report(report: dict) -> None:
+    """Raise `jsonschema.ValidationError` when `report` breaks the shipped schema."""
+    import jsonschema
+
+    jsonschema.validate(report, schema())
+
+
+def _cluster_id(k: int | None) -> str | None:
+    return None if k is None else f"story-{k + 1}"
+
+
+def build_report(result) -> dict:
+    """The JSON-ready report for a `ScanResult` (see DESIGN.md, "Report contract")."""
+    prepared = result.prepared
+    ids = [p.doc.id for p in prepared]
+    docs = []
+    for v in result.verdicts:
+        p = prepared[v.doc]
+        doc = p.doc
+        cmp_ = result.comparisons.get(v.doc)
+        entry = {
+            "id": doc.id,
+            "path": doc.path,
+            "title": doc.meta.get("title") or _title(p),
+            "language": p.langs.document,
+            "languages": dict(p.langs.shares),
+            "text_basis": doc.text_basis,
+            "encoding": doc.encoding,
+            "relation": v.relation,
+            "derived_from": ids[v.derived_from] if v.derived_from is not None else None,
+            "cluster": _cluster_id(v.cluster),
+            "coverage": v.evidence.aligned_share if v.evidence is not None else None,
+            "evidence": _evidence(v, ids),
+            "edit_summary": cmp_.summary if cmp_ else None,
+            "alignments": [_alignment(a) for a in cmp_.alignments] if cmp_ else [],
+            "divergences": [_divergence(d) for d in cmp_.divergences] if cmp_ else [],
+            "excluded": [{"span": [b.start, b.end], "reason": b.excluded, "text": doc.text[b.start:b.end]}
+                         for b in p.seg.clean.excluded],
+        }
+        for key in ("outlet", "date", "url"):
+            if doc.meta.get(key):
+                entry[key] = doc.meta[key]
+        if doc.text_basis != "file":
+            entry["text"] = doc.text  # spans refer to this text, which is not the file's bytes
+        docs.append(entry)
+    docs.sort(key=lambda d: d["id"])
+    clusters = []
+    for c in result.clusters:
+        clusters.append({
+            "id": _cluster_id(c.index),
+            "source": ids[c.source] if c.source is not None else None,
+            "members": sorted(ids[m] for m in c.members),
+            "attribution": {
+                "agency": c.agency,
+                "text_credits": [_credit(x, prepared, ids) for x in c.credits],
+                "photo_credits": [_credit(x, prepared, ids) for x in c.photo_credits],
+            },
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {
+            "name": "provenance",
+            "version": result.version,
+            "model": result.model_id,
+            "model_languages": list(result.model_languages) if result.model_languages is not None else None,
+            "settings": result.settings.as_dict(),
+        },
+        "warnings": list(result.warnings),
+        "documents": docs,
+        "clusters": clusters,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in sorted(result.skipped, key=lambda s: s.path)],
+    }
+
+
+def _title(p) -> str | None:
+    paras = p.seg.paragraphs
+    if paras and paras[0].role == "title":
+        return p.doc.text[paras[0].start:paras[0].end]
+    return None
+
+
+def _evidence(v, ids) -> dict | None:
+    e = v.evidence
+    if e is None:
+        return None
+    return {"source": ids[e.source], "aligned_blocks": e.blocks, "aligned_share": e.aligned_share,
+            "own_prose_aligned_share": e.own_aligned_share, "detail_share": e.detail_share,
+            "verbatim": e.verbatim, "mean_score": e.mean_score, "cross_lingual": e.cross_lingual,
+            "derivation_score": v.derivation_score}
+
+
+def _alignment(a) -> dict:
+    return {"source_span": list(a.source_span), "target_span": list(a.target_span), "score": a.score,
+            "kind": a.kind, "similarity": a.similarity, "moved": a.moved,
+            "source_sentences": a.source_sentences, "target_sentences": a.target_sentences}
+
+
+def _divergence(d) -> dict:
+    out = {"type": d.type, "subtype": d.subtype,
+           "source_span": list(d.source_span) if d.source_span else None,
+           "target_span": list(d.target_span) if d.target_span else None,
+           "source_text": d.source_text, "target_text": d.target_text}
+    if d.diff:
+        out["diff"] = [list(op) for op in d.diff]
+    return out
+
+
+def _credit(x, prepared, ids) -> dict:
+    text = prepared[x.doc].doc.text
+    return {"document": ids[x.doc], "agency": x.agency, "span": [x.start, x.end], "text": text[x.start:x.end]}
+
+
+def dumps(report: dict) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and `os.replace`, so a
+    reader (or a crash) never sees a half-written file and an existing file survives a failure."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ProvenanceError(f"cannot write {path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_report(result_or_report, path: str | os.PathLike) -> dict:
+    """Build (if needed), validate and atomically write the JSON report; return it."""
+    report = result_or_report if isinstance(result_or_report, dict) else build_report(result_or_report)
+    validate_report(report)
+    try:
+        atomic_write_text(path, dumps(report))
+    except OSError as exc:
+        raise ProvenanceError(f"cannot write report {path}: {exc.strerror or exc}") from None
+    return report
+
+
+def summary_table(report: dict) -> str:
+    """One row per document: id, language, relation, derived from, coverage; then clusters."""
+    rows = [("document", "lang", "relation", "derived from", "coverage", "cluster")]
+    for d in report["documents"]:
+        cov = "-" if d["coverage"] is None else f"{d['coverage']:.0%}"
+        rows.append((d["id"], d["language"], d["relation"], d["derived_from"] or "-", cov, d["cluster"] or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for c in report["clusters"]:
+        agency = c["attribution"]["agency"] or "no agency credit found"
+        lines.append(f"{c['id']}: source {c['source'] or '-'} ({agency}); members {', '.join(c['members'])}")
+    if report["skipped"]:
+        lines.append(f"skipped {len(report['skipped'])} input(s):")
+        lines.extend(f"  {s['path']}: {s['reason']}" for s in report["skipped"])
+    return "\n".join(lines)

