@@ -116,7 +116,8 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
     lens = np.array([len(x) for x in tsent], dtype=float)
     qshare = np.array([quoted_share(x) for x in tsent])
     own = lens * (1 - qshare)
-    aligned = own_aligned = 0.0
+    covered: set[int] = set()      # target sentences aligned (a sentence may sit in several blocks
+    own_covered: set[int] = set()  # when the second pass reused it; it counts once)
     vt_num = vt_den = 0.0
     scores = []
     for blk in blocks:
@@ -125,21 +126,23 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
         t_txt = " ".join(_sent_texts(pt, t_idx))
         s_txt = " ".join(_sent_texts(ps, s_idx))
         blk_len = sum(lens[i] for i in t_idx)
-        aligned += blk_len
+        covered.update(t_idx)
         if quoted_share(t_txt) < 0.5:
-            own_aligned += sum(own[i] for i in t_idx)
+            own_covered.update(t_idx)
         vt_num += fuzz.ratio(t_txt, s_txt) / 100.0 * blk_len
         vt_den += blk_len
         scores.append(blk.score)
+    aligned = float(sum(lens[i] for i in covered))
+    own_aligned = float(sum(own[i] for i in own_covered))
     dt, ds = doc_details[t], doc_details[s]
     wsum = sum(max(detail_weight[k], 0.05) for k in dt)
     dshare = sum(max(detail_weight[k], 0.05) for k in dt & ds) / wsum if wsum else 0.0
     return PairEvidence(
         target=t, source=s, blocks=len(blocks),
-        aligned_share=round(aligned / lens.sum(), 4) if lens.sum() else 0.0,
-        own_aligned_share=round(own_aligned / own.sum(), 4) if own.sum() else 0.0,
-        detail_share=round(dshare, 4),
-        verbatim=round(vt_num / vt_den, 4) if vt_den else 0.0,
+        aligned_share=round(float(aligned / lens.sum()), 4) if lens.sum() else 0.0,
+        own_aligned_share=round(float(own_aligned / own.sum()), 4) if own.sum() else 0.0,
+        detail_share=round(float(dshare), 4),
+        verbatim=round(float(vt_num / vt_den), 4) if vt_den else 0.0,
         mean_score=round(float(np.mean(scores)), 4) if scores else 0.0,
         cross_lingual=pt.langs.document != ps.langs.document,
     )

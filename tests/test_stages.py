@@ -87,3 +87,27 @@ def test_quotes_including_french_spacing_and_lost_openers():
     assert [t[a:b] for a, b in quote_spans(t)] == ['"\u00a0 significant progress \u00a0"', '"\u00a0 we stay \u00a0”']
     lost = 'more room for maneuver,  " Robert Ford told AFP. Especially "the deal", he said.'
     assert [lost[a:b] for a, b in quote_spans(lost)] == ['more room for maneuver,  "', '"the deal"']
+
+
+def test_html_and_json_inputs_scan_with_spans_into_their_text(tmp_path, fake_embedder):
+    from provenance import build_report, scan, validate_report
+
+    wire = (SEEDS / "000_dd2761f3083befb7.txt").read_text("utf-8")
+    copy = (SEEDS / "004_26451090c78396de.txt").read_text("utf-8")
+    paras = "".join(f"<p>{line}</p>" for line in copy.splitlines()[:14] if line.strip())
+    (tmp_path / "copy.html").write_text(
+        f"<html><head><title>Copy</title><script>var tracking = 1;</script></head><body>"
+        f"<nav>Home | World | Sport</nav><article>{paras}</article><footer>© Outlet</footer></body></html>",
+        "utf-8")
+    (tmp_path / "feed.jsonl").write_text(json.dumps({"id": "wire", "text": wire, "outlet": "The New Arab"}) + "\n",
+                                         "utf-8")
+    report = build_report(scan([tmp_path], embedder=fake_embedder))
+    validate_report(report)
+    docs = {d["id"]: d for d in report["documents"]}
+    assert docs["copy"]["text_basis"] == "html-extracted"
+    assert "tracking" not in docs["copy"]["text"] and "Home | World" not in docs["copy"]["text"]
+    assert docs["wire"]["text_basis"] == "record" and docs["wire"]["outlet"] == "The New Arab"
+    assert docs["copy"]["derived_from"] == "wire"
+    for a in docs["copy"]["alignments"]:
+        assert docs["copy"]["text"][slice(*a["target_span"])].strip()
+        assert docs["wire"]["text"][slice(*a["source_span"])].strip()
