@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .align import AlignedBlock
-from .lexical import Mention, name_vocabulary, names, numbers, quote_spans
+from .lexical import name_vocabulary, names, numbers, quote_spans
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -57,6 +57,14 @@ class DocComparison:
     summary: dict = field(default_factory=dict)
 
 
+def _story(p) -> str:
+    """The document text with page furniture blanked (offsets unchanged)."""
+    chars = list(p.doc.text)
+    for b in p.seg.clean.excluded:
+        chars[b.start:b.end] = " " * (b.end - b.start)
+    return "".join(chars)
+
+
 def _span(p, idx: tuple[int, ...]) -> tuple[int, int]:
     ss = p.seg.sentences
     return ss[idx[0]].start, ss[idx[-1]].end
@@ -81,6 +89,8 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
     stext, ttext = src.doc.text, tgt.doc.text
     cross = src.langs.document != tgt.langs.document
     known = name_vocabulary([stext, ttext])
+    s_quotes = [_quote_inner(stext[a:b]) for a, b in quote_spans(_story(src))]
+    t_quotes = [_quote_inner(ttext[a:b]) for a, b in quote_spans(_story(tgt))]
     records: list[AlignmentRecord] = []
     divs: list[Divergence] = []
     shares = {VERBATIM: 0, EDITED: 0, REWORDED: 0, TRANSLATED: 0}
@@ -89,7 +99,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         ta, tb = _span(tgt, blk.tgt)
         s_str, t_str = stext[sa:sb], ttext[ta:tb]
         sim = fuzz.ratio(_norm_ws(s_str), _norm_ws(t_str)) / 100.0
-        if sim >= 0.97:
+        if _norm_ws(s_str) == _norm_ws(t_str):  # verbatim means identical but for spacing and quote marks
             kind = VERBATIM
         elif cross:
             kind = TRANSLATED
@@ -102,12 +112,16 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
                                        len(blk.src), len(blk.tgt)))
         if kind == VERBATIM:
             continue
+        diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
-        divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained))
-        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained))
-        divs.extend(_quote_divs(stext, ttext, sa, sb, ta, tb, explained))
+        divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff))
+        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff))
+        qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
+        divs.extend(qdivs)
+        shares_quote = bool(quote_spans(s_str)) and bool(quote_spans(t_str)) and not any(
+            d.subtype in ("added", "dropped") for d in qdivs)
+        divs.extend(_attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote))
         if kind in (EDITED, REWORDED):
-            diff = word_diff(s_str, t_str)
             residual = [d for d in diff if d[0] != "equal" and not _explained(d, explained)]
             if residual:
                 divs.append(Divergence("reworded", (sa, sb), (ta, tb), s_str, t_str,
@@ -124,7 +138,8 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         added_chars += b - a
         divs.append(Divergence("added", None, (a, b), "", ttext[a:b]))
         for qa, qb in quote_spans(ttext[a:b]):
-            if len(ttext[a + qa:a + qb]) > 12:
+            inner = _quote_inner(ttext[a + qa:a + qb])
+            if len(inner) > 12 and not _quote_known(inner, s_quotes, ""):
                 divs.append(Divergence("quote", None, (a + qa, a + qb), "", ttext[a + qa:a + qb], subtype="added"))
     tgt_total = sum(tgt.seg.sentences[j].end - tgt.seg.sentences[j].start for j in range(len(tgt.seg.sentences)))
     src_total = sum(s.end - s.start for s in src.seg.sentences)
@@ -133,6 +148,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
     summary = {k: round(v / tgt_total, 4) if tgt_total else 0.0 for k, v in shares.items()}
     summary["added"] = round(added_chars / tgt_total, 4) if tgt_total else 0.0
     summary["omitted_of_source"] = round(omitted_chars / src_total, 4) if src_total else 0.0
+    divs = list(dict.fromkeys(divs))  # a source passage reused by two blocks reports once
     divs.sort(key=lambda d: ((d.target_span or d.source_span or (0, 0))[0] if d.target_span else 10**9,
                              (d.source_span or (0, 0))[0], d.type))
     return DocComparison(-1, -1, tuple(records), tuple(divs), summary)
@@ -148,9 +164,28 @@ def _is_year(v: float) -> bool:
     return 1800 <= v <= 2100 and float(v).is_integer()
 
 
-def _number_divs(stext, ttext, sa, sb, ta, tb, explained) -> list[Divergence]:
-    sn = numbers(stext[sa:sb])
-    tn = numbers(ttext[ta:tb])
+_STOP = {"the", "a", "an", "of", "in", "on", "at", "to", "and", "or", "for", "by", "with", "from", "its", "their",
+         "some", "about", "around", "roughly", "nearly", "almost", "than", "more", "less", "over", "under", "just",
+         "le", "la", "les", "de", "des", "du", "et", "en", "el", "los", "las", "y", "der", "die", "das", "und"}
+
+
+def _context(text: str, start: int, end: int) -> set[str]:
+    before = _WORD.findall(text[max(0, start - 40):start])[-2:]
+    after = _WORD.findall(text[end:end + 50])[:3]
+    return {w.lower()[:5] for w in before + after if w.isalpha() and len(w) >= 3 and w.lower() not in _STOP}
+
+
+def _in_replace_op(diff, s_str: str, t_str: str) -> bool:
+    return any(op == "replace" and s_str in a and t_str in b for op, a, b in diff)
+
+
+def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=()) -> list[Divergence]:
+    """Changed quantities: numbers without an equal counterpart on the other side, paired when
+    their neighbouring words agree (or a word-diff replacement holds both) and their magnitudes
+    are comparable. A number dropped with its clause is not a changed number."""
+    s_block, t_block = stext[sa:sb], ttext[ta:tb]
+    sn = numbers(s_block)
+    tn = numbers(t_block)
     s_left = list(sn)
     t_left = []
     for m in tn:
@@ -160,13 +195,22 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained) -> list[Divergence]:
         else:
             t_left.append(m)
     out = []
-    for sm, tm in zip(list(s_left), list(t_left), strict=False):
-        vs, vt = float(sm.key), float(tm.key)
-        if _is_year(vs) != _is_year(vt) or not vs or not vt or max(vs, vt) / min(vs, vt) > 10:
-            continue
-        s_str, t_str = stext[sa + sm.start:sa + sm.end], ttext[ta + tm.start:ta + tm.end]
-        out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end), s_str, t_str))
-        explained += [s_str, t_str]
+    for sm in s_left:
+        vs = float(sm.key)
+        s_str = s_block[sm.start:sm.end]
+        s_ctx = _context(s_block, sm.start, sm.end)
+        for tm in t_left:
+            vt = float(tm.key)
+            if _is_year(vs) != _is_year(vt) or not vs or not vt or max(vs, vt) / min(vs, vt) > 10:
+                continue
+            t_str = t_block[tm.start:tm.end]
+            if not (s_ctx & _context(t_block, tm.start, tm.end) or _in_replace_op(diff, s_str, t_str)):
+                continue
+            out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end),
+                                  s_str, t_str))
+            explained += [s_str, t_str]
+            t_left.remove(tm)
+            break
     return out
 
 
@@ -174,52 +218,142 @@ def _surface(tok: str) -> str:
     import unicodedata
 
     t = unicodedata.normalize("NFKD", tok).encode("ascii", "ignore").decode().lower()
-    return t
+    return re.sub(r"^(al|el)[-\s]", "", t)
 
 
-def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained) -> list[Divergence]:
-    sn: list[Mention] = names(stext[sa:sb], known)
-    tn: list[Mention] = names(ttext[ta:tb], known)
+def _acronym(tok: str) -> bool:
+    return tok.isupper() and len(tok) <= 5
+
+
+def _word_forms(a: str, b: str) -> bool:
+    """Iraq / Iraqi, Iran / Iranian: one name's derived form, not a respelling."""
+    short, long_ = sorted((a, b), key=len)
+    return long_.startswith(short) and len(short) >= 3
+
+
+def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=()) -> list[Divergence]:
+    """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
+    passages, names replaced by other names (a word-diff replacement of one name by another)."""
+    s_block, t_block = stext[sa:sb], ttext[ta:tb]
+    sn = [m for m in names(s_block, known) if not _acronym(s_block[m.start:m.end])]
+    tn = [m for m in names(t_block, known) if not _acronym(t_block[m.start:m.end])]
     out = []
-    t_used = set()
-    s_unmatched = []
-    for m in sn:
-        s_tok = stext[sa + m.start:sa + m.end]
-        match = None
+    t_used: set[int] = set()
+    s_matched: set[int] = set()
+    for si, m in enumerate(sn):
+        s_tok = s_block[m.start:m.end]
         for k, x in enumerate(tn):
             if k in t_used or x.key != m.key:
                 continue
-            match = k
+            t_tok = t_block[x.start:x.end]
+            t_used.add(k)
+            s_matched.add(si)
+            a, b = _surface(s_tok), _surface(t_tok)
+            if a != b and not _word_forms(a, b):
+                out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
+                                      subtype="variant"))
+                explained += [s_tok, t_tok]
             break
-        if match is None:
-            s_unmatched.append(m)
-            continue
-        t_used.add(match)
-        x = tn[match]
-        t_tok = ttext[ta + x.start:ta + x.end]
-        if _surface(s_tok) != _surface(t_tok):
-            out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
-                                  subtype="variant"))
-            explained += [s_tok, t_tok]
     if kind == EDITED:
-        t_unmatched = [x for k, x in enumerate(tn) if k not in t_used]
-        for m, x in zip(s_unmatched, t_unmatched, strict=False):
-            s_tok, t_tok = stext[sa + m.start:sa + m.end], ttext[ta + x.start:ta + x.end]
-            if fuzz.ratio(_surface(s_tok), _surface(t_tok)) >= 75:
-                sub = "variant"
-            else:
-                sub = "replaced"
-            out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
-                                  subtype=sub))
-            explained += [s_tok, t_tok]
+        s_keys = {m.key for m in sn}
+        t_keys = {x.key for x in tn}
+        for si, m in enumerate(sn):
+            if si in s_matched or m.key in t_keys:
+                continue
+            s_tok = s_block[m.start:m.end]
+            for k, x in enumerate(tn):
+                if k in t_used or x.key in s_keys:
+                    continue
+                t_tok = t_block[x.start:x.end]
+                if _in_replace_op(diff, s_tok, t_tok):
+                    t_used.add(k)
+                    out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end),
+                                          s_tok, t_tok, subtype="replaced"))
+                    explained += [s_tok, t_tok]
+                    break
+    return out
+
+
+_SPEECH = r"(?:said|says|told|added|stated|declared|announced|insisted|warned|noted|explained|wrote|tweeted)"
+_SPEAKER = (r"(?:[A-Z][\w.'’\-]*(?:\s+(?:[A-Z][\w.'’\-]*|al-\w+|bin|de|of|the|for))*"
+            r"|(?:the|a|an|one of the|two|three)\s+[\w\- ]{2,40}?)")
+_ATTR_AFTER = re.compile(rf"[,\"”»]\s*(?P<speaker>{_SPEAKER})\s+{_SPEECH}\b|\b{_SPEECH}\s+(?P<speaker2>{_SPEAKER})[.,]")
+_ATTR_ACCORDING = re.compile(rf"\baccording to\s+(?P<speaker>{_SPEAKER})")
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
+
+
+def speakers(text: str) -> list[tuple[str, int, int]]:
+    """Who a passage says said it: `(speaker, start, end)` for "..., X said", "said X",
+    "according to X". Pronouns are left out (they say nothing about who)."""
+    out = []
+    for rx in (_ATTR_AFTER, _ATTR_ACCORDING):
+        for m in rx.finditer(text):
+            g = "speaker" if m.group("speaker") else "speaker2"
+            sp = m.group(g)
+            if sp and sp.lower() not in _PRONOUNS:
+                out.append((sp, m.start(g), m.end(g)))
+    return out
+
+
+def _content_words(s: str) -> set[str]:
+    return {w.lower()[:6] for w in _WORD.findall(s) if w.isalpha() and w.lower() not in _STOP and len(w) >= 2}
+
+
+def _initials(s: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[A-Z][\w'’\-]*", s))
+
+
+def same_speaker(a: str, b: str) -> bool:
+    """Whether two speaker phrases name the same source: a shared content word, or an acronym and
+    its expansion ("US" / "the United States")."""
+    if _content_words(a) & _content_words(b) or _norm_ws(a).lower() == _norm_ws(b).lower():
+        return True
+    acr_a = [w for w in a.split() if _acronym(w)]
+    acr_b = [w for w in b.split() if _acronym(w)]
+    return any(x == _initials(b) for x in acr_a) or any(x == _initials(a) for x in acr_b)
+
+
+def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote) -> list[Divergence]:
+    """Who said it, changed or removed. Checked in lightly edited passages and around a quotation
+    both sides carry; in reworded or translated prose the phrasing of attribution varies too
+    freely to be evidence."""
+    if kind != EDITED and not shares_quote:
+        return []
+    s_sp = speakers(stext[sa:sb])
+    t_sp = speakers(ttext[ta:tb])
+    out = []
+    if s_sp and t_sp:
+        for sp, a, b in s_sp:
+            if any(same_speaker(sp, tsp) for tsp, _, _ in t_sp):
+                continue
+            tsp, c, d = t_sp[0]
+            out.append(Divergence("attribution", (sa + a, sa + b), (ta + c, ta + d), sp, tsp, subtype="changed"))
+            explained += [sp, tsp]
+    elif s_sp and not t_sp and quote_spans(ttext[ta:tb]):
+        for sp, a, b in s_sp:
+            out.append(Divergence("attribution", (sa + a, sa + b), None, sp, "", subtype="removed"))
+            explained.append(sp)
     return out
 
 
 def _quote_inner(s: str) -> str:
-    return _norm_ws(s).strip('" ')
+    return _norm_ws(s).strip('" ').strip()
 
 
-def _quote_divs(stext, ttext, sa, sb, ta, tb, explained) -> list[Divergence]:
+def _quote_known(inner: str, other_quotes: list[str], other_text: str) -> bool:
+    """True when a quotation's words occur on the other side: as a quotation (or a fragment of
+    one), or unquoted in its text."""
+    if len(inner) < 4:
+        return True
+    if any(fuzz.partial_ratio(inner, q) >= 85 for q in other_quotes if q):
+        return True
+    return fuzz.partial_ratio(inner, _norm_ws(other_text)) >= 90
+
+
+def _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_all, t_all) -> list[Divergence]:
+    """Quotations altered inside an aligned passage, dropped from it, or added to it. `s_all` and
+    `t_all` are the inner texts of every quotation of each document (a quotation moved elsewhere
+    is not dropped)."""
     sq = [(sa + a, sa + b) for a, b in quote_spans(stext[sa:sb])]
     tq = [(ta + a, ta + b) for a, b in quote_spans(ttext[ta:tb])]
     out = []
@@ -240,21 +374,23 @@ def _quote_divs(stext, ttext, sa, sb, ta, tb, explained) -> list[Divergence]:
                 out.append(Divergence("quote", (a, b), (c, d), stext[a:b], ttext[c:d], subtype="altered",
                                       diff=word_diff(stext[a:b], ttext[c:d])))
                 explained += [stext[a:b], ttext[c:d]]
-        elif len(s_in) > 12:
+        elif len(s_in) > 12 and not _quote_known(s_in, t_all, ttext[ta:tb]):
             out.append(Divergence("quote", (a, b), None, stext[a:b], "", subtype="dropped"))
             explained.append(stext[a:b])
     for k, (c, d) in enumerate(tq):
-        if k not in t_used and len(_quote_inner(ttext[c:d])) > 12:
+        t_in = _quote_inner(ttext[c:d])
+        if k not in t_used and len(t_in) > 12 and not _quote_known(t_in, s_all, stext[sa:sb]):
             out.append(Divergence("quote", None, (c, d), "", ttext[c:d], subtype="added"))
             explained.append(ttext[c:d])
     return out
 
 
 def _runs(p, idx: list[int]) -> list[tuple[int, ...]]:
-    """Group sentence indices into runs of consecutive sentences in the same or adjacent paragraphs."""
+    """Group sentence indices into passages: consecutive sentences of one paragraph."""
     runs: list[list[int]] = []
+    ss = p.seg.sentences
     for i in idx:
-        if runs and runs[-1][-1] == i - 1:
+        if runs and runs[-1][-1] == i - 1 and ss[i].paragraph == ss[i - 1].paragraph:
             runs[-1].append(i)
         else:
             runs.append([i])

@@ -112,3 +112,27 @@ def test_two_runs_give_identical_documents(seed_report, default_model):
     again = build_report(scan([str(SEEDS)], embedder=default_model))
     assert again["documents"] == seed_report["documents"]
     assert again["clusters"] == seed_report["clusters"]
+
+
+def _divs(report, doc_id, typ, subtype=None):
+    return [v for v in by_id(report)[doc_id]["divergences"]
+            if v["type"] == typ and (subtype is None or v["subtype"] == subtype)]
+
+
+def test_copy_divergences_from_the_wire(seed_report):
+    copy = "004_26451090c78396de"
+    names = {(v["source_text"], v["target_text"]) for v in _divs(seed_report, copy, "name", "variant")}
+    assert ("Al-Kadhimi", "Kadhemi") in names or ("Kadhimi", "Kadhemi") in names
+    quotes = _divs(seed_report, copy, "quote", "altered")
+    assert any("[US]" in v["source_text"] and "[US]" not in v["target_text"] for v in quotes)
+    assert len(_divs(seed_report, copy, "omitted")) >= 5  # 004 stops early
+    # "from twelve to three" against "to just three ... down from a dozen" is no change of number
+    assert _divs(seed_report, copy, "number") == []
+
+
+def test_rewrite_divergences_from_the_wire(seed_report):
+    rfi = "001_2a7d6a1efb716f92"
+    names = {(v["source_text"], v["target_text"]) for v in _divs(seed_report, rfi, "name", "variant")}
+    assert ("Al-Kadhimi", "al-Kazimi") in names
+    added = [v["target_text"] for v in _divs(seed_report, rfi, "quote", "added")]
+    assert any("more room for maneuver to Mr. Kazimi" in q for q in added)  # Robert Ford's, not in AFP
