@@ -119,11 +119,13 @@ def align(channels: list[Channel], settings: AlignSettings = AlignSettings(),
             g = s11[i - 1, j - 1] - tau
             if g > 0 and dp[i - 1, j - 1] + g > best:
                 best, move = dp[i - 1, j - 1] + g, 3
-            if i >= 2 and sj[i - 2]:
+            # a merge is only a merge when the joined side explains the other better than either
+            # of its sentences alone; otherwise an unrelated neighbour would ride along
+            if i >= 2 and sj[i - 2] and s21[i - 2, j - 1] > max(s11[i - 2, j - 1], s11[i - 1, j - 1]) + pen:
                 g = 1.5 * (s21[i - 2, j - 1] - tau) - pen
                 if g > 0 and dp[i - 2, j - 1] + g > best:
                     best, move = dp[i - 2, j - 1] + g, 4
-            if j >= 2 and tj[j - 2]:
+            if j >= 2 and tj[j - 2] and s12[i - 1, j - 2] > max(s11[i - 1, j - 2], s11[i - 1, j - 1]) + pen:
                 g = 1.5 * (s12[i - 1, j - 2] - tau) - pen
                 if g > 0 and dp[i - 1, j - 2] + g > best:
                     best, move = dp[i - 1, j - 2] + g, 5

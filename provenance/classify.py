@@ -208,20 +208,31 @@ def classify(prepared, evidence: list[PairEvidence], centroids: np.ndarray, doc_
         def explains(m: int, members=members) -> float:
             return sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
 
-        src = max(members, key=lambda m: (round(explains(m), 3), _date_key(prepared[m]),
-                                          m in text_credit_docs, prepared[m].story_chars, -m))
+        # A document cannot derive from a later one: when every member is dated, the source is
+        # among the earliest.
+        dates = {m: _date(prepared[m]) for m in members}
+        pool = members
+        if all(d is not None for d in dates.values()):
+            first = min(dates.values())
+            pool = [m for m in members if dates[m] == first]
+        src = max(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m))
         sources.append(src)
         verdicts[src] = Verdict(src, SOURCE, None, None, None)
         for t in members:
             if t == src:
                 continue
+            def not_later(m: int, t=t, dates=dates) -> bool:
+                return dates[m] is None or dates[t] is None or dates[m] <= dates[t]
+
             options = [(derivation_score(ev[(t, m)]), m) for m in members
-                       if m != t and (t, m) in ev and m in linked[t]]
+                       if m != t and (t, m) in ev and m in linked[t] and not_later(m)]
             if not options:  # linked only through others: take the best-explaining member
-                options = [(derivation_score(ev[(t, m)]), m) for m in members if m != t and (t, m) in ev]
+                options = [(derivation_score(ev[(t, m)]), m) for m in members
+                           if m != t and (t, m) in ev and not_later(m)]
             if not options:
                 options = [(0.0, src)]
-            best_score, best = max(options, key=lambda o: (o[0], -o[1]))
+            # ties go to the earlier document, then to the lower index
+            best_score, best = max(options, key=lambda o: (o[0], _neg(dates[o[1]]), -o[1]))
             if (t, src) in ev and derivation_score(ev[(t, src)]) >= best_score - settings.source_preference:
                 best, best_score = src, derivation_score(ev[(t, src)])
             e = ev.get((t, best))
@@ -293,10 +304,28 @@ def _relation(e: PairEvidence | None, target, source, st: ClassifySettings) -> s
     return REWRITE
 
 
-def _date_key(p) -> str:
-    """Earlier dates sort higher (used as a tie-break for the source): invert the ISO-ish string."""
-    d = p.doc.meta.get("date") or ""
-    return "".join(chr(255 - ord(c)) for c in d[:10]) if d else ""
+def _neg(date: str | None) -> str:
+    """Sort key that puts earlier dates first under max()."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in date) if date else ""
+
+
+def _date(p) -> str | None:
+    """The document's date as a sortable ISO string, or None when absent or unparseable."""
+    from datetime import datetime
+
+    raw = (p.doc.meta.get("date") or "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        pass
+    for fmt in ("%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%d/%m/%Y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(raw, fmt).isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 # --- agency credits ---------------------------------------------------------------------------

@@ -7,7 +7,10 @@ Scoring follows the ratio margin of Artetxe & Schwenk (2019, LASER bitext mining
 which rewards a pair that stands out from each side's neighbourhood instead of a raw cosine
 cut-off (a boilerplate-ish sentence is close to everything; a hub gets a high denominator).
 Neighbours are searched among the *other* documents only. In small pools margins are noisy
-(LASER issue 198), so a pair must also clear an absolute cosine floor per channel.
+(LASER issue 198), so a pair must also clear an absolute cosine floor per channel. The margin is
+built for one-to-one bitext: when an article has several exact copies, every one of a sentence's k
+neighbours is a true match and the margin falls to about 1, so a pair whose cosine reaches
+`duplicate_*` is taken whatever its margin.
 
 Two channels are searched independently and their candidates united: the semantic channel
 (embedding cosines through FAISS) and the lexical one (char n-gram TF-IDF cosines). A document
@@ -32,6 +35,8 @@ class MatchSettings:
     margin: float = 1.06
     semantic_floor: float = 0.55
     lexical_floor: float = 0.30
+    duplicate_semantic: float = 0.92
+    duplicate_lexical: float = 0.85
     min_sentence_pairs: int = 2
 
     def __post_init__(self):
@@ -39,7 +44,7 @@ class MatchSettings:
             raise ConfigError(f"k must be >= 1, got {self.k}")
         if not 0.5 <= self.margin <= 3:
             raise ConfigError(f"margin threshold must be in [0.5, 3], got {self.margin}")
-        for name in ("semantic_floor", "lexical_floor"):
+        for name in ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical"):
             v = getattr(self, name)
             if not -1 <= v <= 1:
                 raise ConfigError(f"{name} must be a cosine in [-1, 1], got {v}")
@@ -127,9 +132,10 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.divide(tot, cnt, out=np.zeros(len(rows)), where=cnt > 0)
 
 
-def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float
-                ) -> dict[tuple[int, int], float]:
-    """Sentence pairs `(i, j)`, i < j, whose ratio margin >= threshold and cosine >= floor."""
+def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float,
+                duplicate: float = 2.0) -> dict[tuple[int, int], float]:
+    """Sentence pairs `(i, j)`, i < j, with cosine >= floor and either ratio margin >= threshold or
+    cosine >= duplicate. Values are the margins."""
     mean = _mean_knn(scores, rows)
     out: dict[tuple[int, int], float] = {}
     for i in range(len(rows)):
@@ -137,7 +143,7 @@ def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: f
             if j < 0 or s < floor:
                 continue
             m = float(ratio_margin(s, mean[i], mean[j]))
-            if m >= threshold:
+            if m >= threshold or s >= duplicate:
                 key = (min(i, int(j)), max(i, int(j)))
                 out[key] = max(out.get(key, 0.0), m)
     return out
@@ -160,10 +166,10 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
     lex_pairs: dict = {}
     if semantic is not None and len(semantic):
         s, r = knn_other_groups(semantic, doc_of_row, settings.k)
-        sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin)
+        sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic)
     if lexical is not None and lexical.shape[0]:
         s, r = knn_other_groups_sparse(lexical, doc_of_row, settings.k)
-        lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin)
+        lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical)
     per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
     for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
         for (i, j), m in pairs.items():

@@ -72,3 +72,15 @@ def test_settings_are_validated():
         MatchSettings(k=0)
     with pytest.raises(ConfigError, match="margin"):
         MatchSettings(margin=10)
+
+
+def test_exact_copies_are_candidates_even_when_margins_collapse():
+    # one article and four exact copies: each sentence's k neighbours are all perfect matches,
+    # so every ratio margin is 1.0; the duplicate floor must still link them
+    base = np.eye(6, dtype=np.float32)[:4]
+    x = np.vstack([base] * 5)
+    groups = np.repeat(np.arange(5), 4)
+    scores, rows = knn_other_groups(x, groups, k=4)
+    assert mined_pairs(scores, rows, floor=0.0, threshold=1.06) == {}  # margin alone finds nothing
+    pairs = candidate_pairs(x, None, groups, MatchSettings(k=4))
+    assert {(p.a, p.b) for p in pairs} >= {(0, 1), (0, 2), (0, 3), (0, 4)}
