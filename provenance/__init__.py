@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 from .errors import ProvenanceError  # noqa: E402
 from .pipeline import ScanResult, ScanSettings, analyse, prepare, scan, scan_documents  # noqa: E402
-from .report import build_report, summary_table, validate_report, write_report  # noqa: E402
+from .report import build_report, summary_table, validate_report, write_html, write_report  # noqa: E402
 
 __all__ = [
     "ProvenanceError", "ScanResult", "ScanSettings", "analyse", "build_report", "prepare", "scan",
-    "scan_documents", "summary_table", "validate_report", "write_report", "__version__",
+    "scan_documents", "summary_table", "validate_report", "write_html", "write_report", "__version__",
 ]

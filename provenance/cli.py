@@ -56,6 +56,8 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the JSON match report to this file (written atomically).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a self-contained HTML side-by-side view to this file.")
 @click.option("--model", metavar="NAME_OR_PATH", default=None,
               help="sentence-transformers model id (from the local cache) or local folder. Default: the "
                    "bundled all-MiniLM-L6-v2 (English). Nothing is downloaded.")
@@ -64,18 +66,19 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
-def scan(paths: tuple[str, ...], output: str | None, model: str | None, max_bytes: int | None,
-         quiet: bool) -> None:
+def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
+         max_bytes: int | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
-    document (id, language, relation, derived from, coverage) and writes the JSON report with -o.
+    document (id, language, relation, derived from, coverage), writes the JSON report with -o
+    and a side-by-side HTML view with --html.
     """
     from dataclasses import replace
 
     from .pipeline import ScanSettings
     from .pipeline import scan as run_scan
-    from .report import build_report, summary_table, write_report
+    from .report import build_report, summary_table, write_html, write_report
 
     settings = ScanSettings()
     if max_bytes is not None:
@@ -89,10 +92,13 @@ def scan(paths: tuple[str, ...], output: str | None, model: str | None, max_byte
         click.echo(f"warning: {w}", err=True)
     if output:
         write_report(report, output)
+    if html_out:
+        write_html(result, html_out, report)
     if not quiet:
         click.echo(summary_table(report))
-    if output:
-        click.echo(f"report written to {output}", err=True)
+    for what, path in (("report", output), ("HTML view", html_out)):
+        if path:
+            click.echo(f"{what} written to {path}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

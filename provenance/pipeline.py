@@ -21,7 +21,7 @@ from . import __version__
 from .align import AlignedBlock, AlignSettings, Channel, align
 from .classify import ClassifySettings, Cluster, PairEvidence, Verdict, classify, pair_evidence
 from .clean import clean
-from .compare import DocComparison, compare_pair
+from .compare import DocComparison, Reconstruction, compare_pair, reconstruct_wire
 from .embed import Embedder, covers
 from .errors import ConfigError, InputError
 from .langid import Languages, identify
@@ -114,6 +114,7 @@ class ScanResult:
     model_languages: tuple[str, ...] | None
     settings: ScanSettings
     warnings: tuple[str, ...] = ()
+    reconstructions: dict = field(default_factory=dict)  # cluster index -> Reconstruction
     version: str = __version__
 
 
@@ -285,10 +286,18 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         blocks = pa.blocks if pa is None or pa.a == s else tuple(
             AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused) for b in pa.blocks)
         comparisons[t] = compare_pair(prepared[s], prepared[t], blocks if pa else ())
+    reconstructions: dict[int, Reconstruction] = {}
+    for c in clusters:
+        if c.source is None:
+            continue
+        copies = {v.doc: comparisons[v.doc] for v in verdicts
+                  if v.cluster == c.index and v.derived_from == c.source and v.relation == "copy"}
+        if copies:
+            reconstructions[c.index] = reconstruct_wire(prepared, c.source, copies)
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),
                       tuple(evidence), tuple(skipped), model_id,
                       tuple(sorted(model_languages)) if model_languages is not None else None,
-                      settings, tuple(warnings))
+                      settings, tuple(warnings), reconstructions)
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:

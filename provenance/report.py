@@ -72,6 +72,7 @@ def build_report(result) -> dict:
     docs.sort(key=lambda d: d["id"])
     clusters = []
     for c in result.clusters:
+        rec = result.reconstructions.get(c.index)
         clusters.append({
             "id": _cluster_id(c.index),
             "source": ids[c.source] if c.source is not None else None,
@@ -81,6 +82,7 @@ def build_report(result) -> dict:
                 "text_credits": [_credit(x, prepared, ids) for x in c.credits],
                 "photo_credits": [_credit(x, prepared, ids) for x in c.photo_credits],
             },
+            "reconstruction": _reconstruction(rec, prepared, ids) if rec else None,
         })
     return {
         "schema_version": SCHEMA_VERSION,
@@ -131,6 +133,21 @@ def _divergence(d) -> dict:
     return out
 
 
+def _reconstruction(rec, prepared, ids) -> dict:
+    def text(doc: int, span) -> str:
+        return prepared[doc].doc.text[span[0]:span[1]]
+
+    passages = [{"document": ids[p.doc], "span": list(p.span), "text": text(p.doc, p.span),
+                 "carriers": [{"document": ids[d], "span": list(s)} for d, s in p.carriers]}
+                for p in rec.passages]
+    return {
+        "carriers": [ids[d] for d in rec.carriers],
+        "text": "\n\n".join(p["text"] for p in passages),
+        "passages": passages,
+        "unplaced": [{"document": ids[d], "span": list(s), "text": text(d, s)} for d, s in rec.unplaced],
+    }
+
+
 def _credit(x, prepared, ids) -> dict:
     text = prepared[x.doc].doc.text
     return {"document": ids[x.doc], "agency": x.agency, "span": [x.start, x.end], "text": text[x.start:x.end]}
@@ -149,6 +166,11 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         raise ProvenanceError(f"cannot write {path}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes 0600 files; give the report the mode a plain open() would (or the old file's)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -171,6 +193,17 @@ def write_report(result_or_report, path: str | os.PathLike) -> dict:
     except OSError as exc:
         raise ProvenanceError(f"cannot write report {path}: {exc.strerror or exc}") from None
     return report
+
+
+def write_html(result, path: str | os.PathLike, report: dict | None = None) -> None:
+    """Render the self-contained HTML side-by-side view and write it atomically."""
+    from .html import render_html, result_texts
+
+    report = report if report is not None else build_report(result)
+    try:
+        atomic_write_text(path, render_html(report, result_texts(result)))
+    except OSError as exc:
+        raise ProvenanceError(f"cannot write HTML report {path}: {exc.strerror or exc}") from None
 
 
 def summary_table(report: dict) -> str:
