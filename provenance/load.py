@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,12 +102,23 @@ def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, 
             yield shown, None, "no such file or folder"
             continue
         if p.is_symlink() and not p.exists():
-            yield shown, None, "broken symbolic link (or a symlink loop)"
+            yield shown, None, _link_problem(p)
             continue
         if p.is_dir():
             yield from _walk(p, seen)
             continue
         yield from _one(p, shown, seen, explicit=True)
+
+
+def _link_problem(p: Path) -> str:
+    import errno
+
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop: the link points (through others) back to itself"
+    return f"broken symbolic link: its target {os.readlink(p)} does not exist"
 
 
 def _one(p: Path, shown: str, seen: set, explicit: bool) -> Iterator[tuple[str, Path | None, str | None]]:
@@ -115,13 +127,17 @@ def _one(p: Path, shown: str, seen: set, explicit: bool) -> Iterator[tuple[str, 
     except OSError as exc:
         yield shown, None, f"cannot be read: {exc.strerror or exc}"
         return
+    if not explicit and p.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+        kind = "a named pipe" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        yield shown, None, f"not a regular file ({kind})"
+        return
     key = (st.st_dev, st.st_ino)
     if key in seen:
         yield shown, None, "the same file was given twice; it is scanned once"
         return
     seen.add(key)
-    if not explicit and p.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return
     yield shown, p, None
 
 
@@ -156,11 +172,11 @@ def _walk(root: Path, seen: set) -> Iterator[tuple[str, Path | None, str | None]
                 is_dir = False
             if e.is_symlink() and not path.exists():
                 if path.suffix.lower() in SUPPORTED_SUFFIXES or not path.suffix:
-                    yield str(path), None, "broken symbolic link (or a symlink loop)"
+                    yield str(path), None, _link_problem(path)
                 continue
             if is_dir:
                 subdirs.append(path)
-            elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            else:
                 yield from _one(path, str(path), seen, explicit=False)
         stack.extend(reversed(subdirs))
 
@@ -169,9 +185,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode article bytes; return `(text, encoding)` or raise `ValueError` with the reason.
 
     Order: BOMs (UTF-8, UTF-16, UTF-32), strict UTF-8, then charset-normalizer's best guess
-    (cp1252, Latin-1, UTF-16 without BOM, ...). Binary content (known magic numbers, NUL bytes in
-    what is not UTF-16/32) is refused.
+    (cp1252, Latin-1, UTF-16 without BOM, ...). Binary content (known magic numbers, NUL bytes or
+    control characters throughout) is refused whatever the decoding.
     """
+    text, enc = _decode(data)
+    if "\x00" in text or _control_share(text) > 0.02:
+        raise ValueError("binary content: control characters throughout, not an article")
+    return text, enc
+
+
+def _decode(data: bytes) -> tuple[str, str]:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise ValueError(f"binary content: looks like {what}, not an article")
@@ -201,8 +224,6 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             text, enc = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             pass
-    if "\x00" in text or _control_share(text) > 0.05:
-        raise ValueError("binary content: control characters throughout, not an article")
     return text, enc
 
 
@@ -257,7 +278,11 @@ def load_file(path: Path, shown: str | None = None, max_bytes: int = DEFAULT_MAX
         if size > max_bytes:
             return [], [Skipped(shown, f"too large for an article: {size:,} bytes > limit {max_bytes:,} "
                                        "(raise it with --max-bytes)")]
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            return [], [Skipped(shown, f"too large for an article: more than {max_bytes:,} bytes "
+                                       "(raise it with --max-bytes)")]
     except OSError as exc:
         return [], [Skipped(shown, f"cannot be read: {exc.strerror or exc}")]
     if not data.strip():
@@ -328,6 +353,8 @@ def _load_json(text: str, shown: str, stem: str) -> tuple[list[Document], list[S
         return ([got], []) if isinstance(got, Document) else ([], [got])
     if not isinstance(obj, list):
         return [], [Skipped(shown, f"JSON holds a {type(obj).__name__}, expected a record or a list of records")]
+    if not obj:
+        return [], [Skipped(shown, "JSON holds an empty list: no records")]
     docs, skipped = [], []
     for i, rec in enumerate(obj):
         got = _record_to_doc(rec, f"{shown}#{i}", f"{stem}#{i}")

@@ -126,8 +126,10 @@ def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings
         seg = segment(clean(doc))
         story = sum(p.end - p.start for p in seg.paragraphs)
         if not seg.sentences or story < settings.min_story_chars:
-            skipped.append(Skipped(doc.path, f"too short to match: {story} characters of story text "
-                                              f"(minimum {settings.min_story_chars})"))
+            total = len(doc.text.strip())
+            furniture = f", {total - story} of them page furniture" if total > story else ""
+            skipped.append(Skipped(doc.path, f"too short to match: {total} characters of text{furniture}; "
+                                              f"at least {settings.min_story_chars} of story text are needed"))
             continue
         prepared.append(Prepared(seg, identify(seg)))
     return prepared, skipped
