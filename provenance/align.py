@@ -29,6 +29,12 @@ class AlignSettings:
     second_pass_threshold: float = 0.40
     second_pass_gap: float = 0.0
     merge_penalty: float = 0.03
+    #: Margin mode (for pairs the model does not cover): similarities become within-pair ratio
+    #: margins over the `margin_k` best of each row and column; thresholds below apply to margins.
+    margin_k: int = 3
+    margin_threshold: float = 1.2
+    margin_second_pass: float = 1.45
+    margin_floor: float = 0.12
 
     def __post_init__(self):
         if not -1 <= self.threshold <= 1:
@@ -92,21 +98,53 @@ def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray
     return s11, s21, s12
 
 
+def margin_matrices(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, k: int, floor: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Within-pair ratio margins: each similarity divided by the mean of the `k` best similarities
+    of its source row and target column (Artetxe & Schwenk's margin, applied inside one document
+    pair). Scale-free: a true translation stands out from its neighbours even where cross-lingual
+    cosines are all low, while two same-language texts on one topic are uniformly similar.
+    Similarities below `floor` get margin 0."""
+    m, n = s11.shape
+    if m == 0 or n == 0:
+        return s11, s21, s12
+    kr, kc = min(k, n), min(k, m)
+    row = np.sort(s11, axis=1)[:, ::-1][:, :kr].mean(axis=1)
+    col = np.sort(s11, axis=0)[::-1][:kc].mean(axis=0)
+
+    def ratio(sim, r, c):
+        denom = (r[:, None] + c[None, :]) / 2
+        out = np.divide(sim, denom, out=np.zeros_like(sim), where=denom > 1e-9)
+        out[sim < floor] = 0.0
+        return out
+
+    row21 = np.maximum(row[:-1], row[1:]) if m > 1 else row[:0]
+    col12 = np.maximum(col[:-1], col[1:]) if n > 1 else col[:0]
+    return ratio(s11, row, col), ratio(s21, row21, col), ratio(s12, row, col12)
+
+
 def align(channels: list[Channel], settings: AlignSettings = AlignSettings(),
-          src_joinable: np.ndarray | None = None, tgt_joinable: np.ndarray | None = None
-          ) -> list[AlignedBlock]:
+          src_joinable: np.ndarray | None = None, tgt_joinable: np.ndarray | None = None,
+          margin: bool = False) -> list[AlignedBlock]:
     """Align source and target sentences; blocks come back sorted by target position.
 
     Args:
         channels: evidence channels over the same m source and n target sentences.
         src_joinable: (m-1,) bool; False forbids merging source sentences i and i+1 (e.g. page
             furniture lies between them). Default: all joinable. Same for `tgt_joinable`.
+        margin: score by within-pair ratio margin (`margin_matrices`) instead of similarity; for
+            pairs whose languages the model does not cover. Block scores stay similarities.
     """
     s11, s21, s12 = similarity_matrices(channels)
+    raw11, raw21, raw12 = s11, s21, s12
+    tau, second = settings.threshold, settings.second_pass_threshold
+    if margin:
+        s11, s21, s12 = margin_matrices(s11, s21, s12, settings.margin_k, settings.margin_floor)
+        tau, second = settings.margin_threshold, settings.margin_second_pass
     m, n = s11.shape
     sj = np.ones(max(m - 1, 0), bool) if src_joinable is None else np.asarray(src_joinable, bool)
     tj = np.ones(max(n - 1, 0), bool) if tgt_joinable is None else np.asarray(tgt_joinable, bool)
-    tau, pen = settings.threshold, settings.merge_penalty
+    pen = settings.merge_penalty
     dp = np.zeros((m + 1, n + 1))
     back = np.zeros((m + 1, n + 1), dtype=np.int8)  # 0 start, 1 skip src, 2 skip tgt, 3 1-1, 4 2-1, 5 1-2
     back[1:, 0] = 1
@@ -139,18 +177,20 @@ def align(channels: list[Channel], settings: AlignSettings = AlignSettings(),
         elif mv == 2:
             j -= 1
         elif mv == 3:
-            blocks.append(AlignedBlock((i - 1,), (j - 1,), round(float(s11[i - 1, j - 1]), 4)))
+            blocks.append(AlignedBlock((i - 1,), (j - 1,), round(float(raw11[i - 1, j - 1]), 4)))
             i, j = i - 1, j - 1
         elif mv == 4:
-            blocks.append(AlignedBlock((i - 2, i - 1), (j - 1,), round(float(s21[i - 2, j - 1]), 4)))
+            blocks.append(AlignedBlock((i - 2, i - 1), (j - 1,), round(float(raw21[i - 2, j - 1]), 4)))
             i, j = i - 2, j - 1
         elif mv == 5:
-            blocks.append(AlignedBlock((i - 1,), (j - 2, j - 1), round(float(s12[i - 1, j - 2]), 4)))
+            blocks.append(AlignedBlock((i - 1,), (j - 2, j - 1), round(float(raw12[i - 1, j - 2]), 4)))
             i, j = i - 1, j - 2
         else:  # pragma: no cover - dp origin
             break
     blocks.reverse()
-    blocks.extend(_second_pass(s11, blocks, settings.second_pass_threshold, settings.second_pass_gap))
+    extra = _second_pass(s11, blocks, second, settings.second_pass_gap)
+    blocks.extend(AlignedBlock(b.src, b.tgt, round(float(raw11[b.src[0], b.tgt[0]]), 4), b.moved, b.reused)
+                  for b in extra)
     blocks.sort(key=lambda b: (b.tgt[0], b.src[0]))
     return blocks
 

@@ -46,6 +46,8 @@ class ClassifySettings:
     verbatim_link_share: float = 0.5
     story_similarity: float = 0.5
     source_preference: float = 0.1
+    #: a parent counts only within this much of the target's best derivation score
+    parent_margin: float = 0.15
 
     def __post_init__(self):
         for name, v in self.__dict__.items():
@@ -176,124 +178,162 @@ def story_similarity(i: int, j: int, centroids: np.ndarray, covered: list[bool],
 def classify(prepared, evidence: list[PairEvidence], centroids: np.ndarray, doc_details, detail_weight,
              covered: list[bool], settings: ClassifySettings = ClassifySettings()
              ) -> tuple[list[Verdict], list[Cluster]]:
+    """Relations and story clusters from pair evidence (see the module docstring).
+
+    1. A target links to a candidate parent when the evidence shows derivation and that parent
+       is competitive with the target's best explanation (within `parent_margin` of its
+       derivation score): shared background with a third article is no link.
+    2. Linked documents form derivation trees; each tree's root is the member that explains the
+       others best (among the earliest, when all are dated).
+    3. Trees and loose documents on the same story form a story cluster. The main tree (agency
+       text credit, then size) gives the cluster its `source`; roots of other trees in the story
+       are `independent`, and their own derivatives point at them.
+    """
     n = len(prepared)
     ev = {(e.target, e.source): e for e in evidence}
-    linked: dict[int, set[int]] = defaultdict(set)
+    best_score: dict[int, float] = defaultdict(float)
     for e in evidence:
         if is_derived(e, settings):
+            best_score[e.target] = max(best_score[e.target], derivation_score(e))
+    linked: dict[int, set[int]] = defaultdict(set)
+    for e in evidence:
+        if is_derived(e, settings) and derivation_score(e) >= best_score[e.target] - settings.parent_margin:
             linked[e.target].add(e.source)
             linked[e.source].add(e.target)
-    # derivation components
-    comp_of: dict[int, int] = {}
-    comps: list[list[int]] = []
+    comps = _components(n, linked)
+    comp_of = {m: c for c, members in enumerate(comps) for m in members}
+
+    credits = find_credits(prepared)
+    text_credit_docs = {c.doc for c in credits if c.kind == "text"}
+    dates = {i: _date(prepared[i]) for i in range(n)}
+    parent: dict[int, int | None] = {}
+    scores: dict[int, float] = {}
+    roots = []
+    for members in comps:
+        root = _root(members, prepared, ev, dates, text_credit_docs)
+        roots.append(root)
+        parent[root] = None
+        for t in members:
+            if t != root:
+                parent[t], scores[t] = _parent(t, root, members, ev, linked, dates, settings)
+
+    # story clusters: derivation trees and loose documents joined by story similarity
+    story = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            story[i, j] = story[j, i] = story_similarity(i, j, centroids, covered, doc_details, detail_weight)
+    units = [list(m) for m in comps] + [[i] for i in range(n) if i not in comp_of]
+    groups = _group_units(units, story, settings.story_similarity)
+
+    verdicts: dict[int, Verdict] = {}
+    clusters_raw = []
+    for group in groups:
+        members = sorted(m for u in group for m in u)
+        trees = [u for u in group if len(u) > 1]
+        if len(members) == 1:
+            verdicts[members[0]] = Verdict(members[0], UNRELATED, None, None, None)
+            continue
+        main = max(trees, key=lambda u: (any(m in text_credit_docs for m in u), len(u),
+                                         -min(u))) if trees else None
+        main_root = roots[comp_of[main[0]]] if main else None
+        for m in members:
+            if m in comp_of and parent.get(m) is not None:
+                p = parent[m]
+                e = ev.get((m, p))
+                verdicts[m] = Verdict(m, _relation(e, prepared[m], prepared[p], settings), p, None, e, scores[m])
+            elif m == main_root:
+                verdicts[m] = Verdict(m, SOURCE, None, None, None)
+            else:
+                verdicts[m] = Verdict(m, INDEPENDENT, None, None, None)
+        clusters_raw.append((members, main_root, set(main) if main else set()))
+
+    clusters_raw.sort(key=lambda c: min(c[0]))
+    clusters = []
+    cluster_of = {}
+    for k, (members, src, main) in enumerate(clusters_raw):
+        for m in members:
+            cluster_of[m] = k
+        text = tuple(x for x in credits if x.doc in main and x.kind == "text")
+        photo = tuple(x for x in credits if x.doc in members and x.kind == "photo")
+        counts = Counter(x.agency for x in text)
+        agency = min(counts, key=lambda a: (-counts[a], a)) if counts else None
+        clusters.append(Cluster(k, src, tuple(members), agency, text, photo))
+    out = []
+    for i in range(n):
+        v = verdicts[i]
+        out.append(Verdict(v.doc, v.relation, v.derived_from, cluster_of.get(i), v.evidence, v.derivation_score))
+    return out, clusters
+
+
+def _components(n: int, linked: dict[int, set[int]]) -> list[list[int]]:
+    seen: set[int] = set()
+    comps = []
     for start in range(n):
-        if start in comp_of or not linked[start]:
+        if start in seen or not linked[start]:
             continue
         stack, members = [start], []
-        comp_of[start] = len(comps)
+        seen.add(start)
         while stack:
             x = stack.pop()
             members.append(x)
             for y in sorted(linked[x]):
-                if y not in comp_of:
-                    comp_of[y] = len(comps)
+                if y not in seen:
+                    seen.add(y)
                     stack.append(y)
         comps.append(sorted(members))
+    return comps
 
-    credits = find_credits(prepared)
-    text_credit_docs = {c.doc for c in credits if c.kind == "text"}
-    verdicts: dict[int, Verdict] = {}
-    sources: list[int] = []
-    for members in comps:
-        def explains(m: int, members=members) -> float:
-            return sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
 
-        # A document cannot derive from a later one: when every member is dated, the source is
-        # among the earliest.
-        dates = {m: _date(prepared[m]) for m in members}
-        pool = members
-        if all(d is not None for d in dates.values()):
-            first = min(dates.values())
-            pool = [m for m in members if dates[m] == first]
-        src = max(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m))
-        sources.append(src)
-        verdicts[src] = Verdict(src, SOURCE, None, None, None)
-        for t in members:
-            if t == src:
-                continue
-            def not_later(m: int, t=t, dates=dates) -> bool:
-                return dates[m] is None or dates[t] is None or dates[m] <= dates[t]
+def _root(members, prepared, ev, dates, text_credit_docs) -> int:
+    """The member that explains the others best; among the earliest when every member is dated."""
+    def explains(m: int) -> float:
+        return sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
 
-            options = [(derivation_score(ev[(t, m)]), m) for m in members
-                       if m != t and (t, m) in ev and m in linked[t] and not_later(m)]
-            if not options:  # linked only through others: take the best-explaining member
-                options = [(derivation_score(ev[(t, m)]), m) for m in members
-                           if m != t and (t, m) in ev and not_later(m)]
-            if not options:
-                options = [(0.0, src)]
-            # ties go to the earlier document, then to the lower index
-            best_score, best = max(options, key=lambda o: (o[0], _neg(dates[o[1]]), -o[1]))
-            if (t, src) in ev and derivation_score(ev[(t, src)]) >= best_score - settings.source_preference:
-                best, best_score = src, derivation_score(ev[(t, src)])
-            e = ev.get((t, best))
-            verdicts[t] = Verdict(t, _relation(e, prepared[t], prepared[best], settings), best, None, e, best_score)
+    pool = members
+    if all(dates[m] is not None for m in members):
+        first = min(dates[m] for m in members)
+        pool = [m for m in members if dates[m] == first]
+    return max(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m))
 
-    # independents: attach to the derivation cluster they share a story with, else group by story
-    story = {}
-    for i in range(n):
-        for j in range(i + 1, n):
-            story[(i, j)] = story[(j, i)] = story_similarity(i, j, centroids, covered, doc_details, detail_weight)
-    comp_members = [list(m) for m in comps]
-    loose = [i for i in range(n) if i not in comp_of]
-    for i in loose:
-        best_c, best_s = None, settings.story_similarity
-        for c, members in enumerate(comps):
-            s = max(story[(i, m)] for m in members)
-            if s >= best_s:
-                best_c, best_s = c, s
-        if best_c is not None:
-            comp_members[best_c].append(i)
-            comp_of[i] = best_c
-            verdicts[i] = Verdict(i, INDEPENDENT, None, None, None)
-    rest = [i for i in loose if i not in comp_of]
-    groups: list[list[int]] = []
-    for i in rest:
-        for g in groups:
-            if any(story[(i, j)] >= settings.story_similarity for j in g):
-                g.append(i)
-                break
-        else:
-            groups.append([i])
-    for g in groups:
-        if len(g) > 1:
-            comp_members.append(sorted(g))
-            sources.append(None)  # type: ignore[arg-type]
-            for i in g:
-                comp_of[i] = len(comp_members) - 1
-                verdicts[i] = Verdict(i, INDEPENDENT, None, None, None)
-        else:
-            verdicts[g[0]] = Verdict(g[0], UNRELATED, None, None, None)
 
-    # number clusters in order of their smallest member, for stable ids
-    order = sorted(range(len(comp_members)), key=lambda c: min(comp_members[c]))
-    clusters = []
-    new_index = {}
-    for k, c in enumerate(order):
-        new_index[c] = k
-        members = tuple(sorted(comp_members[c]))
-        src = sources[c]
-        derived = {m for m in members if verdicts[m].relation not in (INDEPENDENT,)}
-        text = tuple(x for x in credits if x.doc in derived and x.kind == "text")
-        photo = tuple(x for x in credits if x.doc in members and x.kind == "photo")
-        counts = Counter(x.agency for x in text)
-        agency = min(counts, key=lambda a: (-counts[a], a)) if counts else None
-        clusters.append(Cluster(k, src, members, agency, text, photo))
-    out = []
-    for i in range(n):
-        v = verdicts[i]
-        cl = new_index.get(comp_of[i]) if i in comp_of else None
-        out.append(Verdict(v.doc, v.relation, v.derived_from, cl, v.evidence, v.derivation_score))
-    return out, clusters
+def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:
+    """The member `t` derives from: its best-scoring linked member that is not later-dated, with a
+    preference for the tree's root when that is nearly as good (a copy of a copy of the wire is
+    still attributed to the fullest carrier unless the intermediate explains it clearly better)."""
+    def not_later(m: int) -> bool:
+        return dates[m] is None or dates[t] is None or dates[m] <= dates[t]
+
+    options = [(derivation_score(ev[(t, m)]), m) for m in members
+               if m != t and (t, m) in ev and m in linked[t] and not_later(m)]
+    if not options:
+        options = [(derivation_score(ev[(t, m)]), m) for m in members if m != t and (t, m) in ev and not_later(m)]
+    if not options:
+        return root, 0.0
+    best_score, best = max(options, key=lambda o: (o[0], _neg(dates[o[1]]), -o[1]))
+    if (t, root) in ev and root in linked[t] and not_later(root) and \
+            derivation_score(ev[(t, root)]) >= best_score - settings.source_preference:
+        return root, derivation_score(ev[(t, root)])
+    return best, best_score
+
+
+def _group_units(units: list[list[int]], story: np.ndarray, threshold: float) -> list[list[list[int]]]:
+    """Join units (trees and loose documents) whose members share a story (single linkage)."""
+    parent = list(range(len(units)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a in range(len(units)):
+        for b in range(a + 1, len(units)):
+            if max(story[i, j] for i in units[a] for j in units[b]) >= threshold:
+                parent[find(b)] = find(a)
+    groups: dict[int, list[list[int]]] = defaultdict(list)
+    for k, u in enumerate(units):
+        groups[find(k)].append(u)
+    return [groups[r] for r in sorted(groups, key=lambda r: min(min(u) for u in groups[r]))]
 
 
 def _relation(e: PairEvidence | None, target, source, st: ClassifySettings) -> str:

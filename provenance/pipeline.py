@@ -267,7 +267,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             Channel("lexical", lexical[ra].toarray(), lexical[rb].toarray(), w.lexical),
             Channel("detail", detail_mat[ra].toarray(), detail_mat[rb].toarray(), w.detail),
         ]
-        blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]))
+        blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]),
+                       margin=not both_covered)
         alignments.append(PairAlignment(a, b, tuple(blocks), cand))
 
     evidence = []
