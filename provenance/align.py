@@ -35,6 +35,9 @@ class AlignSettings:
     margin_threshold: float = 1.2
     margin_second_pass: float = 1.45
     margin_floor: float = 0.12
+    #: In margin mode, a 1-1 gap between two aligned blocks (one sentence left on each side, as a
+    #: translation with no shared names or numbers leaves) is aligned when its margin reaches this.
+    margin_gap_fill: float = 1.0
 
     def __post_init__(self):
         if not -1 <= self.threshold <= 1:
@@ -188,11 +191,34 @@ def align(channels: list[Channel], settings: AlignSettings = AlignSettings(),
         else:  # pragma: no cover - dp origin
             break
     blocks.reverse()
+    if margin:
+        blocks = _fill_sandwiched_gaps(s11, raw11, blocks, settings.margin_gap_fill)
     extra = _second_pass(s11, blocks, second, settings.second_pass_gap)
     blocks.extend(AlignedBlock(b.src, b.tgt, round(float(raw11[b.src[0], b.tgt[0]]), 4), b.moved, b.reused)
                   for b in extra)
     blocks.sort(key=lambda b: (b.tgt[0], b.src[0]))
     return blocks
+
+
+def _fill_sandwiched_gaps(s11: np.ndarray, raw11: np.ndarray, blocks: list[AlignedBlock], min_margin: float
+                          ) -> list[AlignedBlock]:
+    """Align runs of equal length (1 to 2 sentences) left between consecutive monotone blocks,
+    sentence by sentence, where each pair's margin reaches `min_margin`. In a translation the
+    sentences between two anchors correspond in order even when nothing lexical survives."""
+    out = list(blocks)
+    m, n = s11.shape
+    ordered = sorted(blocks, key=lambda b: (b.tgt[0], b.src[0]))
+    bounds = [((-1,), (-1,))] + [(b.src, b.tgt) for b in ordered] + [((m,), (n,))]
+    for (ps, pt), (ns, nt) in zip(bounds, bounds[1:], strict=False):
+        src_gap = list(range(ps[-1] + 1, ns[0]))
+        tgt_gap = list(range(pt[-1] + 1, nt[0]))
+        if not src_gap or len(src_gap) != len(tgt_gap) or len(src_gap) > 2:
+            continue
+        for i, j in zip(src_gap, tgt_gap, strict=True):
+            if s11[i, j] >= min_margin:
+                out.append(AlignedBlock((i,), (j,), round(float(raw11[i, j]), 4)))
+    out.sort(key=lambda b: (b.tgt[0], b.src[0]))
+    return out
 
 
 def _second_pass(s11: np.ndarray, blocks: list[AlignedBlock], threshold: float, gap: float

@@ -368,6 +368,46 @@ def _date(p) -> str | None:
     return None
 
 
+# --- translation signals in same-language text -------------------------------------------------
+
+@dataclass(frozen=True)
+class Signal:
+    """A trace of translation in a document's own language: `kind`, and the span that shows it."""
+
+    kind: str
+    start: int
+    end: int
+
+
+# French typography keeps a (non-breaking) space inside quotation marks; machine translation
+# carries it over: "\u00a0 significant progress \u00a0".
+_SPACED_QUOTE = re.compile(r"[\"“«][\u00a0\u202f][ \u00a0\u202f]*\w|\w[ \u00a0\u202f]*[\u00a0\u202f][\"”»]")
+# Page labels that read as word-for-word translations of French/Spanish/German labels.
+_CALQUES = {
+    "publicity": "Publicité (advertising)", "text by": "Texte par", "read also": "Lire aussi",
+    "to read also": "À lire aussi", "on the same subject": "Sur le même sujet",
+    "receive all": "Recevez toute", "publicidad": "Publicidad",
+}
+_CALQUE_RE = re.compile(r"^(" + "|".join(re.escape(k) for k in _CALQUES) + r")\b", re.IGNORECASE)
+
+
+def translation_signals(p) -> list[Signal]:
+    """Traces that a text was translated (typically machine-translated from French), found in its
+    own language: spaced quotation marks, calqued page labels. Reported as signals only: one kind
+    alone proves little, and none of them changes a relation."""
+    text = p.doc.text
+    out = []
+    for m in _SPACED_QUOTE.finditer(text):
+        out.append(Signal("spaced quotation marks (French typography)", m.start(), m.end()))
+    for b in p.seg.clean.blocks:
+        s = text[b.start:b.end]
+        m = _CALQUE_RE.match(s)
+        if m:
+            out.append(Signal(f"calqued label ('{m.group(1)}' reads as {_CALQUES[m.group(1).lower()]})",
+                              b.start, b.start + m.end()))
+    return out
+
+
 # --- agency credits ---------------------------------------------------------------------------
 
 _AGENCIES = {

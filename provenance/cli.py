@@ -61,13 +61,16 @@ def main() -> None:
 @click.option("--model", metavar="NAME_OR_PATH", default=None,
               help="sentence-transformers model id (from the local cache) or local folder. Default: the "
                    "bundled all-MiniLM-L6-v2 (English). Nothing is downloaded.")
+@click.option("--model-languages", metavar="CODES", default="auto",
+              help="Languages the model covers: 'auto' (guess from its vocabulary size), 'all', or ISO codes "
+                   "such as 'en,fr'. Pairs outside them rely on names, numbers and character n-grams.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None,
               help="Skip input files larger than this many bytes (default 5,000,000).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
-         max_bytes: int | None, quiet: bool) -> None:
+         model_languages: str, max_bytes: int | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
@@ -83,8 +86,11 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     settings = ScanSettings()
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
+    from .embed import load_model, parse_languages
+
     progress = sys.stderr.isatty()
-    result = run_scan(list(paths), model=model, settings=settings, progress=progress)
+    embedder = load_model(model, languages=parse_languages(model_languages))
+    result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress)
     report = build_report(result)
     for s in report["skipped"]:
         click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)

@@ -108,6 +108,20 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     return name, name
 
 
+def parse_languages(spec: str) -> frozenset[str] | None | str:
+    """'auto' -> "auto"; 'all' -> None (multilingual); 'en,fr' -> frozenset({'en', 'fr'})."""
+    spec = (spec or "auto").strip().lower()
+    if spec == "auto":
+        return "auto"
+    if spec in ("all", "any", "multilingual"):
+        return None
+    codes = frozenset(c.strip() for c in spec.split(",") if c.strip())
+    bad = [c for c in codes if not (2 <= len(c) <= 3 and c.isalpha())]
+    if not codes or bad:
+        raise ModelError(f"--model-languages {spec!r}: give 'auto', 'all' or ISO codes like 'en,fr'")
+    return codes
+
+
 def load_model(name: str | None = None, languages: frozenset[str] | None | str = "auto",
                device: str = "cpu") -> SentenceTransformerEmbedder:
     """Load a sentence-transformers model offline.

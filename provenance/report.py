@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .classify import translation_signals
 from .errors import ProvenanceError
 
 SCHEMA_VERSION = "1.0"
@@ -63,6 +64,18 @@ def build_report(result) -> dict:
             "excluded": [{"span": [b.start, b.end], "reason": b.excluded, "text": doc.text[b.start:b.end]}
                          for b in p.seg.clean.excluded],
         }
+        if v.derived_from is not None and prepared[v.derived_from].langs.document != p.langs.document:
+            entry["translated_from"] = prepared[v.derived_from].langs.document
+        signals = translation_signals(p)
+        if signals:
+            kinds = sorted({x.kind.split(" (")[0] for x in signals})
+            entry["translation_signals"] = {
+                "kinds": kinds,
+                # two independent kinds of trace make translation likely; one alone proves little
+                "likely_translated": len(kinds) >= 2,
+                "evidence": [{"kind": x.kind, "span": [x.start, x.end], "text": doc.text[x.start:x.end]}
+                             for x in signals],
+            }
         for key in ("outlet", "date", "url"):
             if doc.meta.get(key):
                 entry[key] = doc.meta[key]

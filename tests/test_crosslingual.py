@@ -1,0 +1,143 @@
+"""Cross-lingual provenance: French/Spanish versions of seed passages (written for these tests,
+tests/fixtures/crosslingual), a tiny locally-built sentence-transformers model loaded from a
+path, and the warning for languages the model does not cover."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from provenance.cli import main
+from tests.conftest import ROOT, SEEDS
+
+FIXTURES = ROOT / "tests" / "fixtures" / "crosslingual"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A 1-layer, 32-dimension BERT with a 200-word WordPiece vocabulary, saved as a
+    sentence-transformers folder. Random weights: it proves the loading path, not quality."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    root = tmp_path_factory.mktemp("tiny-model")
+    words = sorted({w.lower() for w in (SEEDS / "000_dd2761f3083befb7.txt").read_text("utf-8").split()
+                    if w.isalpha()})[:180]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *list("abcdefghijklmnopqrstuvwxyz"), *words]
+    (root / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", "utf-8")
+    hf = root / "hf"
+    BertTokenizerFast(vocab_file=str(root / "vocab.txt")).save_pretrained(hf)
+    config = BertConfig(vocab_size=len(dict.fromkeys(vocab)), hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(hf)
+    word = models.Transformer(str(hf), max_seq_length=64)
+    pool = models.Pooling(word.get_word_embedding_dimension(), pooling_mode="mean")
+    out = root / "st"
+    SentenceTransformer(modules=[word, pool], device="cpu").save(str(out))
+    return out
+
+
+def test_model_loads_from_a_local_path_and_encodes(tiny_model_dir):
+    import numpy as np
+
+    from provenance.embed import load_model
+
+    m = load_model(str(tiny_model_dir))
+    assert m.dimension == 32
+    assert m.languages == frozenset({"en"})  # small vocabulary: treated as English-only
+    vecs = m.encode(["The United States said on Thursday.", "Les États-Unis ont annoncé jeudi."])
+    assert vecs.shape == (2, 32) and vecs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert load_model(str(tiny_model_dir), languages=None).languages is None
+
+
+def test_cli_scans_with_a_path_model_and_declared_languages(tiny_model_dir, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEEDS / "000_dd2761f3083befb7.txt", folder)
+    shutil.copy(FIXTURES / "fr_000_afp.txt", folder)
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(main, ["scan", str(folder), "--model", str(tiny_model_dir), "--model-languages", "all",
+                                    "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    report = json.loads(out.read_text("utf-8"))
+    assert report["tool"]["model"] == "st" and report["tool"]["model_languages"] is None
+    assert report["warnings"] == []  # the model was declared to cover every language
+
+
+def test_bad_model_languages_is_a_one_line_error():
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "--model-languages", "english!"])
+    assert res.exit_code == 1 and res.output.startswith("Error: --model-languages")
+
+
+@pytest.fixture(scope="module")
+def xl_report(tmp_path_factory, default_model):
+    from provenance import build_report, scan
+
+    folder = tmp_path_factory.mktemp("xl")
+    for p in [*SEEDS.glob("*.txt"), *FIXTURES.glob("*.txt")]:
+        shutil.copy(p, folder)
+    result = scan([folder], embedder=default_model)
+    return build_report(result), {p.doc.id: p.doc.text for p in result.prepared}
+
+
+@pytest.mark.model
+def test_french_version_of_the_wire_is_a_translation_aligned_paragraph_by_paragraph(xl_report):
+    report, texts = xl_report
+    docs = {d["id"]: d for d in report["documents"]}
+    fr = docs["fr_000_afp"]
+    assert fr["relation"] == "translation" and fr["translated_from"] == "en" and fr["language"] == "fr"
+    assert fr["derived_from"] == "000_dd2761f3083befb7"
+    # the French file was written paragraph for paragraph: the i-th story paragraph of each side
+    en_text, fr_text = texts["000_dd2761f3083befb7"], texts["fr_000_afp"]
+    en_paras = _story_paragraphs(en_text, docs["000_dd2761f3083befb7"])
+    fr_paras = _story_paragraphs(fr_text, fr)
+    assert len(en_paras) == len(fr_paras)
+    right = 0
+    for k, (fa, fb) in enumerate(fr_paras):
+        ea, eb = en_paras[k]
+        if any(fa <= a["target_span"][0] < fb and ea <= a["source_span"][0] < eb for a in fr["alignments"]):
+            right += 1
+    assert right / len(fr_paras) >= 0.9, f"{right}/{len(fr_paras)}"
+    warnings = report["warnings"]
+    assert len(warnings) == 1 and "does not cover es, fr" in warnings[0]
+
+
+def _story_paragraphs(text, doc):
+    excluded = [tuple(e["span"]) for e in doc["excluded"]]
+    spans, pos = [], 0
+    for line in text.split("\n"):
+        a, b = pos, pos + len(line)
+        pos = b + 1
+        if line.strip() and not any(x <= a and b <= y for x, y in excluded):
+            spans.append((a, b))
+    return spans
+
+
+@pytest.mark.model
+def test_translated_independent_report_links_to_its_own_original(xl_report):
+    report, _ = xl_report
+    docs = {d["id"]: d for d in report["documents"]}
+    assert docs["fr_002_half"]["relation"] == "translation"
+    assert docs["fr_002_half"]["derived_from"] == "002_a744cf46346e926e"
+    assert docs["es_003_part"]["derived_from"] == "003_c07afd8436c39a75"
+    # nothing else changes in the seed verdicts
+    assert docs["002_a744cf46346e926e"]["relation"] == "independent"
+    assert docs["003_c07afd8436c39a75"]["relation"] == "independent"
+    assert docs["004_26451090c78396de"]["derived_from"] == "000_dd2761f3083befb7"
+    assert docs["001_2a7d6a1efb716f92"]["derived_from"] == "000_dd2761f3083befb7"
+
+
+@pytest.mark.model
+def test_machine_translation_traces_are_signals_not_verdicts(seed_report):
+    docs = {d["id"]: d for d in seed_report["documents"]}
+    rfi = docs["001_2a7d6a1efb716f92"]["translation_signals"]
+    assert rfi["likely_translated"] is True
+    assert any("spaced quotation marks" in k for k in rfi["kinds"]) and any("calqued" in k for k in rfi["kinds"])
+    assert docs["001_2a7d6a1efb716f92"]["relation"] == "rewrite"  # same language: still a rewrite
+    for other in ("000_dd2761f3083befb7", "002_a744cf46346e926e", "003_c07afd8436c39a75",
+                  "004_26451090c78396de"):
+        assert "translation_signals" not in docs[other], other
