@@ -44,14 +44,18 @@ class ClassifySettings:
     copy_aligned_share: float = 0.6
     #: share of the target aligned near-verbatim that makes a pair derived with no details at all
     verbatim_link_share: float = 0.5
-    story_similarity: float = 0.5
+    story_similarity: float = 0.6
+    story_min_details: int = 4
+    story_details_alone: int = 8
+    #: details (names, numbers) a pair must share for the detail path to show derivation
+    min_shared_details: int = 3
     source_preference: float = 0.1
     #: a parent counts only within this much of the target's best derivation score
     parent_margin: float = 0.15
 
     def __post_init__(self):
         for name, v in self.__dict__.items():
-            if name == "min_blocks":
+            if name in ("min_blocks", "story_min_details", "story_details_alone", "min_shared_details"):
                 if v < 1:
                     raise ConfigError(f"min_blocks must be >= 1, got {v}")
             elif not 0 <= v <= 1:
@@ -71,6 +75,7 @@ class PairEvidence:
     verbatim: float
     mean_score: float
     cross_lingual: bool
+    shared_details: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,8 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
     aligned = float(sum(lens[i] for i in covered))
     own_aligned = float(sum(own[i] for i in own_covered))
     dt, ds = doc_details[t], doc_details[s]
-    wsum = sum(max(detail_weight[k], 0.05) for k in dt)
-    dshare = sum(max(detail_weight[k], 0.05) for k in dt & ds) / wsum if wsum else 0.0
+    wsum = sum(max(detail_weight.get(k, 0.05), 0.05) for k in dt)
+    dshare = sum(max(detail_weight.get(k, 0.05), 0.05) for k in dt & ds) / wsum if wsum else 0.0
     return PairEvidence(
         target=t, source=s, blocks=len(blocks),
         aligned_share=round(float(aligned / lens.sum()), 4) if lens.sum() else 0.0,
@@ -147,6 +152,7 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
         verbatim=round(float(vt_num / vt_den), 4) if vt_den else 0.0,
         mean_score=round(float(np.mean(scores)), 4) if scores else 0.0,
         cross_lingual=pt.langs.document != ps.langs.document,
+        shared_details=len(dt & ds),
     )
 
 
@@ -156,7 +162,8 @@ def is_derived(e: PairEvidence, st: ClassifySettings) -> bool:
         return False
     if e.aligned_share >= st.verbatim_link_share and e.verbatim >= st.copy_verbatim:
         return True
-    return e.detail_share >= st.derived_detail_share and e.aligned_share >= st.derived_aligned_share
+    return (e.detail_share >= st.derived_detail_share and e.aligned_share >= st.derived_aligned_share
+            and e.shared_details >= st.min_shared_details)
 
 
 def derivation_score(e: PairEvidence) -> float:
@@ -164,20 +171,31 @@ def derivation_score(e: PairEvidence) -> float:
     return round(0.5 * e.aligned_share + 0.3 * e.detail_share + 0.2 * e.verbatim * e.aligned_share, 4)
 
 
-def story_similarity(i: int, j: int, centroids: np.ndarray, covered: list[bool], doc_details, detail_weight
-                     ) -> float:
-    """Whether two documents are on the same story: centroid cosine where the model covers both
-    languages, else the unweighted overlap of their details (names, numbers)."""
-    di, dj = doc_details[i], doc_details[j]
-    overlap = len(di & dj) / max(1, min(len(di), len(dj)))
-    if covered[i] and covered[j]:
-        return float(max(float(centroids[i] @ centroids[j]), overlap))
-    return float(overlap)
+def same_story_matrix(centroids: np.ndarray, covered: list[bool], doc_details, settings: ClassifySettings
+                      ) -> np.ndarray:
+    """Which documents report the same story: (n, n) bool.
+
+    Two signals must agree where the model covers both languages: centroid cosine of their
+    sentence embeddings >= `story_similarity` *and* at least `story_min_details` shared details
+    (names, numbers). Generic everyday texts can be close in embedding space (0.8 between
+    unrelated Tatoeba sets) but share no details; articles on one news story share a dozen and
+    more. Across languages, or with no model coverage, `story_details_alone` shared details are
+    needed."""
+    n = len(covered)
+    same = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = len(doc_details[i] & doc_details[j])
+            ok = shared >= settings.story_details_alone
+            if not ok and covered[i] and covered[j]:
+                ok = shared >= settings.story_min_details and float(centroids[i] @ centroids[j]) >= \
+                    settings.story_similarity
+            same[i, j] = same[j, i] = ok
+    return same
 
 
-def classify(prepared, evidence: list[PairEvidence], centroids: np.ndarray, doc_details, detail_weight,
-             covered: list[bool], settings: ClassifySettings = ClassifySettings()
-             ) -> tuple[list[Verdict], list[Cluster]]:
+def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, covered: list[bool],
+             settings: ClassifySettings = ClassifySettings()) -> tuple[list[Verdict], list[Cluster]]:
     """Relations and story clusters from pair evidence (see the module docstring).
 
     1. A target links to a candidate parent when the evidence shows derivation and that parent
@@ -218,12 +236,8 @@ def classify(prepared, evidence: list[PairEvidence], centroids: np.ndarray, doc_
                 parent[t], scores[t] = _parent(t, root, members, ev, linked, dates, settings)
 
     # story clusters: derivation trees and loose documents joined by story similarity
-    story = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1, n):
-            story[i, j] = story[j, i] = story_similarity(i, j, centroids, covered, doc_details, detail_weight)
     units = [list(m) for m in comps] + [[i] for i in range(n) if i not in comp_of]
-    groups = _group_units(units, story, settings.story_similarity)
+    groups = _group_units(units, same_story)
 
     verdicts: dict[int, Verdict] = {}
     clusters_raw = []
@@ -316,7 +330,7 @@ def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:
     return best, best_score
 
 
-def _group_units(units: list[list[int]], story: np.ndarray, threshold: float) -> list[list[list[int]]]:
+def _group_units(units: list[list[int]], same: np.ndarray) -> list[list[list[int]]]:
     """Join units (trees and loose documents) whose members share a story (single linkage)."""
     parent = list(range(len(units)))
 
@@ -328,7 +342,7 @@ def _group_units(units: list[list[int]], story: np.ndarray, threshold: float) ->
 
     for a in range(len(units)):
         for b in range(a + 1, len(units)):
-            if max(story[i, j] for i in units[a] for j in units[b]) >= threshold:
+            if any(same[i, j] for i in units[a] for j in units[b]):
                 parent[find(b)] = find(a)
     groups: dict[int, list[list[int]]] = defaultdict(list)
     for k, u in enumerate(units):

@@ -37,6 +37,7 @@ class MatchSettings:
     lexical_floor: float = 0.30
     duplicate_semantic: float = 0.92
     duplicate_lexical: float = 0.85
+    cross_lingual_floor: float = 0.10
     min_sentence_pairs: int = 2
 
     def __post_init__(self):
@@ -44,7 +45,8 @@ class MatchSettings:
             raise ConfigError(f"k must be >= 1, got {self.k}")
         if not 0.5 <= self.margin <= 3:
             raise ConfigError(f"margin threshold must be in [0.5, 3], got {self.margin}")
-        for name in ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical"):
+        for name in ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical",
+                     "cross_lingual_floor"):
             v = getattr(self, name)
             if not -1 <= v <= 1:
                 raise ConfigError(f"{name} must be a cosine in [-1, 1], got {v}")
@@ -89,9 +91,10 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int) -> tuple[n
     return _keep_other_groups(scores, rows, groups, k)
 
 
-def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048
-                            ) -> tuple[np.ndarray, np.ndarray]:
-    """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products)."""
+def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048,
+                            exclude_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products).
+    `exclude_same`: labels per row (e.g. languages); rows sharing the query's label are skipped too."""
     n = mat.shape[0]
     groups = np.asarray(groups)
     out_s = np.zeros((n, k), np.float32)
@@ -101,6 +104,8 @@ def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, 
         hi = min(n, lo + block)
         sims = (mat[lo:hi] @ mt).toarray()
         sims[groups[lo:hi, None] == groups[None, :]] = -np.inf
+        if exclude_same is not None:
+            sims[exclude_same[lo:hi, None] == exclude_same[None, :]] = -np.inf
         kk = min(k, n)
         part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
         psims = np.take_along_axis(sims, part, axis=1)
@@ -150,13 +155,17 @@ def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: f
 
 
 def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | None, doc_of_row: np.ndarray,
-                    settings: MatchSettings = MatchSettings()) -> list[DocPair]:
+                    settings: MatchSettings = MatchSettings(), languages: np.ndarray | None = None) -> list[DocPair]:
     """Candidate document pairs from sentence vectors; the vectors-in core of retrieval.
 
     Args:
         semantic: (n, d) L2-normalised sentence embeddings, or None to skip the channel.
         lexical: (n, F) L2-normalised sparse char n-gram rows, or None.
         doc_of_row: (n,) document index of each sentence row.
+        languages: (n,) language of each row. When given, the lexical channel is also searched
+            among other-language documents only, with margins computed in that neighbourhood:
+            in a mixed pool, a sentence's nearest n-gram neighbours are same-language sentences
+            of other articles, which crowd out its translation.
 
     Returns:
         Doc pairs sorted by (a, b) with at least `settings.min_sentence_pairs` mined sentence pairs.
@@ -170,6 +179,10 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
     if lexical is not None and lexical.shape[0]:
         s, r = knn_other_groups_sparse(lexical, doc_of_row, settings.k)
         lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical)
+        if languages is not None and len(set(languages)) > 1:
+            s, r = knn_other_groups_sparse(lexical, doc_of_row, settings.k, exclude_same=np.asarray(languages))
+            for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin).items():
+                lex_pairs[key] = max(lex_pairs.get(key, 0.0), m)
     per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
     for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
         for (i, j), m in pairs.items():

@@ -19,7 +19,7 @@ from scipy import sparse
 
 from . import __version__
 from .align import AlignedBlock, AlignSettings, Channel, align
-from .classify import ClassifySettings, Cluster, PairEvidence, Verdict, classify, pair_evidence
+from .classify import ClassifySettings, Cluster, PairEvidence, Verdict, classify, pair_evidence, same_story_matrix
 from .clean import clean
 from .compare import DocComparison, Reconstruction, compare_pair, reconstruct_wire
 from .embed import Embedder, covers
@@ -191,30 +191,51 @@ def _encode(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
     return vecs
 
 
-def detail_features(prepared: list[Prepared]) -> tuple[sparse.csr_matrix, list[frozenset[str]], dict[str, float]]:
-    """Per-sentence detail vectors (names, numbers outside quotations), weighted by rarity across
-    documents: `w = log((N + 1) / (df + 0.5))`, so a detail every article carries counts little."""
+def sentence_details(prepared: list[Prepared]) -> list[list[str]]:
+    """Detail keys (names, numbers outside quotations) of every sentence, in row order."""
     stories = ["\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs) for p in prepared]
     known = name_vocabulary(stories)
-    per_sentence = [[m.key for m in details(t, known)] for p in prepared for t in p.sentence_texts]
-    offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
-    doc_sets = [frozenset(k for rows in per_sentence[offsets[i]:offsets[i + 1]] for k in rows)
-                for i in range(len(prepared))]
-    n = len(prepared)
-    df = Counter(k for s in doc_sets for k in s)
-    weight = {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
-    vocab = {k: i for i, k in enumerate(sorted(df))}
+    return [[m.key for m in details(t, known)] for p in prepared for t in p.sentence_texts]
+
+
+def detail_weights(doc_sets: list[frozenset[str]], scope: Iterable[int]) -> dict[str, float]:
+    """Rarity of each detail within `scope` (document indices): `w = log((N + 1) / (df + 0.5))`, so
+    a detail every article of the story carries counts little and one only a pair shares counts
+    much. Computed per story neighbourhood, so unrelated documents in the scan change nothing."""
+    scope = list(scope)
+    df = Counter(k for i in scope for k in doc_sets[i])
+    n = len(scope)
+    return {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
+
+
+def detail_vectors(keys_per_row: list[list[str]], weight: dict[str, float]) -> sparse.csr_matrix:
+    """L2-normalised sparse rows of detail weights (floor 0.05) over the keys in `weight`."""
+    vocab = {k: i for i, k in enumerate(sorted(weight))}
     rows, cols, vals = [], [], []
-    for r, keys in enumerate(per_sentence):
+    for r, keys in enumerate(keys_per_row):
         for k in set(keys):
-            rows.append(r)
-            cols.append(vocab[k])
-            vals.append(max(weight[k], 0.05))
-    mat = sparse.csr_matrix((vals, (rows, cols)), shape=(len(per_sentence), max(len(vocab), 1)), dtype=np.float32)
+            if k in vocab:
+                rows.append(r)
+                cols.append(vocab[k])
+                vals.append(max(weight[k], 0.05))
+    mat = sparse.csr_matrix((vals, (rows, cols)), shape=(len(keys_per_row), max(len(vocab), 1)), dtype=np.float32)
     norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    mat = sparse.diags(inv.astype(np.float32)) @ mat
-    return mat.tocsr(), doc_sets, weight
+    return (sparse.diags(inv.astype(np.float32)) @ mat).tocsr()
+
+
+def detail_features(prepared: list[Prepared]) -> tuple[sparse.csr_matrix, list[frozenset[str]], dict[str, float]]:
+    """Detail vectors of all sentences with rarity over the whole scan (kept for exploration
+    scripts; `analyse` scopes rarity to story neighbourhoods)."""
+    keys = sentence_details(prepared)
+    offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
+    doc_sets = [frozenset(k for rows in keys[offsets[i]:offsets[i + 1]] for k in rows) for i in range(len(prepared))]
+    weight = detail_weights(doc_sets, range(len(prepared)))
+    return detail_vectors(keys, weight), doc_sets, weight
+
+
+def _lengths(p: Prepared) -> np.ndarray:
+    return np.array([s.end - s.start for s in p.seg.sentences], dtype=float)
 
 
 def _joinable(p: Prepared) -> np.ndarray:
@@ -236,22 +257,31 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     doc_of_row = np.repeat(np.arange(len(prepared)), np.diff(offsets))
     texts = [t for p in prepared for t in p.sentence_texts]
     _, lexical = fit_char_ngrams(texts)
-    detail_mat, doc_details, detail_weight = detail_features(prepared)
+    keys = sentence_details(prepared)
+    doc_details = [frozenset(k for rows in keys[offsets[i]:offsets[i + 1]] for k in rows)
+                   for i in range(len(prepared))]
 
     class _Covers:
         languages = model_languages
 
-    uncovered = sorted({p.langs.document for p in prepared if not covers(_Covers, p.langs.document)})
+    covered = [covers(_Covers, p.langs.document) for p in prepared]
+    uncovered = sorted({p.langs.document for p, c in zip(prepared, covered, strict=True) if not c})
     warnings = []
     if uncovered:
         warnings.append(f"model {model_id} does not cover {', '.join(uncovered)}: matching across those "
                         "languages relies on names, numbers and character n-grams; pass --model with a "
                         "multilingual model (e.g. paraphrase-multilingual-MiniLM-L12-v2 saved locally) "
                         "for full semantic matching")
+    centroids = np.vstack([_centroid(semantic[offsets[i]:offsets[i + 1]]) for i in range(len(prepared))])
+    same = same_story_matrix(centroids, covered, doc_details, settings.classify)
+    neighbourhood = [frozenset(np.flatnonzero(same[i]).tolist()) | {i} for i in range(len(prepared))]
 
-    candidates = candidate_pairs(semantic, lexical, doc_of_row, settings.match)
+    languages = np.array([prepared[d].langs.document for d in doc_of_row])
+    candidates = candidate_pairs(semantic, lexical, doc_of_row, settings.match, languages=languages)
     w = settings.weights
     alignments: list[PairAlignment] = []
+    evidence = []
+    scoped: dict[frozenset, tuple] = {}
     iterator: Iterable = candidates
     if progress and len(candidates) > 20:
         from tqdm import tqdm
@@ -259,26 +289,31 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         iterator = tqdm(candidates, desc="aligning", unit="pair", leave=False)
     for cand in iterator:
         a, b = cand.a, cand.b
+        # corpus statistics (n-gram IDF, detail rarity) come from the pair's story neighbourhoods
+        scope = neighbourhood[a] | neighbourhood[b]
+        if scope not in scoped:
+            rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in sorted(scope)])
+            vec, _ = fit_char_ngrams([texts[r] for r in rows])
+            weight = detail_weights(doc_details, scope)
+            scoped[scope] = (vec, weight)
+        vec, weight = scoped[scope]
         ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
-        both_covered = covers(_Covers, prepared[a].langs.document) and covers(_Covers, prepared[b].langs.document)
+        both_covered = covered[a] and covered[b]
         sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
+        lex_a, lex_b = vec.transform(texts[ra]).toarray(), vec.transform(texts[rb]).toarray()
+        det_a, det_b = detail_vectors(keys[ra], weight).toarray(), detail_vectors(keys[rb], weight).toarray()
         channels = [
             Channel("semantic", semantic[ra], semantic[rb], sem_w),
-            Channel("lexical", lexical[ra].toarray(), lexical[rb].toarray(), w.lexical),
-            Channel("detail", detail_mat[ra].toarray(), detail_mat[rb].toarray(), w.detail),
+            Channel("lexical", lex_a, lex_b, w.lexical),
+            Channel("detail", det_a, det_b, w.detail),
         ]
         blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]),
-                       margin=not both_covered)
-        alignments.append(PairAlignment(a, b, tuple(blocks), cand))
-
-    evidence = []
-    for pa in alignments:
-        evidence.append(pair_evidence(prepared, pa.a, pa.b, pa.blocks, doc_details, detail_weight, target_is_b=True))
-        evidence.append(pair_evidence(prepared, pa.a, pa.b, pa.blocks, doc_details, detail_weight, target_is_b=False))
-    centroids = np.vstack([_centroid(semantic[offsets[i]:offsets[i + 1]]) for i in range(len(prepared))])
-    verdicts, clusters = classify(prepared, evidence, centroids, doc_details, detail_weight,
-                                  covered=[covers(_Covers, p.langs.document) for p in prepared],
-                                  settings=settings.classify)
+                       margin=not both_covered, src_lengths=_lengths(prepared[a]), tgt_lengths=_lengths(prepared[b]))
+        pa = PairAlignment(a, b, tuple(blocks), cand)
+        alignments.append(pa)
+        evidence.append(pair_evidence(prepared, a, b, pa.blocks, doc_details, weight, target_is_b=True))
+        evidence.append(pair_evidence(prepared, a, b, pa.blocks, doc_details, weight, target_is_b=False))
+    verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify)
     by_pair = {(pa.a, pa.b): pa for pa in alignments}
     comparisons: dict[int, DocComparison] = {}
     for v in verdicts:

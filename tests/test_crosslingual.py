@@ -141,3 +141,22 @@ def test_machine_translation_traces_are_signals_not_verdicts(seed_report):
     for other in ("000_dd2761f3083befb7", "002_a744cf46346e926e", "003_c07afd8436c39a75",
                   "004_26451090c78396de"):
         assert "translation_signals" not in docs[other], other
+
+
+@pytest.mark.model
+def test_mixed_language_pool_has_no_false_links_and_keeps_seed_verdicts(tmp_path, default_model, gold):
+    from benchmarks.mixed_corpus import build, evaluate
+    from provenance import build_report, scan
+
+    truth = build(tmp_path / "mixed")
+    report = build_report(scan([tmp_path / "mixed"], embedder=default_model))
+    res = evaluate(report, truth)
+    assert res["articles"] >= 50 and res["skipped"] == 0
+    assert res["false_links"] == []
+    docs = {d["id"]: d for d in report["documents"]}
+    for doc_id, want in gold["documents"].items():  # unrelated articles change no seed verdict
+        assert docs[doc_id]["relation"] in want["relation"], doc_id
+        assert docs[doc_id]["derived_from"] == want["derived_from"], doc_id
+    # pseudo-articles on other "stories" never join the Iraq story
+    iraq = docs["000_dd2761f3083befb7"]["cluster"]
+    assert all(docs[p]["cluster"] != iraq for p in truth["pseudo"])
