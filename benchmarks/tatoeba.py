@@ -25,6 +25,9 @@ PAIRS = ("fra", "spa", "deu")
 
 
 def load_pair(data: Path, lang: str) -> tuple[list[str], list[str]]:
+    if not (data / f"tatoeba.{lang}-eng.{lang}").is_file():
+        raise FileNotFoundError(f"Tatoeba data not found in {data}: it ships in shared/data/tatoeba beside the "
+                                "checkout (pass --data DIR to point elsewhere)")
     foreign = (data / f"tatoeba.{lang}-eng.{lang}").read_text("utf-8").splitlines()
     english = (data / f"tatoeba.{lang}-eng.eng").read_text("utf-8").splitlines()
     if len(foreign) != len(english):

@@ -45,6 +45,33 @@ def debug_option(fn):
     return click.option("--debug", is_flag=True, help="Show a full traceback on errors.")(fn)
 
 
+def index_dir_option(fn):
+    return click.option("--index-dir", default="indexes", show_default=True, type=click.Path(file_okay=False),
+                        help="Folder that holds the archives.")(fn)
+
+
+def model_options(fn):
+    fn = click.option("--model-languages", metavar="CODES", default="auto",
+                      help="Languages the model covers: 'auto' (guess from its vocabulary size), 'all', or ISO "
+                           "codes such as 'en,fr'.")(fn)
+    return click.option("--model", metavar="NAME_OR_PATH", default=None,
+                        help="sentence-transformers model id (from the local cache) or local folder. Default: the "
+                             "bundled all-MiniLM-L6-v2 (English). Nothing is downloaded.")(fn)
+
+
+def cache_options(fn):
+    fn = click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")(fn)
+    return click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                        help="Embedding cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
+
+
+def _embedder(model, model_languages, cache_dir, no_cache):
+    from .embed import CachedEmbedder, load_model, parse_languages
+
+    embedder = load_model(model, languages=parse_languages(model_languages))
+    return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
+
+
 @click.group(epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="provenance")
 def main() -> None:
@@ -58,19 +85,19 @@ def main() -> None:
               help="Write the JSON match report to this file (written atomically).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True),
               help="Also write a self-contained HTML side-by-side view to this file.")
-@click.option("--model", metavar="NAME_OR_PATH", default=None,
-              help="sentence-transformers model id (from the local cache) or local folder. Default: the "
-                   "bundled all-MiniLM-L6-v2 (English). Nothing is downloaded.")
-@click.option("--model-languages", metavar="CODES", default="auto",
-              help="Languages the model covers: 'auto' (guess from its vocabulary size), 'all', or ISO codes "
-                   "such as 'en,fr'. Pairs outside them rely on names, numbers and character n-grams.")
+@model_options
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None,
               help="Skip input files larger than this many bytes (default 5,000,000).")
+@click.option("--index", "index_name", metavar="NAME", default=None,
+              help="Also compare with the archive NAME (see `provenance index add`).")
+@index_dir_option
+@cache_options
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
-         model_languages: str, max_bytes: int | None, quiet: bool) -> None:
+         model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
+         cache_dir: str | None, no_cache: bool, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
@@ -86,11 +113,10 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     settings = ScanSettings()
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
-    from .embed import load_model, parse_languages
-
     progress = sys.stderr.isatty()
-    embedder = load_model(model, languages=parse_languages(model_languages))
-    result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress)
+    embedder = _embedder(model, model_languages, cache_dir, no_cache)
+    result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
+                      index_dir=index_dir)
     report = build_report(result)
     for s in report["skipped"]:
         click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
@@ -105,6 +131,67 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     for what, path in (("report", output), ("HTML view", html_out)):
         if path:
             click.echo(f"{what} written to {path}", err=True)
+
+
+@main.group()
+def index() -> None:
+    """Archives of articles that new articles are checked against (`scan --index NAME`)."""
+
+
+@index.command("add", epilog=EXIT_CODES)
+@click.argument("name")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@index_dir_option
+@model_options
+@cache_options
+@debug_option
+@_handle_errors
+def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str | None, model_languages: str,
+                  cache_dir: str | None, no_cache: bool) -> None:
+    """Create the archive NAME or add the articles under PATHS to it (atomic: an interrupted
+    update leaves the previous archive whole)."""
+    from .pipeline import index_add
+
+    embedder = _embedder(model, model_languages, cache_dir, no_cache)
+    res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
+    for s in res.skipped:
+        click.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
+    click.echo(f"index {name}: added {len(res.added)} document(s); now {res.documents} documents, "
+               f"{res.vectors} vectors ({res.generation})")
+
+
+@index.command("info", epilog=EXIT_CODES)
+@click.argument("name")
+@index_dir_option
+@click.option("--ids", is_flag=True, help="Also list the document ids.")
+@debug_option
+@_handle_errors
+def index_info_cmd(name: str, index_dir: str, ids: bool) -> None:
+    """Print an archive's documents, vectors, model, dimension, index type and size on disk."""
+    from .pipeline import index_info
+
+    info = index_info(name, index_dir)
+    for key in ("name", "path", "documents", "vectors", "model", "dimension", "index_type", "generation"):
+        click.echo(f"{key:12} {info[key]}")
+    click.echo(f"{'size':12} {info['size_on_disk']:,} bytes on disk")
+    if ids:
+        click.echo("\n".join(info["ids"]))
+
+
+@index.command("remove", epilog=EXIT_CODES)
+@click.argument("name")
+@click.argument("doc_ids", nargs=-1, required=True)
+@index_dir_option
+@debug_option
+@_handle_errors
+def index_remove_cmd(name: str, doc_ids: tuple[str, ...], index_dir: str) -> None:
+    """Remove documents (by id) from the archive NAME."""
+    from .pipeline import index_remove
+
+    res = index_remove(name, list(doc_ids), index_dir)
+    for s in res.skipped:
+        click.echo(f"warning: {s.path}: {s.reason}", err=True)
+    click.echo(f"index {name}: removed {len(res.removed)} document(s); now {res.documents} documents")
 
 
 if __name__ == "__main__":  # pragma: no cover

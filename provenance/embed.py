@@ -158,3 +158,71 @@ def load_model(name: str | None = None, languages: frozenset[str] | None | str =
     else:
         langs = languages  # type: ignore[assignment]
     return SentenceTransformerEmbedder(model, model_id, langs)
+
+
+# --- embedding cache -------------------------------------------------------------------------
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("PROVENANCE_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "provenance"
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an on-disk cache keyed by model id and SHA-256 of the text, so a
+    re-scan encodes only texts it has not seen. One SQLite file per model; safe to share between
+    processes (SQLite locking); a damaged cache file is set aside and rebuilt, never fatal."""
+
+    def __init__(self, inner: Embedder, cache_dir: str | os.PathLike | None = None):
+        import re
+        import sqlite3
+
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.languages = inner.languages
+        self.hits = self.misses = 0
+        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^\w.-]+", "_", self.model_id)[:80]
+        self.path = folder / f"embeddings-{slug}-{self.dimension}.sqlite"
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        except sqlite3.DatabaseError:
+            self.path.rename(self.path.with_suffix(".corrupt"))
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+
+    def _key(self, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for lo in range(0, len(unique), 500):
+            chunk = unique[lo:lo + 500]
+            q = f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})"
+            for k, blob in self._db.execute(q, chunk):
+                v = np.frombuffer(blob, dtype=np.float32)
+                if v.shape == (self.dimension,):
+                    found[k] = v
+        missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
+        self.hits += len(texts) - sum(1 for k in keys if k not in found)
+        self.misses += len(missing)
+        if missing:
+            vecs = self.inner.encode([t for _, t in missing])
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
+                                     [(k, np.asarray(v, np.float32).tobytes()) for (k, _), v in zip(missing, vecs,
+                                                                                                    strict=True)])
+            for (k, _), v in zip(missing, vecs, strict=True):
+                found[k] = np.asarray(v, np.float32)
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32)

@@ -115,6 +115,8 @@ class ScanResult:
     settings: ScanSettings
     warnings: tuple[str, ...] = ()
     reconstructions: dict = field(default_factory=dict)  # cluster index -> Reconstruction
+    archived: frozenset = frozenset()  # indices of documents that come from an archive
+    archive: str | None = None
     version: str = __version__
 
 
@@ -136,7 +138,8 @@ def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings
 
 
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
-         settings: ScanSettings = ScanSettings(), progress: bool = False) -> ScanResult:
+         settings: ScanSettings = ScanSettings(), progress: bool = False, index: str | None = None,
+         index_dir: str | os.PathLike = "indexes") -> ScanResult:
     """Scan files and folders; see the module docstring.
 
     Args:
@@ -145,6 +148,8 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
         embedder: anything with `model_id`, `dimension`, `languages` and `encode(texts)`.
         settings: thresholds and weights; written into the report header.
         progress: show progress bars (the CLI passes True only on a terminal).
+        index: name of an archive in `index_dir` to compare the new articles with too; the result
+            then holds the new articles and the archived ones they share a story with.
 
     Raises:
         InputError: nothing usable was found.
@@ -155,6 +160,9 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
         from .embed import load_model
 
         embedder = load_model(model)
+    if index is not None:
+        return scan_against_archive(loaded.documents, embedder, index, index_dir, settings,
+                                    skipped=loaded.skipped, progress=progress)
     return scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress)
 
 
@@ -170,6 +178,77 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     semantic = _encode(embedder, texts, progress)
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
                    settings=settings, skipped=skipped, progress=progress)
+
+
+def _prepare_archived(archive, embedder: Embedder, settings: ScanSettings, progress: bool
+                      ) -> tuple[list[Prepared], np.ndarray]:
+    """Archived documents as `Prepared`, with their stored vectors. A document whose sentences
+    this version segments differently is re-encoded (through the cache, if any)."""
+    prepared, _ = prepare([a.doc for a in archive.documents], replace_settings(settings, min_story_chars=0))
+    by_id = {p.doc.id: p for p in prepared}
+    out, vecs = [], []
+    for a in archive.documents:
+        p = by_id.get(a.doc.id)
+        if p is None:
+            continue
+        spans = tuple((s.start, s.end) for s in p.seg.sentences)
+        if spans == a.sentences:
+            vecs.append(archive.vectors[a.rows[0]:a.rows[1]])
+        else:
+            vecs.append(_encode(embedder, p.sentence_texts, progress))
+        out.append(p)
+    dim = archive.dimension
+    return out, (np.vstack(vecs) if vecs else np.zeros((0, dim), np.float32))
+
+
+def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name: str,
+                         index_dir: str | os.PathLike, settings: ScanSettings = ScanSettings(),
+                         skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
+    """Compare new documents with each other and with archive `name` (see `scan`)."""
+    from . import archive as arch
+
+    archive = arch.load(name, index_dir, model=embedder.model_id, dimension=embedder.dimension)
+    skipped = list(skipped)
+    archived_text = {a.doc.id: a.doc.text for a in archive.documents}
+    fresh = []
+    for d in documents:
+        if d.id in archived_text:
+            if archived_text[d.id] == d.text:
+                skipped.append(Skipped(d.path, f"already archived in index {name!r} as {d.id}: compared as archived"))
+                continue
+            from dataclasses import replace
+
+            d = replace(d, id=f"{d.id}~new")
+        fresh.append(d)
+    new_prepared, too_short = prepare(fresh, settings)
+    skipped += too_short
+    if not new_prepared:
+        raise InputError("no usable new article among the inputs")
+    old_prepared, old_vecs = _prepare_archived(archive, embedder, settings, progress)
+    new_vecs = _encode(embedder, [t for p in new_prepared for t in p.sentence_texts], progress)
+    prepared = new_prepared + old_prepared
+    focus = frozenset(range(len(new_prepared)))
+    result = analyse(prepared, np.vstack([new_vecs, old_vecs]), embedder.model_id, embedder.languages,
+                     settings, skipped, progress, focus=focus)
+    return _restrict_to_focus(result, focus, name)
+
+
+def _restrict_to_focus(result: ScanResult, focus: frozenset[int], archive_name: str) -> ScanResult:
+    """Keep the new documents and the archived ones that share a story cluster with one."""
+    from dataclasses import replace
+
+    clusters = {v.cluster for v in result.verdicts if v.doc in focus and v.cluster is not None}
+    keep = {v.doc for v in result.verdicts if v.doc in focus or v.cluster in clusters}
+    verdicts = tuple(v for v in result.verdicts if v.doc in keep)
+    kept_clusters = tuple(c for c in result.clusters if c.index in clusters)
+    archived = frozenset(i for i in keep if i not in focus)
+    return replace(result, verdicts=verdicts, clusters=kept_clusters, archived=archived, archive=archive_name)
+
+
+def replace_settings(settings: ScanSettings, **changes) -> ScanSettings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
 
 
 def _encode(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
@@ -247,9 +326,11 @@ def _joinable(p: Prepared) -> np.ndarray:
 
 def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             model_languages: frozenset[str] | None, settings: ScanSettings = ScanSettings(),
-            skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
+            skipped: Iterable[Skipped] = (), progress: bool = False,
+            focus: frozenset[int] | None = None) -> ScanResult:
     """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
-    `prepared`, in order."""
+    `prepared`, in order. With `focus` (document indices), only pairs with at least one focus
+    document are aligned: new articles against each other and against an archive."""
     n_rows = sum(len(p.seg.sentences) for p in prepared)
     if semantic.shape[0] != n_rows:
         raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
@@ -278,6 +359,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
 
     languages = np.array([prepared[d].langs.document for d in doc_of_row])
     candidates = candidate_pairs(semantic, lexical, doc_of_row, settings.match, languages=languages)
+    if focus is not None:
+        candidates = [c for c in candidates if c.a in focus or c.b in focus]
     w = settings.weights
     alignments: list[PairAlignment] = []
     evidence = []
@@ -342,3 +425,101 @@ def _centroid(vecs: np.ndarray) -> np.ndarray:
     c = vecs.mean(axis=0) if len(vecs) else np.zeros(vecs.shape[1], np.float32)
     n = np.linalg.norm(c)
     return (c / n if n > 0 else c).astype(np.float32)
+
+
+# --- archives --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    name: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+    documents: int
+    vectors: int
+    generation: str
+
+
+def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "indexes",
+              embedder: Embedder | None = None, model: str | None = None,
+              settings: ScanSettings = ScanSettings(), progress: bool = False) -> IndexUpdate:
+    """Create archive `name` or add articles to it. Articles whose id is already archived are
+    skipped with the reason (remove them first to replace them)."""
+    from . import archive as arch
+
+    loaded = load_paths(paths, max_bytes=settings.max_bytes)
+    if embedder is None:
+        from .embed import load_model
+
+        embedder = load_model(model)
+    prepared, too_short = prepare(loaded.documents, settings)
+    skipped = list(loaded.skipped) + too_short
+    with arch.locked(name, index_dir) as root:
+        old = None
+        if arch.exists(name, index_dir):
+            old = arch.load(name, index_dir, embedder.model_id, embedder.dimension)
+        docs = list(old.documents) if old else []
+        vecs = [old.vectors] if old else []
+        have = {d.doc.id: d.doc.text for d in docs}
+        new = []
+        for p in prepared:
+            if p.doc.id in have:
+                same = have[p.doc.id] == p.doc.text
+                skipped.append(Skipped(p.doc.path, f"id {p.doc.id} is already in index {name!r}" +
+                                       ("" if same else " with another text: remove it first with "
+                                                         f"`provenance index remove {name} {p.doc.id}`")))
+                continue
+            have[p.doc.id] = p.doc.text
+            new.append(p)
+        if new:
+            new_vecs = _encode(embedder, [t for p in new for t in p.sentence_texts], progress)
+            row = sum(len(v) for v in vecs)
+            k = 0
+            for p in new:
+                n = len(p.seg.sentences)
+                docs.append(arch.ArchivedDoc(p.doc, tuple((s.start, s.end) for s in p.seg.sentences), (row, row + n)))
+                row += n
+                k += n
+            vecs.append(new_vecs)
+        if not new and old is not None:
+            gen = old.generation
+        else:
+            all_vecs = np.vstack(vecs) if vecs else np.zeros((0, embedder.dimension), np.float32)
+            gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs)
+        return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
+                           sum(len(v) for v in vecs), gen)
+
+
+def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "indexes") -> IndexUpdate:
+    """Remove documents by id; unknown ids come back as skipped entries."""
+    from . import archive as arch
+
+    ids = list(dict.fromkeys(ids))
+    with arch.locked(name, index_dir) as root:
+        old = arch.load(name, index_dir)
+        unknown = [i for i in ids if i not in set(old.ids)]
+        drop = set(ids) - set(unknown)
+        if not drop:
+            raise InputError(f"none of {', '.join(ids)} is in index {name!r}; `provenance index info {name}` "
+                             "lists its documents")
+        docs, vecs, row = [], [], 0
+        for d in old.documents:
+            if d.doc.id in drop:
+                continue
+            n = d.rows[1] - d.rows[0]
+            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n)))
+            vecs.append(old.vectors[d.rows[0]:d.rows[1]])
+            row += n
+        all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)
+        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs)
+        return IndexUpdate(name, (), tuple(sorted(drop)), tuple(Skipped(i, "not in the index") for i in unknown),
+                           len(docs), row, gen)
+
+
+def index_info(name: str, index_dir: str | os.PathLike = "indexes") -> dict:
+    from . import archive as arch
+
+    a = arch.load(name, index_dir)
+    return {"name": name, "path": str(a.path), "generation": a.generation, "documents": len(a.documents),
+            "vectors": int(len(a.vectors)), "model": a.model, "dimension": a.dimension,
+            "index_type": a.index_type, "size_on_disk": a.size_on_disk(), "ids": a.ids}

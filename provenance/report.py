@@ -79,8 +79,10 @@ def build_report(result) -> dict:
         for key in ("outlet", "date", "url"):
             if doc.meta.get(key):
                 entry[key] = doc.meta[key]
-        if doc.text_basis != "file":
+        if doc.text_basis != "file" or v.doc in result.archived:
             entry["text"] = doc.text  # spans refer to this text, which is not the file's bytes
+        if v.doc in result.archived:
+            entry["archived"] = True
         docs.append(entry)
     docs.sort(key=lambda d: d["id"])
     clusters = []
@@ -107,6 +109,7 @@ def build_report(result) -> dict:
             "settings": result.settings.as_dict(),
         },
         "warnings": list(result.warnings),
+        **({"archive": result.archive} if result.archive else {}),
         "documents": docs,
         "clusters": clusters,
         "skipped": [{"path": s.path, "reason": s.reason} for s in sorted(result.skipped, key=lambda s: s.path)],
@@ -224,7 +227,8 @@ def summary_table(report: dict) -> str:
     rows = [("document", "lang", "relation", "derived from", "coverage", "cluster")]
     for d in report["documents"]:
         cov = "-" if d["coverage"] is None else f"{d['coverage']:.0%}"
-        rows.append((d["id"], d["language"], d["relation"], d["derived_from"] or "-", cov, d["cluster"] or "-"))
+        doc_id = d["id"] + (" (archived)" if d.get("archived") else "")
+        rows.append((doc_id, d["language"], d["relation"], d["derived_from"] or "-", cov, d["cluster"] or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -70,3 +70,12 @@ def seed_report(seed_result):
     report = build_report(seed_result)
     validate_report(report)
     return report
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never touch the user's embedding cache."""
+    import os
+
+    os.environ["PROVENANCE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield

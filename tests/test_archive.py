@@ -1,0 +1,166 @@
+"""Archives (`provenance index ...`) and the embedding cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from provenance import archive as arch
+from provenance.cli import main
+from provenance.embed import CachedEmbedder
+from provenance.errors import IndexError_
+from provenance.pipeline import index_add, index_info, index_remove, scan
+from tests.conftest import ROOT, SEEDS, FakeEmbedder
+
+WIRE, RFI, AM, NAT, COPY = (f"{x}.txt" for x in ("000_dd2761f3083befb7", "001_2a7d6a1efb716f92",
+                                                   "002_a744cf46346e926e", "003_c07afd8436c39a75",
+                                                   "004_26451090c78396de"))
+
+
+def seeds(*names):
+    return [str(SEEDS / n) for n in names]
+
+
+@pytest.mark.model
+def test_new_articles_are_checked_against_the_archive(tmp_path, default_model):
+    index_add("wire", seeds(WIRE, AM, NAT), tmp_path, embedder=default_model)
+    new = tmp_path / "today"
+    new.mkdir()
+    for n in (RFI, COPY):
+        shutil.copy(SEEDS / n, new)
+    from provenance import build_report
+
+    report = build_report(scan([new], embedder=default_model, index="wire", index_dir=tmp_path))
+    docs = {d["id"]: d for d in report["documents"]}
+    assert report["archive"] == "wire"
+    assert docs["000_dd2761f3083befb7"]["archived"] is True
+    assert docs["004_26451090c78396de"]["relation"] == "copy"
+    assert docs["004_26451090c78396de"]["derived_from"] == "000_dd2761f3083befb7"
+    assert docs["001_2a7d6a1efb716f92"]["derived_from"] == "000_dd2761f3083befb7"
+    # archived spans point into the archived text, which the report carries
+    wire = docs["000_dd2761f3083befb7"]["text"]
+    for a in docs["004_26451090c78396de"]["alignments"]:
+        assert wire[slice(*a["source_span"])].strip()
+
+
+def test_add_info_remove(tmp_path):
+    emb = FakeEmbedder()
+    res = index_add("a", seeds(WIRE, AM), tmp_path, embedder=emb)
+    assert res.added == ("000_dd2761f3083befb7", "002_a744cf46346e926e")
+    again = index_add("a", seeds(WIRE, NAT), tmp_path, embedder=emb)
+    assert again.added == ("003_c07afd8436c39a75",)
+    assert "already in index 'a'" in again.skipped[0].reason
+    info = index_info("a", tmp_path)
+    assert info["documents"] == 3 and info["model"] == "fake/bag-of-words" and info["dimension"] == 256
+    assert info["index_type"] == "flat" and info["size_on_disk"] > 0
+    assert info["vectors"] == sum(d.rows[1] - d.rows[0] for d in arch.load("a", tmp_path).documents)
+    gone = index_remove("a", ["002_a744cf46346e926e", "nope"], tmp_path)
+    assert gone.removed == ("002_a744cf46346e926e",) and gone.skipped[0].path == "nope"
+    after = arch.load("a", tmp_path)
+    assert after.ids == ["000_dd2761f3083befb7", "003_c07afd8436c39a75"]
+    # rows stay contiguous and in order after removal
+    assert after.documents[0].rows[0] == 0 and after.documents[1].rows[0] == after.documents[0].rows[1]
+    assert len(list((tmp_path / "a").glob("gen-*"))) == 1  # old generations are cleaned up
+
+
+def test_mismatched_model_and_corruption_are_refused(tmp_path):
+    index_add("a", seeds(WIRE), tmp_path, embedder=FakeEmbedder())
+    with pytest.raises(IndexError_, match="was built with model 'fake/bag-of-words'"):
+        arch.load("a", tmp_path, model="other/model")
+    with pytest.raises(IndexError_, match="holds 256-dimensional vectors"):
+        arch.load("a", tmp_path, dimension=384)
+    gen = (tmp_path / "a" / "CURRENT").read_text().strip()
+    with open(tmp_path / "a" / gen / "vectors.npy", "r+b") as fh:
+        fh.seek(200)
+        fh.write(b"\xff\xff\xff\xff")
+    with pytest.raises(IndexError_, match="is corrupted .*checksum"):
+        arch.load("a", tmp_path)
+    res = CliRunner().invoke(main, ["index", "info", "a", "--index-dir", str(tmp_path)])
+    assert res.exit_code == 1 and res.output.startswith("Error: index 'a'") and len(res.output.splitlines()) == 1
+
+
+def test_sigkill_mid_write_leaves_previous_index_usable(tmp_path):
+    index_add("a", seeds(WIRE), tmp_path, embedder=FakeEmbedder())
+    before = arch.load("a", tmp_path).ids
+    marker = tmp_path / "paused"
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from tests.conftest import FakeEmbedder\n"
+        "from provenance.pipeline import index_add\n"
+        f"index_add('a', [{str(SEEDS / COPY)!r}], {str(tmp_path)!r}, embedder=FakeEmbedder())\n")
+    env = dict(os.environ, PROVENANCE_TEST_PAUSE_BEFORE_COMMIT="60", PROVENANCE_TEST_PAUSE_MARKER=str(marker))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    deadline = time.time() + 60
+    while not marker.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert marker.exists(), "the writer never reached the commit point"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert list((tmp_path / "a").glob("gen-*.tmp-*"))  # the half-written generation is there...
+    assert arch.load("a", tmp_path).ids == before       # ...but the live index is the old one, whole
+    res = index_add("a", seeds(COPY), tmp_path, embedder=FakeEmbedder())  # lock released, leftovers cleaned
+    assert res.added == ("004_26451090c78396de",)
+    assert not list((tmp_path / "a").glob("gen-*.tmp-*"))
+
+
+def test_a_second_writer_is_refused_while_one_holds_the_lock(tmp_path):
+    with arch.locked("a", tmp_path):
+        with pytest.raises(IndexError_, match="being updated by another process"):
+            with arch.locked("a", tmp_path):
+                pass
+
+
+def test_cache_encodes_only_unseen_texts(tmp_path):
+    inner = FakeEmbedder()
+    cached = CachedEmbedder(inner, tmp_path / "cache")
+    first = cached.encode(["a b c", "d e f", "a b c"])
+    assert inner.encoded == 2 and cached.misses == 2
+    second = cached.encode(["a b c", "g h i"])
+    assert inner.encoded == 3 and cached.hits == 1  # a repeat inside one call is deduplicated, not a hit
+    assert (second[0] == first[0]).all()
+    # a fresh process sees the same cache
+    again = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    again.encode(["d e f"])
+    assert again.inner.encoded == 0
+
+
+def test_rescan_with_one_new_article_encodes_only_that_article(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in (WIRE, AM, NAT):
+        shutil.copy(SEEDS / n, folder)
+    inner = FakeEmbedder()
+    cached = CachedEmbedder(inner, tmp_path / "cache")
+    first = scan([folder], embedder=cached)
+    cold = inner.encoded
+    shutil.copy(SEEDS / COPY, folder)
+    second = scan([folder], embedder=cached)
+    seen = {t for p in first.prepared for t in p.sentence_texts}
+    new_texts = {t for p in second.prepared if p.doc.id.startswith("004") for t in p.sentence_texts} - seen
+    assert 0 < len(new_texts) and inner.encoded - cold == len(new_texts)  # verbatim copies of 000 were cached
+
+
+def test_index_cli_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setattr("provenance.embed.load_model", lambda name=None, **kw: FakeEmbedder())
+    runner = CliRunner()
+    res = runner.invoke(main, ["index", "add", "wire", *seeds(WIRE, AM), "--index-dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "added 2 document(s); now 2 documents" in res.output
+    res = runner.invoke(main, ["index", "info", "wire", "--index-dir", str(tmp_path), "--ids"])
+    assert "documents    2" in res.output and "002_a744cf46346e926e" in res.output
+    out = tmp_path / "r.json"
+    res = runner.invoke(main, ["scan", *seeds(COPY), "--index", "wire", "--index-dir", str(tmp_path), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["archive"] == "wire"
+    res = runner.invoke(main, ["index", "remove", "wire", "000_dd2761f3083befb7", "--index-dir", str(tmp_path)])
+    assert res.exit_code == 0 and "now 1 documents" in res.output
+    res = runner.invoke(main, ["scan", *seeds(COPY), "--index", "missing", "--index-dir", str(tmp_path)])
+    assert res.exit_code == 1 and "does not exist" in res.output
