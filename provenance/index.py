@@ -93,6 +93,7 @@ def build_faiss_index(vectors: np.ndarray, kind: str, train_sample: int = 100_00
         index = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit,
                                               faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(seed)
+        train_sample = max(train_sample, 40 * nlist)  # k-means wants ~39+ points per centroid
         sample = vectors if n <= train_sample else vectors[rng.choice(n, train_sample, replace=False)]
         index.train(sample)
         index.nprobe = NPROBE

@@ -21,6 +21,37 @@ NGRAM_RANGE = (3, 4)
 _QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"'}
 
 
+def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
+    """Raw char 3-4-gram counts (same analyser as `fit_char_ngrams`), rows = texts. Tokenising
+    once lets every story scope get its own IDF without re-reading the text (`tfidf_rows`)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    if not texts:
+        return sparse.csr_matrix((0, 0), dtype=np.float32)
+    vec = CountVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True, strip_accents="unicode",
+                          dtype=np.float32)
+    return vec.fit_transform(texts).tocsr()
+
+
+def scope_idf(counts: sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Smoothed IDF over the given rows, as sklearn's TfidfVectorizer computes it:
+    `ln((1 + n) / (1 + df)) + 1`."""
+    sub = counts[rows]
+    df = np.bincount(sub.indices, minlength=counts.shape[1]).astype(np.float64)
+    n = sub.shape[0]
+    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
+def tfidf_rows(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """Sublinear TF-IDF rows (`1 + ln(count)` times `idf`), L2-normalised: equal to
+    `fit_char_ngrams` fitted on the rows that gave `idf` (up to float rounding)."""
+    m = counts.copy().astype(np.float32)
+    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return (sparse.diags(inv.astype(np.float32)) @ m).tocsr()
+
+
 def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
     """Fit char 3-4-gram TF-IDF on `texts`; return the vectoriser and the (n, F) L2-normalised rows."""
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True,

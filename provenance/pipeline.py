@@ -25,7 +25,7 @@ from .compare import DocComparison, Reconstruction, compare_pair, reconstruct_wi
 from .embed import Embedder, covers
 from .errors import ConfigError, InputError
 from .langid import Languages, identify
-from .lexical import details, fit_char_ngrams, name_vocabulary
+from .lexical import char_ngram_counts, details, name_vocabulary, scope_idf, tfidf_rows
 from .load import DEFAULT_MAX_BYTES, Document, Skipped, load_paths
 from .match import DocPair, MatchSettings, candidate_pairs
 from .segment import Segmented, segment
@@ -337,7 +337,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
     doc_of_row = np.repeat(np.arange(len(prepared)), np.diff(offsets))
     texts = [t for p in prepared for t in p.sentence_texts]
-    _, lexical = fit_char_ngrams(texts)
+    counts = char_ngram_counts(texts)
+    lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(texts)))) if len(texts) else counts
     keys = sentence_details(prepared)
     doc_details = [frozenset(k for rows in keys[offsets[i]:offsets[i + 1]] for k in rows)
                    for i in range(len(prepared))]
@@ -365,6 +366,16 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     alignments: list[PairAlignment] = []
     evidence = []
     scoped: dict[frozenset, tuple] = {}
+    doc_vectors: dict[tuple[frozenset, int], tuple[sparse.csr_matrix, np.ndarray]] = {}
+
+    def vectors_in_scope(scope: frozenset, d: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+        key = (scope, d)
+        if key not in doc_vectors:
+            idf, weight = scoped[scope]
+            rows = slice(offsets[d], offsets[d + 1])
+            doc_vectors[key] = (tfidf_rows(counts[rows], idf), detail_vectors(keys[rows], weight).toarray())
+        return doc_vectors[key]
+
     iterator: Iterable = candidates
     if progress and len(candidates) > 20:
         from tqdm import tqdm
@@ -376,15 +387,15 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         scope = neighbourhood[a] | neighbourhood[b]
         if scope not in scoped:
             rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in sorted(scope)])
-            vec, _ = fit_char_ngrams([texts[r] for r in rows])
-            weight = detail_weights(doc_details, scope)
-            scoped[scope] = (vec, weight)
-        vec, weight = scoped[scope]
+            scoped[scope] = (scope_idf(counts, rows), detail_weights(doc_details, scope))
+        weight = scoped[scope][1]
         ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
         both_covered = covered[a] and covered[b]
         sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
-        lex_a, lex_b = vec.transform(texts[ra]).toarray(), vec.transform(texts[rb]).toarray()
-        det_a, det_b = detail_vectors(keys[ra], weight).toarray(), detail_vectors(keys[rb], weight).toarray()
+        (lex_a, det_a), (lex_b, det_b) = vectors_in_scope(scope, a), vectors_in_scope(scope, b)
+        # densify only the n-gram columns this pair uses
+        used = np.union1d(lex_a.indices, lex_b.indices)
+        lex_a, lex_b = lex_a[:, used].toarray(), lex_b[:, used].toarray()
         channels = [
             Channel("semantic", semantic[ra], semantic[rb], sem_w),
             Channel("lexical", lex_a, lex_b, w.lexical),

@@ -111,3 +111,16 @@ def test_html_and_json_inputs_scan_with_spans_into_their_text(tmp_path, fake_emb
     for a in docs["copy"]["alignments"]:
         assert docs["copy"]["text"][slice(*a["target_span"])].strip()
         assert docs["wire"]["text"][slice(*a["source_span"])].strip()
+
+
+def test_paragraph_languages_in_a_mixed_document():
+    from provenance.langid import identify
+
+    text = ("Headline of the day\n"
+            "The minister said on Thursday that the troops would stay in the north of the country for now.\n"
+            "Le ministre a déclaré jeudi que les troupes resteraient dans le nord du pays pour le moment.\n"
+            "El ministro dijo el jueves que las tropas se quedarían en el norte del país por ahora.\n"
+            "The government also said that it would review the plan with its allies in the coming weeks.\n")
+    langs = identify(segment(clean(Document("x", "x.txt", text))))
+    assert langs.document == "en"
+    assert langs.paragraphs[1:] == ("en", "fr", "es", "en")

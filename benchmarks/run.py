@@ -1,0 +1,328 @@
+"""Speed and quality benchmark, measured in one run on one labelled corpus.
+
+Corpus: the five seeds, the French/Spanish translations in tests/fixtures/crosslingual, and
+copies of the seeds with planted edits (benchmarks/planted.py), all with known provenance:
+copies (planted copies -> their base, 004 -> 000), a rewrite (001 -> 000) and translations
+(fr_000 -> 000, fr_002 -> 002, es_003 -> 003).
+
+Measured (ratios are taken in the same run, so they hold across machines better than the
+absolute times, which are printed with the machine's description):
+- overhead_ratio: end-to-end scan time (model already loaded, no cache) / bare `encode` time of
+  the same sentences;
+- warm_speedup: cold scan (empty cache) / warm re-scan of the same corpus plus one new article;
+- scaling: paragraphs per second and process peak RSS at growing corpus sizes;
+- ann: query latency of one article (its sentences, k=10) against N synthetic 384-d vectors per
+  index type, with index memory and recall@10 against exact search;
+- baselines: (a) sentence-transformers `util.paraphrase_mining` over all paragraphs, then difflib
+  per linked document pair; (b) MinHash LSH (datasketch) over word 3-shingles. For each: time
+  and recall of copies, rewrites and translations next to provenance's own.
+
+Usage: python -m benchmarks.run [--quick] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "benchmarks" / "corpora" / "iraq-2020" / "articles"
+FIXTURES = ROOT / "tests" / "fixtures" / "crosslingual"
+KINDS = ("copy", "rewrite", "translation")
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import faiss
+    import torch
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
+            "torch": torch.__version__, "faiss": faiss.__version__, "platform": platform.platform()}
+
+
+def build_corpus(folder: Path, variants: int) -> list[tuple[str, str, str]]:
+    """Write the labelled corpus as .txt files; return (derived id, source id, kind) triples."""
+    import random
+
+    from benchmarks.planted import BASES, plant
+
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [{"id": p.stem, "text": p.read_text("utf-8"), "date": "2020-06-11"}
+               for p in [*SEEDS.glob("*.txt"), *FIXTURES.glob("*.txt")]]
+    truth = [("004_26451090c78396de", "000_dd2761f3083befb7", "copy"),
+             ("001_2a7d6a1efb716f92", "000_dd2761f3083befb7", "rewrite"),
+             ("fr_000_afp", "000_dd2761f3083befb7", "translation"),
+             ("fr_002_half", "002_a744cf46346e926e", "translation"),
+             ("es_003_part", "003_c07afd8436c39a75", "translation")]
+    rng = random.Random(0)
+    for base in BASES:
+        text = (SEEDS / f"{base}.txt").read_text("utf-8")
+        for v in range(variants):
+            copy, _ = plant(text, rng)
+            cid = f"{base[:3]}-copy{v + 1}"
+            records.append({"id": cid, "text": copy, "date": f"2020-06-{12 + v}"})
+            truth.append((cid, base, "copy"))
+    # dated records, as a feed would give them: with several exact copies of an article and no
+    # dates, which copy is the original is undecidable, for provenance and baselines alike
+    for r in records:
+        (folder / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
+    return truth
+
+
+def recall(linked: set[frozenset], truth) -> dict:
+    out = {}
+    for kind in KINDS:
+        pairs = [frozenset((d, s)) for d, s, k in truth if k == kind]
+        out[kind] = round(sum(p in linked for p in pairs) / len(pairs), 3) if pairs else None
+    return out
+
+
+def run_provenance(folder: Path, truth, embedder) -> dict:
+    from provenance import build_report, scan
+
+    t = time.perf_counter()
+    report = build_report(scan([folder], embedder=embedder))
+    elapsed = time.perf_counter() - t
+    linked = {frozenset((d["id"], d["derived_from"])) for d in report["documents"] if d["derived_from"]}
+    exact = {frozenset((d, s)) for d, s, _ in truth}
+    false_links = len(linked - exact)
+    return {"seconds": round(elapsed, 2), "recall": recall(linked, truth), "false_links": false_links}
+
+
+def paragraphs_of(folder: Path) -> tuple[list[str], list[str]]:
+    from provenance.load import load_paths
+    from provenance.pipeline import prepare
+
+    prepared, _ = prepare(load_paths([folder]).documents)
+    texts, owners = [], []
+    for p in prepared:
+        for q in p.seg.paragraphs:
+            texts.append(p.doc.text[q.start:q.end])
+            owners.append(p.doc.id)
+    return texts, owners
+
+
+def run_naive(folder: Path, truth, st_model) -> dict:
+    """paraphrase_mining over all paragraphs, then difflib on each document pair it links."""
+    from sentence_transformers import util
+
+    texts, owners = paragraphs_of(folder)
+    t = time.perf_counter()
+    mined = util.paraphrase_mining(st_model, texts, show_progress_bar=False, top_k=10)
+    pairs: dict[frozenset, int] = {}
+    for score, i, j in mined:
+        if score >= 0.8 and owners[i] != owners[j]:
+            key = frozenset((owners[i], owners[j]))
+            pairs[key] = pairs.get(key, 0) + 1
+    docs = {}
+    for t_, o in zip(texts, owners, strict=True):
+        docs.setdefault(o, []).append(t_)
+    linked = set()
+    for key, n in pairs.items():
+        a, b = sorted(key)
+        ratio = difflib.SequenceMatcher(None, "\n".join(docs[a]), "\n".join(docs[b]), autojunk=False).quick_ratio()
+        if n >= 2 and ratio >= 0.3:
+            linked.add(key)
+    elapsed = time.perf_counter() - t
+    exact = {frozenset((d, s)) for d, s, _ in truth}
+    return {"seconds": round(elapsed, 2), "recall": recall(linked, truth), "false_links": len(linked - exact)}
+
+
+def run_minhash(folder: Path, truth) -> dict:
+    from datasketch import MinHash, MinHashLSH
+
+    texts, owners = paragraphs_of(folder)
+    docs: dict[str, list[str]] = {}
+    for t_, o in zip(texts, owners, strict=True):
+        docs.setdefault(o, []).append(t_)
+    t = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.3, num_perm=128)
+    sigs = {}
+    for d, paras in docs.items():
+        words = " ".join(paras).lower().split()
+        m = MinHash(num_perm=128, seed=1)
+        for k in range(len(words) - 2):
+            m.update(" ".join(words[k:k + 3]).encode("utf-8"))
+        sigs[d] = m
+        lsh.insert(d, m)
+    linked = {frozenset((d, o)) for d, m in sigs.items() for o in lsh.query(m) if o != d}
+    elapsed = time.perf_counter() - t
+    exact = {frozenset((d, s)) for d, s, _ in truth}
+    return {"seconds": round(elapsed, 3), "recall": recall(linked, truth), "false_links": len(linked - exact)}
+
+
+def overhead(folder: Path, embedder) -> dict:
+    """End-to-end scan time (model loaded, no cache) over bare encode time of the same sentences."""
+    from provenance.load import load_paths
+    from provenance.pipeline import prepare, scan_documents
+
+    docs = load_paths([folder]).documents
+    prepared, _ = prepare(docs)
+    texts = [t for p in prepared for t in p.sentence_texts]
+    embedder.encode(texts[:32])  # warm-up: first-call costs belong to neither side
+    t = time.perf_counter()
+    embedder.encode(texts)
+    encode = time.perf_counter() - t
+    t = time.perf_counter()
+    scan_documents(docs, embedder)
+    total = time.perf_counter() - t
+    return {"sentences": len(texts), "encode_seconds": round(encode, 2), "scan_seconds": round(total, 2),
+            "overhead_ratio": round(total / encode, 3)}
+
+
+def warm_speedup(folder: Path, embedder, new_article: Path) -> dict:
+    from provenance.embed import CachedEmbedder
+    from provenance.pipeline import scan
+
+    with tempfile.TemporaryDirectory() as cache:
+        cached = CachedEmbedder(embedder, cache)
+        t = time.perf_counter()
+        scan([folder], embedder=cached)
+        cold = time.perf_counter() - t
+        shutil.copy(new_article, folder / f"new-{new_article.name}")
+        try:
+            t = time.perf_counter()
+            scan([folder], embedder=cached)
+            warm = time.perf_counter() - t
+        finally:
+            (folder / f"new-{new_article.name}").unlink()
+    return {"cold_seconds": round(cold, 2), "warm_seconds": round(warm, 2), "warm_speedup": round(cold / warm, 2)}
+
+
+def scaling(folder: Path, embedder, sizes: list[int]) -> list[dict]:
+    """Scan growing subsets (ascending, so the process peak RSS after each is that size's peak)."""
+    from provenance.load import load_paths
+    from provenance.pipeline import scan_documents
+
+    docs = sorted(load_paths([folder]).documents, key=lambda d: d.id)
+    out = []
+    for n in sizes:
+        subset = docs[:n]
+        t = time.perf_counter()
+        res = scan_documents(subset, embedder)
+        elapsed = time.perf_counter() - t
+        paras = sum(len(p.seg.paragraphs) for p in res.prepared)
+        out.append({"documents": len(subset), "paragraphs": paras, "seconds": round(elapsed, 2),
+                    "paragraphs_per_second": round(paras / elapsed, 1),
+                    "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    return out
+
+
+def ann(n_vectors: int, dim: int = 384, query_sentences: int = 30, hnsw_max: int = 200_000, seed: int = 0) -> list:
+    """Query latency of one article against `n_vectors` synthetic vectors, per index type."""
+    import faiss
+
+    from provenance.index import build_faiss_index, index_bytes
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(2000, dim)).astype(np.float32)
+    data = centres[rng.integers(0, 2000, n_vectors)] + 0.6 * rng.normal(size=(n_vectors, dim)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    queries = data[rng.choice(n_vectors, query_sentences, replace=False)] + 0.05 * rng.normal(
+        size=(query_sentences, dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    exact = faiss.IndexFlatIP(dim)
+    exact.add(data)
+    _, truth = exact.search(queries, 10)
+    out = []
+    for kind in ("flat", "ivf-sq8", "hnsw-sq8"):
+        n = n_vectors if kind != "hnsw-sq8" else min(n_vectors, hnsw_max)
+        t = time.perf_counter()
+        index = exact if kind == "flat" else build_faiss_index(data[:n], kind)
+        build = time.perf_counter() - t
+        index.search(queries[:2], 10)
+        reps = []
+        for _ in range(5):
+            t = time.perf_counter()
+            _, got = index.search(queries, 10)
+            reps.append(time.perf_counter() - t)
+        if n == n_vectors:
+            rec = float(np.mean([len(set(g) & set(tr)) / 10 for g, tr in zip(got, truth, strict=True)]))
+        else:
+            rec = None
+        out.append({"index": kind, "vectors": n, "build_seconds": round(build, 1),
+                    "query_seconds": round(float(np.median(reps)), 4),
+                    "memory_mib": round(index_bytes(index) / 2**20, 1),
+                    "recall_at_10": None if rec is None else round(rec, 3)})
+    faiss.omp_set_num_threads(1)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller corpus and runs (under 3 minutes here)")
+    ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    from provenance.embed import load_model
+
+    embedder = load_model()
+    variants = 2 if args.quick else 5
+    res: dict = {"machine": machine(), "quick": args.quick}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "corpus"
+        truth = build_corpus(folder, variants)
+        n_docs = len(list(folder.glob("*.json")))
+        res["corpus"] = {"documents": n_docs, "labelled_pairs": {k: sum(1 for *_, x in truth if x == k) for k in KINDS}}
+        res["provenance"] = run_provenance(folder, truth, embedder)
+        res.update(overhead(folder, embedder))
+        res.update(warm_speedup(folder, embedder, FIXTURES / "fr_002_half.txt"))
+        sizes = sorted({max(2, n_docs // 4), max(2, n_docs // 2), n_docs})
+        res["scaling"] = scaling(folder, embedder, sizes)
+        res["baselines"] = {"paraphrase_mining+difflib": run_naive(folder, truth, embedder._model),
+                            "minhash_lsh": run_minhash(folder, truth)}
+    res["ann"] = ann(1_000_000 if not args.quick else 1_000_000, hnsw_max=50_000 if args.quick else 200_000)
+    res["total_seconds"] = round(time.perf_counter() - t0, 1)
+    print_table(res)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2) + "\n", "utf-8")
+    return 0
+
+
+def print_table(r: dict) -> None:
+    m = r["machine"]
+    print(f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; python {m['python']}, torch {m['torch']}, "
+          f"faiss {m['faiss']}")
+    print(f"corpus: {r['corpus']['documents']} documents; labelled pairs {r['corpus']['labelled_pairs']}")
+    print(f"overhead_ratio {r['overhead_ratio']} (scan {r['scan_seconds']} s / encode {r['encode_seconds']} s, "
+          f"{r['sentences']} sentences)")
+    print(f"warm_speedup {r['warm_speedup']} (cold {r['cold_seconds']} s / warm {r['warm_seconds']} s)")
+    print("scaling:      docs  paragraphs   seconds  paragraphs/s  peak RSS MiB")
+    for s in r["scaling"]:
+        print(f"          {s['documents']:8d} {s['paragraphs']:11d} {s['seconds']:9.2f}"
+              f" {s['paragraphs_per_second']:13.1f} {s['peak_rss_mib']:13.1f}")
+    print("ann:       index      vectors  build s  query s (1 article)  memory MiB  recall@10")
+    for a in r["ann"]:
+        print(f"          {a['index']:9} {a['vectors']:9d} {a['build_seconds']:8.1f} {a['query_seconds']:20.4f}"
+              f" {a['memory_mib']:11.1f} {a['recall_at_10'] if a['recall_at_10'] is not None else '-':>10}")
+    print("quality:   method                     seconds   copy  rewrite  translation  false links")
+    rows = [("provenance", r["provenance"])] + list(r["baselines"].items())
+    for name, q in rows:
+        rc = q["recall"]
+        print(f"          {name:26} {q['seconds']:7.2f} {rc['copy']:6} {rc['rewrite']:8} {rc['translation']:12}"
+              f" {q['false_links']:12}")
+    print(f"total {r['total_seconds']} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
