@@ -49,6 +49,8 @@ class ClassifySettings:
     story_details_alone: int = 8
     #: details (names, numbers) a pair must share for the detail path to show derivation
     min_shared_details: int = 3
+    translation_aligned_share: float = 0.6
+    translation_detail_share: float = 0.2
     source_preference: float = 0.1
     #: a parent counts only within this much of the target's best derivation score
     parent_margin: float = 0.15
@@ -162,6 +164,11 @@ def is_derived(e: PairEvidence, st: ClassifySettings) -> bool:
         return False
     if e.aligned_share >= st.verbatim_link_share and e.verbatim >= st.copy_verbatim:
         return True
+    # across languages, most of the text aligned in order plus shared names/numbers is a
+    # translation even where few details survive (a partial translation shares fewer)
+    if e.cross_lingual and e.aligned_share >= st.translation_aligned_share and \
+            e.shared_details >= st.min_shared_details and e.detail_share >= st.translation_detail_share:
+        return True
     return (e.detail_share >= st.derived_detail_share and e.aligned_share >= st.derived_aligned_share
             and e.shared_details >= st.min_shared_details)
 
@@ -209,13 +216,20 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
     """
     n = len(prepared)
     ev = {(e.target, e.source): e for e in evidence}
+    dates = {i: _date(prepared[i]) for i in range(n)}
+
+    def possible_parent(e: PairEvidence) -> bool:  # a document cannot derive from a later one
+        ds, dt = dates[e.source], dates[e.target]
+        return ds is None or dt is None or ds <= dt
+
     best_score: dict[int, float] = defaultdict(float)
     for e in evidence:
-        if is_derived(e, settings):
+        if is_derived(e, settings) and possible_parent(e):
             best_score[e.target] = max(best_score[e.target], derivation_score(e))
     linked: dict[int, set[int]] = defaultdict(set)
     for e in evidence:
-        if is_derived(e, settings) and derivation_score(e) >= best_score[e.target] - settings.parent_margin:
+        if is_derived(e, settings) and possible_parent(e) and \
+                derivation_score(e) >= best_score[e.target] - settings.parent_margin:
             linked[e.target].add(e.source)
             linked[e.source].add(e.target)
     comps = _components(n, linked)
@@ -223,7 +237,6 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
 
     credits = find_credits(prepared)
     text_credit_docs = {c.doc for c in credits if c.kind == "text"}
-    dates = {i: _date(prepared[i]) for i in range(n)}
     parent: dict[int, int | None] = {}
     scores: dict[int, float] = {}
     roots = []
@@ -307,6 +320,13 @@ def _root(members, prepared, ev, dates, text_credit_docs) -> int:
     if all(dates[m] is not None for m in members):
         first = min(dates[m] for m in members)
         pool = [m for m in members if dates[m] == first]
+    # copies of a wire share its language: the root comes from the tree's majority language (a
+    # translation and its original explain each other equally well)
+    langs = Counter(prepared[m].langs.document for m in members)
+    top = max(langs.values())
+    majority = {lg for lg, c in langs.items() if c == top}
+    if len(majority) == 1 and any(prepared[m].langs.document in majority for m in pool):
+        pool = [m for m in pool if prepared[m].langs.document in majority]
     return max(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m))
 
 

@@ -32,6 +32,9 @@ from .index import VectorIndex
 @dataclass(frozen=True)
 class MatchSettings:
     k: int = 4
+    #: neighbours searched per sentence, as a multiple of k: copies of one article take several
+    #: places, and a true but weaker match must still be reached
+    search_depth: int = 4
     margin: float = 1.06
     semantic_floor: float = 0.55
     lexical_floor: float = 0.30
@@ -43,6 +46,8 @@ class MatchSettings:
     def __post_init__(self):
         if self.k < 1:
             raise ConfigError(f"k must be >= 1, got {self.k}")
+        if self.search_depth < 1:
+            raise ConfigError(f"search_depth must be >= 1, got {self.search_depth}")
         if not 0.5 <= self.margin <= 3:
             raise ConfigError(f"margin threshold must be in [0.5, 3], got {self.margin}")
         for name in ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical",
@@ -130,18 +135,37 @@ def _keep_other_groups(scores, rows, groups, k):
     return out_s, out_r
 
 
-def _mean_knn(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    valid = rows >= 0
-    cnt = valid.sum(axis=1)
-    tot = np.where(valid, scores, 0).sum(axis=1)
-    return np.divide(tot, cnt, out=np.zeros(len(rows)), where=cnt > 0)
+def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distinct=None,
+              duplicate: float = 2.0) -> np.ndarray:
+    """Mean of each row's top-`k` neighbour scores. Neighbours that duplicate the row itself
+    (score >= `duplicate`: its own copies in other documents) are no neighbourhood and are left
+    out; with `distinct(i, j) -> bool`, near-duplicate neighbours count once. Several copies of
+    one article would otherwise fill the neighbourhood and sink every margin."""
+    n, width = rows.shape
+    k = width if k is None else k
+    out = np.zeros(n)
+    for i in range(n):
+        kept: list[int] = []
+        total = 0.0
+        for s, j in zip(scores[i], rows[i], strict=True):
+            if j < 0 or len(kept) >= k:
+                break
+            if s >= duplicate:
+                continue
+            if distinct is not None and any(not distinct(int(j), m) for m in kept):
+                continue
+            kept.append(int(j))
+            total += float(s)
+        out[i] = total / len(kept) if kept else 0.0
+    return out
 
 
 def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float,
-                duplicate: float = 2.0) -> dict[tuple[int, int], float]:
+                duplicate: float = 2.0, k: int | None = None, distinct=None) -> dict[tuple[int, int], float]:
     """Sentence pairs `(i, j)`, i < j, with cosine >= floor and either ratio margin >= threshold or
-    cosine >= duplicate. Values are the margins."""
-    mean = _mean_knn(scores, rows)
+    cosine >= duplicate. Values are the margins. The margin's neighbourhood means use the top `k`
+    (distinct, see `_mean_knn`) of the neighbours given; every neighbour given can be mined."""
+    mean = _mean_knn(scores, rows, k, distinct, duplicate)
     out: dict[tuple[int, int], float] = {}
     for i in range(len(rows)):
         for s, j in zip(scores[i], rows[i], strict=True):
@@ -173,15 +197,26 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
     doc_of_row = np.asarray(doc_of_row)
     sem_pairs: dict = {}
     lex_pairs: dict = {}
+    depth = settings.k * settings.search_depth
     if semantic is not None and len(semantic):
-        s, r = knn_other_groups(semantic, doc_of_row, settings.k)
-        sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic)
+        s, r = knn_other_groups(semantic, doc_of_row, depth)
+
+        def sem_distinct(a: int, b: int) -> bool:
+            return float(semantic[a] @ semantic[b]) < settings.duplicate_semantic
+
+        sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
+                                settings.k, sem_distinct)
     if lexical is not None and lexical.shape[0]:
-        s, r = knn_other_groups_sparse(lexical, doc_of_row, settings.k)
-        lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical)
+        def lex_distinct(a: int, b: int) -> bool:
+            return float(lexical[a].multiply(lexical[b]).sum()) < settings.duplicate_lexical
+
+        s, r = knn_other_groups_sparse(lexical, doc_of_row, depth)
+        lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical,
+                                settings.k, lex_distinct)
         if languages is not None and len(set(languages)) > 1:
-            s, r = knn_other_groups_sparse(lexical, doc_of_row, settings.k, exclude_same=np.asarray(languages))
-            for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin).items():
+            s, r = knn_other_groups_sparse(lexical, doc_of_row, depth, exclude_same=np.asarray(languages))
+            for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin, k=settings.k,
+                                      distinct=lex_distinct).items():
                 lex_pairs[key] = max(lex_pairs.get(key, 0.0), m)
     per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
     for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
