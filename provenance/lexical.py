@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -101,6 +102,7 @@ def _blank_quotes(text: str) -> str:
     return "".join(chars)
 
 
+@lru_cache(maxsize=65536)
 def quoted_share(text: str) -> float:
     """Share of the non-space characters of `text` that lie inside quotation marks."""
     total = len(re.sub(r"\s", "", text))

@@ -160,6 +160,21 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
     return out
 
 
+def _distinct_from_knn(scores: np.ndarray, rows: np.ndarray, duplicate: float):
+    """`distinct(a, b)`: False when the kNN search itself found a and b to be near-duplicates (one
+    in the other's neighbour list with score >= `duplicate`); a set lookup, no vector products."""
+    dup: set[tuple[int, int]] = set()
+    ii, jj = np.nonzero((scores >= duplicate) & (rows >= 0))
+    for i, j in zip(ii.tolist(), rows[ii, jj].tolist(), strict=True):
+        dup.add((i, j))
+        dup.add((j, i))
+
+    def distinct(a: int, b: int) -> bool:
+        return (a, b) not in dup
+
+    return distinct
+
+
 def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float,
                 duplicate: float = 2.0, k: int | None = None, distinct=None) -> dict[tuple[int, int], float]:
     """Sentence pairs `(i, j)`, i < j, with cosine >= floor and either ratio margin >= threshold or
@@ -200,17 +215,11 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
     depth = settings.k * settings.search_depth
     if semantic is not None and len(semantic):
         s, r = knn_other_groups(semantic, doc_of_row, depth)
-
-        def sem_distinct(a: int, b: int) -> bool:
-            return float(semantic[a] @ semantic[b]) < settings.duplicate_semantic
-
         sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
-                                settings.k, sem_distinct)
+                                settings.k, _distinct_from_knn(s, r, settings.duplicate_semantic))
     if lexical is not None and lexical.shape[0]:
-        def lex_distinct(a: int, b: int) -> bool:
-            return float(lexical[a].multiply(lexical[b]).sum()) < settings.duplicate_lexical
-
         s, r = knn_other_groups_sparse(lexical, doc_of_row, depth)
+        lex_distinct = _distinct_from_knn(s, r, settings.duplicate_lexical)
         lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical,
                                 settings.k, lex_distinct)
         if languages is not None and len(set(languages)) > 1:
