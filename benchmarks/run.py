@@ -182,11 +182,19 @@ def overhead(folder: Path, embedder) -> dict:
     t = time.perf_counter()
     embedder.encode(texts)
     encode = time.perf_counter() - t
+    unique = list(dict.fromkeys(texts))
+    t = time.perf_counter()
+    embedder.encode(unique)
+    encode_unique = time.perf_counter() - t
     t = time.perf_counter()
     scan_documents(docs, embedder)
     total = time.perf_counter() - t
-    return {"sentences": len(texts), "encode_seconds": round(encode, 2), "scan_seconds": round(total, 2),
-            "overhead_ratio": round(total / encode, 3)}
+    # the scan encodes each distinct sentence once (copies repeat sentences): against bare encoding
+    # of all units that is a saving, so the pipeline's own overhead is also given against the
+    # distinct units
+    return {"sentences": len(texts), "distinct_sentences": len(unique), "encode_seconds": round(encode, 2),
+            "encode_distinct_seconds": round(encode_unique, 2), "scan_seconds": round(total, 2),
+            "overhead_ratio": round(total / encode, 3), "overhead_ratio_distinct": round(total / encode_unique, 3)}
 
 
 def warm_speedup(folder: Path, embedder, new_article: Path) -> dict:
@@ -305,7 +313,8 @@ def print_table(r: dict) -> None:
           f"faiss {m['faiss']}")
     print(f"corpus: {r['corpus']['documents']} documents; labelled pairs {r['corpus']['labelled_pairs']}")
     print(f"overhead_ratio {r['overhead_ratio']} (scan {r['scan_seconds']} s / encode {r['encode_seconds']} s, "
-          f"{r['sentences']} sentences)")
+          f"{r['sentences']} sentences); against the {r['distinct_sentences']} distinct sentences "
+          f"({r['encode_distinct_seconds']} s): {r['overhead_ratio_distinct']}")
     print(f"warm_speedup {r['warm_speedup']} (cold {r['cold_seconds']} s / warm {r['warm_seconds']} s)")
     print("scaling:      docs  paragraphs   seconds  paragraphs/s  peak RSS MiB")
     for s in r["scaling"]:

@@ -189,11 +189,12 @@ class CachedEmbedder:
         slug = re.sub(r"[^\w.-]+", "_", self.model_id)[:80]
         self.path = folder / f"embeddings-{slug}-{self.dimension}.sqlite"
         try:
-            self._db = sqlite3.connect(self.path, timeout=30)
+            # used from the scan's encoding thread; one thread at a time
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         except sqlite3.DatabaseError:
             self.path.rename(self.path.with_suffix(".corrupt"))
-            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
 
     def _key(self, text: str) -> str:

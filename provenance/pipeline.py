@@ -123,7 +123,14 @@ class ScanResult:
 def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings()
             ) -> tuple[list[Prepared], list[Skipped]]:
     """Clean, segment and identify the language of each document; too-short ones are skipped."""
-    prepared, skipped = [], []
+    segs, skipped = segment_documents(documents, settings)
+    return [Prepared(seg, identify(seg)) for seg in segs], skipped
+
+
+def segment_documents(documents: Iterable[Document], settings: ScanSettings = ScanSettings()
+                      ) -> tuple[list[Segmented], list[Skipped]]:
+    """Clean and segment each document; too-short ones are skipped with the reason."""
+    segs, skipped = [], []
     for doc in documents:
         seg = segment(clean(doc))
         story = sum(p.end - p.start for p in seg.paragraphs)
@@ -133,8 +140,8 @@ def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings
             skipped.append(Skipped(doc.path, f"too short to match: {total} characters of text{furniture}; "
                                               f"at least {settings.min_story_chars} of story text are needed"))
             continue
-        prepared.append(Prepared(seg, identify(seg)))
-    return prepared, skipped
+        segs.append(seg)
+    return segs, skipped
 
 
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
@@ -168,14 +175,20 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
 
 def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
                    skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
-    prepared, too_short = prepare(documents, settings)
+    segs, too_short = segment_documents(documents, settings)
     skipped = list(skipped) + too_short
-    if not prepared:
+    if not segs:
         raise InputError("no usable article among the inputs" +
                          (f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason}"
                           + (", ..." if len(skipped) > 1 else "") + ")" if skipped else ""))
-    texts = [t for p in prepared for t in p.sentence_texts]
-    semantic = _encode(embedder, texts, progress)
+    texts = [seg.doc.text[s.start:s.end] for seg in segs for s in seg.sentences]
+    # the model runs in a worker thread (torch releases the GIL) while languages are identified
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(_encode, embedder, texts, progress)
+        prepared = [Prepared(seg, identify(seg)) for seg in segs]
+        semantic = future.result()
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
                    settings=settings, skipped=skipped, progress=progress)
 
@@ -252,6 +265,12 @@ def replace_settings(settings: ScanSettings, **changes) -> ScanSettings:
 
 
 def _encode(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    """Encode `texts`, each distinct text once (copies of a wire repeat whole sentences)."""
+    unique = list(dict.fromkeys(texts))
+    if len(unique) < len(texts):
+        vecs = _encode(embedder, unique, progress)
+        where = {t: i for i, t in enumerate(unique)}
+        return vecs[[where[t] for t in texts]]
     if not progress or len(texts) < 64:
         vecs = embedder.encode(texts)
     else:

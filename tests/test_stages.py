@@ -124,3 +124,11 @@ def test_paragraph_languages_in_a_mixed_document():
     langs = identify(segment(clean(Document("x", "x.txt", text))))
     assert langs.document == "en"
     assert langs.paragraphs[1:] == ("en", "fr", "es", "en")
+
+
+def test_repeated_sentences_are_encoded_once(fake_embedder):
+    from provenance.pipeline import _encode
+
+    vecs = _encode(fake_embedder, ["a b", "c d", "a b", "a b"], progress=False)
+    assert fake_embedder.encoded == 2
+    assert (vecs[0] == vecs[2]).all() and (vecs[0] == vecs[3]).all() and vecs.shape == (4, 256)
