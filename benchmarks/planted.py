@@ -100,19 +100,27 @@ def plant(text: str, rng: random.Random) -> tuple[str, list[dict]]:
     return "\n".join(out), edits
 
 
-def build_corpus(folder: Path, variants: int, seed: int) -> dict[str, dict]:
-    """Write `feed.jsonl` into `folder`; return {copy id: {"base": id, "edits": [...]}}."""
+def planted_copies(variants: int, seed: int) -> list[tuple[dict, str, list[dict]]]:
+    """`variants` edited copies of each base, as dated records (originals are dated 2020-06-11,
+    copy k 2020-06-(11+k)): `(record, base id, planted edits)`."""
     rng = random.Random(seed)
-    records, truth = [], {}
-    for path in sorted(SEEDS.glob("*.txt")):
-        records.append({"id": path.stem, "text": path.read_text("utf-8"), "date": "2020-06-11"})
+    out = []
     for base in BASES:
         text = (SEEDS / f"{base}.txt").read_text("utf-8")
         for v in range(variants):
             copy_text, edits = plant(text, rng)
-            cid = f"{base[:3]}-copy{v + 1}"
-            records.append({"id": cid, "text": copy_text, "date": f"2020-06-{12 + v}"})
-            truth[cid] = {"base": base, "edits": edits}
+            out.append(({"id": f"{base[:3]}-copy{v + 1}", "text": copy_text, "date": f"2020-06-{12 + v}"},
+                        base, edits))
+    return out
+
+
+def build_corpus(folder: Path, variants: int, seed: int) -> dict[str, dict]:
+    """Write `feed.jsonl` into `folder`; return {copy id: {"base": id, "edits": [...]}}."""
+    records = [{"id": p.stem, "text": p.read_text("utf-8"), "date": "2020-06-11"} for p in sorted(SEEDS.glob("*.txt"))]
+    truth = {}
+    for record, base, edits in planted_copies(variants, seed):
+        records.append(record)
+        truth[record["id"]] = {"base": base, "edits": edits}
     with open(folder / "feed.jsonl", "w", encoding="utf-8") as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")

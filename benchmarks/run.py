@@ -60,10 +60,8 @@ def machine() -> dict:
 
 
 def build_corpus(folder: Path, variants: int) -> list[tuple[str, str, str]]:
-    """Write the labelled corpus as .txt files; return (derived id, source id, kind) triples."""
-    import random
-
-    from benchmarks.planted import BASES, plant
+    """Write the labelled corpus as dated JSON records; return (derived id, source id, kind) triples."""
+    from benchmarks.planted import planted_copies
 
     folder.mkdir(parents=True, exist_ok=True)
     records = [{"id": p.stem, "text": p.read_text("utf-8"), "date": "2020-06-11"}
@@ -73,14 +71,9 @@ def build_corpus(folder: Path, variants: int) -> list[tuple[str, str, str]]:
              ("fr_000_afp", "000_dd2761f3083befb7", "translation"),
              ("fr_002_half", "002_a744cf46346e926e", "translation"),
              ("es_003_part", "003_c07afd8436c39a75", "translation")]
-    rng = random.Random(0)
-    for base in BASES:
-        text = (SEEDS / f"{base}.txt").read_text("utf-8")
-        for v in range(variants):
-            copy, _ = plant(text, rng)
-            cid = f"{base[:3]}-copy{v + 1}"
-            records.append({"id": cid, "text": copy, "date": f"2020-06-{12 + v}"})
-            truth.append((cid, base, "copy"))
+    for record, base, _ in planted_copies(variants, seed=0):
+        records.append(record)
+        truth.append((record["id"], base, "copy"))
     # dated records, as a feed would give them: with several exact copies of an article and no
     # dates, which copy is the original is undecidable, for provenance and baselines alike
     for r in records:
