@@ -197,6 +197,32 @@ class CachedEmbedder:
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
 
+    # A small key-value store beside the vectors, for other deterministic results (language
+    # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the
+    # pipeline's own code only; keys hash everything the value depends on.
+    def get(self, namespace: str, key: str):
+        import pickle
+
+        self._db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+        row = self._db.execute("SELECT value FROM kv WHERE ns = ? AND key = ?", (namespace, key)).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception:  # a value from another version of the code: recompute
+            return None
+
+    def put(self, namespace: str, key: str, value) -> None:
+        import pickle
+
+        self._db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+        # committed by flush() (once per scan): a commit per pair costs more than the alignment
+        self._db.execute("INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?, ?, ?)",
+                         (namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def flush(self) -> None:
+        self._db.commit()
+
     def _key(self, text: str) -> str:
         import hashlib
 

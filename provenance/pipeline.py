@@ -173,6 +173,30 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
     return scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress)
 
 
+def _digest(*parts) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(repr(part).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _identify_cached(seg: Segmented, store) -> Languages:
+    """Language identification, reused from `store` (a cache with get/put) when the same text
+    with the same paragraphs was identified by this version before."""
+    get = getattr(store, "get", None)
+    if get is None:
+        return identify(seg)
+    key = _digest(__version__, seg.doc.text, seg.doc.meta.get("language"), [(p.start, p.end) for p in seg.paragraphs])
+    langs = get("langid", key)
+    if langs is None:
+        langs = identify(seg)
+        store.put("langid", key, langs)
+    return langs
+
+
 def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
                    skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
     segs, too_short = segment_documents(documents, settings)
@@ -187,10 +211,13 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(_encode, embedder, texts, progress)
-        prepared = [Prepared(seg, identify(seg)) for seg in segs]
+        prepared = [Prepared(seg, _identify_cached(seg, embedder)) for seg in segs]
         semantic = future.result()
+    if hasattr(embedder, "flush"):
+        embedder.flush()
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
-                   settings=settings, skipped=skipped, progress=progress)
+                   settings=settings, skipped=skipped, progress=progress,
+                   store=embedder if hasattr(embedder, "get") else None)
 
 
 def _prepare_archived(archive, embedder: Embedder, settings: ScanSettings, progress: bool
@@ -346,10 +373,11 @@ def _joinable(p: Prepared) -> np.ndarray:
 def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             model_languages: frozenset[str] | None, settings: ScanSettings = ScanSettings(),
             skipped: Iterable[Skipped] = (), progress: bool = False,
-            focus: frozenset[int] | None = None) -> ScanResult:
+            focus: frozenset[int] | None = None, store=None) -> ScanResult:
     """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
     `prepared`, in order. With `focus` (document indices), only pairs with at least one focus
-    document are aligned: new articles against each other and against an archive."""
+    document are aligned: new articles against each other and against an archive. With `store`
+    (a cache with get/put), pair alignments are reused when nothing they depend on changed."""
     n_rows = sum(len(p.seg.sentences) for p in prepared)
     if semantic.shape[0] != n_rows:
         raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
@@ -385,6 +413,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     alignments: list[PairAlignment] = []
     evidence = []
     scoped: dict[frozenset, tuple] = {}
+    scope_keys: dict[frozenset, str] = {}
+    text_digest = [_digest(p.doc.text) for p in prepared] if store is not None else []
     doc_vectors: dict[tuple[frozenset, int], tuple[sparse.csr_matrix, np.ndarray]] = {}
 
     def vectors_in_scope(scope: frozenset, d: int) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -411,21 +441,36 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
         both_covered = covered[a] and covered[b]
         sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
-        (lex_a, det_a), (lex_b, det_b) = vectors_in_scope(scope, a), vectors_in_scope(scope, b)
-        # densify only the n-gram columns this pair uses
-        used = np.union1d(lex_a.indices, lex_b.indices)
-        lex_a, lex_b = lex_a[:, used].toarray(), lex_b[:, used].toarray()
-        channels = [
-            Channel("semantic", semantic[ra], semantic[rb], sem_w),
-            Channel("lexical", lex_a, lex_b, w.lexical),
-            Channel("detail", det_a, det_b, w.detail),
-        ]
-        blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]),
-                       margin=not both_covered, src_lengths=_lengths(prepared[a]), tgt_lengths=_lengths(prepared[b]))
+        blocks = None
+        if store is not None:
+            # everything the alignment depends on: model, settings, both texts and their detail
+            # keys, and the scope's texts and details (which set IDF and rarity)
+            if scope not in scope_keys:
+                scope_keys[scope] = _digest(sorted((text_digest[i], sorted(doc_details[i])) for i in scope))
+            pair_key = _digest(__version__, model_id, settings.as_dict(), both_covered, scope_keys[scope],
+                               text_digest[a], text_digest[b], keys[ra], keys[rb])
+            blocks = store.get("pair", pair_key)
+        if blocks is None:
+            (lex_a, det_a), (lex_b, det_b) = vectors_in_scope(scope, a), vectors_in_scope(scope, b)
+            # densify only the n-gram columns this pair uses
+            used = np.union1d(lex_a.indices, lex_b.indices)
+            lex_a, lex_b = lex_a[:, used].toarray(), lex_b[:, used].toarray()
+            channels = [
+                Channel("semantic", semantic[ra], semantic[rb], sem_w),
+                Channel("lexical", lex_a, lex_b, w.lexical),
+                Channel("detail", det_a, det_b, w.detail),
+            ]
+            blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]),
+                           margin=not both_covered, src_lengths=_lengths(prepared[a]),
+                           tgt_lengths=_lengths(prepared[b]))
+            if store is not None:
+                store.put("pair", pair_key, blocks)
         pa = PairAlignment(a, b, tuple(blocks), cand)
         alignments.append(pa)
         evidence.append(pair_evidence(prepared, a, b, pa.blocks, doc_details, weight, target_is_b=True))
         evidence.append(pair_evidence(prepared, a, b, pa.blocks, doc_details, weight, target_is_b=False))
+    if store is not None and hasattr(store, "flush"):
+        store.flush()
     verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify)
     by_pair = {(pa.a, pa.b): pa for pa in alignments}
     comparisons: dict[int, DocComparison] = {}

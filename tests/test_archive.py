@@ -164,3 +164,22 @@ def test_index_cli_round_trip(tmp_path, monkeypatch):
     assert res.exit_code == 0 and "now 1 documents" in res.output
     res = runner.invoke(main, ["scan", *seeds(COPY), "--index", "missing", "--index-dir", str(tmp_path)])
     assert res.exit_code == 1 and "does not exist" in res.output
+
+
+def test_warm_rescan_reuses_languages_and_pair_alignments_exactly(tmp_path):
+    from provenance import build_report
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in (WIRE, AM, COPY):
+        shutil.copy(SEEDS / n, folder)
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    cold = build_report(scan([folder], embedder=cached))
+    warm = build_report(scan([folder], embedder=cached))
+    assert warm["documents"] == cold["documents"] and warm["clusters"] == cold["clusters"]
+    plain = build_report(scan([folder], embedder=FakeEmbedder()))  # no cache at all: same report
+    assert plain["documents"] == cold["documents"]
+    assert cached.get("langid", "no such key") is None
+    n_pairs = cached._db.execute("SELECT COUNT(*) FROM kv WHERE ns = 'pair'").fetchone()[0]
+    n_langs = cached._db.execute("SELECT COUNT(*) FROM kv WHERE ns = 'langid'").fetchone()[0]
+    assert n_pairs >= 1 and n_langs == 3
