@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexError_
+from .errors import ArchiveError
 from .load import Document
 
 SCHEMA_VERSION = 1
@@ -83,7 +83,7 @@ def _sha256(path: Path) -> str:
 
 def archive_path(name: str, index_dir: str | os.PathLike) -> Path:
     if not re.fullmatch(r"[\w.\-]+", name) or name in (".", ".."):
-        raise IndexError_(f"index name {name!r}: use letters, digits, '.', '_' or '-'")
+        raise ArchiveError(f"index name {name!r}: use letters, digits, '.', '_' or '-'")
     return Path(index_dir) / name
 
 
@@ -97,7 +97,7 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
     where = f"index {name!r} in {Path(index_dir)}"
     current = root / "CURRENT"
     if not current.is_file():
-        raise IndexError_(f"{where} does not exist: create it with `provenance index add {name} PATH...`")
+        raise ArchiveError(f"{where} does not exist: create it with `provenance index add {name} PATH...`")
     gen = current.read_text("utf-8").strip()
     gdir = root / gen
     try:
@@ -107,23 +107,23 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
                 raise ValueError(f"{fname} does not match its checksum")
         vectors = np.load(gdir / "vectors.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"{where} is corrupted ({exc}); rebuild it: remove {root} and run "
+        raise ArchiveError(f"{where} is corrupted ({exc}); rebuild it: remove {root} and run "
                           f"`provenance index add {name} PATH...` again") from None
     if meta.get("schema_version") != SCHEMA_VERSION:
-        raise IndexError_(f"{where} has schema version {meta.get('schema_version')}, this tool reads "
+        raise ArchiveError(f"{where} has schema version {meta.get('schema_version')}, this tool reads "
                           f"{SCHEMA_VERSION}; rebuild it with `provenance index add`")
     if model is not None and meta["model"] != model:
-        raise IndexError_(f"{where} was built with model {meta['model']!r}, not {model!r}: pass "
+        raise ArchiveError(f"{where} was built with model {meta['model']!r}, not {model!r}: pass "
                           f"--model {meta['model']} or use another index")
     if dimension is not None and meta["dimension"] != dimension:
-        raise IndexError_(f"{where} holds {meta['dimension']}-dimensional vectors but the model gives "
+        raise ArchiveError(f"{where} holds {meta['dimension']}-dimensional vectors but the model gives "
                           f"{dimension}: use the model the index was built with")
     docs = tuple(ArchivedDoc(Document(d["id"], d["path"], d["text"], d["text_basis"], d.get("encoding"),
                                       d.get("meta", {})),
                              tuple(tuple(s) for s in d["sentences"]), tuple(d["rows"]))
                  for d in meta["documents"])
     if vectors.shape != (meta["rows"], meta["dimension"]):
-        raise IndexError_(f"{where} is corrupted (vectors {vectors.shape}, expected "
+        raise ArchiveError(f"{where} is corrupted (vectors {vectors.shape}, expected "
                           f"({meta['rows']}, {meta['dimension']})); rebuild it")
     return Archive(root, name, meta["model"], meta["dimension"], meta["index_type"], docs, vectors, gen)
 
@@ -138,7 +138,7 @@ def locked(name: str, index_dir):
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IndexError_(f"index {name!r} is being updated by another process; try again when it "
+            raise ArchiveError(f"index {name!r} is being updated by another process; try again when it "
                               "has finished") from None
         yield root
     finally:

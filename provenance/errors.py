@@ -17,7 +17,7 @@ class ModelError(ProvenanceError):
     """The embedding model cannot be loaded or does not fit (offline, wrong dimension)."""
 
 
-class IndexError_(ProvenanceError):
+class ArchiveError(ProvenanceError):
     """A persisted index is missing, corrupted, locked or built with another model."""
 
 

@@ -112,9 +112,6 @@ def quoted_share(text: str) -> float:
     return inside / total
 
 
-def outside_quotes(text: str) -> str:
-    """`text` with every quotation blanked out: the outlet's own words (offsets unchanged)."""
-    return _blank_quotes(text)
 
 
 # --- details: names and numbers -------------------------------------------------------------

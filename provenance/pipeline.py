@@ -349,16 +349,6 @@ def detail_vectors(keys_per_row: list[list[str]], weight: dict[str, float]) -> s
     return (sparse.diags(inv.astype(np.float32)) @ mat).tocsr()
 
 
-def detail_features(prepared: list[Prepared]) -> tuple[sparse.csr_matrix, list[frozenset[str]], dict[str, float]]:
-    """Detail vectors of all sentences with rarity over the whole scan (kept for exploration
-    scripts; `analyse` scopes rarity to story neighbourhoods)."""
-    keys = sentence_details(prepared)
-    offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
-    doc_sets = [frozenset(k for rows in keys[offsets[i]:offsets[i + 1]] for k in rows) for i in range(len(prepared))]
-    weight = detail_weights(doc_sets, range(len(prepared)))
-    return detail_vectors(keys, weight), doc_sets, weight
-
-
 def _lengths(p: Prepared) -> np.ndarray:
     return np.array([s.end - s.start for s in p.seg.sentences], dtype=float)
 

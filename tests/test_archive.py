@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from provenance import archive as arch
 from provenance.cli import main
 from provenance.embed import CachedEmbedder
-from provenance.errors import IndexError_
+from provenance.errors import ArchiveError
 from provenance.pipeline import index_add, index_info, index_remove, scan
 from tests.conftest import ROOT, SEEDS, FakeEmbedder
 
@@ -73,15 +73,15 @@ def test_add_info_remove(tmp_path):
 
 def test_mismatched_model_and_corruption_are_refused(tmp_path):
     index_add("a", seeds(WIRE), tmp_path, embedder=FakeEmbedder())
-    with pytest.raises(IndexError_, match="was built with model 'fake/bag-of-words'"):
+    with pytest.raises(ArchiveError, match="was built with model 'fake/bag-of-words'"):
         arch.load("a", tmp_path, model="other/model")
-    with pytest.raises(IndexError_, match="holds 256-dimensional vectors"):
+    with pytest.raises(ArchiveError, match="holds 256-dimensional vectors"):
         arch.load("a", tmp_path, dimension=384)
     gen = (tmp_path / "a" / "CURRENT").read_text().strip()
     with open(tmp_path / "a" / gen / "vectors.npy", "r+b") as fh:
         fh.seek(200)
         fh.write(b"\xff\xff\xff\xff")
-    with pytest.raises(IndexError_, match="is corrupted .*checksum"):
+    with pytest.raises(ArchiveError, match="is corrupted .*checksum"):
         arch.load("a", tmp_path)
     res = CliRunner().invoke(main, ["index", "info", "a", "--index-dir", str(tmp_path)])
     assert res.exit_code == 1 and res.output.startswith("Error: index 'a'") and len(res.output.splitlines()) == 1
@@ -113,7 +113,7 @@ def test_sigkill_mid_write_leaves_previous_index_usable(tmp_path):
 
 def test_a_second_writer_is_refused_while_one_holds_the_lock(tmp_path):
     with arch.locked("a", tmp_path):
-        with pytest.raises(IndexError_, match="being updated by another process"):
+        with pytest.raises(ArchiveError, match="being updated by another process"):
             with arch.locked("a", tmp_path):
                 pass
 
