@@ -224,13 +224,20 @@ def _prepare_archived(archive, embedder: Embedder, settings: ScanSettings, progr
                       ) -> tuple[list[Prepared], np.ndarray]:
     """Archived documents as `Prepared`, with their stored vectors. A document whose sentences
     this version segments differently is re-encoded (through the cache, if any)."""
-    prepared, _ = prepare([a.doc for a in archive.documents], replace_settings(settings, min_story_chars=0))
-    by_id = {p.doc.id: p for p in prepared}
+    segs, _ = segment_documents([a.doc for a in archive.documents], replace_settings(settings, min_story_chars=0))
+    by_id = {seg.doc.id: seg for seg in segs}
     out, vecs = [], []
     for a in archive.documents:
-        p = by_id.get(a.doc.id)
-        if p is None:
+        seg = by_id.get(a.doc.id)
+        if seg is None:
             continue
+        stored = a.languages
+        if stored and len(stored["paragraphs"]) == len(seg.paragraphs):  # identified at `index add`
+            langs = Languages(stored["document"], tuple(stored["paragraphs"]),
+                              tuple((k, v) for k, v in stored["shares"]), stored.get("declared"))
+        else:
+            langs = identify(seg)
+        p = Prepared(seg, langs)
         spans = tuple((s.start, s.end) for s in p.seg.sentences)
         if spans == a.sentences:
             vecs.append(archive.vectors[a.rows[0]:a.rows[1]])
@@ -542,7 +549,10 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
             k = 0
             for p in new:
                 n = len(p.seg.sentences)
-                docs.append(arch.ArchivedDoc(p.doc, tuple((s.start, s.end) for s in p.seg.sentences), (row, row + n)))
+                langs = {"document": p.langs.document, "paragraphs": list(p.langs.paragraphs),
+                         "shares": [list(x) for x in p.langs.shares], "declared": p.langs.declared}
+                docs.append(arch.ArchivedDoc(p.doc, tuple((s.start, s.end) for s in p.seg.sentences), (row, row + n),
+                                             langs))
                 row += n
                 k += n
             vecs.append(new_vecs)
@@ -572,7 +582,7 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             if d.doc.id in drop:
                 continue
             n = d.rows[1] - d.rows[0]
-            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n)))
+            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages))
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)

@@ -183,3 +183,16 @@ def test_warm_rescan_reuses_languages_and_pair_alignments_exactly(tmp_path):
     n_pairs = cached._db.execute("SELECT COUNT(*) FROM kv WHERE ns = 'pair'").fetchone()[0]
     n_langs = cached._db.execute("SELECT COUNT(*) FROM kv WHERE ns = 'langid'").fetchone()[0]
     assert n_pairs >= 1 and n_langs == 3
+
+
+def test_archived_languages_are_stored_and_reused(tmp_path, monkeypatch):
+    index_add("a", seeds(WIRE, AM), tmp_path, embedder=FakeEmbedder())
+    stored = arch.load("a", tmp_path).documents[0].languages
+    assert stored["document"] == "en" and len(stored["paragraphs"]) > 5
+    calls = []
+    import provenance.pipeline as pl
+
+    real = pl.identify
+    monkeypatch.setattr(pl, "identify", lambda seg: calls.append(seg.doc.id) or real(seg))
+    scan(seeds(COPY), embedder=FakeEmbedder(), index="a", index_dir=tmp_path)
+    assert "000_dd2761f3083befb7" not in calls and "002_a744cf46346e926e" not in calls
