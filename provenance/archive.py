@@ -46,6 +46,8 @@ class ArchivedDoc:
     rows: tuple[int, int]
     #: language identification stored at `index add` (document, paragraphs, shares, declared)
     languages: dict | None = None
+    #: the document's detail keys (names, numbers), for model-free retrieval against the archive
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
                           f"{dimension}: use the model the index was built with")
     docs = tuple(ArchivedDoc(Document(d["id"], d["path"], d["text"], d["text_basis"], d.get("encoding"),
                                       d.get("meta", {})),
-                             tuple(tuple(s) for s in d["sentences"]), tuple(d["rows"]), d.get("languages"))
+                             tuple(tuple(s) for s in d["sentences"]), tuple(d["rows"]), d.get("languages"),
+                             tuple(d.get("details", ())))
                  for d in meta["documents"])
     if vectors.shape != (meta["rows"], meta["dimension"]):
         raise ArchiveError(f"{where} is corrupted (vectors {vectors.shape}, expected "
@@ -169,7 +172,8 @@ def write_generation(root: Path, model: str, dimension: int, documents: list[Arc
         "metric": "inner_product", "index_type": kind, "rows": int(len(vectors)),
         "documents": [{"id": d.doc.id, "path": d.doc.path, "text": d.doc.text, "text_basis": d.doc.text_basis,
                        "encoding": d.doc.encoding, "meta": d.doc.meta, "sentences": [list(s) for s in d.sentences],
-                       "rows": list(d.rows), "languages": d.languages} for d in documents],
+                       "rows": list(d.rows), "languages": d.languages, "details": list(d.details)}
+                      for d in documents],
         "files": {f: _sha256(tmp / f) for f in ("vectors.npy", "index.faiss")},
     }
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")

@@ -220,14 +220,64 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
                    store=embedder if hasattr(embedder, "get") else None)
 
 
-def _prepare_archived(archive, embedder: Embedder, settings: ScanSettings, progress: bool
+def _doc_details(p: Prepared) -> set[str]:
+    story = "\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs)
+    known = name_vocabulary([story])
+    return {m.key for t in p.sentence_texts for m in details(t, known)}
+
+
+def _retrieve_archived(archive, new: list[Prepared], new_vecs: np.ndarray, settings: ScanSettings) -> list:
+    """Archived documents worth comparing with the new ones: those the archive's FAISS index
+    returns for their sentences (at least `min_sentence_pairs` hits above the semantic floor, or
+    one near-duplicate), and those sharing enough names and numbers with one of them (the
+    model-free route, for languages the model does not cover). Cost grows with the new
+    articles, not with the archive."""
+    from .index import NPROBE
+
+    if not archive.documents:
+        return []
+    row_doc = np.zeros(len(archive.vectors), dtype=np.int64)
+    for k, a in enumerate(archive.documents):
+        row_doc[a.rows[0]:a.rows[1]] = k
+    index = archive.faiss_index()
+    try:
+        import faiss
+
+        faiss.extract_index_ivf(index).nprobe = NPROBE
+    except RuntimeError:  # not an IVF index
+        pass
+    ms = settings.match
+    depth = min(len(archive.vectors), ms.k * ms.search_depth)
+    hits: dict[int, int] = {}
+    if depth and len(new_vecs):
+        scores, rows = index.search(np.ascontiguousarray(new_vecs, dtype=np.float32), depth)
+        for srow, rrow in zip(scores, rows, strict=True):
+            seen = set()
+            for sc, r in zip(srow, rrow, strict=True):
+                if r < 0 or sc < ms.semantic_floor:
+                    continue
+                d = int(row_doc[r])
+                if d in seen:
+                    continue
+                seen.add(d)
+                hits[d] = hits.get(d, 0) + (ms.min_sentence_pairs if sc >= ms.duplicate_semantic else 1)
+    chosen = {d for d, n in hits.items() if n >= ms.min_sentence_pairs}
+    new_details = [_doc_details(p) for p in new]
+    for k, a in enumerate(archive.documents):
+        if k not in chosen and any(len(nd & set(a.details)) >= settings.classify.story_details_alone
+                                   for nd in new_details):
+            chosen.add(k)
+    return [archive.documents[k] for k in sorted(chosen)]
+
+
+def _prepare_archived(archive, documents: list, embedder: Embedder, settings: ScanSettings, progress: bool
                       ) -> tuple[list[Prepared], np.ndarray]:
-    """Archived documents as `Prepared`, with their stored vectors. A document whose sentences
-    this version segments differently is re-encoded (through the cache, if any)."""
-    segs, _ = segment_documents([a.doc for a in archive.documents], replace_settings(settings, min_story_chars=0))
+    """Archived `documents` as `Prepared`, with their stored vectors and languages. A document
+    this version segments differently is identified and re-encoded (through the cache, if any)."""
+    segs, _ = segment_documents([a.doc for a in documents], replace_settings(settings, min_story_chars=0))
     by_id = {seg.doc.id: seg for seg in segs}
     out, vecs = [], []
-    for a in archive.documents:
+    for a in documents:
         seg = by_id.get(a.doc.id)
         if seg is None:
             continue
@@ -271,8 +321,9 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
     skipped += too_short
     if not new_prepared:
         raise InputError("no usable new article among the inputs")
-    old_prepared, old_vecs = _prepare_archived(archive, embedder, settings, progress)
     new_vecs = _encode(embedder, [t for p in new_prepared for t in p.sentence_texts], progress)
+    involved = _retrieve_archived(archive, new_prepared, new_vecs, settings)
+    old_prepared, old_vecs = _prepare_archived(archive, involved, embedder, settings, progress)
     prepared = new_prepared + old_prepared
     focus = frozenset(range(len(new_prepared)))
     result = analyse(prepared, np.vstack([new_vecs, old_vecs]), embedder.model_id, embedder.languages,
@@ -552,7 +603,7 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
                 langs = {"document": p.langs.document, "paragraphs": list(p.langs.paragraphs),
                          "shares": [list(x) for x in p.langs.shares], "declared": p.langs.declared}
                 docs.append(arch.ArchivedDoc(p.doc, tuple((s.start, s.end) for s in p.seg.sentences), (row, row + n),
-                                             langs))
+                                             langs, tuple(sorted(_doc_details(p)))))
                 row += n
                 k += n
             vecs.append(new_vecs)
@@ -582,7 +633,7 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             if d.doc.id in drop:
                 continue
             n = d.rows[1] - d.rows[0]
-            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages))
+            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages, d.details))
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)

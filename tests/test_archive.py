@@ -196,3 +196,24 @@ def test_archived_languages_are_stored_and_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(pl, "identify", lambda seg: calls.append(seg.doc.id) or real(seg))
     scan(seeds(COPY), embedder=FakeEmbedder(), index="a", index_dir=tmp_path)
     assert "000_dd2761f3083befb7" not in calls and "002_a744cf46346e926e" not in calls
+
+
+def test_scan_against_a_large_archive_analyses_only_what_the_index_retrieves(tmp_path):
+    import random
+
+    # an archive of 150 unrelated short "articles" plus the AFP carrier
+    rng = random.Random(0)
+    words = ("market council harvest river festival museum railway budget orchestra league vaccine "
+             "satellite bridge election storm archive theatre factory").split()
+    other = tmp_path / "other"
+    other.mkdir()
+    for k in range(150):
+        sents = [" ".join(rng.choice(words) for _ in range(12)).capitalize() + "." for _ in range(6)]
+        (other / f"other-{k:03d}.txt").write_text("\n".join(sents) + "\n", "utf-8")
+    index_add("big", [str(other), *seeds(WIRE)], tmp_path, embedder=FakeEmbedder())
+    result = scan(seeds(COPY), embedder=FakeEmbedder(), index="big", index_dir=tmp_path)
+    analysed = [p.doc.id for p in result.prepared]
+    assert "000_dd2761f3083befb7" in analysed
+    assert len(analysed) < 20  # not the 151 archived documents
+    v = {result.prepared[x.doc].doc.id: x for x in result.verdicts}
+    assert result.prepared[v["004_26451090c78396de"].derived_from].doc.id == "000_dd2761f3083befb7"
