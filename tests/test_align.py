@@ -85,3 +85,57 @@ def test_invalid_settings_and_shapes_are_refused():
         AlignSettings(threshold=2)
     with pytest.raises(ConfigError, match="expected 2 source"):
         similarity_matrices([Channel("a", E[:2], E[:2], 1), Channel("b", E[:3], E[:2], 1)])
+
+
+def _reference_dp(s11, s21, s12, sj, tj, tau, pen):
+    """The monotone recurrence cell by cell, as written in the module docstring."""
+    m, n = s11.shape
+    dp = np.zeros((m + 1, n + 1))
+    back = np.zeros((m + 1, n + 1), dtype=np.int8)
+    back[1:, 0] = 1
+    back[0, 1:] = 2
+    for i in range(1, m + 1):
+        for j in range(1, n + 1):
+            best, move = dp[i - 1, j], 1
+            if dp[i, j - 1] > best:
+                best, move = dp[i, j - 1], 2
+            g = s11[i - 1, j - 1] - tau
+            if g > 0 and dp[i - 1, j - 1] + g > best:
+                best, move = dp[i - 1, j - 1] + g, 3
+            if i >= 2 and sj[i - 2] and s21[i - 2, j - 1] > max(s11[i - 2, j - 1], s11[i - 1, j - 1]) + pen:
+                g = 1.5 * (s21[i - 2, j - 1] - tau) - pen
+                if g > 0 and dp[i - 2, j - 1] + g > best:
+                    best, move = dp[i - 2, j - 1] + g, 4
+            if j >= 2 and tj[j - 2] and s12[i - 1, j - 2] > max(s11[i - 1, j - 2], s11[i - 1, j - 1]) + pen:
+                g = 1.5 * (s12[i - 1, j - 2] - tau) - pen
+                if g > 0 and dp[i - 1, j - 2] + g > best:
+                    best, move = dp[i - 1, j - 2] + g, 5
+            dp[i, j], back[i, j] = best, move
+    return back
+
+
+def test_fast_dp_takes_the_same_steps_as_the_cell_by_cell_recurrence():
+    from provenance.align import _monotone_dp
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        m, n = (int(x) for x in rng.integers(1, 14, 2))
+        x, y = rng.normal(size=(m, 6)), rng.normal(size=(n, 6))
+        chans = [Channel("c", x / np.linalg.norm(x, axis=1, keepdims=True),
+                         y / np.linalg.norm(y, axis=1, keepdims=True), 1.0)]
+        s11, s21, s12 = similarity_matrices(chans)
+        sj, tj = rng.random(max(m - 1, 0)) > 0.2, rng.random(max(n - 1, 0)) > 0.2
+        tau, pen = float(rng.uniform(-0.3, 0.4)), 0.03
+        assert (_monotone_dp(s11, s21, s12, sj, tj, tau, pen) == _reference_dp(s11, s21, s12, sj, tj, tau, pen)).all()
+
+
+def test_pair_tfidf_equals_sparse_tfidf_over_the_pair():
+    from provenance.lexical import char_ngram_counts, doc_ngrams, pair_tfidf, scope_idf, tfidf_rows
+
+    a = ["The United States will reduce its troops in Iraq.", "Talks were held by video link."]
+    b = ["Washington will cut the number of soldiers in Iraq.", "The talks, held by video, went on."]
+    counts = char_ngram_counts(a + b)
+    want = tfidf_rows(counts, scope_idf(counts, np.arange(4))).toarray()
+    got_a, got_b = pair_tfidf(doc_ngrams(counts[:2]), doc_ngrams(counts[2:]))
+    cols = np.unique(counts.indices)
+    assert np.allclose(np.vstack([got_a, got_b]), want[:, cols], atol=1e-6)
