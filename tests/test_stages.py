@@ -8,7 +8,7 @@ from provenance.clean import clean
 from provenance.lexical import name_key, numbers, quote_spans
 from provenance.load import Document, decode_bytes, load_paths
 from provenance.segment import segment, split_sentences
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 
 
 def test_document_ids_are_file_stems_or_record_ids(tmp_path):
@@ -132,3 +132,16 @@ def test_repeated_sentences_are_encoded_once(fake_embedder):
     vecs = _encode(fake_embedder, ["a b", "c d", "a b", "a b"], progress=False)
     assert fake_embedder.encoded == 2
     assert (vecs[0] == vecs[2]).all() and (vecs[0] == vecs[3]).all() and vecs.shape == (4, 256)
+
+
+def test_function_words_settle_only_clear_long_texts():
+    from provenance.langid import detect, dominant
+
+    english = (SEEDS / "000_dd2761f3083befb7.txt").read_text("utf-8")
+    assert dominant(english) == "en" == detect(english)[0]
+    french = (ROOT / "tests" / "fixtures" / "crosslingual" / "fr_000_afp.txt").read_text("utf-8")
+    assert dominant(french) == "fr" == detect(french)[0]
+    dutch = ("De Verenigde Staten hebben donderdag aangekondigd dat zij het aantal soldaten in Irak in de "
+             "komende maanden zullen verminderen, nu de spanningen tussen de twee landen afnemen. " * 4)
+    assert dominant(dutch) is None  # a language outside the word lists goes to langdetect
+    assert dominant("The talks went on.") is None  # too few words to be sure
