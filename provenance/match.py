@@ -100,27 +100,36 @@ def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, 
                             exclude_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products).
     `exclude_same`: labels per row (e.g. languages); rows sharing the query's label are skipped too."""
+    return knn_other_groups_sparse_multi(mat, groups, k, [exclude_same], block)[0]
+
+
+def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,
+                                  excludes: list[np.ndarray | None], block: int = 2048
+                                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`knn_other_groups_sparse` once per entry of `excludes`, from one set of products."""
     n = mat.shape[0]
     groups = np.asarray(groups)
-    out_s = np.zeros((n, k), np.float32)
-    out_r = np.full((n, k), -1, np.int64)
+    outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
     mt = mat.T.tocsc()
+    kk = min(k, n)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
-        sims = (mat[lo:hi] @ mt).toarray()
-        sims[groups[lo:hi, None] == groups[None, :]] = -np.inf
-        if exclude_same is not None:
-            sims[exclude_same[lo:hi, None] == exclude_same[None, :]] = -np.inf
-        kk = min(k, n)
-        part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-        psims = np.take_along_axis(sims, part, axis=1)
-        order = np.lexsort((part, -psims), axis=1)
-        rows = np.take_along_axis(part, order, axis=1)
-        s = np.take_along_axis(psims, order, axis=1)
-        valid = np.isfinite(s)
-        out_s[lo:hi, :kk] = np.where(valid, s, 0.0)
-        out_r[lo:hi, :kk] = np.where(valid, rows, -1)
-    return out_s, out_r
+        base = (mat[lo:hi] @ mt).toarray()
+        base[groups[lo:hi, None] == groups[None, :]] = -np.inf
+        for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+            sims = base
+            if exclude is not None:
+                sims = base.copy()
+                sims[exclude[lo:hi, None] == exclude[None, :]] = -np.inf
+            part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            psims = np.take_along_axis(sims, part, axis=1)
+            order = np.lexsort((part, -psims), axis=1)
+            rows = np.take_along_axis(part, order, axis=1)
+            sc = np.take_along_axis(psims, order, axis=1)
+            valid = np.isfinite(sc)
+            out_s[lo:hi, :kk] = np.where(valid, sc, 0.0)
+            out_r[lo:hi, :kk] = np.where(valid, rows, -1)
+    return outs
 
 
 def _keep_other_groups(scores, rows, groups, k):
@@ -182,14 +191,15 @@ def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: f
     (distinct, see `_mean_knn`) of the neighbours given; every neighbour given can be mined."""
     mean = _mean_knn(scores, rows, k, distinct, duplicate)
     out: dict[tuple[int, int], float] = {}
-    for i in range(len(rows)):
-        for s, j in zip(scores[i], rows[i], strict=True):
-            if j < 0 or s < floor:
-                continue
-            m = float(ratio_margin(s, mean[i], mean[j]))
-            if m >= threshold or s >= duplicate:
-                key = (min(i, int(j)), max(i, int(j)))
-                out[key] = max(out.get(key, 0.0), m)
+    if not len(rows):
+        return out
+    valid = rows >= 0
+    margins = ratio_margin(scores, mean[:, None], mean[np.where(valid, rows, 0)])
+    keep = valid & (scores >= floor) & ((margins >= threshold) | (scores >= duplicate))
+    ii, jj = np.nonzero(keep)
+    for i, j, m in zip(ii.tolist(), rows[ii, jj].tolist(), margins[ii, jj].tolist(), strict=True):
+        key = (min(i, j), max(i, j))
+        out[key] = max(out.get(key, 0.0), m)
     return out
 
 
@@ -218,12 +228,15 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
         sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
                                 settings.k, _distinct_from_knn(s, r, settings.duplicate_semantic))
     if lexical is not None and lexical.shape[0]:
-        s, r = knn_other_groups_sparse(lexical, doc_of_row, depth)
+        mixed = languages is not None and len(set(languages)) > 1
+        searches = knn_other_groups_sparse_multi(lexical, doc_of_row, depth,
+                                                 [None, np.asarray(languages)] if mixed else [None])
+        s, r = searches[0]
         lex_distinct = _distinct_from_knn(s, r, settings.duplicate_lexical)
         lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical,
                                 settings.k, lex_distinct)
-        if languages is not None and len(set(languages)) > 1:
-            s, r = knn_other_groups_sparse(lexical, doc_of_row, depth, exclude_same=np.asarray(languages))
+        if mixed:
+            s, r = searches[1]
             for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin, k=settings.k,
                                       distinct=lex_distinct).items():
                 lex_pairs[key] = max(lex_pairs.get(key, 0.0), m)
