@@ -144,8 +144,7 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
     aligned = float(sum(lens[i] for i in covered))
     own_aligned = float(sum(own[i] for i in own_covered))
     dt, ds = doc_details[t], doc_details[s]
-    wsum = sum(max(detail_weight.get(k, 0.05), 0.05) for k in dt)
-    dshare = sum(max(detail_weight.get(k, 0.05), 0.05) for k in dt & ds) / wsum if wsum else 0.0
+    dshare = detail_share(dt, ds, detail_weight) if detail_weight is not None else 0.0
     return PairEvidence(
         target=t, source=s, blocks=len(blocks),
         aligned_share=round(float(aligned / lens.sum()), 4) if lens.sum() else 0.0,
@@ -156,6 +155,16 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
         cross_lingual=pt.langs.document != ps.langs.document,
         shared_details=len(dt & ds),
     )
+
+
+def detail_share(target_details: frozenset[str], source_details: frozenset[str], weight: dict[str, float]) -> float:
+    """Rarity-weighted share of the target's details (names, numbers) that the source has too;
+    `weight` is the story's rarity of each detail (floor 0.05)."""
+    wsum = sum(max(weight.get(k, 0.05), 0.05) for k in target_details)
+    if not wsum:
+        return 0.0
+    shared = sum(max(weight.get(k, 0.05), 0.05) for k in target_details & source_details)
+    return round(float(shared / wsum), 4)
 
 
 def is_derived(e: PairEvidence, st: ClassifySettings) -> bool:
@@ -202,7 +211,8 @@ def same_story_matrix(centroids: np.ndarray, covered: list[bool], doc_details, s
 
 
 def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, covered: list[bool],
-             settings: ClassifySettings = ClassifySettings()) -> tuple[list[Verdict], list[Cluster]]:
+             settings: ClassifySettings = ClassifySettings(), credits: list[Credit] | None = None
+             ) -> tuple[list[Verdict], list[Cluster]]:
     """Relations and story clusters from pair evidence (see the module docstring).
 
     1. A target links to a candidate parent when the evidence shows derivation and that parent
@@ -235,7 +245,7 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
     comps = _components(n, linked)
     comp_of = {m: c for c, members in enumerate(comps) for m in members}
 
-    credits = find_credits(prepared)
+    credits = find_credits(prepared) if credits is None else credits
     text_credit_docs = {c.doc for c in credits if c.kind == "text"}
     parent: dict[int, int | None] = {}
     scores: dict[int, float] = {}
@@ -477,24 +487,28 @@ def _agency_of(m: re.Match) -> str:
 
 def find_credits(prepared) -> list[Credit]:
     """Agency credits: text credits in story text, photo credits in captions."""
+    return [c for di, p in enumerate(prepared) for c in doc_credits(p, di)]
+
+
+def doc_credits(p, di: int = 0) -> list[Credit]:
+    """The agency credits of one document (`Credit.doc` = `di`)."""
     from .clean import photo_credit
 
     out: list[Credit] = []
-    for di, p in enumerate(prepared):
-        text = p.doc.text
-        for blk in p.seg.clean.blocks:
-            s = text[blk.start:blk.end]
-            if blk.excluded == "photo caption or credit" or (blk.excluded and photo_credit(s)):
-                for m in re.finditer(rf"(?:{_AG})", s):
-                    if _is_word(s, m):
-                        out.append(Credit(di, _agency_of(m), "photo", blk.start + m.start(), blk.start + m.end()))
+    text = p.doc.text
+    for blk in p.seg.clean.blocks:
+        s = text[blk.start:blk.end]
+        if blk.excluded == "photo caption or credit" or (blk.excluded and photo_credit(s)):
+            for m in re.finditer(rf"(?:{_AG})", s):
+                if _is_word(s, m):
+                    out.append(Credit(di, _agency_of(m), "photo", blk.start + m.start(), blk.start + m.end()))
+            continue
+        if blk.excluded:
+            continue
+        for m in _TEXT_CREDIT.finditer(s):
+            if not any(m.groupdict().values()):
                 continue
-            if blk.excluded:
-                continue
-            for m in _TEXT_CREDIT.finditer(s):
-                if not any(m.groupdict().values()):
-                    continue
-                out.append(Credit(di, _agency_of(m), "text", blk.start + m.start(), blk.start + m.end()))
+            out.append(Credit(di, _agency_of(m), "text", blk.start + m.start(), blk.start + m.end()))
     return out
 
 

@@ -12,20 +12,41 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
 
 from . import __version__
 from .align import AlignedBlock, AlignSettings, Channel, align
-from .classify import ClassifySettings, Cluster, PairEvidence, Verdict, classify, pair_evidence, same_story_matrix
-from .clean import clean
+from .classify import (
+    ClassifySettings,
+    Cluster,
+    Credit,
+    PairEvidence,
+    Verdict,
+    classify,
+    detail_share,
+    doc_credits,
+    pair_evidence,
+    same_story_matrix,
+)
+from .clean import CleanDocument, clean
 from .compare import DocComparison, Reconstruction, compare_pair, reconstruct_wire
 from .embed import Embedder, covers
 from .errors import ConfigError, InputError
 from .langid import Languages, identify
-from .lexical import char_ngram_counts, details, name_vocabulary, scope_idf, tfidf_rows
+from .lexical import (
+    DocNgrams,
+    char_ngram_counts,
+    compact_columns,
+    details,
+    doc_ngrams,
+    name_vocabulary,
+    pair_tfidf,
+    scope_idf,
+    tfidf_rows,
+)
 from .load import DEFAULT_MAX_BYTES, Document, Skipped, load_paths
 from .match import DocPair, MatchSettings, candidate_pairs
 from .segment import Segmented, segment
@@ -127,12 +148,13 @@ def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings
     return [Prepared(seg, identify(seg)) for seg in segs], skipped
 
 
-def segment_documents(documents: Iterable[Document], settings: ScanSettings = ScanSettings()
+def segment_documents(documents: Iterable[Document], settings: ScanSettings = ScanSettings(), store=None
                       ) -> tuple[list[Segmented], list[Skipped]]:
-    """Clean and segment each document; too-short ones are skipped with the reason."""
+    """Clean and segment each document; too-short ones are skipped with the reason. With `store`
+    (a cache with get/put), the spans found for a text before by this version are reused."""
     segs, skipped = [], []
     for doc in documents:
-        seg = segment(clean(doc))
+        seg = _segment_cached(doc, store)
         story = sum(p.end - p.start for p in seg.paragraphs)
         if not seg.sentences or story < settings.min_story_chars:
             total = len(doc.text.strip())
@@ -142,6 +164,19 @@ def segment_documents(documents: Iterable[Document], settings: ScanSettings = Sc
             continue
         segs.append(seg)
     return segs, skipped
+
+
+def _segment_cached(doc: Document, store) -> Segmented:
+    if store is None or not hasattr(store, "get"):
+        return segment(clean(doc))
+    key = _digest(__version__, doc.text)
+    got = store.get("segment", key)
+    if got is not None:
+        blocks, paragraphs, sentences = got
+        return Segmented(CleanDocument(doc, blocks), paragraphs, sentences)
+    seg = segment(clean(doc))
+    store.put("segment", key, (seg.clean.blocks, seg.paragraphs, seg.sentences))
+    return seg
 
 
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
@@ -174,11 +209,17 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
 
 
 def _digest(*parts) -> str:
+    """SHA-256 of `parts`: strings by their UTF-8 bytes, anything else by its repr."""
     import hashlib
 
     h = hashlib.sha256()
     for part in parts:
-        h.update(repr(part).encode("utf-8"))
+        if isinstance(part, str):
+            h.update(b"s")
+            h.update(part.encode("utf-8", "surrogatepass"))
+        else:
+            h.update(b"r")
+            h.update(repr(part).encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
 
@@ -199,7 +240,8 @@ def _identify_cached(seg: Segmented, store) -> Languages:
 
 def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
                    skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
-    segs, too_short = segment_documents(documents, settings)
+    store = embedder if hasattr(embedder, "get") else None
+    segs, too_short = segment_documents(documents, settings, store)
     skipped = list(skipped) + too_short
     if not segs:
         raise InputError("no usable article among the inputs" +
@@ -211,19 +253,17 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(_encode, embedder, texts, progress)
-        prepared = [Prepared(seg, _identify_cached(seg, embedder)) for seg in segs]
+        prepared = [Prepared(seg, _identify_cached(seg, store)) for seg in segs]
+        features = [doc_features(p, store) for p in prepared]  # model-free: also while encoding
         semantic = future.result()
-    if hasattr(embedder, "flush"):
-        embedder.flush()
+    if store is not None and hasattr(store, "flush"):
+        store.flush()
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
-                   settings=settings, skipped=skipped, progress=progress,
-                   store=embedder if hasattr(embedder, "get") else None)
+                   settings=settings, skipped=skipped, progress=progress, store=store, features=features)
 
 
 def _doc_details(p: Prepared) -> set[str]:
-    story = "\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs)
-    known = name_vocabulary([story])
-    return {m.key for t in p.sentence_texts for m in details(t, known)}
+    return {k for row in sentence_details([p]) for k in row}
 
 
 def _retrieve_archived(archive, new: list[Prepared], new_vecs: np.ndarray, settings: ScanSettings) -> list:
@@ -374,11 +414,42 @@ def _encode(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
     return vecs
 
 
+@dataclass(frozen=True)
+class DocFeatures:
+    """What the analysis reads from one document's text alone: hashed char n-gram counts and the
+    detail keys of each sentence. Depends on nothing else in the scan, so it is cached per text."""
+
+    counts: sparse.csr_matrix
+    keys: tuple[tuple[str, ...], ...]
+    credits: tuple[Credit, ...]  # with doc index 0
+
+
+def doc_features(p: Prepared, store=None) -> DocFeatures:
+    """`DocFeatures` of `p`, reused from `store` (a cache with get/put) when this version saw the
+    same text with the same sentences before."""
+    key = None
+    if store is not None and hasattr(store, "get"):
+        key = _digest(__version__, p.doc.text, [(x.start, x.end) for x in p.seg.sentences])
+        got = store.get("features", key)
+        if got is not None:
+            return got
+    f = DocFeatures(char_ngram_counts(p.sentence_texts), tuple(tuple(row) for row in sentence_details([p])),
+                    tuple(doc_credits(p)))
+    if key is not None:
+        store.put("features", key, f)
+    return f
+
+
 def sentence_details(prepared: list[Prepared]) -> list[list[str]]:
-    """Detail keys (names, numbers outside quotations) of every sentence, in row order."""
-    stories = ["\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs) for p in prepared]
-    known = name_vocabulary(stories)
-    return [[m.key for m in details(t, known)] for p in prepared for t in p.sentence_texts]
+    """Detail keys (names, numbers outside quotations) of every sentence, in row order. A
+    sentence-initial capitalised word counts as a name when the same article also uses it
+    mid-sentence: each document's keys depend on its own text only, so adding articles to a scan
+    never changes another article's details (nor the cached alignments that use them)."""
+    out = []
+    for p in prepared:
+        known = name_vocabulary(["\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs)])
+        out += [[m.key for m in details(t, known)] for t in p.sentence_texts]
+    return out
 
 
 def detail_weights(doc_sets: list[frozenset[str]], scope: Iterable[int]) -> dict[str, float]:
@@ -389,22 +460,6 @@ def detail_weights(doc_sets: list[frozenset[str]], scope: Iterable[int]) -> dict
     df = Counter(k for i in scope for k in doc_sets[i])
     n = len(scope)
     return {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
-
-
-def detail_vectors(keys_per_row: list[list[str]], weight: dict[str, float]) -> sparse.csr_matrix:
-    """L2-normalised sparse rows of detail weights (floor 0.05) over the keys in `weight`."""
-    vocab = {k: i for i, k in enumerate(sorted(weight))}
-    rows, cols, vals = [], [], []
-    for r, keys in enumerate(keys_per_row):
-        for k in set(keys):
-            if k in vocab:
-                rows.append(r)
-                cols.append(vocab[k])
-                vals.append(max(weight[k], 0.05))
-    mat = sparse.csr_matrix((vals, (rows, cols)), shape=(len(keys_per_row), max(len(vocab), 1)), dtype=np.float32)
-    norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
-    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return (sparse.diags(inv.astype(np.float32)) @ mat).tocsr()
 
 
 def _lengths(p: Prepared) -> np.ndarray:
@@ -418,23 +473,66 @@ def _joinable(p: Prepared) -> np.ndarray:
     return np.array([not t[ss[i].end:ss[i + 1].start].strip() for i in range(len(ss) - 1)], dtype=bool)
 
 
+def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
+               ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
+               settings: ScanSettings = ScanSettings()) -> list[AlignedBlock]:
+    """Align two documents from their sentence vectors, char n-grams and detail keys.
+
+    The lexical and detail channels take their statistics from the pair's own sentences
+    (n-gram IDF, and the rarity of each name or number among the pair's sentences), not from
+    the rest of the scan: an alignment then depends on the two texts alone, so adding an article
+    to a story never changes how the others align, and cached alignments stay exact.
+    """
+    lex_a, lex_b = pair_tfidf(ngrams_a, ngrams_b)
+    det_a, det_b = pair_detail_vectors(keys_a, keys_b)
+    w = settings.weights
+    sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
+    channels = [
+        Channel("semantic", sem_a, sem_b, sem_w),
+        Channel("lexical", lex_a, lex_b, w.lexical),
+        Channel("detail", det_a, det_b, w.detail),
+    ]
+    return align(channels, settings.align, _joinable(pa), _joinable(pb), margin=not both_covered,
+                 src_lengths=_lengths(pa), tgt_lengths=_lengths(pb))
+
+
+def pair_detail_vectors(keys_a: list[list[str]], keys_b: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense L2-normalised detail rows of two documents: each key weighted by its rarity among the
+    pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05)."""
+    rows = list(keys_a) + list(keys_b)
+    df = Counter(k for row in rows for k in set(row))
+    vocab = {k: i for i, k in enumerate(sorted(df))}
+    m = np.zeros((len(rows), max(len(vocab), 1)))
+    for r, row in enumerate(rows):
+        for k in set(row):
+            m[r, vocab[k]] = max(math.log((len(rows) + 1) / (df[k] + 0.5)), 0.05)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    return m[:len(keys_a)], m[len(keys_a):]
+
+
 def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             model_languages: frozenset[str] | None, settings: ScanSettings = ScanSettings(),
             skipped: Iterable[Skipped] = (), progress: bool = False,
-            focus: frozenset[int] | None = None, store=None) -> ScanResult:
+            focus: frozenset[int] | None = None, store=None,
+            features: list[DocFeatures] | None = None) -> ScanResult:
     """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
     `prepared`, in order. With `focus` (document indices), only pairs with at least one focus
     document are aligned: new articles against each other and against an archive. With `store`
-    (a cache with get/put), pair alignments are reused when nothing they depend on changed."""
+    (a cache with get/put), pair alignments are reused when nothing they depend on changed.
+    `features`: each document's `doc_features`, when the caller computed them already."""
     n_rows = sum(len(p.seg.sentences) for p in prepared)
     if semantic.shape[0] != n_rows:
         raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
     offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
     doc_of_row = np.repeat(np.arange(len(prepared)), np.diff(offsets))
-    texts = [t for p in prepared for t in p.sentence_texts]
-    counts = char_ngram_counts(texts)
-    lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(texts)))) if len(texts) else counts
-    keys = sentence_details(prepared)
+    feats = features if features is not None else [doc_features(p, store) for p in prepared]
+    if len(feats) != len(prepared):
+        raise ConfigError(f"got features for {len(feats)} documents, expected {len(prepared)}")
+    counts = sparse.vstack([f.counts for f in feats]).tocsr() if feats else char_ngram_counts([])
+    compact = compact_columns(counts)
+    lexical = tfidf_rows(compact, scope_idf(compact, np.arange(n_rows))) if n_rows else compact
+    keys = [list(row) for f in feats for row in f.keys]
     doc_details = [frozenset(k for rows in keys[offsets[i]:offsets[i + 1]] for k in rows)
                    for i in range(len(prepared))]
 
@@ -457,21 +555,13 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     candidates = candidate_pairs(semantic, lexical, doc_of_row, settings.match, languages=languages)
     if focus is not None:
         candidates = [c for c in candidates if c.a in focus or c.b in focus]
-    w = settings.weights
     alignments: list[PairAlignment] = []
     evidence = []
-    scoped: dict[frozenset, tuple] = {}
-    scope_keys: dict[frozenset, str] = {}
+    story_weights: dict[frozenset, dict[str, float]] = {}
     text_digest = [_digest(p.doc.text) for p in prepared] if store is not None else []
-    doc_vectors: dict[tuple[frozenset, int], tuple[sparse.csr_matrix, np.ndarray]] = {}
-
-    def vectors_in_scope(scope: frozenset, d: int) -> tuple[sparse.csr_matrix, np.ndarray]:
-        key = (scope, d)
-        if key not in doc_vectors:
-            idf, weight = scoped[scope]
-            rows = slice(offsets[d], offsets[d + 1])
-            doc_vectors[key] = (tfidf_rows(counts[rows], idf), detail_vectors(keys[rows], weight).toarray())
-        return doc_vectors[key]
+    settings_digest = _digest(settings.as_dict())
+    ngrams: dict[int, DocNgrams] = {}
+    pair_keys: dict[tuple[int, int], str] = {}
 
     iterator: Iterable = candidates
     if progress and len(candidates) > 20:
@@ -480,46 +570,41 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         iterator = tqdm(candidates, desc="aligning", unit="pair", leave=False)
     for cand in iterator:
         a, b = cand.a, cand.b
-        # corpus statistics (n-gram IDF, detail rarity) come from the pair's story neighbourhoods
+        # detail rarity for the derivation evidence comes from the pair's story neighbourhoods
+        # (a detail every article of the story carries says nothing about who copied whom)
         scope = neighbourhood[a] | neighbourhood[b]
-        if scope not in scoped:
-            rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in sorted(scope)])
-            scoped[scope] = (scope_idf(counts, rows), detail_weights(doc_details, scope))
-        weight = scoped[scope][1]
+        if scope not in story_weights:
+            story_weights[scope] = detail_weights(doc_details, scope)
+        weight = story_weights[scope]
         ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
         both_covered = covered[a] and covered[b]
-        sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
-        blocks = None
+        cached = None
         if store is not None:
-            # everything the alignment depends on: model, settings, both texts and their detail
-            # keys, and the scope's texts and details (which set IDF and rarity)
-            if scope not in scope_keys:
-                scope_keys[scope] = _digest(sorted((text_digest[i], sorted(doc_details[i])) for i in scope))
-            pair_key = _digest(__version__, model_id, settings.as_dict(), both_covered, scope_keys[scope],
-                               text_digest[a], text_digest[b], keys[ra], keys[rb])
-            blocks = store.get("pair", pair_key)
-        if blocks is None:
-            (lex_a, det_a), (lex_b, det_b) = vectors_in_scope(scope, a), vectors_in_scope(scope, b)
-            # densify only the n-gram columns this pair uses
-            used = np.union1d(lex_a.indices, lex_b.indices)
-            lex_a, lex_b = lex_a[:, used].toarray(), lex_b[:, used].toarray()
-            channels = [
-                Channel("semantic", semantic[ra], semantic[rb], sem_w),
-                Channel("lexical", lex_a, lex_b, w.lexical),
-                Channel("detail", det_a, det_b, w.detail),
-            ]
-            blocks = align(channels, settings.align, _joinable(prepared[a]), _joinable(prepared[b]),
-                           margin=not both_covered, src_lengths=_lengths(prepared[a]),
-                           tgt_lengths=_lengths(prepared[b]))
+            # the alignment depends on the pair alone: model, settings, both texts, their
+            # languages and detail keys (so a warm re-scan realigns only pairs with a new or
+            # changed article)
+            pair_keys[a, b] = _digest(__version__, model_id, settings_digest, both_covered, text_digest[a],
+                                      text_digest[b], prepared[a].langs, prepared[b].langs, keys[ra], keys[rb])
+            cached = store.get("pair", pair_keys[a, b])
+        if cached is None:
+            for d in (a, b):
+                if d not in ngrams:
+                    ngrams[d] = doc_ngrams(feats[d].counts)
+            blocks = tuple(align_pair(prepared[a], prepared[b], semantic[ra], semantic[rb], ngrams[a], ngrams[b],
+                                      keys[ra], keys[rb], both_covered, settings))
+            # evidence without the story-dependent detail share, which is added below
+            cached = (blocks, pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=True),
+                      pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=False))
             if store is not None:
-                store.put("pair", pair_key, blocks)
-        pa = PairAlignment(a, b, tuple(blocks), cand)
-        alignments.append(pa)
-        evidence.append(pair_evidence(prepared, a, b, pa.blocks, doc_details, weight, target_is_b=True))
-        evidence.append(pair_evidence(prepared, a, b, pa.blocks, doc_details, weight, target_is_b=False))
-    if store is not None and hasattr(store, "flush"):
-        store.flush()
-    verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify)
+                store.put("pair", pair_keys[a, b], cached)
+        blocks, to_b, to_a = cached
+        alignments.append(PairAlignment(a, b, blocks, cand))
+        # a cached value may come from a scan where the documents had other indices
+        for e, t, src in ((to_b, b, a), (to_a, a, b)):
+            evidence.append(replace(e, target=t, source=src,
+                                    detail_share=detail_share(doc_details[t], doc_details[src], weight)))
+    credits = [replace(c, doc=i) for i, f in enumerate(feats) for c in f.credits]
+    verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify, credits=credits)
     by_pair = {(pa.a, pa.b): pa for pa in alignments}
     comparisons: dict[int, DocComparison] = {}
     for v in verdicts:
@@ -527,9 +612,17 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             continue
         s, t = v.derived_from, v.doc
         pa = by_pair.get((min(s, t), max(s, t)))
-        blocks = pa.blocks if pa is None or pa.a == s else tuple(
+        blocks = () if pa is None else pa.blocks if pa.a == s else tuple(
             AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused) for b in pa.blocks)
-        comparisons[t] = compare_pair(prepared[s], prepared[t], blocks if pa else ())
+        key = _digest(pair_keys[pa.a, pa.b], pa.a == s) if pa is not None and (pa.a, pa.b) in pair_keys else None
+        comparison = store.get("compare", key) if key is not None else None
+        if comparison is None:
+            comparison = compare_pair(prepared[s], prepared[t], blocks)
+            if key is not None:
+                store.put("compare", key, comparison)
+        comparisons[t] = replace(comparison, source=s, target=t)
+    if store is not None and hasattr(store, "flush"):
+        store.flush()
     reconstructions: dict[int, Reconstruction] = {}
     for c in clusters:
         if c.source is None:

@@ -185,6 +185,31 @@ def test_warm_rescan_reuses_languages_and_pair_alignments_exactly(tmp_path):
     assert n_pairs >= 1 and n_langs == 3
 
 
+def test_a_new_article_in_a_story_realigns_no_pair_aligned_before(tmp_path, monkeypatch):
+    import provenance.pipeline as pl
+    from provenance import build_report
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in (WIRE, AM, COPY):
+        shutil.copy(SEEDS / n, folder)
+    aligned: list[frozenset] = []
+    real = pl.align_pair
+    monkeypatch.setattr(pl, "align_pair", lambda pa, pb, *a, **k: aligned.append(frozenset((pa.doc.id, pb.doc.id)))
+                        or real(pa, pb, *a, **k))
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([folder], embedder=cached)
+    cold = set(aligned)
+    assert frozenset(("000_dd2761f3083befb7", "004_26451090c78396de")) in cold
+    aligned.clear()
+    shutil.copy(SEEDS / RFI, folder)  # joins the story of 000 and 004, changing its statistics
+    warm = build_report(scan([folder], embedder=cached))
+    assert any("001_2a7d6a1efb716f92" in pair for pair in aligned)
+    assert not cold & set(aligned)
+    plain = build_report(scan([folder], embedder=FakeEmbedder()))
+    assert warm["documents"] == plain["documents"] and warm["clusters"] == plain["clusters"]
+
+
 def test_archived_languages_are_stored_and_reused(tmp_path, monkeypatch):
     index_add("a", seeds(WIRE, AM), tmp_path, embedder=FakeEmbedder())
     stored = arch.load("a", tmp_path).documents[0].languages
