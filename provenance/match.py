@@ -103,6 +103,34 @@ def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, 
     return knn_other_groups_sparse_multi(mat, groups, k, [exclude_same], block)[0]
 
 
+def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` largest entries of each row and their columns (unordered). torch's topk (already
+    loaded for the model) is several times faster than numpy's argpartition on wide rows."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch comes with sentence-transformers
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        return np.take_along_axis(sims, part, axis=1), part
+    values, cols = torch.topk(torch.from_numpy(np.ascontiguousarray(sims)), k, dim=1, sorted=False)
+    return values.numpy(), cols.numpy().astype(np.int64)
+
+
+def _shared_columns(mat: sparse.csr_matrix, groups: np.ndarray) -> sparse.csr_matrix:
+    """`mat` without the columns that occur in one group only: they add nothing to any product
+    between rows of different groups (rows keep the norms they had), and dropping them makes the
+    products cheaper."""
+    if not mat.nnz:
+        return mat
+    row_of = np.repeat(np.arange(mat.shape[0]), np.diff(mat.indptr))
+    _, inverse = np.unique(groups, return_inverse=True)
+    g = inverse.ravel()[row_of].astype(np.int64)
+    pairs = np.unique(mat.indices.astype(np.int64) * (int(g.max()) + 1) + g)
+    n_groups = np.bincount(pairs // (int(g.max()) + 1), minlength=mat.shape[1])
+    keep = n_groups[mat.indices] >= 2
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of[keep], minlength=mat.shape[0]))])
+    return sparse.csr_matrix((mat.data[keep], mat.indices[keep], indptr), shape=mat.shape)
+
+
 def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,
                                   excludes: list[np.ndarray | None], block: int = 2048
                                   ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -110,6 +138,7 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
     n = mat.shape[0]
     groups = np.asarray(groups)
     outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
+    mat = _shared_columns(mat.tocsr(), groups)
     mt = mat.T.tocsc()
     kk = min(k, n)
     for lo in range(0, n, block):
@@ -121,8 +150,7 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
             if exclude is not None:
                 sims = base.copy()
                 sims[exclude[lo:hi, None] == exclude[None, :]] = -np.inf
-            part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-            psims = np.take_along_axis(sims, part, axis=1)
+            psims, part = _top_k(sims, kk)
             order = np.lexsort((part, -psims), axis=1)
             rows = np.take_along_axis(part, order, axis=1)
             sc = np.take_along_axis(psims, order, axis=1)
@@ -133,14 +161,19 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
 
 
 def _keep_other_groups(scores, rows, groups, k):
+    """The first `k` neighbours of each row that lie in another group (in the order given)."""
     n = len(rows)
     out_s = np.zeros((n, k), np.float32)
     out_r = np.full((n, k), -1, np.int64)
-    for i in range(n):
-        keep = [(s, r) for s, r in zip(scores[i], rows[i], strict=True) if r >= 0 and groups[r] != groups[i]]
-        for j, (s, r) in enumerate(keep[:k]):
-            out_s[i, j] = s
-            out_r[i, j] = r
+    if n == 0:
+        return out_s, out_r
+    groups = np.asarray(groups)
+    keep = (rows >= 0) & (groups[np.where(rows >= 0, rows, 0)] != groups[:, None])
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # kept columns first, in order
+    taken = np.take_along_axis(keep, order, axis=1)
+    width = order.shape[1]
+    out_s[:, :width] = np.where(taken, np.take_along_axis(scores, order, axis=1), 0.0)
+    out_r[:, :width] = np.where(taken, np.take_along_axis(rows, order, axis=1), -1)
     return out_s, out_r
 
 
@@ -148,24 +181,37 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
               duplicate: float = 2.0) -> np.ndarray:
     """Mean of each row's top-`k` neighbour scores. Neighbours that duplicate the row itself
     (score >= `duplicate`: its own copies in other documents) are no neighbourhood and are left
-    out; with `distinct(i, j) -> bool`, near-duplicate neighbours count once. Several copies of
-    one article would otherwise fill the neighbourhood and sink every margin."""
+    out; with `distinct(i, j) -> bool` (from `_distinct_from_knn`), near-duplicate neighbours count
+    once. Several copies of one article would otherwise fill the neighbourhood and sink every
+    margin. Rows without two near-duplicate neighbours (most) are computed array-wide."""
     n, width = rows.shape
     k = width if k is None else k
     out = np.zeros(n)
-    for i in range(n):
+    if n == 0:
+        return out
+    listed = np.cumprod(rows >= 0, axis=1).astype(bool)  # a row's list ends at its first -1
+    usable = listed & (scores < duplicate)
+    slow = np.zeros(n, bool)
+    if distinct is not None and distinct.pairs:
+        nodes = np.fromiter({a for a, _ in distinct.pairs}, dtype=np.int64)
+        slow = (np.isin(rows, nodes) & usable).sum(axis=1) >= 2
+    first_k = usable & (np.cumsum(usable, axis=1) <= k)
+    count = first_k.sum(axis=1)
+    total = np.where(first_k, scores.astype(np.float64), 0.0).sum(axis=1)
+    np.divide(total, count, out=out, where=count > 0)
+    for i in np.flatnonzero(slow).tolist():
         kept: list[int] = []
-        total = 0.0
-        for s, j in zip(scores[i], rows[i], strict=True):
+        acc = 0.0
+        for sc, j in zip(scores[i].tolist(), rows[i].tolist(), strict=True):
             if j < 0 or len(kept) >= k:
                 break
-            if s >= duplicate:
+            if sc >= duplicate:
                 continue
-            if distinct is not None and any(not distinct(int(j), m) for m in kept):
+            if any(not distinct(j, m) for m in kept):
                 continue
-            kept.append(int(j))
-            total += float(s)
-        out[i] = total / len(kept) if kept else 0.0
+            kept.append(j)
+            acc += sc
+        out[i] = acc / len(kept) if kept else 0.0
     return out
 
 
@@ -181,6 +227,7 @@ def _distinct_from_knn(scores: np.ndarray, rows: np.ndarray, duplicate: float):
     def distinct(a: int, b: int) -> bool:
         return (a, b) not in dup
 
+    distinct.pairs = dup
     return distinct
 
 
@@ -219,27 +266,48 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
     Returns:
         Doc pairs sorted by (a, b) with at least `settings.min_sentence_pairs` mined sentence pairs.
     """
+    sem_pairs = semantic_pairs(semantic, doc_of_row, settings) if semantic is not None else {}
+    lex_pairs = lexical_pairs(lexical, doc_of_row, settings, languages) if lexical is not None else {}
+    return doc_pairs(sem_pairs, lex_pairs, doc_of_row, settings)
+
+
+def semantic_pairs(semantic: np.ndarray, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings()
+                   ) -> dict[tuple[int, int], float]:
+    """Sentence pairs mined from embedding cosines (see `candidate_pairs`)."""
+    if not len(semantic):
+        return {}
+    s, r = knn_other_groups(semantic, np.asarray(doc_of_row), settings.k * settings.search_depth)
+    return mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
+                       settings.k, _distinct_from_knn(s, r, settings.duplicate_semantic))
+
+
+def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings(),
+                  languages: np.ndarray | None = None) -> dict[tuple[int, int], float]:
+    """Sentence pairs mined from char n-gram cosines (see `candidate_pairs`). Needs no model, so
+    the pipeline runs it while the model encodes."""
+    if not lexical.shape[0]:
+        return {}
     doc_of_row = np.asarray(doc_of_row)
-    sem_pairs: dict = {}
-    lex_pairs: dict = {}
     depth = settings.k * settings.search_depth
-    if semantic is not None and len(semantic):
-        s, r = knn_other_groups(semantic, doc_of_row, depth)
-        sem_pairs = mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
-                                settings.k, _distinct_from_knn(s, r, settings.duplicate_semantic))
-    if lexical is not None and lexical.shape[0]:
-        mixed = languages is not None and len(set(languages)) > 1
-        searches = knn_other_groups_sparse_multi(lexical, doc_of_row, depth,
-                                                 [None, np.asarray(languages)] if mixed else [None])
-        s, r = searches[0]
-        lex_distinct = _distinct_from_knn(s, r, settings.duplicate_lexical)
-        lex_pairs = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical,
-                                settings.k, lex_distinct)
-        if mixed:
-            s, r = searches[1]
-            for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin, k=settings.k,
-                                      distinct=lex_distinct).items():
-                lex_pairs[key] = max(lex_pairs.get(key, 0.0), m)
+    mixed = languages is not None and len(set(languages)) > 1
+    searches = knn_other_groups_sparse_multi(lexical, doc_of_row, depth,
+                                             [None, np.asarray(languages)] if mixed else [None])
+    s, r = searches[0]
+    lex_distinct = _distinct_from_knn(s, r, settings.duplicate_lexical)
+    out = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical, settings.k,
+                      lex_distinct)
+    if mixed:
+        s, r = searches[1]
+        for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin, k=settings.k,
+                                  distinct=lex_distinct).items():
+            out[key] = max(out.get(key, 0.0), m)
+    return out
+
+
+def doc_pairs(sem_pairs: dict, lex_pairs: dict, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings()
+              ) -> list[DocPair]:
+    """Document pairs with at least `min_sentence_pairs` mined sentence pairs, sorted by (a, b)."""
+    doc_of_row = np.asarray(doc_of_row)
     per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
     for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
         for (i, j), m in pairs.items():

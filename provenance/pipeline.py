@@ -48,7 +48,7 @@ from .lexical import (
     tfidf_rows,
 )
 from .load import DEFAULT_MAX_BYTES, Document, Skipped, load_paths
-from .match import DocPair, MatchSettings, candidate_pairs
+from .match import DocPair, MatchSettings, doc_pairs, lexical_pairs, semantic_pairs
 from .segment import Segmented, segment
 
 
@@ -251,15 +251,24 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     # the model runs in a worker thread (torch releases the GIL) while languages are identified
     from concurrent.futures import ThreadPoolExecutor
 
+    doc_of_row = np.repeat(np.arange(len(segs)), [len(seg.sentences) for seg in segs])
+
+    def encode_and_search():  # torch and FAISS release the GIL: this runs beside the work below
+        vecs = _encode(embedder, texts, progress)
+        return vecs, semantic_pairs(vecs, doc_of_row, settings.match)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(_encode, embedder, texts, progress)
+        future = pool.submit(encode_and_search)
         prepared = [Prepared(seg, _identify_cached(seg, store)) for seg in segs]
-        features = [doc_features(p, store) for p in prepared]  # model-free: also while encoding
-        semantic = future.result()
+        # model-free work runs while the model encodes
+        features = [doc_features(p, store) for p in prepared]
+        lexical = lexical_search(prepared, features, settings)
+        semantic, sem_candidates = future.result()
     if store is not None and hasattr(store, "flush"):
         store.flush()
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
-                   settings=settings, skipped=skipped, progress=progress, store=store, features=features)
+                   settings=settings, skipped=skipped, progress=progress, store=store, features=features,
+                   lexical_candidates=lexical, semantic_candidates=sem_candidates)
 
 
 def _doc_details(p: Prepared) -> set[str]:
@@ -473,6 +482,19 @@ def _joinable(p: Prepared) -> np.ndarray:
     return np.array([not t[ss[i].end:ss[i + 1].start].strip() for i in range(len(ss) - 1)], dtype=bool)
 
 
+def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: ScanSettings = ScanSettings()
+                   ) -> dict[tuple[int, int], float]:
+    """Sentence pairs mined from char n-gram TF-IDF (IDF over the whole scan) between documents,
+    and between languages where the scan mixes them (`match.lexical_pairs`). Needs no vectors."""
+    doc_of_row = np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
+    if not len(doc_of_row):
+        return {}
+    counts = compact_columns(sparse.vstack([f.counts for f in feats]).tocsr())
+    lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(doc_of_row))))
+    languages = np.array([prepared[d].langs.document for d in doc_of_row])
+    return lexical_pairs(lexical, doc_of_row, settings.match, languages=languages)
+
+
 def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
                ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
                settings: ScanSettings = ScanSettings()) -> list[AlignedBlock]:
@@ -515,12 +537,15 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             model_languages: frozenset[str] | None, settings: ScanSettings = ScanSettings(),
             skipped: Iterable[Skipped] = (), progress: bool = False,
             focus: frozenset[int] | None = None, store=None,
-            features: list[DocFeatures] | None = None) -> ScanResult:
+            features: list[DocFeatures] | None = None, lexical_candidates: dict | None = None,
+            semantic_candidates: dict | None = None) -> ScanResult:
     """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
     `prepared`, in order. With `focus` (document indices), only pairs with at least one focus
     document are aligned: new articles against each other and against an archive. With `store`
     (a cache with get/put), pair alignments are reused when nothing they depend on changed.
-    `features`: each document's `doc_features`, when the caller computed them already."""
+    `features`, `lexical_candidates` and `semantic_candidates`: each document's `doc_features`,
+    the `lexical_search` and `match.semantic_pairs` results, when the caller computed them already
+    (the scan does, while the model encodes)."""
     n_rows = sum(len(p.seg.sentences) for p in prepared)
     if semantic.shape[0] != n_rows:
         raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
@@ -529,9 +554,6 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     feats = features if features is not None else [doc_features(p, store) for p in prepared]
     if len(feats) != len(prepared):
         raise ConfigError(f"got features for {len(feats)} documents, expected {len(prepared)}")
-    counts = sparse.vstack([f.counts for f in feats]).tocsr() if feats else char_ngram_counts([])
-    compact = compact_columns(counts)
-    lexical = tfidf_rows(compact, scope_idf(compact, np.arange(n_rows))) if n_rows else compact
     keys = [list(row) for f in feats for row in f.keys]
     doc_details = [frozenset(k for rows in keys[offsets[i]:offsets[i + 1]] for k in rows)
                    for i in range(len(prepared))]
@@ -551,8 +573,11 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     same = same_story_matrix(centroids, covered, doc_details, settings.classify)
     neighbourhood = [frozenset(np.flatnonzero(same[i]).tolist()) | {i} for i in range(len(prepared))]
 
-    languages = np.array([prepared[d].langs.document for d in doc_of_row])
-    candidates = candidate_pairs(semantic, lexical, doc_of_row, settings.match, languages=languages)
+    if lexical_candidates is None:
+        lexical_candidates = lexical_search(prepared, feats, settings)
+    if semantic_candidates is None:
+        semantic_candidates = semantic_pairs(semantic, doc_of_row, settings.match)
+    candidates = doc_pairs(semantic_candidates, lexical_candidates, doc_of_row, settings.match)
     if focus is not None:
         candidates = [c for c in candidates if c.a in focus or c.b in focus]
     alignments: list[PairAlignment] = []
