@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
@@ -33,8 +34,11 @@ class Languages:
     declared: str | None = None
 
 
+@lru_cache(maxsize=8192)
 def detect(text: str) -> tuple[str, float]:
-    """Best language of `text` and its probability; ("und", 0.0) when undecidable."""
+    """Best language of `text` and its probability; ("und", 0.0) when undecidable. Memoised:
+    with the seed reset on every call the answer depends on the text alone, and copies of a
+    wire repeat whole paragraphs."""
     DetectorFactory.seed = 0  # another library may have reseeded it
     try:
         langs = detect_langs(text)
@@ -76,7 +80,7 @@ def clearly(text: str, lang: str, min_hits: int = 4, ratio: float = 3.0) -> bool
     return mine >= min_hits and mine >= ratio * max(votes.values(), default=0)
 
 
-def dominant(text: str, min_hits: int = 20, ratio: float = 5.0, min_density: float = 0.05) -> str | None:
+def dominant(text: str, min_hits: int = 12, ratio: float = 5.0, min_density: float = 0.05) -> str | None:
     """The language of a long text whose function words leave no doubt. Only words in a single
     language's list vote ("de" is French, Spanish and Portuguese; "les" only French); the winner
     needs `min_hits` votes, `ratio` times the runner-up's, and `min_density` of all words (a
