@@ -248,19 +248,19 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
                          (f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason}"
                           + (", ..." if len(skipped) > 1 else "") + ")" if skipped else ""))
     texts = [seg.doc.text[s.start:s.end] for seg in segs for s in seg.sentences]
-    # the model runs in a worker thread (torch releases the GIL) while languages are identified
     from concurrent.futures import ThreadPoolExecutor
 
     doc_of_row = np.repeat(np.arange(len(segs)), [len(seg.sentences) for seg in segs])
 
-    def encode_and_search():  # torch and FAISS release the GIL: this runs beside the work below
+    # the model and the FAISS search run in a worker thread (both release the GIL) while the
+    # model-free work (languages, per-document features, the lexical search) runs here
+    def encode_and_search():
         vecs = _encode(embedder, texts, progress)
         return vecs, semantic_pairs(vecs, doc_of_row, settings.match)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(encode_and_search)
         prepared = [Prepared(seg, _identify_cached(seg, store)) for seg in segs]
-        # model-free work runs while the model encodes
         features = [doc_features(p, store) for p in prepared]
         lexical = lexical_search(prepared, features, settings)
         semantic, sem_candidates = future.result()
@@ -362,8 +362,6 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
             if archived_text[d.id] == d.text:
                 skipped.append(Skipped(d.path, f"already archived in index {name!r} as {d.id}: compared as archived"))
                 continue
-            from dataclasses import replace
-
             d = replace(d, id=f"{d.id}~new")
         fresh.append(d)
     new_prepared, too_short = prepare(fresh, settings)
@@ -382,8 +380,6 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
 
 def _restrict_to_focus(result: ScanResult, focus: frozenset[int], archive_name: str) -> ScanResult:
     """Keep the new documents and the archived ones that share a story cluster with one."""
-    from dataclasses import replace
-
     clusters = {v.cluster for v in result.verdicts if v.doc in focus and v.cluster is not None}
     keep = {v.doc for v in result.verdicts if v.doc in focus or v.cluster in clusters}
     verdicts = tuple(v for v in result.verdicts if v.doc in keep)
@@ -393,8 +389,6 @@ def _restrict_to_focus(result: ScanResult, focus: frozenset[int], archive_name: 
 
 
 def replace_settings(settings: ScanSettings, **changes) -> ScanSettings:
-    from dataclasses import replace
-
     return replace(settings, **changes)
 
 
@@ -521,13 +515,13 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
 def pair_detail_vectors(keys_a: list[list[str]], keys_b: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Dense L2-normalised detail rows of two documents: each key weighted by its rarity among the
     pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05)."""
-    rows = list(keys_a) + list(keys_b)
-    df = Counter(k for row in rows for k in set(row))
-    vocab = {k: i for i, k in enumerate(sorted(df))}
+    rows = [frozenset(row) for row in list(keys_a) + list(keys_b)]
+    rarity = detail_weights(rows, range(len(rows)))  # the sentences play the documents' part
+    vocab = {k: i for i, k in enumerate(sorted(rarity))}
     m = np.zeros((len(rows), max(len(vocab), 1)))
     for r, row in enumerate(rows):
-        for k in set(row):
-            m[r, vocab[k]] = max(math.log((len(rows) + 1) / (df[k] + 0.5)), 0.05)
+        for k in row:
+            m[r, vocab[k]] = max(rarity[k], 0.05)
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
     return m[:len(keys_a)], m[len(keys_a):]
@@ -605,11 +599,11 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         both_covered = covered[a] and covered[b]
         cached = None
         if store is not None:
-            # the alignment depends on the pair alone: model, settings, both texts, their
-            # languages and detail keys (so a warm re-scan realigns only pairs with a new or
-            # changed article)
+            # the alignment depends on the pair alone: model, settings, both texts (and what this
+            # version derives from them) and their languages (which a declared language can set),
+            # so a warm re-scan realigns only pairs with a new or changed article
             pair_keys[a, b] = _digest(__version__, model_id, settings_digest, both_covered, text_digest[a],
-                                      text_digest[b], prepared[a].langs, prepared[b].langs, keys[ra], keys[rb])
+                                      text_digest[b], prepared[a].langs, prepared[b].langs)
             cached = store.get("pair", pair_keys[a, b])
         if cached is None:
             for d in (a, b):
