@@ -14,6 +14,7 @@ from provenance.cli import main
 from tests.conftest import ROOT, SEEDS
 
 FIXTURES = ROOT / "tests" / "fixtures" / "crosslingual"
+TATOEBA = ROOT / "tests" / "fixtures" / "tatoeba"  # an excerpt (Tatoeba, CC BY 2.0 FR); see its README
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +149,7 @@ def test_mixed_language_pool_has_no_false_links_and_keeps_seed_verdicts(tmp_path
     from benchmarks.mixed_corpus import build, evaluate
     from provenance import build_report, scan
 
-    truth = build(tmp_path / "mixed")
+    truth = build(tmp_path / "mixed", data=TATOEBA)  # the excerpt in the repo, not ../shared
     report = build_report(scan([tmp_path / "mixed"], embedder=default_model))
     res = evaluate(report, truth)
     assert res["articles"] >= 50 and res["skipped"] == 0
