@@ -178,6 +178,7 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, cache_dir: str | os.PathLike | None = None):
         import re
         import sqlite3
+        import threading
 
         self.inner = inner
         self.model_id = inner.model_id
@@ -188,40 +189,58 @@ class CachedEmbedder:
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^\w.-]+", "_", self.model_id)[:80]
         self.path = folder / f"embeddings-{slug}-{self.dimension}.sqlite"
+        # the scan reads vectors in its encoding thread and other results in the main thread: one
+        # connection, each use under the lock (sqlite3 builds differ in what they serialise)
+        self._lock = threading.RLock()
         try:
-            # used from the scan's encoding thread; one thread at a time
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            self._create_tables()
         except sqlite3.DatabaseError:
             self.path.rename(self.path.with_suffix(".corrupt"))
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            self._create_tables()
+
+    def _create_tables(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+        self._db.commit()
 
     # A small key-value store beside the vectors, for other deterministic results (language
     # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the
     # pipeline's own code only; keys hash everything the value depends on.
     def get(self, namespace: str, key: str):
+        return self.get_many(namespace, [key]).get(key)
+
+    def get_many(self, namespace: str, keys: list[str]) -> dict:
+        """{key: value} for the keys found (one query per 500 keys: a query per key costs more
+        than the unpickling on a warm re-scan)."""
         import pickle
 
-        self._db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
-        row = self._db.execute("SELECT value FROM kv WHERE ns = ? AND key = ?", (namespace, key)).fetchone()
-        if row is None:
-            return None
-        try:
-            return pickle.loads(row[0])
-        except Exception:  # a value from another version of the code: recompute
-            return None
+        out = {}
+        unique = list(dict.fromkeys(keys))
+        for lo in range(0, len(unique), 500):
+            chunk = unique[lo:lo + 500]
+            q = f"SELECT key, value FROM kv WHERE ns = ? AND key IN ({','.join('?' * len(chunk))})"
+            with self._lock:
+                rows = self._db.execute(q, [namespace, *chunk]).fetchall()
+            for key, blob in rows:
+                try:
+                    out[key] = pickle.loads(blob)
+                except Exception:  # a value from another version of the code: recompute
+                    pass
+        return out
 
     def put(self, namespace: str, key: str, value) -> None:
         import pickle
 
-        self._db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
         # committed by flush() (once per scan): a commit per pair costs more than the alignment
-        self._db.execute("INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?, ?, ?)",
-                         (namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?, ?, ?)", (namespace, key, blob))
 
     def flush(self) -> None:
-        self._db.commit()
+        with self._lock:
+            self._db.commit()
 
     def _key(self, text: str) -> str:
         import hashlib
@@ -235,7 +254,9 @@ class CachedEmbedder:
         for lo in range(0, len(unique), 500):
             chunk = unique[lo:lo + 500]
             q = f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})"
-            for k, blob in self._db.execute(q, chunk):
+            with self._lock:
+                rows = self._db.execute(q, chunk).fetchall()
+            for k, blob in rows:
                 v = np.frombuffer(blob, dtype=np.float32)
                 if v.shape == (self.dimension,):
                     found[k] = v
@@ -244,7 +265,7 @@ class CachedEmbedder:
         self.misses += len(missing)
         if missing:
             vecs = self.inner.encode([t for _, t in missing])
-            with self._db:
+            with self._lock, self._db:
                 self._db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
                                      [(k, np.asarray(v, np.float32).tobytes()) for (k, _), v in zip(missing, vecs,
                                                                                                     strict=True)])

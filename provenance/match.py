@@ -96,6 +96,68 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int) -> tuple[n
     return _keep_other_groups(scores, rows, groups, k)
 
 
+def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, known: np.ndarray,
+                            known_scores: np.ndarray, known_rows: np.ndarray, added: np.ndarray, block: int = 2048
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """`knn_other_groups(vectors, groups, k)` when some rows' lists are known already (from an earlier
+    scan of the same sentences): only the products that involve the other rows are computed, so
+    adding one article to a scanned corpus costs a few thousand products instead of a full search.
+    Same result as the full search up to float rounding of the cosines, which can order equal
+    cosines (copies of one sentence) otherwise: the full search's own order among them rests on
+    rounding too.
+
+    Args:
+        known: (m,) rows whose lists are given, ascending.
+        known_scores, known_rows: (m, k) their top-k among the rows of other groups that are not
+            in `added`, in the order `knn_other_groups` gives (score descending, then row), rows
+            as indices into `vectors`, -1 past the end.
+        added: rows that were not searched when the lists were made (a new article's sentences);
+            they are merged into the known lists. All rows not in `known` are searched in full.
+    """
+    n = len(vectors)
+    groups = np.asarray(groups)
+    known = np.asarray(known, dtype=np.int64)
+    added = np.asarray(added, dtype=np.int64)
+    if len(groups) != n:
+        raise ConfigError(f"got {n} vectors but {len(groups)} group labels")
+    if known_scores.shape != (len(known), k) or known_rows.shape != (len(known), k):
+        raise ConfigError(f"known lists must have shape ({len(known)}, {k})")
+    if np.isin(added, known).any():
+        raise ConfigError("a row cannot be both known and added")
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    out_s = np.zeros((n, k), np.float32)
+    out_r = np.full((n, k), -1, np.int64)
+    kk = min(k, n)
+    # rows without a list: against every row
+    searched = np.setdiff1d(np.arange(n), known)
+    for lo in range(0, len(searched), block):
+        q = searched[lo:lo + block]
+        sims = vectors[q] @ vectors.T
+        sims[groups[q][:, None] == groups[None, :]] = -np.inf
+        out_s[q, :kk], out_r[q, :kk] = _sorted_top(sims, kk)
+    out_s[known], out_r[known] = known_scores, known_rows
+    if not len(added):
+        return out_s, out_r
+    # known rows: their lists merged with the added rows
+    added_t = np.ascontiguousarray(vectors[added].T)
+    for lo in range(0, len(known), block):
+        q = known[lo:lo + block]
+        listed = known_rows[lo:lo + block]
+        fresh = vectors[q] @ added_t
+        fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
+        cand_s = np.concatenate([np.where(listed >= 0, known_scores[lo:lo + block], -np.inf), fresh], axis=1)
+        cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
+        top_s, top_c = _top_k(cand_s, kk)
+        top_r = np.take_along_axis(cand_r, top_c, axis=1)
+        order = np.lexsort((top_r, -top_s), axis=1)  # score descending, then row
+        top_s = np.take_along_axis(top_s, order, axis=1)
+        top_r = np.take_along_axis(top_r, order, axis=1)
+        valid = np.isfinite(top_s)
+        out_s[q, :kk] = np.where(valid, top_s, 0.0)
+        out_r[q, :kk] = np.where(valid, top_r, -1)
+    return out_s, out_r
+
+
 def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048,
                             exclude_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products).
@@ -115,20 +177,61 @@ def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return values.numpy(), cols.numpy().astype(np.int64)
 
 
-def _shared_columns(mat: sparse.csr_matrix, groups: np.ndarray) -> sparse.csr_matrix:
-    """`mat` without the columns that occur in one group only: they add nothing to any product
-    between rows of different groups (rows keep the norms they had), and dropping them makes the
-    products cheaper."""
-    if not mat.nnz:
-        return mat
-    row_of = np.repeat(np.arange(mat.shape[0]), np.diff(mat.indptr))
+def _mask_same(sims: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> None:
+    """Set `sims[i - lo, j]` to -inf where rows i (in lo:hi) and j share a label. Labels in runs
+    (sentence rows grouped by document) take one slice per run instead of an n x n comparison."""
+    if len(labels) > 1 and labels.dtype.kind in "iu" and np.all(labels[1:] >= labels[:-1]):
+        for lab in np.unique(labels[lo:hi]).tolist():
+            r0, r1 = np.searchsorted(labels, lab, "left"), np.searchsorted(labels, lab, "right")
+            sims[max(r0, lo) - lo:min(r1, hi) - lo, r0:r1] = -np.inf
+    else:
+        sims[labels[lo:hi, None] == labels[None, :]] = -np.inf
+
+
+#: columns held in at least this share of the rows go to a dense BLAS product (see below)
+DENSE_COLUMN_SHARE = 1 / 24
+#: at most this many dense columns (their dense copy is rows x columns float32)
+DENSE_COLUMNS_MAX = 1024
+
+
+def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """(dense, rest) with `dense @ dense.T + rest @ rest.T` equal to `mat @ mat.T` between rows of
+    different groups (up to float rounding).
+
+    Columns that occur in one group only are dropped: they add nothing between groups (rows keep
+    the norms they had). A sparse product costs about the sum over columns of (rows holding the
+    column)^2, so the few char n-grams that most sentences share (" th", "the", "ed ") make most of
+    the work and fill the product with small entries: those columns go to a dense block that BLAS
+    multiplies many times faster per multiply-add."""
+    n = mat.shape[0]
     _, inverse = np.unique(groups, return_inverse=True)
-    g = inverse.ravel()[row_of].astype(np.int64)
-    pairs = np.unique(mat.indices.astype(np.int64) * (int(g.max()) + 1) + g)
-    n_groups = np.bincount(pairs // (int(g.max()) + 1), minlength=mat.shape[1])
-    keep = n_groups[mat.indices] >= 2
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of[keep], minlength=mat.shape[0]))])
-    return sparse.csr_matrix((mat.data[keep], mat.indices[keep], indptr), shape=mat.shape)
+    g = inverse.ravel().astype(np.int64)
+    csc = mat.tocsc()
+    df = np.diff(csc.indptr)
+    used = np.flatnonzero(df)
+    spread = np.zeros(mat.shape[1], bool)  # column held by two groups or more
+    if len(used):
+        g_entries, starts = g[csc.indices], csc.indptr[used]
+        spread[used] = np.minimum.reduceat(g_entries, starts) != np.maximum.reduceat(g_entries, starts)
+    heavy = np.flatnonzero(spread & (df >= max(2, int(n * DENSE_COLUMN_SHARE))))
+    if len(heavy) > DENSE_COLUMNS_MAX:
+        heavy = np.sort(heavy[np.argsort(-df[heavy], kind="stable")[:DENSE_COLUMNS_MAX]])
+    spread[heavy] = False
+    dense = csc[:, heavy].toarray() if len(heavy) else np.zeros((n, 0), np.float32)
+    return np.ascontiguousarray(dense, dtype=np.float32), csc[:, np.flatnonzero(spread)].tocsr()
+
+
+def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top `k` of each row, best first (ties: lower column first), -inf entries given as -1 rows.
+    `cols`: the global column of each column of `sims` (default: its position)."""
+    psims, part = _top_k(sims, k)
+    if cols is not None:
+        part = cols[part]
+    order = np.lexsort((part, -psims), axis=1)
+    rows = np.take_along_axis(part, order, axis=1)
+    sc = np.take_along_axis(psims, order, axis=1)
+    valid = np.isfinite(sc)
+    return np.where(valid, sc, 0.0), np.where(valid, rows, -1)
 
 
 def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,
@@ -138,25 +241,31 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
     n = mat.shape[0]
     groups = np.asarray(groups)
     outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
-    mat = _shared_columns(mat.tocsr(), groups)
-    mt = mat.T.tocsc()
+    if n == 0:
+        return outs
+    dense, rest = _product_parts(mat.tocsr(), groups)
+    rest_t = rest.T.tocsc()
+    dense_t = np.ascontiguousarray(dense.T)
     kk = min(k, n)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
-        base = (mat[lo:hi] @ mt).toarray()
-        base[groups[lo:hi, None] == groups[None, :]] = -np.inf
+        base = dense[lo:hi] @ dense_t
+        part_product = (rest[lo:hi] @ rest_t).tocoo()
+        base[part_product.row, part_product.col] += part_product.data  # (row, col) pairs are unique
+        _mask_same(base, groups, lo, hi)
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
-            sims = base
-            if exclude is not None:
-                sims = base.copy()
-                sims[exclude[lo:hi, None] == exclude[None, :]] = -np.inf
-            psims, part = _top_k(sims, kk)
-            order = np.lexsort((part, -psims), axis=1)
-            rows = np.take_along_axis(part, order, axis=1)
-            sc = np.take_along_axis(psims, order, axis=1)
-            valid = np.isfinite(sc)
-            out_s[lo:hi, :kk] = np.where(valid, sc, 0.0)
-            out_r[lo:hi, :kk] = np.where(valid, rows, -1)
+            if exclude is None:
+                out_s[lo:hi, :kk], out_r[lo:hi, :kk] = _sorted_top(base, kk)
+                continue
+            # rows of each label against the columns of the other labels only (a few small copies
+            # of `base` instead of one masked copy of it)
+            exclude = np.asarray(exclude)
+            for lab in np.unique(exclude[lo:hi]):
+                rows = lo + np.flatnonzero(exclude[lo:hi] == lab)
+                cols = np.flatnonzero(exclude != lab)
+                width = min(kk, len(cols))
+                if width:
+                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(base[np.ix_(rows - lo, cols)], width, cols)
     return outs
 
 
@@ -271,12 +380,15 @@ def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | No
     return doc_pairs(sem_pairs, lex_pairs, doc_of_row, settings)
 
 
-def semantic_pairs(semantic: np.ndarray, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings()
-                   ) -> dict[tuple[int, int], float]:
-    """Sentence pairs mined from embedding cosines (see `candidate_pairs`)."""
+def semantic_pairs(semantic: np.ndarray, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings(),
+                   knn: tuple[np.ndarray, np.ndarray] | None = None) -> dict[tuple[int, int], float]:
+    """Sentence pairs mined from embedding cosines (see `candidate_pairs`). `knn`: the result of
+    `knn_other_groups(semantic, doc_of_row, settings.k * settings.search_depth)` when the caller
+    has it already."""
     if not len(semantic):
         return {}
-    s, r = knn_other_groups(semantic, np.asarray(doc_of_row), settings.k * settings.search_depth)
+    s, r = knn if knn is not None else knn_other_groups(semantic, np.asarray(doc_of_row),
+                                                        settings.k * settings.search_depth)
     return mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
                        settings.k, _distinct_from_knn(s, r, settings.duplicate_semantic))
 

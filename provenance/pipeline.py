@@ -48,7 +48,15 @@ from .lexical import (
     tfidf_rows,
 )
 from .load import DEFAULT_MAX_BYTES, Document, Skipped, load_paths
-from .match import DocPair, MatchSettings, doc_pairs, lexical_pairs, semantic_pairs
+from .match import (
+    DocPair,
+    MatchSettings,
+    doc_pairs,
+    knn_other_groups,
+    knn_other_groups_extend,
+    lexical_pairs,
+    semantic_pairs,
+)
 from .segment import Segmented, segment
 
 
@@ -152,9 +160,19 @@ def segment_documents(documents: Iterable[Document], settings: ScanSettings = Sc
                       ) -> tuple[list[Segmented], list[Skipped]]:
     """Clean and segment each document; too-short ones are skipped with the reason. With `store`
     (a cache with get/put), the spans found for a text before by this version are reused."""
+    documents = list(documents)
+    keys = [_digest(__version__, doc.text) for doc in documents] if _is_store(store) else []
+    found = _get_many(store, "segment", keys)
     segs, skipped = [], []
-    for doc in documents:
-        seg = _segment_cached(doc, store)
+    for i, doc in enumerate(documents):
+        got = found.get(keys[i]) if keys else None
+        if got is not None:
+            blocks, paragraphs, sentences = got
+            seg = Segmented(CleanDocument(doc, blocks), paragraphs, sentences)
+        else:
+            seg = segment(clean(doc))
+            if keys:
+                store.put("segment", keys[i], (seg.clean.blocks, seg.paragraphs, seg.sentences))
         story = sum(p.end - p.start for p in seg.paragraphs)
         if not seg.sentences or story < settings.min_story_chars:
             total = len(doc.text.strip())
@@ -166,19 +184,41 @@ def segment_documents(documents: Iterable[Document], settings: ScanSettings = Sc
     return segs, skipped
 
 
-def _segment_cached(doc: Document, store) -> Segmented:
-    if store is None or not hasattr(store, "get"):
-        return segment(clean(doc))
-    key = _digest(__version__, doc.text)
-    got = store.get("segment", key)
-    if got is not None:
-        blocks, paragraphs, sentences = got
-        return Segmented(CleanDocument(doc, blocks), paragraphs, sentences)
-    seg = segment(clean(doc))
-    store.put("segment", key, (seg.clean.blocks, seg.paragraphs, seg.sentences))
-    return seg
+def _is_store(store) -> bool:
+    return store is not None and hasattr(store, "get") and hasattr(store, "put")
 
 
+def _get_many(store, namespace: str, keys: list[str]) -> dict:
+    """{key: value} found in `store` (one batched read where the store has `get_many`)."""
+    if not keys or not _is_store(store):
+        return {}
+    if hasattr(store, "get_many"):
+        return store.get_many(namespace, keys)
+    return {k: v for k in keys if (v := store.get(namespace, k)) is not None}
+
+
+def _gc_paused(fn):
+    """Run `fn` with Python's cyclic garbage collector paused (reference counting still frees
+    nearly everything a scan makes). A full collection walks every live object, the model's and
+    torch's included: 0.1-0.3 s each time, several times in a cold scan, and often the largest
+    single cost of a warm re-scan. Cycles left by the scan are collected after it."""
+    import functools
+    import gc
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
+
+
+@_gc_paused
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
          settings: ScanSettings = ScanSettings(), progress: bool = False, index: str | None = None,
          index_dir: str | os.PathLike = "indexes") -> ScanResult:
@@ -224,20 +264,25 @@ def _digest(*parts) -> str:
     return h.hexdigest()
 
 
-def _identify_cached(seg: Segmented, store) -> Languages:
-    """Language identification, reused from `store` (a cache with get/put) when the same text
-    with the same paragraphs was identified by this version before."""
-    get = getattr(store, "get", None)
-    if get is None:
-        return identify(seg)
-    key = _digest(__version__, seg.doc.text, seg.doc.meta.get("language"), [(p.start, p.end) for p in seg.paragraphs])
-    langs = get("langid", key)
-    if langs is None:
-        langs = identify(seg)
-        store.put("langid", key, langs)
-    return langs
+def _identify_cached(segs: list[Segmented], store) -> list[Languages]:
+    """Language identification of each document, reused from `store` (a cache with get/put) when
+    the same text with the same paragraphs was identified by this version before."""
+    if not _is_store(store):
+        return [identify(seg) for seg in segs]
+    keys = [_digest(__version__, seg.doc.text, seg.doc.meta.get("language"), [(p.start, p.end) for p in seg.paragraphs])
+            for seg in segs]
+    found = _get_many(store, "langid", keys)
+    out = []
+    for seg, key in zip(segs, keys, strict=True):
+        langs = found.get(key)
+        if langs is None:
+            langs = identify(seg)
+            store.put("langid", key, langs)
+        out.append(langs)
+    return out
 
 
+@_gc_paused
 def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
                    skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
     store = embedder if hasattr(embedder, "get") else None
@@ -254,14 +299,17 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
 
     # the model and the FAISS search run in a worker thread (both release the GIL) while the
     # model-free work (languages, per-document features, the lexical search) runs here
+    doc_keys = [_digest(seg.doc.text) for seg in segs]
+
     def encode_and_search():
         vecs = _encode(embedder, texts, progress)
-        return vecs, semantic_pairs(vecs, doc_of_row, settings.match)
+        knn = semantic_knn(vecs, doc_of_row, doc_keys, embedder.model_id, settings.match, store)
+        return vecs, semantic_pairs(vecs, doc_of_row, settings.match, knn=knn)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(encode_and_search)
-        prepared = [Prepared(seg, _identify_cached(seg, store)) for seg in segs]
-        features = [doc_features(p, store) for p in prepared]
+        prepared = [Prepared(seg, langs) for seg, langs in zip(segs, _identify_cached(segs, store), strict=True)]
+        features = docs_features(prepared, store)
         lexical = lexical_search(prepared, features, settings)
         semantic, sem_candidates = future.result()
     if store is not None and hasattr(store, "flush"):
@@ -269,6 +317,56 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
                    settings=settings, skipped=skipped, progress=progress, store=store, features=features,
                    lexical_candidates=lexical, semantic_candidates=sem_candidates)
+
+
+def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], model_id: str,
+                 settings: MatchSettings, store=None) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence's nearest sentences of other documents (`match.knn_other_groups`), carried
+    over from the last scan in `store`: a sentence vector depends on its text and the model alone,
+    so a list from the last scan still holds for the documents still here, unless it names a
+    sentence of a document now gone. Only the other sentences are searched, and the new articles'
+    sentences merged into the kept lists (`match.knn_other_groups_extend`): exact up to float
+    rounding (and the order of equal cosines). `doc_keys`: a digest of each document's text, in
+    order. One slot per model and search depth: the last scan wins."""
+    depth = settings.k * settings.search_depth
+    if not _is_store(store) or not len(vecs):
+        return knn_other_groups(vecs, doc_of_row, depth)
+    counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    slot = _digest(__version__, "semantic-knn", model_id, depth)
+    result = None
+    prev = store.get("knn", slot)
+    if prev is not None:
+        prev_keys, prev_counts, prev_scores, prev_rows = prev
+        free: dict[str, list[int]] = {}
+        for i, key in enumerate(doc_keys):
+            free.setdefault(key, []).append(i)
+        # row of the last scan -> row now, -1 where its document is gone (or segmented otherwise)
+        row_map = np.full(int(sum(prev_counts)), -1, np.int64)
+        seen = np.zeros(len(doc_keys), bool)
+        at = 0
+        for key, c in zip(prev_keys, prev_counts, strict=True):
+            if free.get(key) and counts[free[key][0]] == c:
+                d = free[key].pop(0)
+                row_map[at:at + c] = np.arange(offsets[d], offsets[d] + c)
+                seen[d] = True
+            at += c
+        rows = np.where(prev_rows >= 0, row_map[np.maximum(prev_rows, 0)], -1).astype(np.int64)
+        usable = (row_map >= 0) & ~((prev_rows >= 0) & (rows < 0)).any(axis=1)
+        if usable.any():
+            scores = np.asarray(prev_scores, dtype=np.float32)[usable]
+            rows = rows[usable]
+            # re-sorted by the rows' new order, which breaks ties
+            order = np.lexsort((np.where(rows >= 0, rows, len(vecs)), -np.where(rows >= 0, scores, -np.inf)), axis=1)
+            rows, scores = np.take_along_axis(rows, order, axis=1), np.take_along_axis(scores, order, axis=1)
+            known = row_map[usable]
+            perm = np.argsort(known, kind="stable")
+            added = np.flatnonzero(~seen[doc_of_row])
+            result = knn_other_groups_extend(vecs, doc_of_row, depth, known[perm], scores[perm], rows[perm], added)
+    if result is None:
+        result = knn_other_groups(vecs, doc_of_row, depth)
+    store.put("knn", slot, (tuple(doc_keys), counts.tolist(), result[0], result[1].astype(np.int32)))
+    return result
 
 
 def _doc_details(p: Prepared) -> set[str]:
@@ -347,6 +445,7 @@ def _prepare_archived(archive, documents: list, embedder: Embedder, settings: Sc
     return out, (np.vstack(vecs) if vecs else np.zeros((0, dim), np.float32))
 
 
+@_gc_paused
 def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name: str,
                          index_dir: str | os.PathLike, settings: ScanSettings = ScanSettings(),
                          skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
@@ -427,20 +526,27 @@ class DocFeatures:
     credits: tuple[Credit, ...]  # with doc index 0
 
 
-def doc_features(p: Prepared, store=None) -> DocFeatures:
-    """`DocFeatures` of `p`, reused from `store` (a cache with get/put) when this version saw the
-    same text with the same sentences before."""
-    key = None
-    if store is not None and hasattr(store, "get"):
-        key = _digest(__version__, p.doc.text, [(x.start, x.end) for x in p.seg.sentences])
-        got = store.get("features", key)
-        if got is not None:
-            return got
-    f = DocFeatures(char_ngram_counts(p.sentence_texts), tuple(tuple(row) for row in sentence_details([p])),
-                    tuple(doc_credits(p)))
-    if key is not None:
-        store.put("features", key, f)
-    return f
+def doc_features(p: Prepared) -> DocFeatures:
+    """`DocFeatures` of one document."""
+    return DocFeatures(char_ngram_counts(p.sentence_texts), tuple(tuple(row) for row in sentence_details([p])),
+                       tuple(doc_credits(p)))
+
+
+def docs_features(prepared: list[Prepared], store=None) -> list[DocFeatures]:
+    """`doc_features` of each document, reused from `store` (a cache with get/put) when this version
+    saw the same text with the same sentences before."""
+    if not _is_store(store):
+        return [doc_features(p) for p in prepared]
+    keys = [_digest(__version__, p.doc.text, [(x.start, x.end) for x in p.seg.sentences]) for p in prepared]
+    found = _get_many(store, "features", keys)
+    out = []
+    for p, key in zip(prepared, keys, strict=True):
+        f = found.get(key)
+        if f is None:
+            f = doc_features(p)
+            store.put("features", key, f)
+        out.append(f)
+    return out
 
 
 def sentence_details(prepared: list[Prepared]) -> list[list[str]]:
@@ -545,7 +651,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
     offsets = np.cumsum([0] + [len(p.seg.sentences) for p in prepared])
     doc_of_row = np.repeat(np.arange(len(prepared)), np.diff(offsets))
-    feats = features if features is not None else [doc_features(p, store) for p in prepared]
+    feats = features if features is not None else docs_features(prepared, store)
     if len(feats) != len(prepared):
         raise ConfigError(f"got features for {len(feats)} documents, expected {len(prepared)}")
     keys = [list(row) for f in feats for row in f.keys]
@@ -577,10 +683,20 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     alignments: list[PairAlignment] = []
     evidence = []
     story_weights: dict[frozenset, dict[str, float]] = {}
-    text_digest = [_digest(p.doc.text) for p in prepared] if store is not None else []
+    text_digest = [_digest(p.doc.text) for p in prepared] if _is_store(store) else []
     settings_digest = _digest(settings.as_dict())
     ngrams: dict[int, DocNgrams] = {}
     pair_keys: dict[tuple[int, int], str] = {}
+
+    if _is_store(store):
+        # the alignment depends on the pair alone: model, settings, both texts (and what this
+        # version derives from them) and their languages (which a declared language can set),
+        # so a warm re-scan realigns only pairs with a new or changed article
+        for cand in candidates:
+            a, b = cand.a, cand.b
+            pair_keys[a, b] = _digest(__version__, model_id, settings_digest, covered[a] and covered[b],
+                                      text_digest[a], text_digest[b], prepared[a].langs, prepared[b].langs)
+    cached_pairs = _get_many(store, "pair", list(pair_keys.values()))
 
     iterator: Iterable = candidates
     if progress and len(candidates) > 20:
@@ -597,14 +713,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         weight = story_weights[scope]
         ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
         both_covered = covered[a] and covered[b]
-        cached = None
-        if store is not None:
-            # the alignment depends on the pair alone: model, settings, both texts (and what this
-            # version derives from them) and their languages (which a declared language can set),
-            # so a warm re-scan realigns only pairs with a new or changed article
-            pair_keys[a, b] = _digest(__version__, model_id, settings_digest, both_covered, text_digest[a],
-                                      text_digest[b], prepared[a].langs, prepared[b].langs)
-            cached = store.get("pair", pair_keys[a, b])
+        cached = cached_pairs.get(pair_keys.get((a, b)))
         if cached is None:
             for d in (a, b):
                 if d not in ngrams:
@@ -614,7 +723,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             # evidence without the story-dependent detail share, which is added below
             cached = (blocks, pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=True),
                       pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=False))
-            if store is not None:
+            if (a, b) in pair_keys:
                 store.put("pair", pair_keys[a, b], cached)
         blocks, to_b, to_a = cached
         alignments.append(PairAlignment(a, b, blocks, cand))
@@ -626,6 +735,13 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify, credits=credits)
     by_pair = {(pa.a, pa.b): pa for pa in alignments}
     comparisons: dict[int, DocComparison] = {}
+    compare_keys = {}
+    for v in verdicts:
+        if v.derived_from is not None:
+            s, t = v.derived_from, v.doc
+            if (min(s, t), max(s, t)) in pair_keys:
+                compare_keys[t] = _digest(pair_keys[min(s, t), max(s, t)], s < t)
+    cached_comparisons = _get_many(store, "compare", list(compare_keys.values()))
     for v in verdicts:
         if v.derived_from is None:
             continue
@@ -633,8 +749,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         pa = by_pair.get((min(s, t), max(s, t)))
         blocks = () if pa is None else pa.blocks if pa.a == s else tuple(
             AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused) for b in pa.blocks)
-        key = _digest(pair_keys[pa.a, pa.b], pa.a == s) if pa is not None and (pa.a, pa.b) in pair_keys else None
-        comparison = store.get("compare", key) if key is not None else None
+        key = compare_keys.get(t) if pa is not None else None
+        comparison = cached_comparisons.get(key) if key is not None else None
         if comparison is None:
             comparison = compare_pair(prepared[s], prepared[t], blocks)
             if key is not None:

@@ -210,6 +210,45 @@ def test_a_new_article_in_a_story_realigns_no_pair_aligned_before(tmp_path, monk
     assert warm["documents"] == plain["documents"] and warm["clusters"] == plain["clusters"]
 
 
+def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
+    # a day's folder changes between scans: articles added, removed, reordered, duplicated; the
+    # lists carried over from the last scan must always equal a search from scratch
+    import numpy as np
+
+    from provenance.match import MatchSettings, knn_other_groups
+    from provenance.pipeline import semantic_knn
+
+    class Store(dict):
+        def get(self, ns, key):
+            return dict.get(self, (ns, key))
+
+        def put(self, ns, key, value):
+            self[ns, key] = value
+
+    rng = np.random.default_rng(7)
+    settings = MatchSettings(k=2, search_depth=2)
+    docs = []
+    for _ in range(9):
+        v = rng.normal(size=(int(rng.integers(1, 12)), 8)).astype(np.float32)
+        docs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+    docs.append(docs[0])  # an identical text under another name
+    keys = [f"text-{i}" for i in range(9)] + ["text-0"]
+    store = Store()
+    scans = [[0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 2, 3, 4, 5], [5, 4, 3, 2, 0, 9], [9, 0, 6, 7, 8, 1],
+             [9, 0, 6, 7, 8, 1], [2]]
+    for chosen in scans:
+        vecs = np.vstack([docs[i] for i in chosen])
+        doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
+        (s, r) = semantic_knn(vecs, doc_of_row, [keys[i] for i in chosen], "m", settings, store)
+        (s0, r0) = knn_other_groups(vecs, doc_of_row, settings.k * settings.search_depth)
+        assert np.allclose(s, s0, atol=1e-5), chosen
+        # the same rows, up to the order of equal cosines (copies of one sentence; their order
+        # rests on float rounding)
+        tied = np.isclose(s0[:, :, None], s0[:, None, :], atol=1e-5).sum(axis=2) > 1
+        same_vector = (vecs[r] == vecs[r0]).all(axis=2)
+        assert ((r == r0) | same_vector | tied).all(), chosen
+
+
 def test_archived_languages_are_stored_and_reused(tmp_path, monkeypatch):
     index_add("a", seeds(WIRE, AM), tmp_path, embedder=FakeEmbedder())
     stored = arch.load("a", tmp_path).documents[0].languages

@@ -9,7 +9,9 @@ from provenance.match import (
     MatchSettings,
     candidate_pairs,
     knn_other_groups,
+    knn_other_groups_extend,
     knn_other_groups_sparse,
+    knn_other_groups_sparse_multi,
     mined_pairs,
     ratio_margin,
 )
@@ -39,6 +41,62 @@ def test_knn_excludes_own_document_and_matches_brute_force():
         assert np.allclose(scores[i], sims[i, expect], atol=1e-5)
     s2, r2 = knn_other_groups_sparse(sparse.csr_matrix(x), groups, k=3)
     assert (r2 == rows).all() and np.allclose(s2, scores, atol=1e-5)
+
+
+def brute_force_knn(sims, groups, k, labels=None):
+    n = len(sims)
+    out = []
+    for i in range(n):
+        other = [j for j in range(n) if groups[j] != groups[i] and (labels is None or labels[j] != labels[i])]
+        out.append(sorted(other, key=lambda j: (-sims[i, j], j))[:k])
+    return out
+
+
+@pytest.mark.parametrize("sorted_groups", [True, False])
+def test_sparse_knn_with_common_columns_and_label_exclusion_matches_brute_force(sorted_groups):
+    # char n-gram rows: a few columns most rows hold (" th", "the") go through the dense product,
+    # the rest through the sparse one; the sum must rank neighbours exactly as the plain product
+    rng = np.random.default_rng(3)
+    n, cols = 90, 400
+    x = np.zeros((n, cols), np.float32)
+    x[:, :6] = rng.random((n, 6)) * (rng.random((n, 6)) < 0.8)  # common columns
+    rare = rng.random((n, cols - 6)) < 0.03
+    x[:, 6:] = rare * rng.random((n, cols - 6))
+    x[:, 6 + np.arange(n) % 50] += 0.5  # no empty row
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    groups = np.repeat(np.arange(15), 6)
+    if not sorted_groups:
+        groups = rng.permutation(groups)
+    labels = np.array(["en", "fr", "en", "de", "en"] * 18)
+    sims = x @ x.T
+    (s1, r1), (s2, r2) = knn_other_groups_sparse_multi(sparse.csr_matrix(x), groups, 5, [None, labels], block=32)
+    for rows, scores, expect in ((r1, s1, brute_force_knn(sims, groups, 5)),
+                                 (r2, s2, brute_force_knn(sims, groups, 5, labels))):
+        for i in range(n):
+            assert list(rows[i][rows[i] >= 0]) == expect[i]
+            assert np.allclose(scores[i][:len(expect[i])], sims[i, expect[i]], atol=1e-5)
+
+
+def test_knn_extend_equals_a_full_search():
+    # the lists of an earlier scan's sentences, plus a new article: merged lists == full search
+    rng = np.random.default_rng(5)
+    for trial in range(20):
+        sizes = rng.integers(1, 9, size=int(rng.integers(2, 9)))
+        groups = np.repeat(np.arange(len(sizes)), sizes)
+        x = unit(*rng.normal(size=(len(groups), 6)))
+        new_docs = rng.choice(len(sizes), size=int(rng.integers(0, len(sizes))), replace=False)
+        added = np.flatnonzero(np.isin(groups, new_docs))
+        old = np.flatnonzero(~np.isin(groups, new_docs))
+        s_old, r_old = knn_other_groups(x[old], groups[old], 4)
+        r_old = np.where(r_old >= 0, old[np.maximum(r_old, 0)], -1)
+        # some old rows come without a list (their list named a removed sentence): searched in full
+        keep = rng.random(len(old)) < 0.7
+        s, r = knn_other_groups_extend(x, groups, 4, old[keep], s_old[keep], r_old[keep], added, block=3)
+        s_full, r_full = knn_other_groups(x, groups, 4)
+        assert (r == r_full).all(), trial
+        assert np.allclose(s, s_full, atol=1e-5)
+    with pytest.raises(ConfigError, match="both known and added"):
+        knn_other_groups_extend(x, groups, 4, np.array([0]), s_full[:1], r_full[:1], np.array([0]))
 
 
 def test_margin_prefers_a_distinctive_pair_over_a_hub():
