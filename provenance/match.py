@@ -249,9 +249,8 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
     kk = min(k, n)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
-        base = dense[lo:hi] @ dense_t
-        part_product = (rest[lo:hi] @ rest_t).tocoo()
-        base[part_product.row, part_product.col] += part_product.data  # (row, col) pairs are unique
+        base = (rest[lo:hi] @ rest_t).toarray()
+        base += dense[lo:hi] @ dense_t
         _mask_same(base, groups, lo, hi)
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
             if exclude is None:
