@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 from benchmarks.tatoeba import DEFAULT_DATA, PAIRS, load_pair
@@ -72,7 +71,11 @@ def evaluate(report: dict, truth: dict) -> dict:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "mixed-corpus")
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", default="mixed-corpus", type=Path, help="where to write the articles")
+    target = ap.parse_args().folder
     truth = build(target)
     print(f"built {target}: {len(list(target.iterdir()))} articles, {len(truth['translations'])} true "
           f"translation pairs among the Tatoeba pseudo-articles:")
