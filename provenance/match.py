@@ -147,14 +147,7 @@ def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, kno
         fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
         cand_s = np.concatenate([np.where(listed >= 0, known_scores[lo:lo + block], -np.inf), fresh], axis=1)
         cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
-        top_s, top_c = _top_k(cand_s, kk)
-        top_r = np.take_along_axis(cand_r, top_c, axis=1)
-        order = np.lexsort((top_r, -top_s), axis=1)  # score descending, then row
-        top_s = np.take_along_axis(top_s, order, axis=1)
-        top_r = np.take_along_axis(top_r, order, axis=1)
-        valid = np.isfinite(top_s)
-        out_s[q, :kk] = np.where(valid, top_s, 0.0)
-        out_r[q, :kk] = np.where(valid, top_r, -1)
+        out_s[q, :kk], out_r[q, :kk] = _sorted_top(cand_s, kk, cand_r)
     return out_s, out_r
 
 
@@ -223,10 +216,11 @@ def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarr
 
 def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top `k` of each row, best first (ties: lower column first), -inf entries given as -1 rows.
-    `cols`: the global column of each column of `sims` (default: its position)."""
+    `cols`: the global column of each column of `sims` (default: its position), one row of them
+    per row of `sims` where they differ."""
     psims, part = _top_k(sims, k)
     if cols is not None:
-        part = cols[part]
+        part = np.take_along_axis(cols, part, axis=1) if cols.ndim == 2 else cols[part]
     order = np.lexsort((part, -psims), axis=1)
     rows = np.take_along_axis(part, order, axis=1)
     sc = np.take_along_axis(psims, order, axis=1)

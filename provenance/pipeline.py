@@ -161,18 +161,11 @@ def segment_documents(documents: Iterable[Document], settings: ScanSettings = Sc
     """Clean and segment each document; too-short ones are skipped with the reason. With `store`
     (a cache with get/put), the spans found for a text before by this version are reused."""
     documents = list(documents)
-    keys = [_digest(__version__, doc.text) for doc in documents] if _is_store(store) else []
-    found = _get_many(store, "segment", keys)
+    spans = _memoised(store, "segment", documents, lambda doc: _digest(__version__, doc.text),
+                      lambda doc: _spans(segment(clean(doc))))
     segs, skipped = [], []
-    for i, doc in enumerate(documents):
-        got = found.get(keys[i]) if keys else None
-        if got is not None:
-            blocks, paragraphs, sentences = got
-            seg = Segmented(CleanDocument(doc, blocks), paragraphs, sentences)
-        else:
-            seg = segment(clean(doc))
-            if keys:
-                store.put("segment", keys[i], (seg.clean.blocks, seg.paragraphs, seg.sentences))
+    for doc, (blocks, paragraphs, sentences) in zip(documents, spans, strict=True):
+        seg = Segmented(CleanDocument(doc, blocks), paragraphs, sentences)
         story = sum(p.end - p.start for p in seg.paragraphs)
         if not seg.sentences or story < settings.min_story_chars:
             total = len(doc.text.strip())
@@ -186,6 +179,27 @@ def segment_documents(documents: Iterable[Document], settings: ScanSettings = Sc
 
 def _is_store(store) -> bool:
     return store is not None and hasattr(store, "get") and hasattr(store, "put")
+
+
+def _spans(seg: Segmented) -> tuple:
+    return seg.clean.blocks, seg.paragraphs, seg.sentences
+
+
+def _memoised(store, namespace: str, items: list, key, compute) -> list:
+    """`[compute(x) for x in items]`, reused from `store` (a cache with get/put) under `key(x)`
+    (which must hash everything the value depends on); one batched read, new values put back."""
+    if not _is_store(store):
+        return [compute(x) for x in items]
+    keys = [key(x) for x in items]
+    found = _get_many(store, namespace, keys)
+    out = []
+    for x, k in zip(items, keys, strict=True):
+        value = found.get(k)
+        if value is None:
+            value = compute(x)
+            store.put(namespace, k, value)
+        out.append(value)
+    return out
 
 
 def _get_many(store, namespace: str, keys: list[str]) -> dict:
@@ -267,19 +281,10 @@ def _digest(*parts) -> str:
 def _identify_cached(segs: list[Segmented], store) -> list[Languages]:
     """Language identification of each document, reused from `store` (a cache with get/put) when
     the same text with the same paragraphs was identified by this version before."""
-    if not _is_store(store):
-        return [identify(seg) for seg in segs]
-    keys = [_digest(__version__, seg.doc.text, seg.doc.meta.get("language"), [(p.start, p.end) for p in seg.paragraphs])
-            for seg in segs]
-    found = _get_many(store, "langid", keys)
-    out = []
-    for seg, key in zip(segs, keys, strict=True):
-        langs = found.get(key)
-        if langs is None:
-            langs = identify(seg)
-            store.put("langid", key, langs)
-        out.append(langs)
-    return out
+    return _memoised(store, "langid", segs,
+                     lambda seg: _digest(__version__, seg.doc.text, seg.doc.meta.get("language"),
+                                         [(p.start, p.end) for p in seg.paragraphs]),
+                     identify)
 
 
 @_gc_paused
@@ -535,18 +540,9 @@ def doc_features(p: Prepared) -> DocFeatures:
 def docs_features(prepared: list[Prepared], store=None) -> list[DocFeatures]:
     """`doc_features` of each document, reused from `store` (a cache with get/put) when this version
     saw the same text with the same sentences before."""
-    if not _is_store(store):
-        return [doc_features(p) for p in prepared]
-    keys = [_digest(__version__, p.doc.text, [(x.start, x.end) for x in p.seg.sentences]) for p in prepared]
-    found = _get_many(store, "features", keys)
-    out = []
-    for p, key in zip(prepared, keys, strict=True):
-        f = found.get(key)
-        if f is None:
-            f = doc_features(p)
-            store.put("features", key, f)
-        out.append(f)
-    return out
+    return _memoised(store, "features", prepared,
+                     lambda p: _digest(__version__, p.doc.text, [(x.start, x.end) for x in p.seg.sentences]),
+                     doc_features)
 
 
 def sentence_details(prepared: list[Prepared]) -> list[list[str]]:
