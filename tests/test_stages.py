@@ -145,3 +145,24 @@ def test_function_words_settle_only_clear_long_texts():
              "komende maanden zullen verminderen, nu de spanningen tussen de twee landen afnemen. " * 4)
     assert dominant(dutch) is None  # a language outside the word lists goes to langdetect
     assert dominant("The talks went on.") is None  # too few words to be sure
+
+
+def test_function_words_never_vouch_for_the_wrong_language():
+    """A paragraph that `clearly` assigns to the document's language skips langdetect, so the
+    shortcut must never fire for a paragraph in another language: checked on short Tatoeba
+    paragraphs (1-3 sentences, the hardest case: few function words) in every direction."""
+    from provenance.langid import MIN_PARAGRAPH_CHARS, clearly
+
+    folder = ROOT / "tests" / "fixtures" / "tatoeba"
+    texts = []
+    for pair, lang in (("fra-eng", "fr"), ("spa-eng", "es"), ("deu-eng", "de")):
+        for code, suffix in (("en", "eng"), (lang, pair[:3])):
+            lines = [x.strip() for x in (folder / f"tatoeba.{pair}.{suffix}").read_text("utf-8").splitlines()]
+            for size in (1, 2, 3):
+                texts += [(" ".join(lines[i:i + size]), code) for i in range(0, len(lines), size)]
+    texts = [(t, code) for t, code in texts if len(t) >= MIN_PARAGRAPH_CHARS]
+    wrong = [(t, code, other) for t, code in texts for other in ("en", "fr", "es", "de")
+             if other != code and clearly(t, other)]
+    assert not wrong
+    # and it does spare langdetect most of the time, even on these short texts
+    assert sum(clearly(t, code) for t, code in texts) >= 0.6 * len(texts)
