@@ -55,12 +55,18 @@ class AlignSettings:
 
 @dataclass(frozen=True)
 class Channel:
-    """One evidence channel for a document pair: `src` (m, d) and `tgt` (n, d) L2-normalised rows."""
+    """One evidence channel for a document pair: `src` (m, d) and `tgt` (n, d) L2-normalised rows.
+
+    A channel may keep only the columns both sides use (the others add nothing to a product of a
+    source and a target row): it then gives in `src_pair_norms` (m-1,) and `tgt_pair_norms`
+    (n-1,) the norms of the sums of adjacent rows over all their columns, which a 2-1 merge needs."""
 
     name: str
     src: np.ndarray
     tgt: np.ndarray
     weight: float
+    src_pair_norms: np.ndarray | None = None
+    tgt_pair_norms: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +80,26 @@ class AlignedBlock:
     reused: bool = False
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, n, out=np.zeros_like(x, dtype=np.float64), where=n > 0)
+def pair_norms(x: np.ndarray) -> np.ndarray:
+    """Norms of the sums of adjacent rows of `x`: `||x_i + x_(i+1)||`, (m-1,)."""
+    sq = np.einsum("ij,ij->i", x, x)
+    adjacent = np.einsum("ij,ij->i", x[:-1], x[1:])
+    return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
+
+
+def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:
+    """Cosines of merged neighbours from the 1-1 products `s`: `(x_i + x_(i+1)) . y / ||x_i + x_(i+1)||`
+    along `axis` (0: source rows, 1: target columns)."""
+    summed = s[:-1] + s[1:] if axis == 0 else s[:, :-1] + s[:, 1:]
+    den = norms[:, None] if axis == 0 else norms[None, :]
+    return np.divide(summed, den, out=np.zeros_like(summed), where=den > 0)
 
 
 def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`(s11, s21, s12)`: 1-1 (m, n), src-pair-to-tgt (m-1, n), src-to-tgt-pair (m, n-1)."""
+    """`(s11, s21, s12)`: 1-1 (m, n), src-pair-to-tgt (m-1, n), src-to-tgt-pair (m, n-1).
+
+    One product per channel: a merged pair's cosine is the sum of its two rows' products over the
+    norm of their sum, so the merged sides need no products of their own."""
     if not channels:
         raise ConfigError("alignment needs at least one evidence channel")
     m, n = channels[0].src.shape[0], channels[0].tgt.shape[0]
@@ -96,11 +115,14 @@ def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray
                               f"got {c.src.shape[0]} and {c.tgt.shape[0]}")
         w = c.weight / total_w
         x, y = np.asarray(c.src, np.float64), np.asarray(c.tgt, np.float64)
-        s11 += w * (x @ y.T)
+        prod = x @ y.T
+        s11 += w * prod
         if m > 1:
-            s21 += w * (_norm(x[:-1] + x[1:]) @ y.T)
+            norms = pair_norms(x) if c.src_pair_norms is None else np.asarray(c.src_pair_norms, np.float64)
+            s21 += w * _merged(prod, norms, 0)
         if n > 1:
-            s12 += w * (x @ _norm(y[:-1] + y[1:]).T)
+            norms = pair_norms(y) if c.tgt_pair_norms is None else np.asarray(c.tgt_pair_norms, np.float64)
+            s12 += w * _merged(prod, norms, 1)
     return s11, s21, s12
 
 

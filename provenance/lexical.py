@@ -90,24 +90,40 @@ def doc_ngrams(counts: sparse.csr_matrix) -> DocNgrams:
     return DocNgrams(cols, log_tf, (local > 0).sum(axis=0).astype(np.float64))
 
 
-def pair_tfidf(a: DocNgrams, b: DocNgrams) -> tuple[np.ndarray, np.ndarray]:
-    """Dense L2-normalised TF-IDF rows of two documents over the n-grams they use, with IDF over
-    their own sentences (`ln((1 + n) / (1 + df)) + 1`, as `scope_idf`): the same figures as
-    `tfidf_rows(counts, scope_idf(counts, rows of a and b))` restricted to those columns."""
-    union = np.union1d(a.cols, b.cols)
-    pa, pb = np.searchsorted(union, a.cols), np.searchsorted(union, b.cols)
-    df = np.zeros(len(union))
-    df[pa] += a.df
-    df[pb] += b.df
+@dataclass(frozen=True)
+class PairTfidf:
+    """TF-IDF rows of two documents for their alignment, restricted to the n-grams both use (no
+    other column adds to a product of a row of one and a row of the other): `a` (m, S) and `b`
+    (n, S), each row scaled by its norm over all its columns; `a_pair_norms` (m-1,) and
+    `b_pair_norms` (n-1,): norms of the sums of adjacent rows over all their columns."""
+
+    a: np.ndarray
+    b: np.ndarray
+    a_pair_norms: np.ndarray
+    b_pair_norms: np.ndarray
+
+
+def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
+    """Sublinear TF-IDF of two documents with IDF over their own sentences
+    (`ln((1 + n) / (1 + df)) + 1`, as `scope_idf`): the same products and norms as
+    `tfidf_rows(counts, scope_idf(counts, rows of a and b))`, at the cost of the shared columns."""
+    pos = np.searchsorted(b.cols, a.cols)
+    hit = pos < len(b.cols)
+    hit[hit] = b.cols[pos[hit]] == a.cols[hit]
+    in_a, in_b = np.flatnonzero(hit), pos[hit]
     n = a.log_tf.shape[0] + b.log_tf.shape[0]
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-    out = []
-    for d, pos in ((a, pa), (b, pb)):
-        m = np.zeros((d.log_tf.shape[0], len(union)))
-        m[:, pos] = d.log_tf * idf[pos]
-        norms = np.linalg.norm(m, axis=1, keepdims=True)
-        out.append(np.divide(m, norms, out=np.zeros_like(m), where=norms > 0))
-    return out[0], out[1]
+    sides = []
+    for d, own, other, other_df in ((a, in_a, in_b, b.df), (b, in_b, in_a, a.df)):
+        df = d.df.copy()
+        df[own] += other_df[other]
+        w = d.log_tf * (np.log((1.0 + n) / (1.0 + df)) + 1.0)
+        norms = np.sqrt(np.einsum("ij,ij->i", w, w))
+        w *= np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)[:, None]
+        sq = (norms > 0).astype(np.float64)
+        adjacent = np.einsum("ij,ij->i", w[:-1], w[1:])
+        pairs = np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
+        sides.append((np.ascontiguousarray(w[:, own]), pairs))
+    return PairTfidf(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
 
 
 def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:

@@ -601,13 +601,13 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
     the rest of the scan: an alignment then depends on the two texts alone, so adding an article
     to a story never changes how the others align, and cached alignments stay exact.
     """
-    lex_a, lex_b = pair_tfidf(ngrams_a, ngrams_b)
+    lex = pair_tfidf(ngrams_a, ngrams_b)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
     w = settings.weights
     sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
     channels = [
         Channel("semantic", sem_a, sem_b, sem_w),
-        Channel("lexical", lex_a, lex_b, w.lexical),
+        Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
     return align(channels, settings.align, _joinable(pa), _joinable(pb), margin=not both_covered,

@@ -130,12 +130,41 @@ def test_fast_dp_takes_the_same_steps_as_the_cell_by_cell_recurrence():
 
 
 def test_pair_tfidf_equals_sparse_tfidf_over_the_pair():
+    """The shared-column rows give the same cosines, 1-1 and merged, as TF-IDF over all columns."""
+    from provenance.align import pair_norms, similarity_matrices
     from provenance.lexical import char_ngram_counts, doc_ngrams, pair_tfidf, scope_idf, tfidf_rows
 
-    a = ["The United States will reduce its troops in Iraq.", "Talks were held by video link."]
-    b = ["Washington will cut the number of soldiers in Iraq.", "The talks, held by video, went on."]
+    a = ["The United States will reduce its troops in Iraq.", "Talks were held by video link.",
+         "Nothing in common here: zzz qqq.", "The talks went on into the night."]
+    b = ["Washington will cut the number of soldiers in Iraq.", "The talks, held by video, went on.",
+         "Xylophone jukebox quiz."]
     counts = char_ngram_counts(a + b)
-    want = tfidf_rows(counts, scope_idf(counts, np.arange(4))).toarray()
-    got_a, got_b = pair_tfidf(doc_ngrams(counts[:2]), doc_ngrams(counts[2:]))
-    cols = np.unique(counts.indices)
-    assert np.allclose(np.vstack([got_a, got_b]), want[:, cols], atol=1e-6)
+    want = tfidf_rows(counts, scope_idf(counts, np.arange(len(a) + len(b)))).toarray().astype(np.float64)
+    wa, wb = want[:len(a)], want[len(a):]
+    got = pair_tfidf(doc_ngrams(counts[:len(a)]), doc_ngrams(counts[len(a):]))
+    assert got.a.shape[1] == got.b.shape[1] < len(np.unique(counts.indices))  # shared columns only
+    assert np.allclose(got.a @ got.b.T, wa @ wb.T, atol=1e-6)
+    assert np.allclose(got.a_pair_norms, pair_norms(wa), atol=1e-6)
+    assert np.allclose(got.b_pair_norms, pair_norms(wb), atol=1e-6)
+    full = similarity_matrices([Channel("lex", wa, wb, 1.0)])
+    shared = similarity_matrices([Channel("lex", got.a, got.b, 1.0, got.a_pair_norms, got.b_pair_norms)])
+    for x, y in zip(full, shared, strict=True):
+        assert np.allclose(x, y, atol=1e-6)
+
+
+def test_merged_similarities_are_cosines_of_the_merged_rows():
+    from provenance.align import similarity_matrices
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(5, 8)), rng.normal(size=(4, 8))
+    x[2] = 0  # an empty row merges as its neighbour alone
+
+    def unit(v):
+        n = np.linalg.norm(v, axis=1, keepdims=True)
+        return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+
+    x, y = unit(x), unit(y)
+    s11, s21, s12 = similarity_matrices([Channel("c", x, y, 1.0)])
+    assert np.allclose(s11, x @ y.T)
+    assert np.allclose(s21, unit(x[:-1] + x[1:]) @ y.T)
+    assert np.allclose(s12, x @ unit(y[:-1] + y[1:]).T)
