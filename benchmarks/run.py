@@ -223,7 +223,7 @@ def _timed(fn, *args) -> float:
 
 
 def warm_speedup(folder: Path, embedder, new_articles: list[dict]) -> dict:
-    from provenance.embed import CachedEmbedder
+    from provenance.cache import CachedEmbedder
     from provenance.pipeline import scan
 
     with tempfile.TemporaryDirectory() as cache:

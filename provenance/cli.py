@@ -66,7 +66,8 @@ def cache_options(fn):
 
 
 def _embedder(model, model_languages, cache_dir, no_cache):
-    from .embed import CachedEmbedder, load_model, parse_languages
+    from .cache import CachedEmbedder
+    from .embed import load_model, parse_languages
 
     embedder = load_model(model, languages=parse_languages(model_languages))
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
@@ -192,6 +193,67 @@ def index_remove_cmd(name: str, doc_ids: tuple[str, ...], index_dir: str) -> Non
     for s in res.skipped:
         click.echo(f"warning: {s.path}: {s.reason}", err=True)
     click.echo(f"index {name}: removed {len(res.removed)} document(s); now {res.documents} documents")
+
+
+@main.group()
+def cache() -> None:
+    """The embedding cache that makes re-scans fast: vectors and per-text results, one file per model."""
+
+
+def cache_dir_option(fn):
+    return click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                        help="Cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
+
+
+@cache.command("info", epilog=EXIT_CODES)
+@cache_dir_option
+@debug_option
+@_handle_errors
+def cache_info_cmd(cache_dir: str | None) -> None:
+    """Print each cache file's model, entries, size and the days its entries were last used."""
+    from . import cache as c
+
+    files = c.info(cache_dir)
+    folder = cache_dir or c.default_cache_dir()
+    if not files:
+        click.echo(f"no cache in {folder}")
+        return
+    for f in files:
+        results = ", ".join(f"{n} {k}" for k, n in f["results"].items()) or "none"
+        click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions), {f['vectors']:,} vectors, "
+                   f"results: {results}\n  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
+    click.echo(f"total {sum(f['bytes'] for f in files):,} bytes in {len(files)} file(s)")
+
+
+@cache.command("prune", epilog=EXIT_CODES)
+@click.option("--unused-for", "days", type=click.IntRange(min=0), required=True, metavar="DAYS",
+              help="Delete entries no scan has used for more than DAYS days.")
+@cache_dir_option
+@debug_option
+@_handle_errors
+def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
+    """Delete cache entries unused for a while and compact the files (later scans recompute them)."""
+    from . import cache as c
+
+    r = c.prune(days, cache_dir)
+    click.echo(f"removed {r['removed_vectors']:,} vectors and {r['removed_results']:,} results from "
+               f"{r['files']} file(s): {r['bytes_before']:,} -> {r['bytes_after']:,} bytes")
+
+
+@cache.command("clear", epilog=EXIT_CODES)
+@cache_dir_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@debug_option
+@_handle_errors
+def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
+    """Delete all cache files (the next scan encodes everything again)."""
+    from . import cache as c
+
+    folder = cache_dir or c.default_cache_dir()
+    if not yes:
+        click.confirm(f"delete every provenance cache file in {folder}?", abort=True)
+    r = c.clear(cache_dir)
+    click.echo(f"deleted {r['files']} file(s), {r['bytes']:,} bytes, from {folder}")
 
 
 if __name__ == "__main__":  # pragma: no cover

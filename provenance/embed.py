@@ -54,11 +54,14 @@ def covers(embedder: Embedder, language: str) -> bool:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded offline. Build it with `load_model`."""
 
-    def __init__(self, model, model_id: str, languages: frozenset[str] | None, batch_size: int = 64):
+    def __init__(self, model, model_id: str, languages: frozenset[str] | None, batch_size: int = 64,
+                 fingerprint: str | None = None):
         self._model = model
         self.model_id = model_id
         self.languages = languages
         self.batch_size = batch_size
+        #: digest of the model's files (`model_fingerprint`), None for a model known by id only
+        self.fingerprint = fingerprint
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
 
@@ -106,6 +109,32 @@ def resolve_model(name: str | None) -> tuple[str, str]:
                              "written by SentenceTransformer.save()")
         return str(p.resolve().name if p.is_dir() else p), str(p.resolve())
     return name, name
+
+
+def model_fingerprint(folder: str | os.PathLike, edge: int = 1 << 20) -> str:
+    """Short digest of the files of a model folder: names and sizes of all, the contents of the
+    small ones (configurations, vocabularies) and the first and last `edge` bytes of the large
+    ones (weights). Two folders with the same name but other weights get other digests, so they
+    never share cached vectors; copying or re-installing a model keeps its digest."""
+    import hashlib
+
+    root = Path(folder)
+    h = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for p in files:
+        rel = p.name if p == root else p.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue
+        size = p.stat().st_size
+        h.update(f"{rel}\0{size}\0".encode())
+        with open(p, "rb") as f:
+            if size <= 2 * edge:
+                h.update(f.read())
+            else:
+                h.update(f.read(edge))
+                f.seek(size - edge)
+                h.update(f.read(edge))
+    return h.hexdigest()[:16]
 
 
 def parse_languages(spec: str) -> frozenset[str] | None | str:
@@ -157,120 +186,5 @@ def load_model(name: str | None = None, languages: frozenset[str] | None | str =
         langs: frozenset[str] | None = None if vocab >= MULTILINGUAL_VOCAB else frozenset({"en"})
     else:
         langs = languages  # type: ignore[assignment]
-    return SentenceTransformerEmbedder(model, model_id, langs)
-
-
-# --- embedding cache -------------------------------------------------------------------------
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("PROVENANCE_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "provenance"
-
-
-class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache keyed by model id and SHA-256 of the text, so a
-    re-scan encodes only texts it has not seen. One SQLite file per model; safe to share between
-    processes (SQLite locking); a damaged cache file is set aside and rebuilt, never fatal."""
-
-    def __init__(self, inner: Embedder, cache_dir: str | os.PathLike | None = None):
-        import re
-        import sqlite3
-        import threading
-
-        self.inner = inner
-        self.model_id = inner.model_id
-        self.dimension = inner.dimension
-        self.languages = inner.languages
-        self.hits = self.misses = 0
-        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^\w.-]+", "_", self.model_id)[:80]
-        self.path = folder / f"embeddings-{slug}-{self.dimension}.sqlite"
-        # the scan reads vectors in its encoding thread and other results in the main thread: one
-        # connection, each use under the lock (sqlite3 builds differ in what they serialise)
-        self._lock = threading.RLock()
-        try:
-            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._create_tables()
-        except sqlite3.DatabaseError:
-            self.path.rename(self.path.with_suffix(".corrupt"))
-            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._create_tables()
-
-    def _create_tables(self) -> None:
-        self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
-        self._db.commit()
-
-    # A small key-value store beside the vectors, for other deterministic results (language
-    # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the
-    # pipeline's own code only; keys hash everything the value depends on.
-    def get(self, namespace: str, key: str):
-        return self.get_many(namespace, [key]).get(key)
-
-    def get_many(self, namespace: str, keys: list[str]) -> dict:
-        """{key: value} for the keys found (one query per 500 keys: a query per key costs more
-        than the unpickling on a warm re-scan)."""
-        import pickle
-
-        out = {}
-        unique = list(dict.fromkeys(keys))
-        for lo in range(0, len(unique), 500):
-            chunk = unique[lo:lo + 500]
-            q = f"SELECT key, value FROM kv WHERE ns = ? AND key IN ({','.join('?' * len(chunk))})"
-            with self._lock:
-                rows = self._db.execute(q, [namespace, *chunk]).fetchall()
-            for key, blob in rows:
-                try:
-                    out[key] = pickle.loads(blob)
-                except Exception:  # a value from another version of the code: recompute
-                    pass
-        return out
-
-    def put(self, namespace: str, key: str, value) -> None:
-        import pickle
-
-        # committed by flush() (once per scan): a commit per pair costs more than the alignment
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?, ?, ?)", (namespace, key, blob))
-
-    def flush(self) -> None:
-        with self._lock:
-            self._db.commit()
-
-    def _key(self, text: str) -> str:
-        import hashlib
-
-        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        keys = [self._key(t) for t in texts]
-        found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        for lo in range(0, len(unique), 500):
-            chunk = unique[lo:lo + 500]
-            q = f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})"
-            with self._lock:
-                rows = self._db.execute(q, chunk).fetchall()
-            for k, blob in rows:
-                v = np.frombuffer(blob, dtype=np.float32)
-                if v.shape == (self.dimension,):
-                    found[k] = v
-        missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
-        self.hits += len(texts) - sum(1 for k in keys if k not in found)
-        self.misses += len(missing)
-        if missing:
-            vecs = self.inner.encode([t for _, t in missing])
-            with self._lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
-                                     [(k, np.asarray(v, np.float32).tobytes()) for (k, _), v in zip(missing, vecs,
-                                                                                                    strict=True)])
-            for (k, _), v in zip(missing, vecs, strict=True):
-                found[k] = np.asarray(v, np.float32)
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32)
-        return np.vstack([found[k] for k in keys]).astype(np.float32)
+    fingerprint = model_fingerprint(target) if Path(target).exists() else None
+    return SentenceTransformerEmbedder(model, model_id, langs, fingerprint=fingerprint)

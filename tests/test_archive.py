@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from provenance import archive as arch
+from provenance.cache import CachedEmbedder
 from provenance.cli import main
-from provenance.embed import CachedEmbedder
 from provenance.errors import ArchiveError
 from provenance.pipeline import index_add, index_info, index_remove, scan
 from tests.conftest import ROOT, SEEDS, FakeEmbedder

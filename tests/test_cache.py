@@ -1,0 +1,151 @@
+"""The embedding cache's upkeep: last-used stamps, `provenance cache info|prune|clear`, and one
+file per model (by the digest of its files, not its folder name)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import numpy as np
+from click.testing import CliRunner
+
+from provenance import build_report, scan
+from provenance import cache as c
+from provenance.cache import CachedEmbedder
+from provenance.cli import main
+from provenance.embed import model_fingerprint
+from tests.conftest import SEEDS, FakeEmbedder
+
+
+def _age(path, days: int, table: str = "emb") -> None:
+    """Pretend every entry of `table` was last used `days` days ago."""
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(f"UPDATE {table} SET used = ?", (c.today() - days,))
+    db.close()
+
+
+def _folder(tmp_path, names):
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    for n in names:
+        shutil.copy(SEEDS / n, folder)
+    return folder
+
+
+def test_prune_drops_only_entries_unused_for_longer_and_a_rescan_recomputes_them(tmp_path):
+    folder = _folder(tmp_path, ["000_dd2761f3083befb7.txt", "004_26451090c78396de.txt"])
+    inner = FakeEmbedder()
+    cached = CachedEmbedder(inner, tmp_path / "cache")
+    cold = json.dumps(build_report(scan([folder], embedder=cached)), sort_keys=True)
+    vectors = cached.encode(["a sentence only this test uses"])
+    _age(cached.path, 40)
+    _age(cached.path, 40, "kv")
+    cached.encode(["a sentence only this test uses"])  # read today: stamped again
+    r = c.prune(30, tmp_path / "cache")
+    assert r["removed_vectors"] == inner.encoded - 1 and r["removed_results"] > 0
+    assert r["bytes_after"] < r["bytes_before"]
+    (entry,) = c.info(tmp_path / "cache")
+    assert entry["vectors"] == 1 and entry["results"] == {}
+    again = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    assert (again.encode(["a sentence only this test uses"]) == vectors).all() and again.inner.encoded == 0
+    warm = json.dumps(build_report(scan([folder], embedder=again)), sort_keys=True)
+    assert warm == cold and again.inner.encoded > 0
+
+
+def test_a_scan_stamps_what_it_reads_so_prune_keeps_it(tmp_path):
+    folder = _folder(tmp_path, ["000_dd2761f3083befb7.txt", "004_26451090c78396de.txt"])
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([folder], embedder=cached)
+    _age(cached.path, 90)
+    _age(cached.path, 90, "kv")
+    rescan = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([folder], embedder=rescan)
+    assert rescan.inner.encoded == 0
+    r = c.prune(1, tmp_path / "cache")
+    assert r["removed_vectors"] == 0 and r["removed_results"] == 0
+
+
+def test_a_cache_file_from_before_the_stamps_is_upgraded_in_place(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    inner = FakeEmbedder()
+    path = folder / f"{c.PREFIX}fake_bag-of-words-{inner.dimension}.sqlite"
+    vec = inner.encode(["old text"])[0]
+    db = sqlite3.connect(path)  # the schema of earlier versions: no `used`, no `meta`
+    db.execute("CREATE TABLE emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+    db.execute("CREATE TABLE kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+    probe = CachedEmbedder.__new__(CachedEmbedder)
+    probe.model_id = inner.model_id
+    db.execute("INSERT INTO emb VALUES (?, ?)", (probe._key("old text"), vec.tobytes()))
+    db.commit()
+    db.close()
+    cached = CachedEmbedder(FakeEmbedder(), folder)
+    assert cached.path == path
+    assert (cached.encode(["old text"])[0] == vec).all() and cached.inner.encoded == 0
+    assert c.info(folder)[0]["last_used"] is not None
+
+
+def test_same_folder_name_other_weights_gets_its_own_cache(tmp_path):
+    a, b, copy = tmp_path / "a" / "model", tmp_path / "b" / "model", tmp_path / "copy" / "model"
+    for folder, weights in ((a, b"\x01" * 5000), (b, b"\x02" * 5000)):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text('{"hidden_size": 8}')
+        (folder / "model.safetensors").write_bytes(weights)
+    shutil.copytree(a, copy)
+    assert model_fingerprint(a) != model_fingerprint(b)
+    assert model_fingerprint(a) == model_fingerprint(copy)  # content, not location or mtime
+
+    class Named(FakeEmbedder):
+        model_id = "model"
+
+        def __init__(self, fingerprint):
+            super().__init__()
+            self.fingerprint = fingerprint
+
+    ca = CachedEmbedder(Named(model_fingerprint(a)), tmp_path / "cache")
+    cb = CachedEmbedder(Named(model_fingerprint(b)), tmp_path / "cache")
+    assert ca.path != cb.path
+    ca.encode(["shared text"])
+    cb.encode(["shared text"])
+    assert cb.inner.encoded == 1  # not served model a's vector
+
+
+def test_cache_cli_info_prune_clear(tmp_path):
+    runner = CliRunner()
+    folder = tmp_path / "cache"
+    res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "no cache" in res.output
+    cached = CachedEmbedder(FakeEmbedder(), folder)
+    cached.encode(["one", "two"])
+    (folder / "unrelated.txt").write_text("not ours")
+    res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "fake/bag-of-words" in res.output and "2 vectors" in res.output
+    _age(cached.path, 10)
+    res = runner.invoke(main, ["cache", "prune", "--unused-for", "5", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "removed 2 vectors" in res.output
+    res = runner.invoke(main, ["cache", "prune", "--cache-dir", str(folder)])
+    assert res.exit_code == 2  # --unused-for is required
+    res = runner.invoke(main, ["cache", "clear", "--cache-dir", str(folder)], input="n\n")
+    assert res.exit_code == 1 and cached.path.exists()  # declined
+    res = runner.invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and not cached.path.exists() and (folder / "unrelated.txt").exists()
+
+
+def test_an_unreadable_cache_file_is_named_in_one_line(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / f"{c.PREFIX}broken-8.sqlite").write_bytes(b"not a database" * 100)
+    res = CliRunner().invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 1 and "broken-8.sqlite" in res.output and "cache clear" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_vectors_survive_a_round_trip_bit_for_bit(tmp_path):
+    inner = FakeEmbedder()
+    cached = CachedEmbedder(inner, tmp_path / "cache")
+    texts = [f"text number {i}" for i in range(1200)]  # more than one SQL chunk
+    first = cached.encode(texts)
+    second = CachedEmbedder(FakeEmbedder(), tmp_path / "cache").encode(texts)
+    assert np.array_equal(first, second)
