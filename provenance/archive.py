@@ -62,6 +62,8 @@ class Archive:
     documents: tuple[ArchivedDoc, ...]
     vectors: np.ndarray
     generation: str
+    #: digest of the model's files (`embed.model_fingerprint`), None when unknown
+    fingerprint: str | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -95,8 +97,11 @@ def exists(name: str, index_dir) -> bool:
     return (archive_path(name, index_dir) / "CURRENT").is_file()
 
 
-def load(name: str, index_dir, model: str | None = None, dimension: int | None = None) -> Archive:
-    """Load the live generation of an archive, checking integrity and (if given) the model."""
+def load(name: str, index_dir, model: str | None = None, dimension: int | None = None,
+         fingerprint: str | None = None) -> Archive:
+    """Load the live generation of an archive, checking integrity and (if given) the model: its
+    id, dimension and, where both sides know it, the digest of its files (a model saved under the
+    same name with other weights gives vectors that cannot be compared with the archived ones)."""
     root = archive_path(name, index_dir)
     where = f"index {name!r} in {Path(index_dir)}"
     current = root / "CURRENT"
@@ -119,6 +124,10 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
     if model is not None and meta["model"] != model:
         raise ArchiveError(f"{where} was built with model {meta['model']!r}, not {model!r}: pass "
                           f"--model {meta['model']} or use another index")
+    stored = meta.get("model_fingerprint")
+    if fingerprint and stored and fingerprint != stored:
+        raise ArchiveError(f"{where} was built with another model named {meta['model']!r} (its files differ: "
+                          f"{stored} vs {fingerprint}): use the model the index was built with")
     if dimension is not None and meta["dimension"] != dimension:
         raise ArchiveError(f"{where} holds {meta['dimension']}-dimensional vectors but the model gives "
                           f"{dimension}: use the model the index was built with")
@@ -130,7 +139,8 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
     if vectors.shape != (meta["rows"], meta["dimension"]):
         raise ArchiveError(f"{where} is corrupted (vectors {vectors.shape}, expected "
                           f"({meta['rows']}, {meta['dimension']})); rebuild it")
-    return Archive(root, name, meta["model"], meta["dimension"], meta["index_type"], docs, vectors, gen)
+    return Archive(root, name, meta["model"], meta["dimension"], meta["index_type"], docs, vectors, gen,
+                   meta.get("model_fingerprint"))
 
 
 @contextmanager
@@ -151,7 +161,7 @@ def locked(name: str, index_dir):
 
 
 def write_generation(root: Path, model: str, dimension: int, documents: list[ArchivedDoc],
-                     vectors: np.ndarray) -> str:
+                     vectors: np.ndarray, fingerprint: str | None = None) -> str:
     """Write a new generation and make it live; the caller holds the lock. Returns its name."""
     import faiss
 
@@ -168,7 +178,8 @@ def write_generation(root: Path, model: str, dimension: int, documents: list[Arc
     kind = choose_index_type(len(vectors))
     faiss.write_index(build_faiss_index(vectors, kind), str(tmp / "index.faiss"))
     meta = {
-        "schema_version": SCHEMA_VERSION, "model": model, "dimension": dimension, "normalized": True,
+        "schema_version": SCHEMA_VERSION, "model": model, "model_fingerprint": fingerprint,
+        "dimension": dimension, "normalized": True,
         "metric": "inner_product", "index_type": kind, "rows": int(len(vectors)),
         "documents": [{"id": d.doc.id, "path": d.doc.path, "text": d.doc.text, "text_basis": d.doc.text_basis,
                        "encoding": d.doc.encoding, "meta": d.doc.meta, "sentences": [list(s) for s in d.sentences],

@@ -174,6 +174,7 @@ def index_info_cmd(name: str, index_dir: str, ids: bool) -> None:
     info = index_info(name, index_dir)
     for key in ("name", "path", "documents", "vectors", "model", "dimension", "index_type", "generation"):
         click.echo(f"{key:12} {info[key]}")
+    click.echo(f"{'model files':12} {info['model_fingerprint'] or 'unknown (model known by id only)'}")
     click.echo(f"{'size':12} {info['size_on_disk']:,} bytes on disk")
     if ids:
         click.echo("\n".join(info["ids"]))

@@ -457,7 +457,8 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
     """Compare new documents with each other and with archive `name` (see `scan`)."""
     from . import archive as arch
 
-    archive = arch.load(name, index_dir, model=embedder.model_id, dimension=embedder.dimension)
+    archive = arch.load(name, index_dir, model=embedder.model_id, dimension=embedder.dimension,
+                        fingerprint=getattr(embedder, "fingerprint", None))
     skipped = list(skipped)
     archived_text = {a.doc.id: a.doc.text for a in archive.documents}
     fresh = []
@@ -804,7 +805,8 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
     with arch.locked(name, index_dir) as root:
         old = None
         if arch.exists(name, index_dir):
-            old = arch.load(name, index_dir, embedder.model_id, embedder.dimension)
+            old = arch.load(name, index_dir, embedder.model_id, embedder.dimension,
+                            getattr(embedder, "fingerprint", None))
         docs = list(old.documents) if old else []
         vecs = [old.vectors] if old else []
         have = {d.doc.id: d.doc.text for d in docs}
@@ -835,7 +837,8 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
             gen = old.generation
         else:
             all_vecs = np.vstack(vecs) if vecs else np.zeros((0, embedder.dimension), np.float32)
-            gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs)
+            gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs,
+                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None))
         return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
                            sum(len(v) for v in vecs), gen)
 
@@ -861,7 +864,7 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)
-        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs)
+        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs, old.fingerprint)
         return IndexUpdate(name, (), tuple(sorted(drop)), tuple(Skipped(i, "not in the index") for i in unknown),
                            len(docs), row, gen)
 
@@ -871,5 +874,6 @@ def index_info(name: str, index_dir: str | os.PathLike = "indexes") -> dict:
 
     a = arch.load(name, index_dir)
     return {"name": name, "path": str(a.path), "generation": a.generation, "documents": len(a.documents),
-            "vectors": int(len(a.vectors)), "model": a.model, "dimension": a.dimension,
+            "vectors": int(len(a.vectors)), "model": a.model, "model_fingerprint": a.fingerprint,
+            "dimension": a.dimension,
             "index_type": a.index_type, "size_on_disk": a.size_on_disk(), "ids": a.ids}

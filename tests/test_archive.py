@@ -87,6 +87,25 @@ def test_mismatched_model_and_corruption_are_refused(tmp_path):
     assert res.exit_code == 1 and res.output.startswith("Error: index 'a'") and len(res.output.splitlines()) == 1
 
 
+def test_a_model_with_the_same_name_but_other_files_is_refused(tmp_path):
+    class Fingerprinted(FakeEmbedder):
+        def __init__(self, fingerprint):
+            super().__init__()
+            self.fingerprint = fingerprint
+
+    index_add("a", seeds(WIRE), tmp_path, embedder=Fingerprinted("1111"))
+    assert index_info("a", tmp_path)["model_fingerprint"] == "1111"
+    index_add("a", seeds(AM), tmp_path, embedder=Fingerprinted("1111"))
+    with pytest.raises(ArchiveError, match="another model named 'fake/bag-of-words'"):
+        index_add("a", seeds(NAT), tmp_path, embedder=Fingerprinted("2222"))
+    with pytest.raises(ArchiveError, match="another model named"):
+        scan(seeds(COPY), embedder=Fingerprinted("2222"), index="a", index_dir=tmp_path)
+    index_remove("a", [index_info("a", tmp_path)["ids"][0]], tmp_path)
+    assert index_info("a", tmp_path)["model_fingerprint"] == "1111"  # kept through a removal
+    index_add("b", seeds(WIRE), tmp_path, embedder=FakeEmbedder())  # a model known by id only
+    scan(seeds(COPY), embedder=Fingerprinted("2222"), index="b", index_dir=tmp_path)
+
+
 def test_sigkill_mid_write_leaves_previous_index_usable(tmp_path):
     index_add("a", seeds(WIRE), tmp_path, embedder=FakeEmbedder())
     before = arch.load("a", tmp_path).ids
