@@ -93,12 +93,15 @@ def main() -> None:
               help="Also compare with the archive NAME (see `provenance index add`).")
 @index_dir_option
 @cache_options
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes for aligning and comparing pairs (default: $PROVENANCE_WORKERS, else the "
+                   "usable cores, at most 8). The report does not depend on it.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
          model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
-         cache_dir: str | None, no_cache: bool, quiet: bool) -> None:
+         cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
@@ -117,7 +120,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     progress = sys.stderr.isatty()
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
     result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
-                      index_dir=index_dir)
+                      index_dir=index_dir, workers=workers)
     report = build_report(result)
     for s in report["skipped"]:
         click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)

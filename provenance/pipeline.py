@@ -12,6 +12,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -57,6 +58,7 @@ from .match import (
     lexical_pairs,
     semantic_pairs,
 )
+from .parallel import fork_map
 from .segment import Segmented, segment
 
 
@@ -211,6 +213,18 @@ def _get_many(store, namespace: str, keys: list[str]) -> dict:
     return {k: v for k in keys if (v := store.get(namespace, k)) is not None}
 
 
+@contextmanager
+def _progress(show: bool, total: int, desc: str, unit: str):
+    """A tqdm bar's `update` (or None when not shown)."""
+    if not show:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit, leave=False) as bar:
+        yield bar.update
+
+
 def _gc_paused(fn):
     """Run `fn` with Python's cyclic garbage collector paused (reference counting still frees
     nearly everything a scan makes). A full collection walks every live object, the model's and
@@ -235,7 +249,7 @@ def _gc_paused(fn):
 @_gc_paused
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
          settings: ScanSettings = ScanSettings(), progress: bool = False, index: str | None = None,
-         index_dir: str | os.PathLike = "indexes") -> ScanResult:
+         index_dir: str | os.PathLike = "indexes", workers: int | None = None) -> ScanResult:
     """Scan files and folders; see the module docstring.
 
     Args:
@@ -246,6 +260,8 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
         progress: show progress bars (the CLI passes True only on a terminal).
         index: name of an archive in `index_dir` to compare the new articles with too; the result
             then holds the new articles and the archived ones they share a story with.
+        workers: processes for aligning pairs (default: the usable cores, `$PROVENANCE_WORKERS`);
+            the result does not depend on it.
 
     Raises:
         InputError: nothing usable was found.
@@ -258,8 +274,9 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
         embedder = load_model(model)
     if index is not None:
         return scan_against_archive(loaded.documents, embedder, index, index_dir, settings,
-                                    skipped=loaded.skipped, progress=progress)
-    return scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress)
+                                    skipped=loaded.skipped, progress=progress, workers=workers)
+    return scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress,
+                          workers=workers)
 
 
 def _digest(*parts) -> str:
@@ -289,7 +306,8 @@ def _identify_cached(segs: list[Segmented], store) -> list[Languages]:
 
 @_gc_paused
 def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
-                   skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
+                   skipped: Iterable[Skipped] = (), progress: bool = False, workers: int | None = None
+                   ) -> ScanResult:
     store = embedder if hasattr(embedder, "get") else None
     segs, too_short = segment_documents(documents, settings, store)
     skipped = list(skipped) + too_short
@@ -321,7 +339,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         store.flush()
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
                    settings=settings, skipped=skipped, progress=progress, store=store, features=features,
-                   lexical_candidates=lexical, semantic_candidates=sem_candidates)
+                   lexical_candidates=lexical, semantic_candidates=sem_candidates, workers=workers)
 
 
 def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], model_id: str,
@@ -453,7 +471,8 @@ def _prepare_archived(archive, documents: list, embedder: Embedder, settings: Sc
 @_gc_paused
 def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name: str,
                          index_dir: str | os.PathLike, settings: ScanSettings = ScanSettings(),
-                         skipped: Iterable[Skipped] = (), progress: bool = False) -> ScanResult:
+                         skipped: Iterable[Skipped] = (), progress: bool = False, workers: int | None = None
+                         ) -> ScanResult:
     """Compare new documents with each other and with archive `name` (see `scan`)."""
     from . import archive as arch
 
@@ -479,7 +498,7 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
     prepared = new_prepared + old_prepared
     focus = frozenset(range(len(new_prepared)))
     result = analyse(prepared, np.vstack([new_vecs, old_vecs]), embedder.model_id, embedder.languages,
-                     settings, skipped, progress, focus=focus)
+                     settings, skipped, progress, focus=focus, workers=workers)
     return _restrict_to_focus(result, focus, name)
 
 
@@ -635,14 +654,15 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             skipped: Iterable[Skipped] = (), progress: bool = False,
             focus: frozenset[int] | None = None, store=None,
             features: list[DocFeatures] | None = None, lexical_candidates: dict | None = None,
-            semantic_candidates: dict | None = None) -> ScanResult:
+            semantic_candidates: dict | None = None, workers: int | None = None) -> ScanResult:
     """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
     `prepared`, in order. With `focus` (document indices), only pairs with at least one focus
     document are aligned: new articles against each other and against an archive. With `store`
     (a cache with get/put), pair alignments are reused when nothing they depend on changed.
     `features`, `lexical_candidates` and `semantic_candidates`: each document's `doc_features`,
     the `lexical_search` and `match.semantic_pairs` results, when the caller computed them already
-    (the scan does, while the model encodes)."""
+    (the scan does, while the model encodes). `workers`: processes for the pair alignments
+    (`parallel.fork_map`; default: the usable cores); the result does not depend on it."""
     n_rows = sum(len(p.seg.sentences) for p in prepared)
     if semantic.shape[0] != n_rows:
         raise ConfigError(f"got {semantic.shape[0]} sentence vectors for {n_rows} sentences")
@@ -695,12 +715,26 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
                                       text_digest[a], text_digest[b], prepared[a].langs, prepared[b].langs)
     cached_pairs = _get_many(store, "pair", list(pair_keys.values()))
 
-    iterator: Iterable = candidates
-    if progress and len(candidates) > 20:
-        from tqdm import tqdm
+    def align_one(ab: tuple[int, int]) -> tuple:
+        """Blocks of pair (a, b) and the evidence both ways (without the story-dependent detail
+        share, which is added below): all a cache keeps of a pair."""
+        a, b = ab
+        for d in (a, b):
+            if d not in ngrams:
+                ngrams[d] = doc_ngrams(feats[d].counts)
+        ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
+        blocks = tuple(align_pair(prepared[a], prepared[b], semantic[ra], semantic[rb], ngrams[a], ngrams[b],
+                                  keys[ra], keys[rb], covered[a] and covered[b], settings))
+        return (blocks, pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=True),
+                pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=False))
 
-        iterator = tqdm(candidates, desc="aligning", unit="pair", leave=False)
-    for cand in iterator:
+    todo = [(c.a, c.b) for c in candidates if cached_pairs.get(pair_keys.get((c.a, c.b))) is None]
+    with _progress(progress and len(todo) > 20, len(todo), "aligning", "pair") as done:
+        computed = dict(zip(todo, fork_map(align_one, todo, workers, on_done=done), strict=True))
+    for ab, value in computed.items():
+        if ab in pair_keys:
+            store.put("pair", pair_keys[ab], value)
+    for cand in candidates:
         a, b = cand.a, cand.b
         # detail rarity for the derivation evidence comes from the pair's story neighbourhoods
         # (a detail every article of the story carries says nothing about who copied whom)
@@ -708,20 +742,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         if scope not in story_weights:
             story_weights[scope] = detail_weights(doc_details, scope)
         weight = story_weights[scope]
-        ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
-        both_covered = covered[a] and covered[b]
-        cached = cached_pairs.get(pair_keys.get((a, b)))
-        if cached is None:
-            for d in (a, b):
-                if d not in ngrams:
-                    ngrams[d] = doc_ngrams(feats[d].counts)
-            blocks = tuple(align_pair(prepared[a], prepared[b], semantic[ra], semantic[rb], ngrams[a], ngrams[b],
-                                      keys[ra], keys[rb], both_covered, settings))
-            # evidence without the story-dependent detail share, which is added below
-            cached = (blocks, pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=True),
-                      pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=False))
-            if (a, b) in pair_keys:
-                store.put("pair", pair_keys[a, b], cached)
+        cached = computed.get((a, b)) or cached_pairs[pair_keys[a, b]]
         blocks, to_b, to_a = cached
         alignments.append(PairAlignment(a, b, blocks, cand))
         # a cached value may come from a scan where the documents had other indices
@@ -739,19 +760,29 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             if (min(s, t), max(s, t)) in pair_keys:
                 compare_keys[t] = _digest(pair_keys[min(s, t), max(s, t)], s < t)
     cached_comparisons = _get_many(store, "compare", list(compare_keys.values()))
-    for v in verdicts:
-        if v.derived_from is None:
-            continue
-        s, t = v.derived_from, v.doc
+
+    def blocks_between(s: int, t: int) -> tuple[AlignedBlock, ...] | None:
+        """The blocks of pair (s, t) with `s` on the source side; None if the pair was not aligned."""
         pa = by_pair.get((min(s, t), max(s, t)))
-        blocks = () if pa is None else pa.blocks if pa.a == s else tuple(
-            AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused) for b in pa.blocks)
-        key = compare_keys.get(t) if pa is not None else None
-        comparison = cached_comparisons.get(key) if key is not None else None
+        if pa is None:
+            return None
+        return pa.blocks if pa.a == s else tuple(AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused)
+                                                 for b in pa.blocks)
+
+    def compare_one(st: tuple[int, int]) -> DocComparison:
+        s, t = st
+        return compare_pair(prepared[s], prepared[t], blocks_between(s, t) or ())
+
+    derived = [(v.derived_from, v.doc) for v in verdicts if v.derived_from is not None]
+    todo = [(s, t) for s, t in derived
+            if blocks_between(s, t) is None or cached_comparisons.get(compare_keys.get(t)) is None]
+    computed_cmp = dict(zip(todo, fork_map(compare_one, todo, workers), strict=True))
+    for s, t in derived:
+        comparison = computed_cmp.get((s, t))
         if comparison is None:
-            comparison = compare_pair(prepared[s], prepared[t], blocks)
-            if key is not None:
-                store.put("compare", key, comparison)
+            comparison = cached_comparisons[compare_keys[t]]
+        elif compare_keys.get(t) is not None and blocks_between(s, t) is not None:
+            store.put("compare", compare_keys[t], comparison)
         comparisons[t] = replace(comparison, source=s, target=t)
     if store is not None and hasattr(store, "flush"):
         store.flush()

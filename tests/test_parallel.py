@@ -1,0 +1,96 @@
+"""Pair alignments and comparisons on several processes: same results as one process, in order,
+whatever happens to a worker."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from benchmarks.planted import build_corpus
+from provenance import build_report, parallel, scan
+from provenance.parallel import fork_map
+from tests.conftest import FakeEmbedder
+
+linux_only = pytest.mark.skipif(not parallel.can_fork(), reason="workers are forked on Linux only")
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """Counts the workers forked from the test process."""
+    count = {"n": 0}
+    real_fork, parent = os.fork, os.getpid()
+
+    def counting_fork():
+        if os.getpid() == parent:
+            count["n"] += 1
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return count
+
+
+@linux_only
+def test_fork_map_equals_a_plain_map_in_order(forks):
+    table = {i: f"item {i}" for i in range(101)}  # a closure over this process's memory
+    items = list(range(101))
+    for workers in (1, 2, 3):
+        assert fork_map(lambda i: (i, table[i].upper()), items, workers) == [(i, f"ITEM {i}") for i in items]
+    assert forks["n"] == 1 + 2
+    assert fork_map(str, [], 4) == []
+
+
+@linux_only
+def test_a_failing_worker_has_its_share_redone_here(forks):
+    def fragile(i):
+        if parallel._in_worker:
+            raise RuntimeError("worker lost")
+        return i * i
+
+    assert fork_map(fragile, list(range(60)), 2) == [i * i for i in range(60)]
+    assert forks["n"] == 1
+
+
+def test_few_jobs_or_one_worker_stay_in_this_process(forks):
+    assert fork_map(lambda i: i + 1, list(range(10)), 8) == list(range(1, 11))
+    assert fork_map(lambda i: i + 1, list(range(100)), 1) == list(range(1, 101))
+    assert forks["n"] == 0
+
+
+def test_progress_counts_every_job(forks):
+    done = []
+    fork_map(lambda i: i, list(range(75)), 3, on_done=done.append)
+    assert sum(done) == 75
+
+
+@linux_only
+def test_a_scan_on_several_workers_reports_exactly_what_one_process_does(tmp_path, forks):
+    folder = tmp_path / "planted"
+    folder.mkdir()
+    build_corpus(folder, variants=3, seed=3)  # 20 articles of one story: ~190 pairs to align
+    one = build_report(scan([folder], embedder=FakeEmbedder(), workers=1))
+    assert forks["n"] == 0
+    three = build_report(scan([folder], embedder=FakeEmbedder(), workers=3))
+    assert forks["n"] >= 2
+    assert json.dumps(one, sort_keys=True) == json.dumps(three, sort_keys=True)
+    assert sum(1 for d in one["documents"] if d.get("derived_from")) >= 10  # comparisons too
+
+
+def test_workers_default_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("PROVENANCE_WORKERS", "3")
+    assert parallel.default_workers() == 3
+    monkeypatch.setenv("PROVENANCE_WORKERS", "0")
+    assert parallel.default_workers() == 1
+    monkeypatch.delenv("PROVENANCE_WORKERS")
+    assert 1 <= parallel.default_workers() <= parallel.MAX_DEFAULT_WORKERS
+
+
+def test_cli_refuses_zero_workers():
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+    from tests.conftest import SEEDS
+
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "--workers", "0"])
+    assert res.exit_code == 2 and "--workers" in res.output
