@@ -138,6 +138,17 @@ class CachedEmbedder:
 
         return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
 
+    def count_missing(self, texts: list[str]) -> int:
+        """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
+        unique = list(dict.fromkeys(self._key(t) for t in texts))
+        found = 0
+        for lo in range(0, len(unique), CHUNK):
+            chunk = unique[lo:lo + CHUNK]
+            with self._lock:
+                found += self._db.execute(f"SELECT COUNT(*) FROM emb WHERE key IN ({','.join('?' * len(chunk))})",
+                                          chunk).fetchone()[0]
+        return len(unique) - found
+
     def encode(self, texts: list[str]) -> np.ndarray:
         keys = [self._key(t) for t in texts]
         found: dict[str, np.ndarray] = {}

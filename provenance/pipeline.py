@@ -187,21 +187,19 @@ def _spans(seg: Segmented) -> tuple:
     return seg.clean.blocks, seg.paragraphs, seg.sentences
 
 
-def _memoised(store, namespace: str, items: list, key, compute) -> list:
+def _memoised(store, namespace: str, items: list, key, compute, workers: int | None = 1) -> list:
     """`[compute(x) for x in items]`, reused from `store` (a cache with get/put) under `key(x)`
-    (which must hash everything the value depends on); one batched read, new values put back."""
+    (which must hash everything the value depends on); one batched read, new values put back.
+    What is not found is computed by `workers` processes (`parallel.fork_map`)."""
     if not _is_store(store):
-        return [compute(x) for x in items]
+        return fork_map(compute, items, workers)
     keys = [key(x) for x in items]
     found = _get_many(store, namespace, keys)
-    out = []
-    for x, k in zip(items, keys, strict=True):
-        value = found.get(k)
-        if value is None:
-            value = compute(x)
-            store.put(namespace, k, value)
-        out.append(value)
-    return out
+    todo = [i for i, k in enumerate(keys) if found.get(k) is None]
+    for i, value in zip(todo, fork_map(compute, [items[i] for i in todo], workers), strict=True):
+        found[keys[i]] = value
+        store.put(namespace, keys[i], value)
+    return [found[k] for k in keys]
 
 
 def _get_many(store, namespace: str, keys: list[str]) -> dict:
@@ -295,13 +293,25 @@ def _digest(*parts) -> str:
     return h.hexdigest()
 
 
-def _identify_cached(segs: list[Segmented], store) -> list[Languages]:
+def _identify_cached(segs: list[Segmented], store, workers: int | None = 1) -> list[Languages]:
     """Language identification of each document, reused from `store` (a cache with get/put) when
     the same text with the same paragraphs was identified by this version before."""
     return _memoised(store, "langid", segs,
                      lambda seg: _digest(__version__, seg.doc.text, seg.doc.meta.get("language"),
                                          [(p.start, p.end) for p in seg.paragraphs]),
-                     identify)
+                     identify, workers)
+
+
+#: Scans that encode at most this many distinct texts (a warm re-scan) run the model-free work
+#: beside the encoding; longer encodes run alone first (see `scan_documents`).
+CONCURRENT_ENCODE_MAX = 256
+
+
+def _to_encode(embedder: Embedder, texts: list[str]) -> int:
+    """How many distinct texts `embedder` would have to encode (the cache's misses, if it has one)."""
+    unique = list(dict.fromkeys(texts))
+    missing = getattr(embedder, "count_missing", None)
+    return int(missing(unique)) if missing is not None else len(unique)
 
 
 @_gc_paused
@@ -320,8 +330,6 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
 
     doc_of_row = np.repeat(np.arange(len(segs)), [len(seg.sentences) for seg in segs])
 
-    # the model and the FAISS search run in a worker thread (both release the GIL) while the
-    # model-free work (languages, per-document features, the lexical search) runs here
     doc_keys = [_digest(seg.doc.text) for seg in segs]
 
     def encode_and_search():
@@ -329,12 +337,25 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         knn = semantic_knn(vecs, doc_of_row, doc_keys, embedder.model_id, settings.match, store)
         return vecs, semantic_pairs(vecs, doc_of_row, settings.match, knn=knn)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(encode_and_search)
-        prepared = [Prepared(seg, langs) for seg, langs in zip(segs, _identify_cached(segs, store), strict=True)]
-        features = docs_features(prepared, store)
-        lexical = lexical_search(prepared, features, settings)
-        semantic, sem_candidates = future.result()
+    def model_free(workers_here):
+        langs = _identify_cached(segs, store, workers_here)
+        prepared = [Prepared(seg, lang) for seg, lang in zip(segs, langs, strict=True)]
+        features = docs_features(prepared, store, workers_here)
+        return prepared, features, lexical_search(prepared, features, settings)
+
+    if _to_encode(embedder, texts) <= CONCURRENT_ENCODE_MAX:
+        # a short encode (a warm re-scan): the model and the FAISS search run in a worker thread
+        # (both release the GIL) while the model-free work runs here
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(encode_and_search)
+            prepared, features, lexical = model_free(1)
+            semantic, sem_candidates = future.result()
+    else:
+        # a long encode fills every core: work beside it would only slow it down (torch's threads
+        # wait for each other at every step, and one of them waits for us). The model-free work
+        # comes after it, on all cores.
+        semantic, sem_candidates = encode_and_search()
+        prepared, features, lexical = model_free(workers)
     if store is not None and hasattr(store, "flush"):
         store.flush()
     return analyse(prepared, semantic, model_id=embedder.model_id, model_languages=embedder.languages,
@@ -557,12 +578,12 @@ def doc_features(p: Prepared) -> DocFeatures:
                        tuple(doc_credits(p)))
 
 
-def docs_features(prepared: list[Prepared], store=None) -> list[DocFeatures]:
+def docs_features(prepared: list[Prepared], store=None, workers: int | None = 1) -> list[DocFeatures]:
     """`doc_features` of each document, reused from `store` (a cache with get/put) when this version
-    saw the same text with the same sentences before."""
+    saw the same text with the same sentences before; computed by `workers` processes."""
     return _memoised(store, "features", prepared,
                      lambda p: _digest(__version__, p.doc.text, [(x.start, x.end) for x in p.seg.sentences]),
-                     doc_features)
+                     doc_features, workers)
 
 
 def sentence_details(prepared: list[Prepared]) -> list[list[str]]:

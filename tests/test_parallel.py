@@ -94,3 +94,28 @@ def test_cli_refuses_zero_workers():
 
     res = CliRunner().invoke(main, ["scan", str(SEEDS), "--workers", "0"])
     assert res.exit_code == 2 and "--workers" in res.output
+
+
+def test_long_and_short_encodes_give_the_same_report(tmp_path, monkeypatch):
+    """Short encodes run beside the model-free work, long ones before it: same result."""
+    from provenance import pipeline
+
+    folder = tmp_path / "planted"
+    folder.mkdir()
+    build_corpus(folder, variants=1, seed=5)
+    reports = []
+    for limit in (0, 10**9):
+        monkeypatch.setattr(pipeline, "CONCURRENT_ENCODE_MAX", limit)
+        reports.append(json.dumps(build_report(scan([folder], embedder=FakeEmbedder())), sort_keys=True))
+    assert reports[0] == reports[1]
+
+
+def test_the_cache_counts_what_it_would_encode(tmp_path):
+    from provenance.cache import CachedEmbedder
+    from provenance.pipeline import _to_encode
+
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    cached.encode(["one", "two"])
+    assert cached.count_missing(["one", "three", "three", "four"]) == 2
+    assert _to_encode(cached, ["one", "two", "two"]) == 0
+    assert _to_encode(FakeEmbedder(), ["one", "two", "two"]) == 2
