@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
@@ -95,7 +96,11 @@ def _fork_map(fn, items: list, workers: int | None, on_done) -> list:
     try:
         for k in range(1, workers):
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns on fork in a process with threads (torch's pool): the workers
+                # run only this module's jobs, which take none of those threads' locks
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the worker
                 _work(fn, [items[i] for i in shares[k]], read_fd, write_fd)
             os.close(write_fd)
