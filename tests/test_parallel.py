@@ -83,7 +83,11 @@ def test_workers_default_follows_the_environment(monkeypatch):
     monkeypatch.setenv("PROVENANCE_WORKERS", "0")
     assert parallel.default_workers() == 1
     monkeypatch.delenv("PROVENANCE_WORKERS")
-    assert 1 <= parallel.default_workers() <= parallel.MAX_DEFAULT_WORKERS
+    # unset: the cores this process may use, capped
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(3)), raising=False)
+    assert parallel.default_workers() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert parallel.default_workers() == parallel.MAX_DEFAULT_WORKERS
 
 
 def test_cli_refuses_zero_workers():
