@@ -83,6 +83,16 @@ class CachedEmbedder:
                                   ("fingerprint", self.fingerprint or "")])
         self._today = today()
 
+    def _select(self, sql: str, keys: list[str], *params) -> list[tuple]:
+        """Rows of `sql` (ending in `key IN`) for `keys`, `CHUNK` keys per query (one query per key
+        costs more than the unpickling on a warm re-scan); `params` come before the keys."""
+        rows: list[tuple] = []
+        for lo in range(0, len(keys), CHUNK):
+            chunk = keys[lo:lo + CHUNK]
+            with self._lock:
+                rows += self._db.execute(f"{sql} ({','.join('?' * len(chunk))})", [*params, *chunk]).fetchall()
+        return rows
+
     def _touch(self, table: str, keys: list[str], namespace: str | None = None) -> None:
         """Stamp `keys` as used today (a write only for entries not stamped today yet)."""
         if not keys:
@@ -101,23 +111,18 @@ class CachedEmbedder:
         return self.get_many(namespace, [key]).get(key)
 
     def get_many(self, namespace: str, keys: list[str]) -> dict:
-        """{key: value} for the keys found (one query per 500 keys: a query per key costs more
-        than the unpickling on a warm re-scan)."""
+        """{key: value} for the keys found."""
         import pickle
 
         out = {}
-        unique = list(dict.fromkeys(keys))
-        for lo in range(0, len(unique), CHUNK):
-            chunk = unique[lo:lo + CHUNK]
-            q = f"SELECT key, value FROM kv WHERE ns = ? AND key IN ({','.join('?' * len(chunk))})"
-            with self._lock:
-                rows = self._db.execute(q, [namespace, *chunk]).fetchall()
-            for key, blob in rows:
-                try:
-                    out[key] = pickle.loads(blob)
-                except Exception:  # a value from another version of the code: recompute
-                    pass
-            self._touch("kv", [k for k, _ in rows], namespace)
+        rows = self._select("SELECT key, value FROM kv WHERE ns = ? AND key IN", list(dict.fromkeys(keys)), namespace)
+        for key, blob in rows:
+            try:
+                out[key] = pickle.loads(blob)
+            except Exception:  # a value from another version of the code: recompute
+                pass
+        for lo in range(0, len(rows), CHUNK):
+            self._touch("kv", [k for k, _ in rows[lo:lo + CHUNK]], namespace)
         return out
 
     def put(self, namespace: str, key: str, value) -> None:
@@ -141,28 +146,18 @@ class CachedEmbedder:
     def count_missing(self, texts: list[str]) -> int:
         """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
         unique = list(dict.fromkeys(self._key(t) for t in texts))
-        found = 0
-        for lo in range(0, len(unique), CHUNK):
-            chunk = unique[lo:lo + CHUNK]
-            with self._lock:
-                found += self._db.execute(f"SELECT COUNT(*) FROM emb WHERE key IN ({','.join('?' * len(chunk))})",
-                                          chunk).fetchone()[0]
-        return len(unique) - found
+        return len(unique) - len(self._select("SELECT key FROM emb WHERE key IN", unique))
 
     def encode(self, texts: list[str]) -> np.ndarray:
         keys = [self._key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        for lo in range(0, len(unique), CHUNK):
-            chunk = unique[lo:lo + CHUNK]
-            q = f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})"
-            with self._lock:
-                rows = self._db.execute(q, chunk).fetchall()
-            for k, blob in rows:
-                v = np.frombuffer(blob, dtype=np.float32)
-                if v.shape == (self.dimension,):
-                    found[k] = v
-            self._touch("emb", [k for k, _ in rows])
+        rows = self._select("SELECT key, vec FROM emb WHERE key IN", list(dict.fromkeys(keys)))
+        for k, blob in rows:
+            v = np.frombuffer(blob, dtype=np.float32)
+            if v.shape == (self.dimension,):
+                found[k] = v
+        for lo in range(0, len(rows), CHUNK):
+            self._touch("emb", [k for k, _ in rows[lo:lo + CHUNK]])
         missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
         self.hits += len(texts) - sum(1 for k in keys if k not in found)
         self.misses += len(missing)

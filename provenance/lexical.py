@@ -16,6 +16,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .align import pair_norms
+
 NGRAM_RANGE = (3, 4)
 
 # Opening -> closing quotation marks; straight double quotes pair with themselves.
@@ -119,10 +121,7 @@ def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
         w = d.log_tf * (np.log((1.0 + n) / (1.0 + df)) + 1.0)
         norms = np.sqrt(np.einsum("ij,ij->i", w, w))
         w *= np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)[:, None]
-        sq = (norms > 0).astype(np.float64)
-        adjacent = np.einsum("ij,ij->i", w[:-1], w[1:])
-        pairs = np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
-        sides.append((np.ascontiguousarray(w[:, own]), pairs))
+        sides.append((np.ascontiguousarray(w[:, own]), pair_norms(w)))
     return PairTfidf(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
 
 
