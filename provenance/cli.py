@@ -112,8 +112,11 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
 
     from .pipeline import ScanSettings
     from .pipeline import scan as run_scan
-    from .report import build_report, summary_table, write_html, write_report
+    from .report import build_report, check_writable, summary_table, write_html, write_report
 
+    for what, path in (("report", output), ("HTML view", html_out)):
+        if path:
+            check_writable(path, what)
     settings = ScanSettings()
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)

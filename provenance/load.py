@@ -8,7 +8,9 @@ Formats: `.txt` / `.md` (plain text), `.html` / `.htm` (main text extracted with
 Every span in a report is a [start, end) offset into `Document.text`. For plain text that is the
 decoded file text exactly as it is on disk (BOM removed, line endings kept); for a JSON record it
 is the record's `text` value; for HTML it is trafilatura's extracted text, which the report then
-carries in full (`text_basis` says which).
+carries in full (`text_basis` says which). Every text is brought to Unicode NFC without
+word-splitting invisible characters (`normalize.normalize_text`); a file whose text that changes
+has the basis "file-normalized", and the report carries the normalised text too.
 
 Inputs that cannot be used become `Skipped(path, reason)` entries, never exceptions.
 """
@@ -20,10 +22,11 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
+from .normalize import clean_label, language_code, normalize_text, repair_surrogates
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -62,7 +65,9 @@ class Document:
         text_basis: "file" (decoded file text), "record" (a JSON record's `text`) or
             "html-extracted" (trafilatura's text of an HTML page).
         encoding: The encoding the bytes were decoded with (None for records parsed from JSON).
-        meta: `title`, `outlet`, `date`, `url`, `language` where given.
+        meta: `title`, `outlet`, `date`, `url`, `language` (an ISO 639 code) where given.
+        notes: What loading repaired or could not read (bytes replaced, characters normalised, an
+            unreadable language), each a sentence the scan warns with, prefixed by `path`.
     """
 
     id: str
@@ -71,6 +76,7 @@ class Document:
     text_basis: str = "file"
     encoding: str | None = "utf-8"
     meta: dict = field(default_factory=dict, compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,15 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Loaded:
+    """What `load_paths` found: the documents, the inputs it could not use, and a warning line for
+    each repair it made (see `Document.notes`)."""
+
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(f"{d.path}: {note}" for d in self.documents for note in d.notes)
 
 
 def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, Path | None, str | None]]:
@@ -185,31 +198,41 @@ def _walk(root: Path, seen: set) -> Iterator[tuple[str, Path | None, str | None]
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode article bytes; return `(text, encoding)` or raise `ValueError` with the reason.
 
-    Order: BOMs (UTF-8, UTF-16, UTF-32), strict UTF-8, then charset-normalizer's best guess
-    (cp1252, Latin-1, UTF-16 without BOM, ...). Binary content (known magic numbers, NUL bytes or
-    control characters throughout) is refused whatever the decoding.
+    Order: BOMs (UTF-8, UTF-16, UTF-32), strict UTF-8, UTF-8 with a few damaged bytes replaced
+    (`_mostly_utf8`), then charset-normalizer's best guess (cp1252, Latin-1, UTF-16 without BOM,
+    ...). Binary content (known magic numbers, NUL bytes or control characters throughout) is
+    refused whatever the decoding.
     """
-    text, enc = _decode(data)
-    if "\x00" in text or _control_share(text) > 0.02:
-        raise ValueError("binary content: control characters throughout, not an article")
+    text, enc, _ = _decode_checked(data)
     return text, enc
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode_checked(data: bytes) -> tuple[str, str, int]:
+    text, enc, replaced = _decode(data)
+    if "\x00" in text or _control_share(text) > 0.02:
+        raise ValueError("binary content: control characters throughout, not an article")
+    return text, enc, replaced
+
+
+def _decode(data: bytes) -> tuple[str, str, int]:
+    """`(text, encoding, invalid byte sequences replaced)`."""
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise ValueError(f"binary content: looks like {what}, not an article")
     if data.startswith(b"\xef\xbb\xbf"):
-        return _strict(data[3:], "utf-8"), "utf-8-sig"
+        return _strict(data[3:], "utf-8"), "utf-8-sig", 0
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return _strict(data, "utf-32"), "utf-32"
+        return _strict(data, "utf-32"), "utf-32", 0
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _strict(data, "utf-16"), "utf-16"
+        return _strict(data, "utf-16"), "utf-16", 0
     if b"\x00" not in data:
         try:
-            return data.decode("utf-8"), "utf-8"
+            return data.decode("utf-8"), "utf-8", 0
         except UnicodeDecodeError:
             pass
+        text, bad = _mostly_utf8(data)
+        if text is not None:
+            return text, "utf-8", bad
     from charset_normalizer import from_bytes
 
     matches = from_bytes(data)
@@ -225,7 +248,20 @@ def _decode(data: bytes) -> tuple[str, str]:
             text, enc = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             pass
-    return text, enc
+    return text, enc, 0
+
+
+def _mostly_utf8(data: bytes) -> tuple[str | None, int]:
+    """UTF-8 with its few invalid sequences replaced by U+FFFD, when the file is UTF-8 with a few
+    damaged bytes rather than another encoding: it must hold valid multi-byte sequences, and at
+    least as many of them as invalid ones (a cp1252 file has no valid ones at all). Otherwise
+    `(None, 0)`, and the caller guesses the encoding."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    if valid == 0 or bad > valid:
+        return None, 0
+    return text, bad
 
 
 _LATIN_NEIGHBOURS = {"cp1250", "cp1257", "iso8859_2", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_15",
@@ -262,6 +298,7 @@ def load_paths(paths: Iterable[str | os.PathLike], max_bytes: int = DEFAULT_MAX_
     docs: list[Document] = []
     skipped: list[Skipped] = []
     for shown, path, problem in iter_input_files(paths):
+        shown = clean_label(shown)  # a file name that is not UTF-8 still prints and writes
         if problem is not None:
             skipped.append(Skipped(shown, problem))
             continue
@@ -291,20 +328,38 @@ def load_file(path: Path, shown: str | None = None, max_bytes: int = DEFAULT_MAX
     if not data.strip():
         return [], [Skipped(shown, "empty file")]
     try:
-        text, enc = decode_bytes(data)
+        text, enc, replaced = _decode_checked(data)
     except ValueError as exc:
         return [], [Skipped(shown, str(exc))]
     if not text.strip():
         return [], [Skipped(shown, "empty file (only whitespace)")]
     suffix = path.suffix.lower()
-    stem = path.stem
+    stem = clean_label(path.stem)
     if suffix in JSONL_SUFFIXES:
-        return _load_jsonl(text, shown, stem)
-    if suffix in JSON_SUFFIXES:
-        return _load_json(text, shown, stem)
-    if suffix in HTML_SUFFIXES or (suffix not in TEXT_SUFFIXES and _looks_like_html(text)):
-        return _load_html(text, shown, stem, enc)
-    return [Document(id=stem, path=shown, text=text, text_basis="file", encoding=enc)], []
+        docs, skipped = _load_jsonl(text, shown, stem)
+    elif suffix in JSON_SUFFIXES:
+        docs, skipped = _load_json(text, shown, stem)
+    elif suffix in HTML_SUFFIXES or (suffix not in TEXT_SUFFIXES and _looks_like_html(text)):
+        docs, skipped = _load_html(text, shown, stem, enc)
+    else:
+        docs, skipped = [_normalised(Document(id=stem, path=shown, text=text, text_basis="file", encoding=enc))], []
+    if replaced:
+        note = (f"{replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD; the rest of the file is "
+                "UTF-8 (fix the file, or re-save it as UTF-8, if those characters matter)")
+        docs = [replace(d, notes=(note, *d.notes)) for d in docs]
+    return docs, skipped
+
+
+def _normalised(doc: Document) -> Document:
+    """`doc` with its text normalised (`normalize.normalize_text`); a file's text that changes is
+    then no longer the file's text, so its basis says so and the report carries it."""
+    text = normalize_text(doc.text)
+    if text == doc.text:
+        return doc
+    basis = "file-normalized" if doc.text_basis == "file" else doc.text_basis
+    note = (f"text normalised to Unicode NFC without invisible characters ({len(doc.text) - len(text):+d} "
+            "characters); spans refer to the normalised text the report carries")
+    return replace(doc, text=text, text_basis=basis, notes=(*doc.notes, note))
 
 
 def _looks_like_html(text: str) -> bool:
@@ -325,8 +380,8 @@ def _load_html(html: str, shown: str, stem: str, enc: str) -> tuple[list[Documen
     meta = {k: v for k in ("title", "date", "url") if (v := getattr(extracted, k, None))}
     if getattr(extracted, "sitename", None):
         meta["outlet"] = extracted.sitename
-    return [Document(id=stem, path=shown, text=text, text_basis="html-extracted", encoding=enc,
-                     meta=meta)], []
+    return [_normalised(Document(id=stem, path=shown, text=text, text_basis="html-extracted", encoding=enc,
+                                 meta=meta))], []
 
 
 def _record_to_doc(rec: object, shown: str, default_id: str) -> Document | Skipped:
@@ -335,10 +390,28 @@ def _record_to_doc(rec: object, shown: str, default_id: str) -> Document | Skipp
     text = rec.get("text")
     if not isinstance(text, str) or not text.strip():
         return Skipped(shown, "JSON record has no 'text' (or it is empty)")
+    notes = []
+    text, bad = repair_surrogates(text)
+    if bad:
+        notes.append(f"{bad} lone surrogate(s) (\\ud800-\\udfff escapes) in 'text' replaced with U+FFFD")
     rid = rec.get("id")
-    rid = str(rid) if rid not in (None, "") else default_id
-    meta = {k: str(rec[k]) for k in META_FIELDS if rec.get(k) not in (None, "")}
-    return Document(id=rid, path=shown, text=text, text_basis="record", encoding=None, meta=meta)
+    if isinstance(rid, bool) or not isinstance(rid, str | int | float | type(None)):
+        notes.append(f"'id' is a JSON {type(rid).__name__}, not a string or number: the id {default_id} is used")
+        rid = None
+    elif isinstance(rid, float) and rid.is_integer():
+        rid = int(rid)
+    rid = clean_label(str(rid)) if rid not in (None, "") else default_id
+    meta = {k: clean_label(str(rec[k])) for k in META_FIELDS if rec.get(k) not in (None, "")}
+    if "language" in meta:
+        code = language_code(meta["language"])
+        if code is None:
+            notes.append(f"'language' {meta['language']!r} is not a language code or name: the language is "
+                         "identified from the text (use an ISO 639 code such as 'en')")
+            del meta["language"]
+        else:
+            meta["language"] = code
+    return _normalised(Document(id=rid, path=shown, text=text, text_basis="record", encoding=None, meta=meta,
+                                notes=tuple(notes)))
 
 
 def _load_json(text: str, shown: str, stem: str) -> tuple[list[Document], list[Skipped]]:
@@ -386,7 +459,6 @@ def _load_jsonl(text: str, shown: str, stem: str) -> tuple[list[Document], list[
 def _unique_ids(docs: list[Document]) -> list[Document]:
     """Make ids unique: a clash is resolved with the parent folder name, then a counter."""
     from collections import Counter
-    from dataclasses import replace
 
     counts = Counter(d.id for d in docs)
     out: list[Document] = []

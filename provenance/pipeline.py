@@ -271,10 +271,12 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
 
         embedder = load_model(model)
     if index is not None:
-        return scan_against_archive(loaded.documents, embedder, index, index_dir, settings,
-                                    skipped=loaded.skipped, progress=progress, workers=workers)
-    return scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress,
-                          workers=workers)
+        result = scan_against_archive(loaded.documents, embedder, index, index_dir, settings,
+                                      skipped=loaded.skipped, progress=progress, workers=workers)
+    else:
+        result = scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress,
+                                workers=workers)
+    return replace(result, warnings=(*loaded.warnings, *result.warnings)) if loaded.warnings else result
 
 
 def _digest(*parts) -> str:

@@ -173,14 +173,35 @@ def dumps(report: dict) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
+def check_writable(path: str | os.PathLike, what: str = "report") -> None:
+    """Raise `ProvenanceError` now if `path` cannot be written later (missing or read-only folder,
+    a folder in the way), so a long scan does not end in a write error."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ProvenanceError(f"cannot write {what} {path}: it is a folder; give a file name")
+    if not folder.is_dir():
+        raise ProvenanceError(f"cannot write {what} {path}: folder {folder} does not exist; create it first")
+    try:  # the real test: root passes os.access on a read-only mount's folders, not this
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ProvenanceError(f"cannot write {what} {path}: {exc.strerror or exc} in {folder}; choose a "
+                              "writable folder") from None
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same folder and `os.replace`, so a
-    reader (or a crash) never sees a half-written file and an existing file survives a failure."""
+    reader (or a crash) never sees a half-written file and an existing file survives a failure.
+    Temporary files left by a writer that was killed (SIGKILL leaves no chance to clean up) are
+    removed by the next write of the same file."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ProvenanceError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    _remove_stale_temps(folder, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
         # mkstemp makes 0600 files; give the report the mode a plain open() would (or the old file's)
         umask = os.umask(0)
@@ -198,6 +219,33 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Delete `.NAME.PID.*.tmp` files whose writer process no longer runs."""
+    prefix = f".{name}."
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for e in entries:
+        pid = e.name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            os.unlink(e.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_report(result_or_report, path: str | os.PathLike) -> dict:
