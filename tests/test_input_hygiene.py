@@ -99,7 +99,7 @@ def test_a_cp1252_file_is_still_read_as_cp1252(tmp_path):
 def test_lone_surrogates_in_a_record_are_repaired_and_the_run_goes_on(tmp_path):
     feed = tmp_path / "feed.jsonl"
     records = [
-        '{"id": "bad\\ud800id", "text": %s}' % json.dumps(AFP[:1500] + " \\ud800 ").replace("\\\\ud800", "\\ud800"),
+        json.dumps({"id": "badSURid", "text": AFP[:1500] + " SUR "}).replace("SUR", "\\ud800"),
         json.dumps({"id": "good", "text": AFP}),
     ]
     feed.write_text("\n".join(records) + "\n", "utf-8")
@@ -115,7 +115,7 @@ def test_lone_surrogates_in_a_record_are_repaired_and_the_run_goes_on(tmp_path):
 
 def test_index_add_survives_a_surrogate_record(tmp_path):
     feed = tmp_path / "feed.jsonl"
-    feed.write_text('{"id": "x\\udc80", "text": %s}\n' % json.dumps(AFP), "utf-8")
+    feed.write_text(json.dumps({"id": "xSUR", "text": AFP}).replace("SUR", "\\udc80") + "\n", "utf-8")
     res = CliRunner().invoke(main, ["index", "add", "wire", str(feed), "--index-dir", str(tmp_path / "ix")],
                              env={"PROVENANCE_CACHE_DIR": str(tmp_path / "cache")})
     assert res.exit_code == 0, res.output
@@ -189,10 +189,10 @@ def test_temp_file_of_a_killed_writer_is_cleaned_up(tmp_path):
     from provenance.report import atomic_write_text
 
     target = tmp_path / "r.json"
-    code = ("import sys, os, signal; sys.path.insert(0, %r)\n"
+    code = (f"import sys, os, signal; sys.path.insert(0, {str(SEEDS.parents[3])!r})\n"
             "import provenance.report as r\n"
             "os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
-            "r.atomic_write_text(%r, 'x' * 100000)\n") % (str(SEEDS.parents[3]), str(target))
+            f"r.atomic_write_text({str(target)!r}, 'x' * 100000)\n")
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == -signal.SIGKILL
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
