@@ -112,8 +112,7 @@ def run_provenance(folder: Path, truth, embedder) -> dict:
 
 
 def paragraphs_of(folder: Path) -> tuple[list[str], list[str]]:
-    from provenance.load import load_paths
-    from provenance.pipeline import prepare
+    from provenance import load_paths, prepare
 
     prepared, _ = prepare(load_paths([folder]).documents)
     texts, owners = [], []
@@ -187,8 +186,7 @@ def build_speed_corpus(folder: Path, variants: int, rewrites_n: int, stories: in
 def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = True) -> dict:
     """overhead_ratio, warm_speedup and scaling on one corpus (see the module docstring);
     `distinct`: also time the encoding of the distinct sentences alone (left out of --quick)."""
-    from provenance.load import load_paths
-    from provenance.pipeline import prepare
+    from provenance import load_paths, prepare
 
     docs = load_paths([folder]).documents
     prepared, _ = prepare(docs)
@@ -223,8 +221,7 @@ def _timed(fn, *args) -> float:
 
 
 def warm_speedup(folder: Path, embedder, new_articles: list[dict]) -> dict:
-    from provenance.cache import CachedEmbedder
-    from provenance.pipeline import scan
+    from provenance import CachedEmbedder, scan
 
     with tempfile.TemporaryDirectory() as cache:
         cached = CachedEmbedder(embedder, cache)
@@ -249,8 +246,7 @@ def warm_speedup(folder: Path, embedder, new_articles: list[dict]) -> dict:
 def scaling(folder: Path, embedder, sizes: list[int]) -> list[dict]:
     """Scan growing subsets (ascending, so the process peak RSS after each is that size's peak);
     subsets keep whole stories together as far as file order allows (files sort by story)."""
-    from provenance.load import load_paths
-    from provenance.pipeline import scan_documents
+    from provenance import load_paths, scan_documents
 
     docs = sorted(load_paths([folder]).documents, key=lambda d: d.id)
     out = []
@@ -316,7 +312,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    from provenance.embed import load_model
+    from provenance import load_model
 
     embedder = load_model()
     variants = 2 if args.quick else 5

@@ -46,10 +46,10 @@ def margin(sim: np.ndarray, k: int = 4) -> np.ndarray:
 
 
 def run(model: str | None = None, data: Path = DEFAULT_DATA, embedder=None) -> dict:
+    from provenance import load_model
     from provenance.align import AlignSettings
-    from provenance.embed import load_model
     from provenance.lexical import fit_char_ngrams
-    from provenance.pipeline import ChannelWeights
+    from provenance.settings import ChannelWeights
 
     embedder = embedder or load_model(model)
     w = ChannelWeights()

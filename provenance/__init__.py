@@ -8,15 +8,31 @@ Public API::
     from provenance import scan, write_report
     result = scan(["articles/"])            # default model, offline
     write_report(result, "report.json")
+
+The names below are imported on first use, so `import provenance` (and a command such as
+`provenance cache info`) does not load numpy, FAISS or the model.
 """
 
 __version__ = "0.1.0"
 
-from .errors import ProvenanceError  # noqa: E402
-from .pipeline import ScanResult, ScanSettings, analyse, prepare, scan, scan_documents  # noqa: E402
-from .report import build_report, summary_table, validate_report, write_html, write_report  # noqa: E402
+_EXPORTS = {
+    "ProvenanceError": "errors", "ScanResult": "result", "ScanSettings": "settings", "Document": "load",
+    "Skipped": "load", "load_paths": "load", "prepare": "preparation", "analyse": "pipeline", "scan": "pipeline",
+    "scan_documents": "pipeline", "index_add": "archive_ops", "index_remove": "archive_ops",
+    "index_info": "archive_ops", "IndexUpdate": "archive_ops", "load_model": "embed",
+    "CachedEmbedder": "cache", "ResultStore": "results", "build_report": "report", "summary_table": "report",
+    "validate_report": "report", "write_html": "report", "write_report": "report",
+}
 
-__all__ = [
-    "ProvenanceError", "ScanResult", "ScanSettings", "analyse", "build_report", "prepare", "scan",
-    "scan_documents", "summary_table", "validate_report", "write_html", "write_report", "__version__",
-]
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'provenance' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,4 +1,4 @@
-"""Stage 8, align: monotonic sentence alignment of a document pair, plus moved passages.
+"""Stage: align. Monotonic sentence alignment of a document pair, plus moved passages.
 
 A dynamic programme in the manner of vecalign / bertalign over a similarity that mixes evidence
 channels: `sim = sum_c w_c * cos_c`, each channel's vectors L2-normalised. Allowed steps: 1-1,
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, check_range
+from .lexical import pair_norms
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,9 @@ class AlignSettings:
     length_penalty: float = 0.75
 
     def __post_init__(self):
-        if not -1 <= self.threshold <= 1:
-            raise ConfigError(f"align threshold must be in [-1, 1], got {self.threshold}")
-        if not -1 <= self.second_pass_threshold <= 1:
-            raise ConfigError(f"second_pass_threshold must be in [-1, 1], got {self.second_pass_threshold}")
-        if not 0 <= self.second_pass_gap <= 2:
-            raise ConfigError(f"second_pass_gap must be in [0, 2], got {self.second_pass_gap}")
-        if self.merge_penalty < 0:
-            raise ConfigError(f"merge_penalty must be >= 0, got {self.merge_penalty}")
+        check_range(self, ("threshold", "second_pass_threshold"), -1, 1)
+        check_range(self, ("second_pass_gap",), 0, 2)
+        check_range(self, ("merge_penalty",), low=0)
 
 
 @dataclass(frozen=True)
@@ -78,13 +74,6 @@ class AlignedBlock:
     score: float
     moved: bool = False
     reused: bool = False
-
-
-def pair_norms(x: np.ndarray) -> np.ndarray:
-    """Norms of the sums of adjacent rows of `x`: `||x_i + x_(i+1)||`, (m-1,)."""
-    sq = np.einsum("ij,ij->i", x, x)
-    adjacent = np.einsum("ij,ij->i", x[:-1], x[1:])
-    return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
 
 
 def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Stage 10, classify: evidence per document pair, relations, story clusters, agency credits.
+"""Stage: classify. Evidence per document pair, relations, story clusters (credits: `attribution`).
 
 Relations (METER's wholly / partially / non-derived, made finer):
 
@@ -19,15 +19,16 @@ derivative shares the incidental details of its source.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from .align import AlignedBlock
-from .errors import ConfigError
+from .attribution import Credit, find_credits
+from .errors import check_range
+from .graph import UnionFind
 from .lexical import quoted_share
 
 SOURCE, COPY, REWRITE, TRANSLATION, INDEPENDENT, UNRELATED = (
@@ -56,12 +57,9 @@ class ClassifySettings:
     parent_margin: float = 0.15
 
     def __post_init__(self):
-        for name, v in self.__dict__.items():
-            if name in ("min_blocks", "story_min_details", "story_details_alone", "min_shared_details"):
-                if v < 1:
-                    raise ConfigError(f"min_blocks must be >= 1, got {v}")
-            elif not 0 <= v <= 1:
-                raise ConfigError(f"{name} must be in [0, 1], got {v}")
+        counts = ("min_blocks", "story_min_details", "story_details_alone", "min_shared_details")
+        check_range(self, counts, low=1)
+        check_range(self, [n for n in self.__dict__ if n not in counts], 0, 1)
 
 
 @dataclass(frozen=True)
@@ -78,17 +76,6 @@ class PairEvidence:
     mean_score: float
     cross_lingual: bool
     shared_details: int = 0
-
-
-@dataclass(frozen=True)
-class Credit:
-    """An agency credit found in a document: `kind` is "text" or "photo"."""
-
-    doc: int
-    agency: str
-    kind: str
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -116,11 +103,24 @@ def _sent_texts(p, idx):
     return [t[p.seg.sentences[i].start:p.seg.sentences[i].end] for i in idx]
 
 
-def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], doc_details, detail_weight,
-                  target_is_b: bool) -> PairEvidence:
-    """Evidence that the target (b if `target_is_b` else a) derives from the other document."""
-    t, s = (b, a) if target_is_b else (a, b)
-    pt, ps = prepared[t], prepared[s]
+@dataclass(frozen=True)
+class PairStats:
+    """What an alignment shows about how much of a target its source explains, without document
+    indices (so it is cached with the pair's alignment). Shares are of the target's story text:
+    `aligned_share` of all of it, `own_aligned_share` of what is not quotation; `verbatim` is the
+    length-weighted similarity of aligned passages (1 = identical)."""
+
+    blocks: int
+    aligned_share: float
+    own_aligned_share: float
+    verbatim: float
+    mean_score: float
+    cross_lingual: bool
+
+
+def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> PairStats:
+    """`PairStats` of target `pt` against source `ps` (both `preparation.Prepared`); `blocks` are
+    oriented a -> b, with the target on side b when `target_is_b`."""
     tsent = pt.sentence_texts
     lens = np.array([len(x) for x in tsent], dtype=float)
     qshare = np.array([quoted_share(x) for x in tsent])
@@ -143,18 +143,24 @@ def pair_evidence(prepared, a: int, b: int, blocks: tuple[AlignedBlock, ...], do
         scores.append(blk.score)
     aligned = float(sum(lens[i] for i in covered))
     own_aligned = float(sum(own[i] for i in own_covered))
-    dt, ds = doc_details[t], doc_details[s]
-    dshare = detail_share(dt, ds, detail_weight) if detail_weight is not None else 0.0
-    return PairEvidence(
-        target=t, source=s, blocks=len(blocks),
+    return PairStats(
+        blocks=len(blocks),
         aligned_share=round(float(aligned / lens.sum()), 4) if lens.sum() else 0.0,
         own_aligned_share=round(float(own_aligned / own.sum()), 4) if own.sum() else 0.0,
-        detail_share=round(float(dshare), 4),
         verbatim=round(float(vt_num / vt_den), 4) if vt_den else 0.0,
         mean_score=round(float(np.mean(scores)), 4) if scores else 0.0,
         cross_lingual=pt.langs.document != ps.langs.document,
-        shared_details=len(dt & ds),
     )
+
+
+def pair_evidence(target: int, source: int, stats: PairStats, target_details: frozenset[str],
+                  source_details: frozenset[str], weight: dict[str, float]) -> PairEvidence:
+    """The evidence that document `target` derives from `source`: the alignment's `stats` and the
+    rarity-weighted share of the target's details the source carries (`weight`: the story's
+    rarity of each detail, `features.detail_weights`)."""
+    return PairEvidence(target, source, stats.blocks, stats.aligned_share, stats.own_aligned_share,
+                        detail_share(target_details, source_details, weight), stats.verbatim, stats.mean_score,
+                        stats.cross_lingual, len(target_details & source_details))
 
 
 def detail_share(target_details: frozenset[str], source_details: frozenset[str], weight: dict[str, float]) -> float:
@@ -227,7 +233,48 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
     n = len(prepared)
     ev = {(e.target, e.source): e for e in evidence}
     dates = {i: _date(prepared[i]) for i in range(n)}
+    linked = _links(evidence, dates, settings)
+    comps = _components(n, linked)
+    comp_of = {m: c for c, members in enumerate(comps) for m in members}
+    credits = find_credits(prepared) if credits is None else credits
+    text_credit_docs = {c.doc for c in credits if c.kind == "text"}
+    roots = [_root(members, prepared, ev, dates, text_credit_docs) for members in comps]
+    parent: dict[int, int | None] = {}
+    scores: dict[int, float] = {}
+    for members, root in zip(comps, roots, strict=True):
+        parent[root] = None
+        for t in members:
+            if t != root:
+                parent[t], scores[t] = _parent(t, root, members, ev, linked, dates, settings)
 
+    # story clusters: derivation trees and loose documents joined by story similarity
+    units = [list(m) for m in comps] + [[i] for i in range(n) if i not in comp_of]
+    verdicts: dict[int, Verdict] = {}
+    clusters_raw = []
+    for group in _group_units(units, same_story):
+        members = sorted(m for u in group for m in u)
+        trees = [u for u in group if len(u) > 1]
+        if len(members) == 1:
+            verdicts[members[0]] = Verdict(members[0], UNRELATED, None, None, None)
+            continue
+        main = max(trees, key=lambda u: (any(m in text_credit_docs for m in u), len(u),
+                                         -min(u))) if trees else None
+        main_root = roots[comp_of[main[0]]] if main else None
+        for m in members:
+            if m in comp_of and parent.get(m) is not None:
+                p = parent[m]
+                e = ev.get((m, p))
+                verdicts[m] = Verdict(m, _relation(e, prepared[m], prepared[p], settings), p, None, e, scores[m])
+            else:
+                verdicts[m] = Verdict(m, SOURCE if m == main_root else INDEPENDENT, None, None, None)
+        clusters_raw.append((members, main_root, set(main) if main else set()))
+    return _numbered(n, verdicts, clusters_raw, credits)
+
+
+def _links(evidence: list[PairEvidence], dates: dict, settings: ClassifySettings) -> dict[int, set[int]]:
+    """Which documents derive from which (both ways): a target links to a parent when the evidence
+    shows derivation, the parent is not later, and it is within `parent_margin` of the target's
+    best explanation."""
     def possible_parent(e: PairEvidence) -> bool:  # a document cannot derive from a later one
         ds, dt = dates[e.source], dates[e.target]
         return ds is None or dt is None or ds <= dt
@@ -242,48 +289,12 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
                 derivation_score(e) >= best_score[e.target] - settings.parent_margin:
             linked[e.target].add(e.source)
             linked[e.source].add(e.target)
-    comps = _components(n, linked)
-    comp_of = {m: c for c, members in enumerate(comps) for m in members}
+    return linked
 
-    credits = find_credits(prepared) if credits is None else credits
-    text_credit_docs = {c.doc for c in credits if c.kind == "text"}
-    parent: dict[int, int | None] = {}
-    scores: dict[int, float] = {}
-    roots = []
-    for members in comps:
-        root = _root(members, prepared, ev, dates, text_credit_docs)
-        roots.append(root)
-        parent[root] = None
-        for t in members:
-            if t != root:
-                parent[t], scores[t] = _parent(t, root, members, ev, linked, dates, settings)
 
-    # story clusters: derivation trees and loose documents joined by story similarity
-    units = [list(m) for m in comps] + [[i] for i in range(n) if i not in comp_of]
-    groups = _group_units(units, same_story)
-
-    verdicts: dict[int, Verdict] = {}
-    clusters_raw = []
-    for group in groups:
-        members = sorted(m for u in group for m in u)
-        trees = [u for u in group if len(u) > 1]
-        if len(members) == 1:
-            verdicts[members[0]] = Verdict(members[0], UNRELATED, None, None, None)
-            continue
-        main = max(trees, key=lambda u: (any(m in text_credit_docs for m in u), len(u),
-                                         -min(u))) if trees else None
-        main_root = roots[comp_of[main[0]]] if main else None
-        for m in members:
-            if m in comp_of and parent.get(m) is not None:
-                p = parent[m]
-                e = ev.get((m, p))
-                verdicts[m] = Verdict(m, _relation(e, prepared[m], prepared[p], settings), p, None, e, scores[m])
-            elif m == main_root:
-                verdicts[m] = Verdict(m, SOURCE, None, None, None)
-            else:
-                verdicts[m] = Verdict(m, INDEPENDENT, None, None, None)
-        clusters_raw.append((members, main_root, set(main) if main else set()))
-
+def _numbered(n: int, verdicts: dict[int, Verdict], clusters_raw: list, credits: list[Credit]
+              ) -> tuple[list[Verdict], list[Cluster]]:
+    """Clusters numbered by their first member, with their credits; verdicts with their cluster."""
     clusters_raw.sort(key=lambda c: min(c[0]))
     clusters = []
     cluster_of = {}
@@ -295,10 +306,7 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
         counts = Counter(x.agency for x in text)
         agency = min(counts, key=lambda a: (-counts[a], a)) if counts else None
         clusters.append(Cluster(k, src, tuple(members), agency, text, photo))
-    out = []
-    for i in range(n):
-        v = verdicts[i]
-        out.append(Verdict(v.doc, v.relation, v.derived_from, cluster_of.get(i), v.evidence, v.derivation_score))
+    out = [replace(verdicts[i], cluster=cluster_of.get(i)) for i in range(n)]
     return out, clusters
 
 
@@ -362,22 +370,13 @@ def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:
 
 def _group_units(units: list[list[int]], same: np.ndarray) -> list[list[list[int]]]:
     """Join units (trees and loose documents) whose members share a story (single linkage)."""
-    parent = list(range(len(units)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = UnionFind(len(units))
     for a in range(len(units)):
         for b in range(a + 1, len(units)):
             if any(same[i, j] for i in units[a] for j in units[b]):
-                parent[find(b)] = find(a)
-    groups: dict[int, list[list[int]]] = defaultdict(list)
-    for k, u in enumerate(units):
-        groups[find(k)].append(u)
-    return [groups[r] for r in sorted(groups, key=lambda r: min(min(u) for u in groups[r]))]
+                sets.union(a, b)
+    groups = [[units[k] for k in g] for g in sets.groups()]
+    return sorted(groups, key=lambda g: min(min(u) for u in g))
 
 
 def _relation(e: PairEvidence | None, target, source, st: ClassifySettings) -> str:
@@ -410,108 +409,3 @@ def _date(p) -> str | None:
         except ValueError:
             continue
     return None
-
-
-# --- translation signals in same-language text -------------------------------------------------
-
-@dataclass(frozen=True)
-class Signal:
-    """A trace of translation in a document's own language: `kind`, and the span that shows it."""
-
-    kind: str
-    start: int
-    end: int
-
-
-# French typography keeps a (non-breaking) space inside quotation marks; machine translation
-# carries it over: "\u00a0 significant progress \u00a0".
-_SPACED_QUOTE = re.compile(r"[\"“«][\u00a0\u202f][ \u00a0\u202f]*\w|\w[ \u00a0\u202f]*[\u00a0\u202f][\"”»]")
-# Page labels that read as word-for-word translations of French/Spanish/German labels.
-_CALQUES = {
-    "publicity": "Publicité (advertising)", "text by": "Texte par", "read also": "Lire aussi",
-    "to read also": "À lire aussi", "on the same subject": "Sur le même sujet",
-    "receive all": "Recevez toute", "publicidad": "Publicidad",
-}
-_CALQUE_RE = re.compile(r"^(" + "|".join(re.escape(k) for k in _CALQUES) + r")\b", re.IGNORECASE)
-
-
-def translation_signals(p) -> list[Signal]:
-    """Traces that a text was translated (typically machine-translated from French), found in its
-    own language: spaced quotation marks, calqued page labels. Reported as signals only: one kind
-    alone proves little, and none of them changes a relation."""
-    text = p.doc.text
-    out = []
-    for m in _SPACED_QUOTE.finditer(text):
-        out.append(Signal("spaced quotation marks (French typography)", m.start(), m.end()))
-    for b in p.seg.clean.blocks:
-        s = text[b.start:b.end]
-        m = _CALQUE_RE.match(s)
-        if m:
-            out.append(Signal(f"calqued label ('{m.group(1)}' reads as {_CALQUES[m.group(1).lower()]})",
-                              b.start, b.start + m.end()))
-    return out
-
-
-# --- agency credits ---------------------------------------------------------------------------
-
-_AGENCIES = {
-    "AFP": r"AFP|Agence France[- ]Presse", "Reuters": r"Reuters|REUTERS", "AP": r"AP|Associated Press",
-    "DPA": r"dpa|DPA", "EFE": r"EFE", "ANSA": r"ANSA", "Xinhua": r"Xinhua", "Anadolu": r"Anadolu( Agency)?",
-    "Bloomberg": r"Bloomberg", "UPI": r"UPI", "Kyodo": r"Kyodo", "TASS": r"TASS", "PA": r"PA Media",
-}
-
-
-def _ag(use: int) -> str:
-    return "|".join(f"(?P<a{i}_{use}>{p})" for i, p in enumerate(_AGENCIES.values()))
-
-
-_AG = _ag(0)
-_TEXT_CREDIT = re.compile(
-    rf"(\((?:{_ag(1)})\)"                                                     # (AFP) / BAGHDAD (AFP) -
-    rf"|\b(?:told|according to|quoted by|reported by|cited by|said to|interviewed by|speaking to|"
-    rf"a déclaré à|a dit à|selon|d'après|dijo a|según|sagte der|laut)\s+(?:the\s+|l'|la\s+|der\s+|la agencia\s+)?"
-    rf"(?:{_ag(2)})\b"
-    rf"|(?:^|\n)[^\n]{{0,40}}[-–—]\s*(?:{_ag(3)})\s*$"                          # trailing "- AFP"
-    rf"|©\s*(?:{_ag(4)})\b"
-    rf"|\b(?:with|additional reporting by|avec)\s+(?:{_ag(5)})\b"
-    rf"|\b(?:{_ag(6)})\s+(?:reported|said|learned|contributed))", re.MULTILINE)
-
-
-def _agency_of(m: re.Match) -> str:
-    names = list(_AGENCIES)
-    for key, val in m.groupdict().items():
-        if val:
-            return names[int(key[1:].split("_")[0])]
-    return "unknown"
-
-
-def find_credits(prepared) -> list[Credit]:
-    """Agency credits: text credits in story text, photo credits in captions."""
-    return [c for di, p in enumerate(prepared) for c in doc_credits(p, di)]
-
-
-def doc_credits(p, di: int = 0) -> list[Credit]:
-    """The agency credits of one document (`Credit.doc` = `di`)."""
-    from .clean import photo_credit
-
-    out: list[Credit] = []
-    text = p.doc.text
-    for blk in p.seg.clean.blocks:
-        s = text[blk.start:blk.end]
-        if blk.excluded == "photo caption or credit" or (blk.excluded and photo_credit(s)):
-            for m in re.finditer(rf"(?:{_AG})", s):
-                if _is_word(s, m):
-                    out.append(Credit(di, _agency_of(m), "photo", blk.start + m.start(), blk.start + m.end()))
-            continue
-        if blk.excluded:
-            continue
-        for m in _TEXT_CREDIT.finditer(s):
-            if not any(m.groupdict().values()):
-                continue
-            out.append(Credit(di, _agency_of(m), "text", blk.start + m.start(), blk.start + m.end()))
-    return out
-
-
-def _is_word(s: str, m: re.Match) -> bool:
-    a, b = m.start(), m.end()
-    return (a == 0 or not s[a - 1].isalnum()) and (b == len(s) or not s[b].isalnum())

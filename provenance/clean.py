@@ -1,4 +1,4 @@
-"""Stage 2, clean: split a document's text into paragraph blocks and mark page furniture.
+"""Stage: clean. Split a document's text into paragraph blocks and mark page furniture.
 
 Scraped articles carry furniture around the story: read-time lines, social and newsletter
 prompts, "Read more" links, advertising labels, photo captions and credits, lists of unrelated

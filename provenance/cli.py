@@ -110,9 +110,9 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     """
     from dataclasses import replace
 
-    from .pipeline import ScanSettings
     from .pipeline import scan as run_scan
     from .report import build_report, check_writable, summary_table, write_html, write_report
+    from .settings import ScanSettings
 
     for what, path in (("report", output), ("HTML view", html_out)):
         if path:
@@ -157,7 +157,7 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
                   cache_dir: str | None, no_cache: bool) -> None:
     """Create the archive NAME or add the articles under PATHS to it (atomic: an interrupted
     update leaves the previous archive whole)."""
-    from .pipeline import index_add
+    from .archive_ops import index_add
 
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
     res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
@@ -175,7 +175,7 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
 @_handle_errors
 def index_info_cmd(name: str, index_dir: str, ids: bool) -> None:
     """Print an archive's documents, vectors, model, dimension, index type and size on disk."""
-    from .pipeline import index_info
+    from .archive_ops import index_info
 
     info = index_info(name, index_dir)
     for key in ("name", "path", "documents", "vectors", "model", "dimension", "index_type", "generation"):
@@ -194,7 +194,7 @@ def index_info_cmd(name: str, index_dir: str, ids: bool) -> None:
 @_handle_errors
 def index_remove_cmd(name: str, doc_ids: tuple[str, ...], index_dir: str) -> None:
     """Remove documents (by id) from the archive NAME."""
-    from .pipeline import index_remove
+    from .archive_ops import index_remove
 
     res = index_remove(name, list(doc_ids), index_dir)
     for s in res.skipped:

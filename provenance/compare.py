@@ -1,4 +1,4 @@
-"""Stage 9, compare: how a derived document departs from its source, as typed divergences.
+"""Stage: compare. How a derived document departs from its source, as typed divergences.
 
 Types: `number` (a quantity changed; "twelve" = "a dozen" = 12 is no change), `name` (a name
 respelled or transliterated, `variant`; or a different name in an otherwise edited sentence,
@@ -50,8 +50,10 @@ class Divergence:
 
 @dataclass(frozen=True)
 class DocComparison:
-    source: int
-    target: int
+    """How a target document diverges from its source: every aligned passage (`alignments`, spans
+    into both texts), every divergence, and the shares of the target by kind of passage (`summary`).
+    Holds no document indices: the scan keys it by the target."""
+
     alignments: tuple[AlignmentRecord, ...]
     divergences: tuple[Divergence, ...]
     summary: dict = field(default_factory=dict)
@@ -151,7 +153,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
     divs = list(dict.fromkeys(divs))  # a source passage reused by two blocks reports once
     divs.sort(key=lambda d: ((d.target_span or d.source_span or (0, 0))[0] if d.target_span else 10**9,
                              (d.source_span or (0, 0))[0], d.type))
-    return DocComparison(-1, -1, tuple(records), tuple(divs), summary)
+    return DocComparison(tuple(records), tuple(divs), summary)
 
 
 def _explained(op: tuple[str, str, str], explained: list[str]) -> bool:
@@ -395,90 +397,3 @@ def _runs(p, idx: list[int]) -> list[tuple[int, ...]]:
         else:
             runs.append([i])
     return [tuple(r) for r in runs]
-
-
-# --- wire reconstruction ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Passage:
-    """One passage of a reconstructed wire: the chosen text (`doc`, `span`) and every carrier's
-    version of it (`carriers`: (doc index, (start, end)) pairs)."""
-
-    doc: int
-    span: tuple[int, int]
-    carriers: tuple[tuple[int, tuple[int, int]], ...]
-
-
-@dataclass(frozen=True)
-class Reconstruction:
-    carriers: tuple[int, ...]
-    passages: tuple[Passage, ...]
-    unplaced: tuple[tuple[int, tuple[int, int]], ...]
-
-
-def reconstruct_wire(prepared, source: int, copies: dict[int, DocComparison]) -> Reconstruction:
-    """The most probable original text behind a source and its copies.
-
-    Passages follow the source's order; a passage groups source sentences that some carrier
-    aligned together. For each passage the most complete version (the longest; editors cut
-    more often than they add) is chosen, so a clause one carrier cut survives from another.
-    Passages only a copy has, aligned to nothing, are listed as `unplaced` (the wire's or that
-    outlet's own: two carriers cannot tell).
-
-    Args:
-        source: index of the cluster's source.
-        copies: doc index -> its comparison against `source` (only direct copies of the source).
-    """
-    sp = prepared[source]
-    n = len(sp.seg.sentences)
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    # source sentence index of each span start, to map alignment records back to sentences
-    starts = {s.start: i for i, s in enumerate(sp.seg.sentences)}
-    ends = {s.end: i for i, s in enumerate(sp.seg.sentences)}
-    versions: dict[int, dict[int, list[tuple[int, int]]]] = {}
-    for doc, cmp_ in sorted(copies.items()):
-        for rec in cmp_.alignments:
-            i0, i1 = starts.get(rec.source_span[0]), ends.get(rec.source_span[1])
-            if i0 is None or i1 is None:
-                continue
-            for i in range(i0 + 1, i1 + 1):
-                parent[find(i)] = find(i0)
-            versions.setdefault(i0, {}).setdefault(doc, []).append(rec.target_span)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    passages = []
-    for root in sorted(groups, key=lambda r: min(groups[r])):
-        idx = sorted(groups[root])
-        if idx != list(range(idx[0], idx[-1] + 1)):  # non-contiguous (a moved passage): keep source order
-            idx = list(range(idx[0], idx[-1] + 1))
-        span = (sp.seg.sentences[idx[0]].start, sp.seg.sentences[idx[-1]].end)
-        carriers = [(source, span)]
-        for doc in sorted(copies):
-            spans = [s for i in idx for s in versions.get(i, {}).get(doc, [])]
-            if spans:
-                carriers.append((doc, (min(a for a, _ in spans), max(b for _, b in spans))))
-        best_doc, best_span = max(carriers, key=lambda c: (c[1][1] - c[1][0], c[0] == source))
-        passages.append(Passage(best_doc, best_span, tuple(carriers)))
-    # merge passages whose chosen spans overlap (a copy merged what the source split)
-    merged: list[Passage] = []
-    for p in passages:
-        if merged and merged[-1].doc == p.doc and p.span[0] < merged[-1].span[1]:
-            last = merged.pop()
-            carriers = {}
-            for d, s in last.carriers + p.carriers:
-                a, b = carriers.get(d, s)
-                carriers[d] = (min(a, s[0]), max(b, s[1]))
-            p = Passage(p.doc, (last.span[0], max(last.span[1], p.span[1])), tuple(sorted(carriers.items())))
-        merged.append(p)
-    unplaced = []
-    for doc, cmp_ in sorted(copies.items()):
-        unplaced += [(doc, d.target_span) for d in cmp_.divergences if d.type == "added" and d.target_span]
-    return Reconstruction((source, *sorted(copies)), tuple(merged), tuple(unplaced))

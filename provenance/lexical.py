@@ -16,8 +16,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .align import pair_norms
-
 NGRAM_RANGE = (3, 4)
 
 # Opening -> closing quotation marks; straight double quotes pair with themselves.
@@ -29,6 +27,13 @@ _QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"'}
 #: rows always line up. 2**24 buckets: at the ~150k distinct n-grams of a 50-article story, under
 #: 1% of n-grams share a bucket with another, which moves cosines by noise only.
 HASH_FEATURES = 2**24
+
+
+def pair_norms(x: np.ndarray) -> np.ndarray:
+    """Norms of the sums of adjacent rows of `x`: `||x_i + x_(i+1)||`, (m-1,)."""
+    sq = np.einsum("ij,ij->i", x, x)
+    adjacent = np.einsum("ij,ij->i", x[:-1], x[1:])
+    return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
 
 
 def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:

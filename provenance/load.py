@@ -1,4 +1,4 @@
-"""Stage 1, load: find input files, decode them, turn each into one or more `Document`s.
+"""Stage: load. Find input files, decode them, turn each into one or more `Document`s.
 
 Formats: `.txt` / `.md` (plain text), `.html` / `.htm` (main text extracted with trafilatura),
 `.json` (one record, a list of records, or an object holding such a list under `records`,

@@ -1,4 +1,4 @@
-"""Stage 7, match: candidate document pairs from k-nearest-neighbour sentence search.
+"""Stage: match. Candidate document pairs from k-nearest-neighbour sentence search.
 
 Scoring follows the ratio margin of Artetxe & Schwenk (2019, LASER bitext mining):
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .errors import ConfigError
+from .errors import ConfigError, check_range
 from .index import VectorIndex
 
 
@@ -44,19 +44,10 @@ class MatchSettings:
     min_sentence_pairs: int = 2
 
     def __post_init__(self):
-        if self.k < 1:
-            raise ConfigError(f"k must be >= 1, got {self.k}")
-        if self.search_depth < 1:
-            raise ConfigError(f"search_depth must be >= 1, got {self.search_depth}")
-        if not 0.5 <= self.margin <= 3:
-            raise ConfigError(f"margin threshold must be in [0.5, 3], got {self.margin}")
-        for name in ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical",
-                     "cross_lingual_floor"):
-            v = getattr(self, name)
-            if not -1 <= v <= 1:
-                raise ConfigError(f"{name} must be a cosine in [-1, 1], got {v}")
-        if self.min_sentence_pairs < 1:
-            raise ConfigError(f"min_sentence_pairs must be >= 1, got {self.min_sentence_pairs}")
+        check_range(self, ("k", "search_depth", "min_sentence_pairs"), low=1)
+        check_range(self, ("margin",), 0.5, 3, "a margin threshold")
+        check_range(self, ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical",
+                           "cross_lingual_floor"), -1, 1, "a cosine")
 
 
 @dataclass(frozen=True)

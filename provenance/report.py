@@ -1,4 +1,4 @@
-"""Stage 11, report: the versioned JSON report, its schema, atomic writing, and the terminal summary.
+"""Stage: report. The versioned JSON report, its schema, atomic writing, and the terminal summary.
 
 The report is built from the pipeline's dataclasses only. Keys are written in a stable order with
 `ensure_ascii=False`; documents are sorted by id and nothing in them depends on time or machine,
@@ -14,7 +14,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .classify import translation_signals
 from .errors import ProvenanceError
 
 SCHEMA_VERSION = "1.0"
@@ -66,7 +65,7 @@ def build_report(result) -> dict:
         }
         if v.derived_from is not None and prepared[v.derived_from].langs.document != p.langs.document:
             entry["translated_from"] = prepared[v.derived_from].langs.document
-        signals = translation_signals(p)
+        signals = result.signals.get(v.doc, ())
         if signals:
             kinds = sorted({x.kind.split(" (")[0] for x in signals})
             entry["translation_signals"] = {

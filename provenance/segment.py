@@ -1,4 +1,4 @@
-"""Stage 3, segment: paragraphs and sentences of the kept (story) text, with character offsets.
+"""Stage: segment. Paragraphs and sentences of the kept (story) text, with character offsets.
 
 Every `Paragraph` and `Sentence` is a [start, end) span into `Document.text`, so that the report
 can point at the exact characters. Sentence splitting is rule-based: end punctuation (with any

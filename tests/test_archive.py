@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from provenance import archive as arch
+from provenance import index_add, index_info, index_remove, scan
 from provenance.cache import CachedEmbedder
 from provenance.cli import main
 from provenance.errors import ArchiveError
-from provenance.pipeline import index_add, index_info, index_remove, scan
 from tests.conftest import ROOT, SEEDS, FakeEmbedder
 
 WIRE, RFI, AM, NAT, COPY = (f"{x}.txt" for x in ("000_dd2761f3083befb7", "001_2a7d6a1efb716f92",
@@ -113,7 +113,7 @@ def test_sigkill_mid_write_leaves_previous_index_usable(tmp_path):
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from tests.conftest import FakeEmbedder\n"
-        "from provenance.pipeline import index_add\n"
+        "from provenance import index_add\n"
         f"index_add('a', [{str(SEEDS / COPY)!r}], {str(tmp_path)!r}, embedder=FakeEmbedder())\n")
     env = dict(os.environ, PROVENANCE_TEST_PAUSE_BEFORE_COMMIT="60", PROVENANCE_TEST_PAUSE_MARKER=str(marker))
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
@@ -205,7 +205,7 @@ def test_warm_rescan_reuses_languages_and_pair_alignments_exactly(tmp_path):
 
 
 def test_a_new_article_in_a_story_realigns_no_pair_aligned_before(tmp_path, monkeypatch):
-    import provenance.pipeline as pl
+    import provenance.pairs as pl
     from provenance import build_report
 
     folder = tmp_path / "in"
@@ -235,11 +235,14 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
     import numpy as np
 
     from provenance.match import MatchSettings, knn_other_groups
-    from provenance.pipeline import semantic_knn
+    from provenance.retrieve import semantic_knn
 
     class Store(dict):
         def get(self, ns, key):
             return dict.get(self, (ns, key))
+
+        def get_many(self, ns, keys):
+            return {k: v for k in keys if (v := self.get(ns, k)) is not None}
 
         def put(self, ns, key, value):
             self[ns, key] = value
@@ -252,7 +255,9 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
         docs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
     docs.append(docs[0])  # an identical text under another name
     keys = [f"text-{i}" for i in range(9)] + ["text-0"]
-    store = Store()
+    from provenance.results import ResultStore
+
+    store = ResultStore(Store())
     scans = [[0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 2, 3, 4, 5], [5, 4, 3, 2, 0, 9], [9, 0, 6, 7, 8, 1],
              [9, 0, 6, 7, 8, 1], [2]]
     for chosen in scans:
@@ -273,7 +278,7 @@ def test_archived_languages_are_stored_and_reused(tmp_path, monkeypatch):
     stored = arch.load("a", tmp_path).documents[0].languages
     assert stored["document"] == "en" and len(stored["paragraphs"]) > 5
     calls = []
-    import provenance.pipeline as pl
+    import provenance.archive_ops as pl
 
     real = pl.identify
     monkeypatch.setattr(pl, "identify", lambda seg: calls.append(seg.doc.id) or real(seg))

@@ -116,10 +116,10 @@ def test_long_and_short_encodes_give_the_same_report(tmp_path, monkeypatch):
 
 def test_the_cache_counts_what_it_would_encode(tmp_path):
     from provenance.cache import CachedEmbedder
-    from provenance.pipeline import _to_encode
+    from provenance.embed import count_to_encode
 
     cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
     cached.encode(["one", "two"])
     assert cached.count_missing(["one", "three", "three", "four"]) == 2
-    assert _to_encode(cached, ["one", "two", "two"]) == 0
-    assert _to_encode(FakeEmbedder(), ["one", "two", "two"]) == 2
+    assert count_to_encode(cached, ["one", "two", "two"]) == 0
+    assert count_to_encode(FakeEmbedder(), ["one", "two", "two"]) == 2

@@ -107,9 +107,8 @@ def test_segment_spans_are_exact_and_ordered(text):
 @given(base=st.lists(WORDS, min_size=3, max_size=8), edits=st.lists(st.one_of(LINE, WORDS), max_size=4),
        data=st.data())
 def test_report_spans_map_to_claimed_text(base, edits, data):
-    from provenance import build_report, validate_report
+    from provenance import ScanSettings, build_report, scan_documents, validate_report
     from provenance.errors import InputError
-    from provenance.pipeline import ScanSettings, scan_documents
 
     src = "\n".join(w + " The minister said troops would stay in the north." for w in base)
     lines = src.split("\n")

@@ -127,9 +127,9 @@ def test_paragraph_languages_in_a_mixed_document():
 
 
 def test_repeated_sentences_are_encoded_once(fake_embedder):
-    from provenance.pipeline import _encode
+    from provenance.embed import encode_texts
 
-    vecs = _encode(fake_embedder, ["a b", "c d", "a b", "a b"], progress=False)
+    vecs = encode_texts(fake_embedder, ["a b", "c d", "a b", "a b"], progress=False)
     assert fake_embedder.encoded == 2
     assert (vecs[0] == vecs[2]).all() and (vecs[0] == vecs[3]).all() and vecs.shape == (4, 256)
 

@@ -1,0 +1,220 @@
+"""Archive operations: add documents to an archive, remove them, describe it, and the two steps
+a scan against an archive needs (which archived documents to bring in, and bringing them in with
+their stored vectors and languages). The files themselves are `archive`'s business."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import archive as arch
+from .embed import Embedder, encode_texts
+from .errors import InputError
+from .features import doc_details
+from .index import NPROBE, reproducible_faiss
+from .langid import Languages, identify
+from .load import Skipped, load_paths
+from .preparation import Prepared, prepare, segment_documents
+from .result import ScanResult
+from .settings import ScanSettings
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What `index_add` or `index_remove` did: ids added or removed, inputs skipped (with the
+    reason), and the archive's size and live generation afterwards."""
+
+    name: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+    documents: int
+    vectors: int
+    generation: str
+
+
+def retrieve_archived(archive: arch.Archive, new: list[Prepared], new_vecs: np.ndarray, settings: ScanSettings
+                      ) -> list[arch.ArchivedDoc]:
+    """Archived documents worth comparing with the new ones: those the archive's FAISS index
+    returns for their sentences (at least `min_sentence_pairs` hits above the semantic floor, or
+    one near-duplicate), and those sharing enough names and numbers with one of them (the
+    model-free route, for languages the model does not cover). Cost grows with the new
+    articles, not with the archive."""
+    if not archive.documents:
+        return []
+    row_doc = np.zeros(len(archive.vectors), dtype=np.int64)
+    for k, a in enumerate(archive.documents):
+        row_doc[a.rows[0]:a.rows[1]] = k
+    reproducible_faiss()
+    index = archive.faiss_index()
+    try:
+        import faiss
+
+        faiss.extract_index_ivf(index).nprobe = NPROBE
+    except RuntimeError:  # not an IVF index
+        pass
+    ms = settings.match
+    depth = min(len(archive.vectors), ms.k * ms.search_depth)
+    hits: dict[int, int] = {}
+    if depth and len(new_vecs):
+        scores, rows = index.search(np.ascontiguousarray(new_vecs, dtype=np.float32), depth)
+        for srow, rrow in zip(scores, rows, strict=True):
+            seen = set()
+            for sc, r in zip(srow, rrow, strict=True):
+                if r < 0 or sc < ms.semantic_floor:
+                    continue
+                d = int(row_doc[r])
+                if d in seen:
+                    continue
+                seen.add(d)
+                hits[d] = hits.get(d, 0) + (ms.min_sentence_pairs if sc >= ms.duplicate_semantic else 1)
+    chosen = {d for d, n in hits.items() if n >= ms.min_sentence_pairs}
+    new_details = [doc_details(p) for p in new]
+    for k, a in enumerate(archive.documents):
+        if k not in chosen and any(len(nd & set(a.details)) >= settings.classify.story_details_alone
+                                   for nd in new_details):
+            chosen.add(k)
+    return [archive.documents[k] for k in sorted(chosen)]
+
+
+def prepare_archived(archive: arch.Archive, documents: list[arch.ArchivedDoc], embedder: Embedder,
+                     settings: ScanSettings, progress: bool) -> tuple[list[Prepared], np.ndarray]:
+    """Archived `documents` as `Prepared`, with their stored vectors and languages. A document
+    this version segments differently is identified and re-encoded (through the cache, if any)."""
+    segs, _ = segment_documents([a.doc for a in documents], replace(settings, min_story_chars=0))
+    by_id = {seg.doc.id: seg for seg in segs}
+    out, vecs = [], []
+    for a in documents:
+        seg = by_id.get(a.doc.id)
+        if seg is None:
+            continue
+        stored = a.languages
+        if stored and len(stored["paragraphs"]) == len(seg.paragraphs):  # identified at `index add`
+            langs = Languages(stored["document"], tuple(stored["paragraphs"]),
+                              tuple((k, v) for k, v in stored["shares"]), stored.get("declared"))
+        else:
+            langs = identify(seg)
+        p = Prepared(seg, langs)
+        if p.sentence_spans == a.sentences:
+            vecs.append(archive.vectors[a.rows[0]:a.rows[1]])
+        else:
+            vecs.append(encode_texts(embedder, p.sentence_texts, progress))
+        out.append(p)
+    return out, (np.vstack(vecs) if vecs else np.zeros((0, archive.dimension), np.float32))
+
+
+def new_documents(archive: arch.Archive, documents: Iterable, name: str) -> tuple[list, list[Skipped]]:
+    """The documents not archived already (an archived id with another text is renamed `ID~new`),
+    and a `Skipped` entry for each that is."""
+    archived_text = {a.doc.id: a.doc.text for a in archive.documents}
+    fresh, skipped = [], []
+    for d in documents:
+        if d.id in archived_text:
+            if archived_text[d.id] == d.text:
+                skipped.append(Skipped(d.path, f"already archived in index {name!r} as {d.id}: compared as archived"))
+                continue
+            d = replace(d, id=f"{d.id}~new")
+        fresh.append(d)
+    return fresh, skipped
+
+
+def restrict_to_focus(result: ScanResult, focus: frozenset[int], archive_name: str) -> ScanResult:
+    """Keep the new documents and the archived ones that share a story cluster with one."""
+    clusters = {v.cluster for v in result.verdicts if v.doc in focus and v.cluster is not None}
+    keep = {v.doc for v in result.verdicts if v.doc in focus or v.cluster in clusters}
+    verdicts = tuple(v for v in result.verdicts if v.doc in keep)
+    kept_clusters = tuple(c for c in result.clusters if c.index in clusters)
+    archived = frozenset(i for i in keep if i not in focus)
+    return replace(result, verdicts=verdicts, clusters=kept_clusters, archived=archived, archive=archive_name)
+
+
+def _load_model(embedder: Embedder | None, model: str | None) -> Embedder:
+    if embedder is not None:
+        return embedder
+    from .embed import load_model
+
+    return load_model(model)
+
+
+def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "indexes",
+              embedder: Embedder | None = None, model: str | None = None,
+              settings: ScanSettings = ScanSettings(), progress: bool = False) -> IndexUpdate:
+    """Create archive `name` or add articles to it. Articles whose id is already archived are
+    skipped with the reason (remove them first to replace them)."""
+    loaded = load_paths(paths, max_bytes=settings.max_bytes)
+    embedder = _load_model(embedder, model)
+    prepared, too_short = prepare(loaded.documents, settings)
+    skipped = list(loaded.skipped) + too_short
+    with arch.locked(name, index_dir) as root:
+        old = None
+        if arch.exists(name, index_dir):
+            old = arch.load(name, index_dir, embedder.model_id, embedder.dimension,
+                            getattr(embedder, "fingerprint", None))
+        docs = list(old.documents) if old else []
+        vecs = [old.vectors] if old else []
+        have = {d.doc.id: d.doc.text for d in docs}
+        new = []
+        for p in prepared:
+            if p.doc.id in have:
+                same = have[p.doc.id] == p.doc.text
+                skipped.append(Skipped(p.doc.path, f"id {p.doc.id} is already in index {name!r}" +
+                                       ("" if same else " with another text: remove it first with "
+                                                         f"`provenance index remove {name} {p.doc.id}`")))
+                continue
+            have[p.doc.id] = p.doc.text
+            new.append(p)
+        if new:
+            new_vecs = encode_texts(embedder, [t for p in new for t in p.sentence_texts], progress)
+            row = sum(len(v) for v in vecs)
+            for p in new:
+                n = len(p.seg.sentences)
+                langs = {"document": p.langs.document, "paragraphs": list(p.langs.paragraphs),
+                         "shares": [list(x) for x in p.langs.shares], "declared": p.langs.declared}
+                docs.append(arch.ArchivedDoc(p.doc, p.sentence_spans, (row, row + n), langs,
+                                             tuple(sorted(doc_details(p)))))
+                row += n
+            vecs.append(new_vecs)
+        if not new and old is not None:
+            gen = old.generation
+        else:
+            all_vecs = np.vstack(vecs) if vecs else np.zeros((0, embedder.dimension), np.float32)
+            gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs,
+                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None))
+        return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
+                           sum(len(v) for v in vecs), gen)
+
+
+def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "indexes") -> IndexUpdate:
+    """Remove documents by id; unknown ids come back as skipped entries."""
+    ids = list(dict.fromkeys(ids))
+    with arch.locked(name, index_dir) as root:
+        old = arch.load(name, index_dir)
+        unknown = [i for i in ids if i not in set(old.ids)]
+        drop = set(ids) - set(unknown)
+        if not drop:
+            raise InputError(f"none of {', '.join(ids)} is in index {name!r}; `provenance index info {name}` "
+                             "lists its documents")
+        docs, vecs, row = [], [], 0
+        for d in old.documents:
+            if d.doc.id in drop:
+                continue
+            n = d.rows[1] - d.rows[0]
+            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages, d.details))
+            vecs.append(old.vectors[d.rows[0]:d.rows[1]])
+            row += n
+        all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)
+        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs, old.fingerprint)
+        return IndexUpdate(name, (), tuple(sorted(drop)), tuple(Skipped(i, "not in the index") for i in unknown),
+                           len(docs), row, gen)
+
+
+def index_info(name: str, index_dir: str | os.PathLike = "indexes") -> dict:
+    """The archive's live generation, size, model and document ids."""
+    a = arch.load(name, index_dir)
+    return {"name": name, "path": str(a.path), "generation": a.generation, "documents": len(a.documents),
+            "vectors": int(len(a.vectors)), "model": a.model, "model_fingerprint": a.fingerprint,
+            "dimension": a.dimension,
+            "index_type": a.index_type, "size_on_disk": a.size_on_disk(), "ids": a.ids}

@@ -1,0 +1,91 @@
+"""Stage: what the analysis reads from each document's text alone. Hashed character n-gram
+counts per sentence, the detail keys (names, numbers) of each sentence, and the agency credits.
+Each depends on one document only, so it is cached per text, and adding articles to a scan never
+changes another article's features."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .attribution import CreditSpan, credit_spans
+from .lexical import char_ngram_counts, details, name_vocabulary
+from .preparation import Prepared
+from .results import ResultStore
+
+
+@dataclass(frozen=True)
+class DocFeatures:
+    """One document's features.
+
+    Attributes:
+        counts: hashed char n-gram counts, one row per sentence (sentences x buckets, CSR).
+        keys: the detail keys of each sentence, in sentence order.
+        credits: agency credits (text and photo), with spans into the document's text.
+    """
+
+    counts: sparse.csr_matrix
+    keys: tuple[tuple[str, ...], ...]
+    credits: tuple[CreditSpan, ...]
+
+    @property
+    def details(self) -> frozenset[str]:
+        """Every detail key of the document."""
+        return frozenset(k for row in self.keys for k in row)
+
+
+def doc_features(p: Prepared) -> DocFeatures:
+    """`DocFeatures` of one document."""
+    return DocFeatures(char_ngram_counts(p.sentence_texts), tuple(tuple(row) for row in sentence_details(p)),
+                       tuple(credit_spans(p)))
+
+
+def docs_features(prepared: list[Prepared], store: ResultStore | None = None, workers: int | None = 1
+                  ) -> list[DocFeatures]:
+    """`doc_features` of each document, reused from `store` for the same text and sentences;
+    computed by `workers` processes."""
+    store = store or ResultStore(None)
+    return store.memoise("features", prepared, lambda p: (p.doc.text, p.sentence_spans), doc_features, workers)
+
+
+def sentence_details(p: Prepared) -> list[list[str]]:
+    """Detail keys (names, numbers outside quotations) of every sentence of `p`. A
+    sentence-initial capitalised word counts as a name when the same article also uses it
+    mid-sentence: the keys depend on the document's own text only."""
+    known = name_vocabulary(["\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs)])
+    return [[m.key for m in details(t, known)] for t in p.sentence_texts]
+
+
+def doc_details(p: Prepared) -> frozenset[str]:
+    """Every detail key of `p` (without computing its n-grams)."""
+    return frozenset(k for row in sentence_details(p) for k in row)
+
+
+def detail_weights(doc_sets: list[frozenset[str]], scope: Iterable[int]) -> dict[str, float]:
+    """Rarity of each detail within `scope` (indices into `doc_sets`): `w = log((N + 1) / (df + 0.5))`,
+    so a detail every article of the story carries counts little and one only a pair shares counts
+    much. Computed per story neighbourhood, so unrelated documents in the scan change nothing."""
+    scope = list(scope)
+    df = Counter(k for i in scope for k in doc_sets[i])
+    n = len(scope)
+    return {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
+
+
+def pair_detail_vectors(keys_a: list[list[str]], keys_b: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense L2-normalised detail rows of two documents: each key weighted by its rarity among the
+    pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05)."""
+    rows = [frozenset(row) for row in list(keys_a) + list(keys_b)]
+    rarity = detail_weights(rows, range(len(rows)))  # the sentences play the documents' part
+    vocab = {k: i for i, k in enumerate(sorted(rarity))}
+    m = np.zeros((len(rows), max(len(vocab), 1)))
+    for r, row in enumerate(rows):
+        for k in row:
+            m[r, vocab[k]] = max(rarity[k], 0.05)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    return m[:len(keys_a)], m[len(keys_a):]

@@ -1,0 +1,180 @@
+"""Stage: align and compare candidate document pairs. The one place stage work meets the result
+cache and the worker processes: an alignment depends on the pair alone (both texts, their
+languages, the model, the settings), and a comparison on the alignment, so a warm re-scan
+redoes only the pairs with a new or changed article.
+
+`PairInputs` holds what every pair reads (per document: prepared text, sentence vectors,
+features, whether the model covers its language); the functions here are pure functions of it
+and of the pairs asked for, so any engine (forked workers here, Spark elsewhere) can run them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .align import AlignedBlock, Channel, align
+from .classify import PairEvidence, Verdict, pair_evidence, pair_stats
+from .compare import DocComparison, compare_pair
+from .features import DocFeatures, detail_weights, pair_detail_vectors
+from .hashing import digest
+from .lexical import DocNgrams, doc_ngrams, pair_tfidf
+from .match import DocPair
+from .parallel import fork_map
+from .preparation import Prepared
+from .result import PairAlignment
+from .results import ResultStore
+from .runtime import progress_bar
+from .settings import ScanSettings
+
+
+@dataclass(frozen=True)
+class PairInputs:
+    """What aligning a pair reads, per document (lists indexed like `prepared`).
+
+    Attributes:
+        prepared: the documents.
+        vectors: each document's sentence vectors, (sentences, dimension) float32, L2-normalised.
+        features: each document's `features.DocFeatures`.
+        covered: whether the model covers each document's language.
+        model_id: the model the vectors come from (part of every cache key).
+        settings: the scan settings.
+    """
+
+    prepared: list[Prepared]
+    vectors: list[np.ndarray]
+    features: list[DocFeatures]
+    covered: list[bool]
+    model_id: str
+    settings: ScanSettings
+
+
+def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
+               ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
+               settings: ScanSettings = ScanSettings()) -> list[AlignedBlock]:
+    """Align two documents from their sentence vectors, char n-grams and detail keys.
+
+    The lexical and detail channels take their statistics from the pair's own sentences
+    (n-gram IDF, and the rarity of each name or number among the pair's sentences), not from
+    the rest of the scan: an alignment then depends on the two texts alone, so adding an article
+    to a story never changes how the others align, and cached alignments stay exact.
+    """
+    lex = pair_tfidf(ngrams_a, ngrams_b)
+    det_a, det_b = pair_detail_vectors(keys_a, keys_b)
+    w = settings.weights
+    sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
+    channels = [
+        Channel("semantic", sem_a, sem_b, sem_w),
+        Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
+        Channel("detail", det_a, det_b, w.detail),
+    ]
+    return align(channels, settings.align, _joinable(pa), _joinable(pb), margin=not both_covered,
+                 src_lengths=_lengths(pa), tgt_lengths=_lengths(pb))
+
+
+def _lengths(p: Prepared) -> np.ndarray:
+    return np.array([s.end - s.start for s in p.seg.sentences], dtype=float)
+
+
+def _joinable(p: Prepared) -> np.ndarray:
+    """Sentence i may merge with i+1 only when nothing but whitespace lies between them (so a merge
+    never spans page furniture)."""
+    t, ss = p.doc.text, p.seg.sentences
+    return np.array([not t[ss[i].end:ss[i + 1].start].strip() for i in range(len(ss) - 1)], dtype=bool)
+
+
+def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore) -> dict[tuple[int, int], str]:
+    """The cache key of each pair's alignment: model, settings, whether the model covers both,
+    both texts and their languages (which a declared language can set). Empty without a store."""
+    if not store.enabled:
+        return {}
+    texts = {d: digest(inputs.prepared[d].doc.text) for ab in pairs for d in ab}
+    settings = digest(inputs.settings.as_dict())
+    p = inputs.prepared
+    return {(a, b): store.key("pair", inputs.model_id, settings, inputs.covered[a] and inputs.covered[b],
+                              texts[a], texts[b], p[a].langs, p[b].langs) for a, b in pairs}
+
+
+def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore, workers: int | None = None,
+                progress: bool = False) -> dict[tuple[int, int], tuple]:
+    """`(blocks, stats a->b, stats b->a)` of each pair (a, b), from the cache or aligned by
+    `workers` processes; `stats x->y`: `classify.PairStats` of y as the target."""
+    keys = pair_keys(inputs, pairs, store)
+    cached = store.get_many("pair", list(keys.values()))
+    ngrams: dict[int, DocNgrams] = {}
+
+    def align_one(ab: tuple[int, int]) -> tuple:
+        a, b = ab
+        for d in ab:
+            if d not in ngrams:
+                ngrams[d] = doc_ngrams(inputs.features[d].counts)
+        pa, pb = inputs.prepared[a], inputs.prepared[b]
+        blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], ngrams[a], ngrams[b],
+                                  inputs.features[a].keys, inputs.features[b].keys,
+                                  inputs.covered[a] and inputs.covered[b], inputs.settings))
+        return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
+
+    todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]
+    with progress_bar(progress and len(todo) > 20, len(todo), "aligning", "pair") as done:
+        computed = dict(zip(todo, fork_map(align_one, todo, workers, on_done=done), strict=True))
+    for ab, value in computed.items():
+        if ab in keys:
+            store.put("pair", keys[ab], value)
+    return {ab: computed.get(ab) or cached[keys[ab]] for ab in pairs}
+
+
+def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tuple], details: list[frozenset[str]],
+                   neighbourhood: list[frozenset[int]]) -> tuple[list[PairAlignment], list[PairEvidence]]:
+    """Each candidate's alignment, and its evidence both ways. Detail rarity for the evidence
+    comes from the pair's story neighbourhoods (a detail every article of the story carries says
+    nothing about who copied whom)."""
+    alignments, evidence = [], []
+    story_weights: dict[frozenset, dict[str, float]] = {}
+    for cand in candidates:
+        a, b = cand.a, cand.b
+        scope = neighbourhood[a] | neighbourhood[b]
+        if scope not in story_weights:
+            story_weights[scope] = detail_weights(details, scope)
+        weight = story_weights[scope]
+        blocks, to_b, to_a = aligned[a, b]
+        alignments.append(PairAlignment(a, b, blocks, cand))
+        evidence.append(pair_evidence(b, a, to_b, details[b], details[a], weight))
+        evidence.append(pair_evidence(a, b, to_a, details[a], details[b], weight))
+    return alignments, evidence
+
+
+def compare_derived(inputs: PairInputs, verdicts: list[Verdict], alignments: list[PairAlignment],
+                    store: ResultStore, workers: int | None = None) -> dict[int, DocComparison]:
+    """The comparison of every derived document with its parent (target index ->), from the cache
+    or computed by `workers` processes."""
+    by_pair = {(pa.a, pa.b): pa for pa in alignments}
+    keys = pair_keys(inputs, list(by_pair), store)
+    derived = [(v.derived_from, v.doc) for v in verdicts if v.derived_from is not None]
+    compare_keys = {t: store.key("compare", keys[min(s, t), max(s, t)], s < t)
+                    for s, t in derived if (min(s, t), max(s, t)) in keys}
+    cached = store.get_many("compare", list(compare_keys.values()))
+
+    def blocks_between(s: int, t: int) -> tuple[AlignedBlock, ...] | None:
+        """The blocks of pair (s, t) with `s` on the source side; None if the pair was not aligned."""
+        pa = by_pair.get((min(s, t), max(s, t)))
+        if pa is None:
+            return None
+        return pa.blocks if pa.a == s else tuple(AlignedBlock(b.tgt, b.src, b.score, b.moved, b.reused)
+                                                 for b in pa.blocks)
+
+    def compare_one(st: tuple[int, int]) -> DocComparison:
+        s, t = st
+        return compare_pair(inputs.prepared[s], inputs.prepared[t], blocks_between(s, t) or ())
+
+    todo = [(s, t) for s, t in derived if blocks_between(s, t) is None or cached.get(compare_keys.get(t)) is None]
+    computed = dict(zip(todo, fork_map(compare_one, todo, workers), strict=True))
+    comparisons: dict[int, DocComparison] = {}
+    for s, t in derived:
+        comparison = computed.get((s, t))
+        if comparison is None:
+            comparison = cached[compare_keys[t]]
+        elif compare_keys.get(t) is not None and blocks_between(s, t) is not None:
+            store.put("compare", compare_keys[t], comparison)
+        comparisons[t] = comparison
+    return comparisons

@@ -1,0 +1,95 @@
+"""Stage: prepare documents for matching. Clean, segment and identify the language of each
+document (reusing cached results), and apply the too-short policy: a document with too little
+story text is skipped with the reason, never silently dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .clean import CleanDocument, clean
+from .langid import Languages, identify
+from .load import Document, Skipped
+from .results import ResultStore
+from .segment import Segmented, segment
+from .settings import ScanSettings
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document after cleaning, segmentation and language identification.
+
+    Attributes:
+        seg: the cleaned document (`seg.clean`: text blocks and excluded furniture), its story
+            paragraphs and sentences, each a [start, end) span into `seg.doc.text`.
+        langs: the document's language, each paragraph's, and the shares of its text.
+    """
+
+    seg: Segmented
+    langs: Languages
+
+    @property
+    def doc(self) -> Document:
+        return self.seg.doc
+
+    @property
+    def sentence_texts(self) -> list[str]:
+        t = self.doc.text
+        return [t[s.start:s.end] for s in self.seg.sentences]
+
+    @property
+    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
+        return tuple((s.start, s.end) for s in self.seg.sentences)
+
+    @property
+    def story_chars(self) -> int:
+        return sum(p.end - p.start for p in self.seg.paragraphs)
+
+
+def segment_documents(documents: Iterable[Document], settings: ScanSettings = ScanSettings(),
+                      store: ResultStore | None = None) -> tuple[list[Segmented], list[Skipped]]:
+    """Clean and segment each document; too-short ones come back as `Skipped` with the reason.
+    With `store`, the spans found for the same text before are reused."""
+    documents = list(documents)
+    store = store or ResultStore(None)
+    spans = store.memoise("segment", documents, lambda doc: (doc.text,), _segment_spans)
+    segs, skipped = [], []
+    for doc, (blocks, paragraphs, sentences) in zip(documents, spans, strict=True):
+        seg = Segmented(CleanDocument(doc, blocks), paragraphs, sentences)
+        story = sum(p.end - p.start for p in seg.paragraphs)
+        if not seg.sentences or story < settings.min_story_chars:
+            skipped.append(_too_short(doc, story, settings.min_story_chars))
+            continue
+        segs.append(seg)
+    return segs, skipped
+
+
+def _segment_spans(doc: Document) -> tuple:
+    seg = segment(clean(doc))
+    return seg.clean.blocks, seg.paragraphs, seg.sentences
+
+
+def _too_short(doc: Document, story: int, needed: int) -> Skipped:
+    total = len(doc.text.strip())
+    furniture = f", {total - story} of them page furniture" if total > story else ""
+    return Skipped(doc.path, f"too short to match: {total} characters of text{furniture}; "
+                             f"at least {needed} of story text are needed")
+
+
+def identify_documents(segs: list[Segmented], store: ResultStore | None = None, workers: int | None = 1
+                       ) -> list[Prepared]:
+    """Identify the language of each document and its paragraphs (reused from `store` for the same
+    text, declared language and paragraphs), by `workers` processes."""
+    store = store or ResultStore(None)
+    langs = store.memoise("langid", segs,
+                          lambda seg: (seg.doc.text, seg.doc.meta.get("language"),
+                                       [(p.start, p.end) for p in seg.paragraphs]),
+                          identify, workers)
+    return [Prepared(seg, lang) for seg, lang in zip(segs, langs, strict=True)]
+
+
+def prepare(documents: Iterable[Document], settings: ScanSettings = ScanSettings(),
+            store: ResultStore | None = None, workers: int | None = 1) -> tuple[list[Prepared], list[Skipped]]:
+    """Clean, segment and identify the language of each document; too-short ones are skipped."""
+    segs, skipped = segment_documents(documents, settings, store)
+    return identify_documents(segs, store, workers), skipped

@@ -1,0 +1,66 @@
+"""`ScanResult`: everything a scan found, as the report and the HTML view read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import __version__
+from .align import AlignedBlock
+from .attribution import Signal
+from .classify import Cluster, PairEvidence, Verdict
+from .compare import DocComparison
+from .load import Skipped
+from .match import DocPair
+from .preparation import Prepared
+from .reconstruct import Reconstruction
+from .settings import ScanSettings
+
+
+@dataclass(frozen=True)
+class PairAlignment:
+    """The alignment of documents `a` < `b` (indices into the scan's documents): `blocks` with
+    `a` on the source side, and the retrieval evidence that made them a candidate pair."""
+
+    a: int
+    b: int
+    blocks: tuple[AlignedBlock, ...]
+    retrieval: DocPair
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scan found. Document indices index `prepared`.
+
+    Attributes:
+        prepared: the scanned documents (and archived ones that share a story with one).
+        verdicts: one per document: relation, parent, cluster, evidence.
+        clusters: the story clusters, with source and agency credits.
+        comparisons: target document index -> its `DocComparison` against its parent.
+        alignments: every candidate pair's alignment.
+        evidence: pair evidence both ways for every candidate pair.
+        skipped: inputs not scanned, with the reason.
+        model_id, model_languages: the embedding model and the languages it covers (None: all).
+        settings: the settings used.
+        warnings: one line each: repairs made at load, languages the model does not cover.
+        reconstructions: cluster index -> the wire reconstructed from its source and copies.
+        signals: document index -> traces of translation in its own language.
+        archived: indices of documents that come from an archive; `archive`: its name.
+        version: the tool's version.
+    """
+
+    prepared: tuple[Prepared, ...]
+    verdicts: tuple[Verdict, ...]
+    clusters: tuple[Cluster, ...]
+    comparisons: dict[int, DocComparison]
+    alignments: tuple[PairAlignment, ...]
+    evidence: tuple[PairEvidence, ...]
+    skipped: tuple[Skipped, ...]
+    model_id: str
+    model_languages: tuple[str, ...] | None
+    settings: ScanSettings
+    warnings: tuple[str, ...] = ()
+    reconstructions: dict[int, Reconstruction] = field(default_factory=dict)
+    signals: dict[int, tuple[Signal, ...]] = field(default_factory=dict)
+    archived: frozenset = frozenset()
+    archive: str | None = None
+    version: str = __version__

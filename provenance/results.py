@@ -1,0 +1,79 @@
+"""`ResultStore`: the cache of what the stages derive from texts (segmentation, languages,
+features, neighbour lists, pair alignments, comparisons), beside the cached vectors.
+
+Keys: every key hashes its namespace, `FORMAT_VERSION`, the digest of this package's source code
+(`hashing.code_digest`) and everything the value depends on. A value written by other code is
+therefore never served: upgrading the tool, or editing any stage, makes the old results
+unreachable (the vectors stay: they depend on the model and the text alone). Values are pickled
+by this package's own code only.
+
+A store without a backend (`ResultStore(None)`, or an embedder without the on-disk cache)
+computes everything and keeps nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .hashing import code_digest, digest
+from .parallel import fork_map
+
+#: Bump to abandon every cached result (the code digest already changes with any code change).
+FORMAT_VERSION = 1
+
+
+class ResultStore:
+    """Namespaced get/put over a backend with `get_many(ns, keys)`, `put(ns, key, value)` and
+    `flush()` (the on-disk `cache.CachedEmbedder`), or over nothing."""
+
+    def __init__(self, backend=None, code: str | None = None):
+        self.backend = backend
+        self.code = code if code is not None else code_digest()
+
+    @classmethod
+    def for_embedder(cls, embedder) -> ResultStore:
+        """The store of `embedder`'s on-disk cache, or an empty store when it has none."""
+        from .cache import CachedEmbedder
+
+        return cls(embedder if isinstance(embedder, CachedEmbedder) else None)
+
+    @property
+    def enabled(self) -> bool:
+        return self.backend is not None
+
+    def key(self, namespace: str, *parts) -> str:
+        """The key of a value of `namespace` that depends on `parts` (and on this code)."""
+        return digest(namespace, FORMAT_VERSION, self.code, *parts)
+
+    def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
+        """{key: value} for the keys found."""
+        if not self.enabled or not keys:
+            return {}
+        return self.backend.get_many(namespace, list(keys))
+
+    def get(self, namespace: str, key: str):
+        return self.get_many(namespace, [key]).get(key)
+
+    def put(self, namespace: str, key: str, value) -> None:
+        if self.enabled:
+            self.backend.put(namespace, key, value)
+
+    def flush(self) -> None:
+        if self.enabled:
+            self.backend.flush()
+
+    def memoise(self, namespace: str, items: list, key_parts: Callable[[Any], tuple], compute: Callable,
+                workers: int | None = 1) -> list:
+        """`[compute(x) for x in items]`, reused under `key(namespace, *key_parts(x))` (which must
+        name everything the value depends on besides the code); one batched read, new values put
+        back. What is not found is computed by `workers` processes (`parallel.fork_map`)."""
+        if not self.enabled:
+            return fork_map(compute, items, workers)
+        keys = [self.key(namespace, *key_parts(x)) for x in items]
+        found = self.get_many(namespace, keys)
+        todo = [i for i, k in enumerate(keys) if found.get(k) is None]
+        for i, value in zip(todo, fork_map(compute, [items[i] for i in todo], workers), strict=True):
+            found[keys[i]] = value
+            self.put(namespace, keys[i], value)
+        return [found[k] for k in keys]

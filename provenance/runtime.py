@@ -1,0 +1,38 @@
+"""How a scan runs, not what it computes: progress bars and pausing the cyclic garbage collector."""
+
+from __future__ import annotations
+
+import functools
+import gc
+from contextlib import contextmanager
+
+
+@contextmanager
+def progress_bar(show: bool, total: int, desc: str, unit: str):
+    """A tqdm bar's `update` (or None when not shown)."""
+    if not show:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit, leave=False) as bar:
+        yield bar.update
+
+
+def gc_paused(fn):
+    """Run `fn` with Python's cyclic garbage collector paused (reference counting still frees
+    nearly everything a scan makes). A full collection walks every live object, the model's and
+    torch's included: 0.1-0.3 s each time, several times in a cold scan, and often the largest
+    single cost of a warm re-scan. Cycles left by the scan are collected after it."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run

@@ -1,0 +1,156 @@
+"""Divergences between a source and a derivative, model-free: tiny texts run through the real
+clean / segment / langid stages, aligned by hand-built blocks, then `compare.compare_pair`."""
+
+from __future__ import annotations
+
+import pytest
+
+from provenance.align import AlignedBlock
+from provenance.clean import clean
+from provenance.compare import compare_pair
+from provenance.langid import identify
+from provenance.load import Document
+from provenance.preparation import Prepared
+from provenance.reconstruct import reconstruct_wire
+from provenance.segment import segment
+
+# One sentence per line (each line is a paragraph); the third carries a quotation.
+WIRE = [
+    "Protesters met Prime Minister Kadhimi in Baghdad on Sunday after weeks of unrest.",
+    "At least 43 people were wounded in clashes near Tahrir Square, medics said.",
+    "\u201cWe will not allow the state to be held hostage by weapons,\u201d Kadhimi said in a televised speech.",
+    "The talks are expected to resume in the capital next week.",
+]
+
+
+def prep(lines: list[str], doc_id: str = "d") -> Prepared:
+    """A Prepared document through the real stages, as `prepare.prepare` builds it."""
+    seg = segment(clean(Document(doc_id, f"{doc_id}.txt", "\n".join(lines) + "\n")))
+    p = Prepared(seg, identify(seg))
+    assert len(p.seg.sentences) == len(lines), "each line must be exactly one sentence"
+    return p
+
+
+def one_to_one(pairs: list[tuple[int, int]]) -> list[AlignedBlock]:
+    return [AlignedBlock((s,), (t,), 0.9) for s, t in pairs]
+
+
+def diverge(target_lines: list[str], pairs: list[tuple[int, int]] | None = None):
+    src, tgt = prep(WIRE, "src"), prep(target_lines, "tgt")
+    if pairs is None:
+        pairs = [(i, i) for i in range(len(WIRE))]
+    return src, tgt, compare_pair(src, tgt, one_to_one(pairs))
+
+
+def edited(i: int, old: str, new: str) -> list[str]:
+    lines = list(WIRE)
+    assert old in lines[i]
+    lines[i] = lines[i].replace(old, new)
+    return lines
+
+
+def test_identical_texts_have_no_divergences():
+    src, tgt, cmp_ = diverge(list(WIRE))
+    assert src.langs.document == tgt.langs.document == "en"
+    assert cmp_.divergences == ()
+    assert {r.kind for r in cmp_.alignments} == {"verbatim"}
+    assert cmp_.summary["verbatim"] == 1.0
+
+
+def test_changed_number_is_a_number_divergence_with_exact_spans():
+    src, tgt, cmp_ = diverge(edited(1, "43", "36"))
+    assert [(d.type, d.source_text, d.target_text) for d in cmp_.divergences] == [("number", "43", "36")]
+    d = cmp_.divergences[0]
+    at = src.doc.text.index("43")
+    assert d.source_span == (at, at + 2)
+    assert d.target_span == (tgt.doc.text.index("36"), tgt.doc.text.index("36") + 2)
+    # the number explains the edit: no "reworded" divergence on top of it
+    assert [r.kind for r in cmp_.alignments] == ["verbatim", "edited", "verbatim", "verbatim"]
+
+
+def test_respelled_name_is_a_name_variant():
+    # sentence 0 carries no quotation, so only the name check applies to it
+    src, tgt, cmp_ = diverge(edited(0, "Kadhimi", "Kadhemi"))
+    assert [(d.type, d.subtype, d.source_text, d.target_text) for d in cmp_.divergences] == [
+        ("name", "variant", "Kadhimi", "Kadhemi")]
+    d = cmp_.divergences[0]
+    assert src.doc.text[slice(*d.source_span)] == "Kadhimi"
+    assert tgt.doc.text[slice(*d.target_span)] == "Kadhemi"
+
+
+def test_replaced_name_is_a_name_replaced_not_a_variant():
+    _, _, cmp_ = diverge(edited(0, "Kadhimi", "Allawi"))
+    assert [(d.type, d.subtype, d.source_text, d.target_text) for d in cmp_.divergences] == [
+        ("name", "replaced", "Kadhimi", "Allawi")]
+
+
+def test_dropped_quotation_is_quote_dropped():
+    lines = list(WIRE)
+    lines[2] = "Kadhimi spoke in a televised speech about the state and its weapons."
+    src, _, cmp_ = diverge(lines)
+    quotes = [d for d in cmp_.divergences if d.type == "quote"]
+    assert [(d.subtype, d.target_span, d.target_text) for d in quotes] == [("dropped", None, "")]
+    inner = "\u201cWe will not allow the state to be held hostage by weapons,\u201d"
+    at = src.doc.text.index(inner)
+    assert quotes[0].source_span == (at, at + len(inner))
+    assert quotes[0].source_text == inner
+
+
+def test_omitted_sentence_is_omitted():
+    src, _, cmp_ = diverge(WIRE[:3], [(0, 0), (1, 1), (2, 2)])
+    assert [(d.type, d.source_text, d.target_span) for d in cmp_.divergences] == [("omitted", WIRE[3], None)]
+    at = src.doc.text.index(WIRE[3])
+    assert cmp_.divergences[0].source_span == (at, at + len(WIRE[3]))
+    assert cmp_.summary["omitted_of_source"] > 0
+
+
+def test_added_sentence_is_added():
+    extra = "Residents said the streets were calm again by Monday evening."
+    _, tgt, cmp_ = diverge([*WIRE, extra])
+    assert [(d.type, d.source_span, d.target_text) for d in cmp_.divergences] == [("added", None, extra)]
+    at = tgt.doc.text.index(extra)
+    assert cmp_.divergences[0].target_span == (at, at + len(extra))
+
+
+@pytest.mark.parametrize("target_lines, pairs", [
+    (edited(1, "43", "36"), None),
+    (edited(0, "Kadhimi", "Allawi"), None),
+    ([WIRE[0], WIRE[1], "Kadhimi spoke in a televised speech about the state and its weapons.", WIRE[3],
+      "Residents said the streets were calm again by Monday evening."], None),
+    (WIRE[:2] + WIRE[3:], [(0, 0), (1, 1), (3, 2)]),
+])
+def test_every_span_indexes_the_original_texts(target_lines, pairs):
+    src, tgt, cmp_ = diverge(target_lines, pairs)
+    assert cmp_.divergences
+    for d in cmp_.divergences:
+        assert d.source_span is not None or d.target_span is not None
+        if d.source_span is not None:
+            assert src.doc.text[d.source_span[0]:d.source_span[1]] == d.source_text
+        else:
+            assert d.source_text == ""
+        if d.target_span is not None:
+            assert tgt.doc.text[d.target_span[0]:d.target_span[1]] == d.target_text
+        else:
+            assert d.target_text == ""
+    for r in cmp_.alignments:  # one-sentence blocks: each aligned span is exactly one line
+        assert src.doc.text[r.source_span[0]:r.source_span[1]] in WIRE
+        assert tgt.doc.text[r.target_span[0]:r.target_span[1]] in target_lines
+
+
+def test_reconstruct_wire_takes_each_passage_from_the_carrier_that_kept_it():
+    full = [
+        "Protesters met Prime Minister Kadhimi in Baghdad on Sunday after weeks of unrest.",
+        "At least 43 people were wounded in clashes near Tahrir Square, medics said.",
+        "The government promised an inquiry into the use of live ammunition by security forces.",
+        "The talks are expected to resume in the capital next week.",
+    ]
+    source = [full[0], full[1].replace(" near Tahrir Square", ""), full[2], full[3]]  # cut a clause of 1
+    copy = [full[0], full[1], full[3]]                                                # cut sentence 2
+    prepared = [prep(source, "source"), prep(copy, "copy")]
+    cmp_ = compare_pair(prepared[0], prepared[1], one_to_one([(0, 0), (1, 1), (3, 2)]))
+    rec = reconstruct_wire(prepared, 0, {1: cmp_})
+    texts = [prepared[p.doc].doc.text[p.span[0]:p.span[1]] for p in rec.passages]
+    assert texts == full
+    assert [p.doc for p in rec.passages] == [0, 1, 0, 0]  # ties go to the source
+    assert rec.carriers == (0, 1)
+    assert rec.unplaced == ()

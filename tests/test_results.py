@@ -1,0 +1,60 @@
+"""The result cache never serves a value that other code produced: keys carry a digest of the
+package's source, so an upgrade (or any edit to a stage) recomputes instead of reusing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import provenance
+from provenance import CachedEmbedder, ResultStore, scan
+from provenance.hashing import code_digest, source_digest
+from tests.conftest import SEEDS, FakeEmbedder
+
+
+def test_any_edit_to_the_package_changes_the_code_digest(tmp_path):
+    package = Path(provenance.__file__).parent
+    copy = tmp_path / "provenance"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_digest(copy) == code_digest()
+    with open(copy / "align.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# a changed threshold, say\n")
+    assert source_digest(copy) != code_digest()
+
+
+def test_values_written_by_older_code_are_not_served(tmp_path, monkeypatch):
+    import provenance.pairs as pairs
+
+    aligned = []
+    real = pairs.align_pair
+    monkeypatch.setattr(pairs, "align_pair", lambda pa, pb, *a, **k: aligned.append((pa.doc.id, pb.doc.id))
+                        or real(pa, pb, *a, **k))
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([SEEDS], embedder=cached)
+    first = len(aligned)
+    assert first > 0
+    aligned.clear()
+    scan([SEEDS], embedder=cached)
+    assert aligned == []  # same code: every alignment comes from the cache
+
+    # the same cache file read by other code (an upgrade): nothing of the old results is served
+    monkeypatch.setattr(ResultStore, "__init__", _with_code("0" * 16))
+    scan([SEEDS], embedder=cached)
+    assert len(aligned) == first
+
+
+def _with_code(code: str):
+    real = ResultStore.__init__
+
+    def init(self, backend=None, code_=None):
+        real(self, backend, code)
+
+    return init
+
+
+def test_a_store_without_backend_computes_everything():
+    store = ResultStore(None)
+    calls = []
+    out = store.memoise("ns", [1, 2, 2], lambda x: (x,), lambda x: calls.append(x) or x * 10)
+    assert out == [10, 20, 20] and calls == [1, 2, 2]
+    assert store.get("ns", store.key("ns", 1)) is None
