@@ -79,11 +79,22 @@ def _norm_ws(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+def token_opcodes(a: str, b: str, fold_case: bool = False
+                  ) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple]]:
+    """Word-level diff of `a` and `b`: the (start, end) spans of their words (and punctuation
+    marks), and difflib's opcodes over those tokens (compared case-folded with `fold_case`)."""
+    ta = [m.span() for m in _WORD.finditer(a)]
+    tb = [m.span() for m in _WORD.finditer(b)]
+    wa = [a[x:y].lower() if fold_case else a[x:y] for x, y in ta]
+    wb = [b[x:y].lower() if fold_case else b[x:y] for x, y in tb]
+    return ta, tb, difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes()
+
+
 def word_diff(a: str, b: str) -> tuple[tuple[str, str, str], ...]:
     """Word-level diff: tuples `(op, source_words, target_words)`, op in equal/replace/delete/insert."""
-    wa, wb = _WORD.findall(a), _WORD.findall(b)
-    sm = difflib.SequenceMatcher(a=wa, b=wb, autojunk=False)
-    return tuple((op, " ".join(wa[i1:i2]), " ".join(wb[j1:j2])) for op, i1, i2, j1, j2 in sm.get_opcodes())
+    ta, tb, ops = token_opcodes(a, b)
+    wa, wb = [a[x:y] for x, y in ta], [b[x:y] for x, y in tb]
+    return tuple((op, " ".join(wa[i1:i2]), " ".join(wb[j1:j2])) for op, i1, i2, j1, j2 in ops)
 
 
 def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]) -> DocComparison:

@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import html as _html
 import re
-from difflib import SequenceMatcher
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
+from .compare import token_opcodes
 
 
 def _changed_ranges(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Character ranges of the words that differ between `a` and `b` (word-level diff)."""
-    ta = [m.span() for m in _TOKEN.finditer(a)]
-    tb = [m.span() for m in _TOKEN.finditer(b)]
-    wa = [a[x:y].lower() for x, y in ta]
-    wb = [b[x:y].lower() for x, y in tb]
+    ta, tb, ops = token_opcodes(a, b, fold_case=True)
     ra, rb = [], []
-    for op, i1, i2, j1, j2 in SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in ops:
         if op == "equal":
             continue
         if i2 > i1:
