@@ -73,6 +73,14 @@ def _embedder(model, model_languages, cache_dir, no_cache):
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
 
 
+def _close_cache(embedder) -> None:
+    """Close the cache, if any, and print its warnings (a cache problem never fails a command)."""
+    if hasattr(embedder, "close"):
+        embedder.close()
+    for w in getattr(embedder, "warnings", ()):
+        click.echo(f"warning: {w}", err=True)
+
+
 @click.group(epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="provenance")
 def main() -> None:
@@ -119,8 +127,11 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
         settings = replace(settings, max_bytes=max_bytes)
     progress = sys.stderr.isatty()
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
-    result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
-                      index_dir=index_dir, workers=workers)
+    try:
+        result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
+                          index_dir=index_dir, workers=workers)
+    finally:
+        _close_cache(embedder)
     report = build_report(result)
     for s in report["skipped"]:
         click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
@@ -157,7 +168,10 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
     from .pipeline import index_add
 
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
-    res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
+    try:
+        res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
+    finally:
+        _close_cache(embedder)
     for s in res.skipped:
         click.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
     click.echo(f"index {name}: added {len(res.added)} document(s); now {res.documents} documents, "
