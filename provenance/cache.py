@@ -509,70 +509,131 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
 
 
-def _open_existing(path: Path) -> sqlite3.Connection:
-    try:
-        return _connect(path, BUSY_TIMEOUT)
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path}: not a readable cache file ({exc}); delete it or run "
-                         "`provenance cache clear`") from None
+def _problem_line(path: Path, exc: sqlite3.Error) -> str:
+    """One line on why the maintenance commands cannot handle cache file `path`, with the fix
+    (never deleting a file that is merely locked)."""
+    kind = _problem(exc)
+    if kind == "locked":
+        return (f"cache file {path} is locked by another process (a scan or prune still running?): try again "
+                "when it has finished")
+    if kind == "damaged":
+        return f"cache file {path} is damaged ({exc}): run `provenance cache clear --yes` or delete it"
+    if kind == "unwritable":
+        return f"cache file {path} cannot be opened for writing ({exc}): check that you may write to {path.parent}"
+    return f"cache file {path} cannot be read ({exc})"
 
 
 def info(cache_dir: str | os.PathLike | None = None) -> list[dict]:
     """One dict per cache file: path, bytes, model, dimension, vectors, results per kind, and the
-    first and last day any entry was used (ISO dates)."""
+    first and last day any entry was used (ISO dates). A file that cannot be read now (locked,
+    damaged) has only path, bytes and `problem`: one line saying why, with the fix; the others
+    have `problem` None. Reads only: waits at most `BUSY_TIMEOUT` seconds for a writer."""
     out = []
     for path in cache_files(cache_dir):
-        db = _open_existing(path)
         try:
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            vectors, lo, hi = db.execute("SELECT COUNT(*), MIN(used), MAX(used) FROM emb").fetchone()
-            kinds = dict(db.execute("SELECT ns, COUNT(*) FROM kv GROUP BY ns ORDER BY ns").fetchall())
-            klo, khi = db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone()
-        finally:
-            db.close()
-        days = [d for d in (lo, hi, klo, khi) if d is not None]
-        out.append({"path": str(path), "bytes": _size(path), "model": meta.get("model", "?"),
-                    "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors, "results": kinds,
-                    "first_used": _iso(min(days)) if days else None,
-                    "last_used": _iso(max(days)) if days else None})
+            entry = _read_info(path)
+        except sqlite3.Error as exc:
+            out.append({"path": str(path), "bytes": _size(path), "problem": _problem_line(path, exc)})
+            continue
+        out.append({"path": str(path), "bytes": _size(path), **entry, "problem": None})
     return out
+
+
+def _read_info(path: Path) -> dict:
+    db = _open_db(path, BUSY_TIMEOUT, create=False)
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
+        days: list[int] = []
+        vectors, kinds = 0, {}
+        if "emb" in tables:
+            stamped = "used" in _columns(db, "emb")
+            vectors, lo, hi = db.execute(f"SELECT COUNT(*), {'MIN(used), MAX(used)' if stamped else 'NULL, NULL'} "
+                                         "FROM emb").fetchone()
+            days += [d for d in (lo, hi) if d is not None]
+        if "kv" in tables:
+            kinds = dict(db.execute("SELECT ns, COUNT(*) FROM kv GROUP BY ns ORDER BY ns").fetchall())
+            if "used" in _columns(db, "kv"):
+                days += [d for d in db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone() if d is not None]
+    finally:
+        db.close()
+    return {"model": meta.get("model", "?"), "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors,
+            "results": kinds, "first_used": _iso(min(days)) if days else None,
+            "last_used": _iso(max(days)) if days else None}
 
 
 def prune(unused_days: int, cache_dir: str | os.PathLike | None = None) -> dict:
     """Delete entries no scan has used for more than `unused_days` days, then compact the files.
-    A later scan recomputes whatever it needs. Returns counts and bytes before and after."""
+    A later scan recomputes whatever it needs. Returns counts and bytes before and after (of the
+    files pruned) and `problems`: one line per file left as it was (locked, damaged)."""
     if unused_days < 0:
         raise InputError(f"--unused-for must be >= 0 days, got {unused_days}")
     cutoff = today() - unused_days
     removed_vectors = removed_results = 0
-    before = after = 0
+    before = after = files = 0
+    problems = []
     for path in cache_files(cache_dir):
-        before += _size(path)
-        db = _open_existing(path)
+        size = _size(path)
         try:
-            with db:
-                removed_vectors += db.execute("DELETE FROM emb WHERE used < ?", (cutoff,)).rowcount
-                removed_results += db.execute("DELETE FROM kv WHERE used < ?", (cutoff,)).rowcount
-            db.execute("VACUUM")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the space back on disk now
-        finally:
-            db.close()
+            db = _open_db(path, BUSY_TIMEOUT, create=False)
+            try:
+                _prepare(db, BUSY_TIMEOUT, None)
+                with _transaction(db):
+                    vectors = db.execute("DELETE FROM emb WHERE used < ?", (cutoff,)).rowcount
+                    results = db.execute("DELETE FROM kv WHERE used < ?", (cutoff,)).rowcount
+                if vectors or results:
+                    try:
+                        db.execute("VACUUM")
+                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the space back on disk now
+                    except sqlite3.OperationalError as exc:
+                        if _problem(exc) != "locked":
+                            raise
+                        problems.append(f"cache file {path}: {vectors + results:,} entries removed, but it was not "
+                                        "compacted as another process held it: prune again when it has finished")
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            problems.append(_problem_line(path, exc))
+            continue
+        removed_vectors += vectors
+        removed_results += results
+        before += size
         after += _size(path)
-    return {"files": len(cache_files(cache_dir)), "removed_vectors": removed_vectors,
-            "removed_results": removed_results, "bytes_before": before, "bytes_after": after}
+        files += 1
+    return {"files": files, "removed_vectors": removed_vectors, "removed_results": removed_results,
+            "bytes_before": before, "bytes_after": after, "problems": problems}
+
+
+#: Our files: cache files, SQLite's side files, damaged files set aside (`.corrupt`: older versions)
+_OURS = re.compile(r"\.(sqlite|corrupt(-\d{8}T\d{6}(-\d+)?)?)(-wal|-shm|-journal)?$")
 
 
 def clear(cache_dir: str | os.PathLike | None = None) -> dict:
-    """Delete every cache file (and SQLite's side files) in `cache_dir`; nothing else there."""
+    """Delete every cache file (and SQLite's side files, and damaged files set aside) in
+    `cache_dir`; nothing else there. A file another process has open is left, with a line in
+    `problems` (deleting it under that process could let its journal land in the next file)."""
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     removed = freed = 0
+    problems, in_use = [], set()
+    for path in cache_files(folder):
+        if _claim(path) == "in use":
+            in_use.add(path.name)
+            problems.append(f"cache file {path} is in use by another process (a scan still running?): not "
+                            "deleted; run `provenance cache clear` again when it has finished")
     if folder.is_dir():
         for p in sorted(folder.glob(f"{PREFIX}*")):
-            if p.is_file() and re.search(r"\.(sqlite(-wal|-shm|-journal)?|corrupt)$", p.name):
-                freed += p.stat().st_size
-                p.unlink()
+            if p.is_file() and _OURS.search(p.name) and re.sub(r"-(wal|shm|journal)$", "", p.name) not in in_use:
+                try:
+                    size = p.stat().st_size
+                    p.unlink()
+                except FileNotFoundError:  # a side file SQLite removed meanwhile
+                    continue
+                except OSError as exc:
+                    problems.append(f"cannot delete {p} ({exc.strerror or exc}): check that you may write to {folder}")
+                    continue
+                freed += size
                 removed += 1
-    return {"files": removed, "bytes": freed}
+    return {"files": removed, "bytes": freed, "problems": problems}
 
 
 def _size(path: Path) -> int:

@@ -223,6 +223,14 @@ def cache_dir_option(fn):
                         help="Cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
 
 
+def _problems(lines: list[str]) -> None:
+    """Print one line per cache file a command could not handle; exit status 1 if any."""
+    for line in lines:
+        click.echo(f"Error: {line}", err=True)
+    if lines:
+        raise click.exceptions.Exit(1)
+
+
 @cache.command("info", epilog=EXIT_CODES)
 @cache_dir_option
 @debug_option
@@ -236,11 +244,14 @@ def cache_info_cmd(cache_dir: str | None) -> None:
     if not files:
         click.echo(f"no cache in {folder}")
         return
-    for f in files:
+    readable = [f for f in files if f["problem"] is None]
+    for f in readable:
         results = ", ".join(f"{n} {k}" for k, n in f["results"].items()) or "none"
         click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions), {f['vectors']:,} vectors, "
                    f"results: {results}\n  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
-    click.echo(f"total {sum(f['bytes'] for f in files):,} bytes in {len(files)} file(s)")
+    if readable:
+        click.echo(f"total {sum(f['bytes'] for f in readable):,} bytes in {len(readable)} file(s)")
+    _problems([f["problem"] for f in files if f["problem"] is not None])
 
 
 @cache.command("prune", epilog=EXIT_CODES)
@@ -256,6 +267,7 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
     r = c.prune(days, cache_dir)
     click.echo(f"removed {r['removed_vectors']:,} vectors and {r['removed_results']:,} results from "
                f"{r['files']} file(s): {r['bytes_before']:,} -> {r['bytes_after']:,} bytes")
+    _problems(r["problems"])
 
 
 @cache.command("clear", epilog=EXIT_CODES)
@@ -264,7 +276,8 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
 @debug_option
 @_handle_errors
 def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
-    """Delete all cache files (the next scan encodes everything again)."""
+    """Delete all cache files (the next scan encodes everything again); files a running scan has
+    open are left."""
     from . import cache as c
 
     folder = cache_dir or c.default_cache_dir()
@@ -272,6 +285,7 @@ def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
         click.confirm(f"delete every provenance cache file in {folder}?", abort=True)
     r = c.clear(cache_dir)
     click.echo(f"deleted {r['files']} file(s), {r['bytes']:,} bytes, from {folder}")
+    _problems(r["problems"])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -284,6 +284,68 @@ def test_a_file_that_is_not_a_database_is_set_aside_and_a_new_one_started(tmp_pa
     assert fresh.inner.encoded == 0 and fresh.warnings == []
 
 
+def test_cache_commands_name_each_damaged_file_in_one_line_and_go_on_with_the_others(tmp_path):
+    folder = tmp_path / "cache"
+    path = _make_cache(folder, [f"text {i}" for i in range(50)])
+    healthy = CachedEmbedder(FakeEmbedder(dimension=8), folder)
+    healthy.encode(["one"])
+    healthy.close()
+    _damage_pages(path)
+    fix = f"Error: cache file {path} is damaged (database disk image is malformed): run `provenance cache clear " \
+          "--yes` or delete it"
+    runner = CliRunner()
+    res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 1 and res.stderr.splitlines() == [fix]
+    assert str(healthy.path) in res.stdout and "1 vectors" in res.stdout
+    res = runner.invoke(main, ["cache", "prune", "--unused-for", "0", "--cache-dir", str(folder)])
+    assert res.exit_code == 1 and res.stderr.splitlines() == [fix]
+    assert res.stdout.startswith("removed 0 vectors and 0 results from 1 file(s)")
+    res = runner.invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and res.stderr == "" and list(folder.iterdir()) == []
+
+
+# --- cache commands on a locked file ----------------------------------------------------------
+
+def test_cache_info_on_a_locked_file_says_so_and_never_advises_deleting_it(tmp_path):
+    folder = tmp_path / "cache"
+    path = _make_cache(folder, journal="delete")
+    runner = CliRunner()
+    with held(path, "BEGIN EXCLUSIVE"):
+        res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 1 and res.stderr.splitlines() == [
+        f"Error: cache file {path} is locked by another process (a scan or prune still running?): try again when it "
+        "has finished"]
+    assert path.exists() and _set_aside(folder) == []
+    res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "1 vectors" in res.stdout
+
+
+def test_cache_info_reads_a_file_in_wal_mode_while_a_scan_writes(tmp_path):
+    folder = tmp_path / "cache"
+    path = _make_cache(folder)
+    with held(path, "BEGIN IMMEDIATE"):
+        res = CliRunner().invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "1 vectors" in res.stdout and res.stderr == ""
+
+
+def test_cache_prune_and_clear_leave_a_file_another_process_holds(tmp_path):
+    folder = tmp_path / "cache"
+    path = _make_cache(folder)
+    runner = CliRunner()
+    with held(path, "BEGIN IMMEDIATE"):
+        res = runner.invoke(main, ["cache", "prune", "--unused-for", "0", "--cache-dir", str(folder)])
+    assert res.exit_code == 1 and "is locked by another process" in res.stderr and "delete" not in res.stderr
+    assert len(res.stderr.splitlines()) == 1
+    with held(path, "open"):
+        res = runner.invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(folder)])
+    assert res.exit_code == 1 and res.stderr.splitlines() == [
+        f"Error: cache file {path} is in use by another process (a scan still running?): not deleted; run "
+        "`provenance cache clear` again when it has finished"]
+    assert path.exists()
+    res = runner.invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and list(folder.iterdir()) == []
+
+
 # --- a folder that cannot be written ---------------------------------------------------------
 
 def _one_unwritable_warning(warnings: list[str], folder) -> None:
