@@ -8,6 +8,12 @@ a digest of the model's files (two local models with one folder name never share
 
 Every entry carries the day it was last used, so `prune` can drop what no scan has needed for a
 while; `info` and `clear` serve `provenance cache info|prune|clear`.
+
+The cache is an optimisation, never the end of a run. Scans share a file (WAL journal: readers
+never wait; writes are short transactions that wait at most `BUSY_TIMEOUT`, else are dropped with
+a warning). A file another process holds is left alone; one SQLite finds damaged is set aside as
+`<name>.corrupt-<time>`; a folder that cannot be written means a run without the cache. What
+happened is in `CachedEmbedder.warnings`, one line each with the fix.
 """
 
 from __future__ import annotations

@@ -364,6 +364,15 @@ def test_a_cache_dir_below_a_file_means_a_scan_without_the_cache(tmp_path, artic
     assert "Not a directory" in warnings[0]
 
 
+def test_index_add_with_an_unusable_cache_dir_goes_on_and_says_so(tmp_path, articles, models):
+    (tmp_path / "file").write_text("a file, not a folder")
+    folder = tmp_path / "file" / "cache"
+    res = CliRunner().invoke(main, ["index", "add", "wires", str(articles), "--index-dir", str(tmp_path / "idx"),
+                                    "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "added 2 document(s)" in res.stdout
+    _one_unwritable_warning([line for line in res.stderr.splitlines() if line.startswith("warning:")], folder)
+
+
 def test_a_read_only_file_system_means_a_scan_without_the_cache(tmp_path, articles, models, monkeypatch):
     folder = tmp_path / "cache"
     mkdir = pathlib.Path.mkdir
