@@ -8,6 +8,12 @@ a digest of the model's files (two local models with one folder name never share
 
 Every entry carries the day it was last used, so `prune` can drop what no scan has needed for a
 while; `info` and `clear` serve `provenance cache info|prune|clear`.
+
+The cache is an optimisation, never the end of a run. Scans share a file (WAL journal: readers
+never wait; writes are short transactions that wait at most `BUSY_TIMEOUT`, else are dropped with
+a warning). A file another process holds is left alone; one SQLite finds damaged is set aside as
+`<name>.corrupt-<time>`; a folder that cannot be written means a run without the cache. What
+happened is in `CachedEmbedder.warnings`, one line each with the fix.
 """
 
 from __future__ import annotations
@@ -41,21 +47,176 @@ def today() -> int:
     return int(time.time() // 86400)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-    db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
-    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-    for table in ("emb", "kv"):  # files written before the stamps existed count as used today
-        if "used" not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN used INTEGER NOT NULL DEFAULT {today()}")
-    db.commit()
+#: Seconds a write (or, in a file not yet in WAL mode, a read) waits for another process's
+#: transaction before it goes without the cache; scans' own transactions take milliseconds.
+BUSY_TIMEOUT = 10.0
+#: The wait of later tries in a run where one wait ran out (the other process holds on long).
+RETRY_TIMEOUT = 1.0
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html)
+_LOCKED = {5, 6}  # BUSY, LOCKED
+_DAMAGED = {11, 26}  # CORRUPT, NOTADB
+_UNWRITABLE = {3, 8, 10, 13, 14, 23}  # PERM, READONLY, IOERR, FULL, CANTOPEN, AUTH
+_MOVED = 1032  # READONLY_DBMOVED: the file was renamed or deleted while open
+
+
+def _problem(exc: sqlite3.Error) -> str:
+    """What a SQLite error says about the file: 'locked' (another connection holds it: wait, never
+    delete), 'damaged' (not a database, or malformed pages), 'moved' (renamed or deleted while
+    open), 'unwritable', or 'other'."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == _MOVED:
+        return "moved"
+    code = code & 0xFF if code is not None else None
+    text = str(exc).lower()
+    if code in _LOCKED or "is locked" in text:
+        return "locked"
+    if code in _DAMAGED or "malformed" in text or "not a database" in text:
+        return "damaged"
+    if code in _UNWRITABLE or "readonly" in text or "unable to open" in text:
+        return "unwritable"
+    return "other"
+
+
+def _open_db(path: Path, timeout: float, create: bool = True) -> sqlite3.Connection:
+    """A connection to `path` (created if missing, with `create`). Autocommit: every write is an
+    explicit short `BEGIN IMMEDIATE` transaction, so no read ever has to become a write (which in
+    WAL mode fails at once, whatever the timeout)."""
+    from urllib.parse import quote
+
+    target = path if create else f"file:{quote(str(path))}?mode=rw"
+    return sqlite3.connect(target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=not create)
+
+
+def _connect(path: Path, timeout: float, meta: dict[str, str] | None = None) -> sqlite3.Connection:
+    """Open a cache file: WAL journal (readers never wait for a writer), the tables, the `used`
+    stamps of older files and, with `meta`, the model's entries. Writes only what is missing, so
+    opening a complete file takes no write lock."""
+    db = _open_db(path, timeout)
+    try:
+        _prepare(db, timeout, meta)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
+def _prepare(db: sqlite3.Connection, timeout: float, meta: dict[str, str] | None) -> None:
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
+    if mode != "wal":
+        # switching needs the file to itself: a file busy now switches on a later run
+        db.execute(f"PRAGMA busy_timeout = {int(min(timeout, RETRY_TIMEOUT) * 1000)}")
+        try:
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower()
+        except sqlite3.OperationalError as exc:
+            if _problem(exc) != "locked":
+                raise
+        db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    if mode == "wal":
+        db.execute("PRAGMA synchronous = NORMAL")  # a crash may lose the last writes, not the file
+
+    def complete() -> bool:
+        return ({"emb", "kv"} <= tables and all("used" in _columns(db, t) for t in ("emb", "kv"))
+                and (meta is None or ("meta" in tables and
+                                      {k for (k,) in db.execute("SELECT key FROM meta")} >= set(meta))))
+
+    if complete():
+        return
+    with _transaction(db):
+        db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        for table in ("emb", "kv"):  # files written before the stamps existed count as used today
+            if "used" not in _columns(db, table):
+                db.execute(f"ALTER TABLE {table} ADD COLUMN used INTEGER NOT NULL DEFAULT {today()}")
+        if meta:
+            db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+class _transaction:
+    """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on any error): takes the write lock up front,
+    waiting at most the connection's busy timeout."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, exc, tb):
+        if kind is None:
+            self.db.execute("COMMIT")
+            return
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:  # SQLite rolled back already (or the file is gone)
+            pass
+
+
+def _quick_check(path: Path) -> bool | None:
+    """True when SQLite finds `path` damaged (`PRAGMA quick_check`: not a database, or malformed
+    pages); False when it checks out; None when it cannot tell now (locked, unreadable)."""
+    try:
+        db = _open_db(path, RETRY_TIMEOUT, create=False)
+        try:
+            rows = db.execute("PRAGMA quick_check(1)").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return True if _problem(exc) == "damaged" else None
+    return rows != [("ok",)]
+
+
+def _claim(path: Path) -> str:
+    """'free' when no other connection, in this process or another, has `path` open (its WAL is
+    then folded back into it), 'in use' when one has, 'damaged' when SQLite cannot read its header.
+    Deleting or renaming a file another connection has open would let that connection's WAL land
+    in the file that takes its name."""
+    try:
+        db = _open_db(path, 0, create=False)
+        try:
+            db.execute("PRAGMA locking_mode = EXCLUSIVE")
+            db.execute("BEGIN EXCLUSIVE")  # fails while another connection holds even a read lock
+            db.execute("ROLLBACK")
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        kind = _problem(exc)
+        return "in use" if kind == "locked" else "damaged" if kind == "damaged" else "unknown"
+    return "free"
+
+
+def _side_files(path: Path) -> list[Path]:
+    return [Path(f"{path}{s}") for s in ("-wal", "-shm", "-journal")]
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename `path` (and its journal files) to `<name>.corrupt-<UTC time>`; the new name."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    aside, n = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
+    while aside.exists():
+        aside, n = path.with_name(f"{path.name}.corrupt-{stamp}-{n}"), n + 1
+    path.rename(aside)
+    for side, new in zip(_side_files(path), _side_files(aside), strict=True):
+        if side.exists():
+            side.rename(new)
+    return aside
+
+
 class CachedEmbedder:
-    """Wraps an embedder with the on-disk cache (see the module docstring). Safe to share between
-    processes (SQLite locking); a damaged cache file is set aside and rebuilt, never fatal."""
+    """Wraps an embedder with the on-disk cache (see the module docstring).
+
+    Never fatal: a cache that cannot be used means a run without it, and `warnings` says why in
+    one line each (the CLI prints them). Several processes may share a file: reads never wait
+    (WAL), new entries are written in one short transaction per `encode` call and per `flush`,
+    and a write that cannot get the lock within `BUSY_TIMEOUT` seconds is kept for the next
+    flush, then dropped. A locked file is never touched; one SQLite finds damaged is set aside as
+    `<name>.corrupt-<time>`, at once if no other process has it open."""
 
     def __init__(self, inner, cache_dir: str | os.PathLike | None = None):
         self.inner = inner
@@ -64,45 +225,200 @@ class CachedEmbedder:
         self.languages = inner.languages
         self.fingerprint = getattr(inner, "fingerprint", None)
         self.hits = self.misses = 0
-        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         slug = re.sub(r"[^\w.-]+", "_", self.model_id)[:80]
         suffix = f"-{self.fingerprint}" if self.fingerprint else ""
-        self.path = folder / f"{PREFIX}{slug}-{self.dimension}{suffix}.sqlite"
+        self.path = self.folder / f"{PREFIX}{slug}-{self.dimension}{suffix}.sqlite"
         # the scan reads vectors in its encoding thread and other results in the main thread: one
         # connection, each use under the lock (sqlite3 builds differ in what they serialise)
         self._lock = threading.RLock()
-        try:
-            self._db = _connect(self.path)
-        except sqlite3.DatabaseError:
-            self.path.rename(self.path.with_suffix(".corrupt"))
-            self._db = _connect(self.path)
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-                                 [("model", self.model_id), ("dimension", str(self.dimension)),
-                                  ("fingerprint", self.fingerprint or "")])
+        self._db: sqlite3.Connection | None = None
         self._today = today()
+        self._wait = BUSY_TIMEOUT
+        self._locked_out = False  # a wait ran out: writes wait for `flush`
+        self._skipped_reads = 0
+        self._unsaved = 0  # entries still pending at `close` (the file was locked)
+        self._notes: list[str] = []
+        # written by the next `_save`: vectors, results and stamps of entries read today
+        self._vectors: dict[str, bytes] = {}
+        self._results: dict[tuple[str, str], bytes] = {}
+        self._stamps: dict[tuple[str, str | None], set[str]] = {}
+        self._open()
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per problem the cache met (and the fix), for the user; empty when none."""
+        out = list(self._notes)
+        with self._lock:
+            unsaved = self._unsaved + (len(self._vectors) + len(self._results) if self._locked_out else 0)
+        if unsaved:
+            out.append(f"cache file {self.path} is locked by another process: {unsaved} new entries of this run "
+                       "were not saved (a later scan computes them again)")
+        elif self._skipped_reads:
+            out.append(f"cache file {self.path} was locked by another process: {self._skipped_reads} "
+                       "look-ups went without it")
+        return out
+
+    def _open(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = "a file, not a folder" if self.folder.is_file() else exc.strerror or exc
+            self._off(f"cannot write the embedding cache in {self.folder} ({why}): this run goes on without it; "
+                      "pass --cache-dir with a writable folder, or --no-cache")
+            return
+        meta = {"model": self.model_id, "dimension": str(self.dimension), "fingerprint": self.fingerprint or ""}
+        try:
+            self._db = _connect(self.path, self._wait, meta)
+            return
+        except sqlite3.Error as exc:
+            if _problem(exc) != "damaged":
+                self._failed(exc, opening=True)
+                return
+            aside, why = self._set_damaged_aside(exc)
+            if aside is None:
+                self._off(why)
+                return
+            self._note(f"cache file {self.path} was damaged ({exc}): set aside as {aside.name}; starting a new one")
+        try:
+            self._db = _connect(self.path, self._wait, meta)
+        except sqlite3.Error as exc:
+            self._failed(exc, opening=True)
+
+    def close(self) -> None:
+        """Write what is pending and close the file (later calls go to the inner embedder)."""
+        self.flush()
+        with self._lock:
+            self._unsaved += len(self._vectors) + len(self._results)
+            self._close()
+
+    def _close(self) -> None:
+        with self._lock:
+            db, self._db = self._db, None
+            self._vectors.clear()
+            self._results.clear()
+            self._stamps.clear()
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+
+    def _note(self, line: str) -> None:
+        if line not in self._notes:
+            self._notes.append(line)
+
+    def _off(self, note: str) -> None:
+        """Go on without the cache for the rest of this run, and tell the user why."""
+        self._close()
+        self._note(note)
+
+    def _failed(self, exc: sqlite3.Error, opening: bool = False) -> None:
+        """React to an error of a read or a write: if the file is locked, wait less from now on
+        (and do without it when its tables cannot even be read); else go on without the cache,
+        setting a damaged file aside."""
+        kind = _problem(exc)
+        if kind == "locked":
+            self._wait = RETRY_TIMEOUT
+            self._locked_out = True
+            if opening:
+                self._off(f"cache file {self.path} is locked by another process: this run goes on without the "
+                          "cache (the file is left as it is)")
+            elif self._db is not None:
+                try:
+                    self._db.execute(f"PRAGMA busy_timeout = {int(self._wait * 1000)}")
+                except sqlite3.Error:
+                    pass
+        elif kind == "damaged":
+            aside, why = self._set_damaged_aside(exc)
+            self._off(why if aside is None else f"cache file {self.path} was damaged ({exc}): set aside as "
+                      f"{aside.name}; this run goes on without the cache, the next one starts a new one")
+        elif kind == "unwritable":
+            self._off(f"cannot write the embedding cache in {self.folder} ({exc}): this run goes on without "
+                      "it; pass --cache-dir with a writable folder, or --no-cache")
+        elif kind == "moved":
+            self._off(f"cache file {self.path} was renamed or deleted while this run used it (by `provenance "
+                      "cache clear`, or a scan that found it damaged): this run goes on without the cache")
+        else:
+            self._off(f"cache file {self.path} cannot be used ({type(exc).__name__}: {exc}): this run goes on "
+                      "without it; --no-cache skips it")
+
+    def _set_damaged_aside(self, exc: sqlite3.Error) -> tuple[Path | None, str]:
+        """Close the file; set it aside if SQLite confirms the damage and no other connection has
+        it open. (The new name, '') or (None, the warning that says why not)."""
+        self._close()
+        damaged = _quick_check(self.path)
+        if damaged is None:
+            return None, (f"cache file {self.path} could not be read ({exc}), nor checked: this run goes on "
+                          "without the cache")
+        if not damaged:
+            return None, (f"cache file {self.path} could not be read ({exc}), though SQLite's check finds it "
+                          "sound: this run goes on without the cache")
+        if _claim(self.path) == "in use":
+            return None, (f"cache file {self.path} is damaged ({exc}): this run goes on without the cache; once "
+                          "no other scan uses it, run `provenance cache clear --yes` or delete it")
+        try:
+            return _set_aside(self.path), ""
+        except OSError:
+            return None, (f"cache file {self.path} is damaged ({exc}): this run goes on without the cache; run "
+                          "`provenance cache clear --yes` or delete it")
 
     def _select(self, sql: str, keys: list[str], *params) -> list[tuple]:
         """Rows of `sql` (ending in `key IN`) for `keys`, `CHUNK` keys per query (one query per key
-        costs more than the unpickling on a warm re-scan); `params` come before the keys."""
+        costs more than the unpickling on a warm re-scan); `params` come before the keys. No rows
+        when the file cannot be read now."""
         rows: list[tuple] = []
-        for lo in range(0, len(keys), CHUNK):
-            chunk = keys[lo:lo + CHUNK]
-            with self._lock:
-                rows += self._db.execute(f"{sql} ({','.join('?' * len(chunk))})", [*params, *chunk]).fetchall()
+        with self._lock:
+            if self._db is None:
+                return []
+            try:
+                for lo in range(0, len(keys), CHUNK):
+                    chunk = keys[lo:lo + CHUNK]
+                    rows += self._db.execute(f"{sql} ({','.join('?' * len(chunk))})", [*params, *chunk]).fetchall()
+            except sqlite3.Error as exc:
+                self._skipped_reads += _problem(exc) == "locked"
+                self._failed(exc)
+                return []
         return rows
 
-    def _touch(self, table: str, keys: list[str], namespace: str | None = None) -> None:
-        """Stamp `keys` as used today (a write only for entries not stamped today yet)."""
-        if not keys:
-            return
-        where = "ns = ? AND " if namespace is not None else ""
-        q = f"UPDATE {table} SET used = ? WHERE {where}used < ? AND key IN ({','.join('?' * len(keys))})"
-        args = [self._today, *([namespace] if namespace is not None else []), self._today, *keys]
+    def _stamp(self, table: str, namespace: str | None, rows: list[tuple]) -> None:
+        """Stamp as used today the entries of `rows` (key first, day last) that carry an older day
+        (a warm re-scan on the day of the last one writes nothing)."""
+        stale = [row[0] for row in rows if row[-1] is None or row[-1] < self._today]
+        if stale:
+            with self._lock:
+                if self._db is not None:
+                    self._stamps.setdefault((table, namespace), set()).update(stale)
+            if not self._locked_out:
+                self._save()
+
+    def _save(self) -> None:
+        """Write the pending vectors, results and stamps in one transaction. If the lock cannot
+        be had in time they stay pending (see `warnings`)."""
         with self._lock:
-            if self._db.execute(q, args).rowcount:
-                self._db.commit()
+            if self._db is None or not (self._vectors or self._results or self._stamps):
+                return
+            db = self._db
+            try:
+                with _transaction(db):
+                    db.executemany("INSERT OR REPLACE INTO emb (key, vec, used) VALUES (?, ?, ?)",
+                                   [(k, v, self._today) for k, v in self._vectors.items()])
+                    db.executemany("INSERT OR REPLACE INTO kv (ns, key, value, used) VALUES (?, ?, ?, ?)",
+                                   [(ns, k, v, self._today) for (ns, k), v in self._results.items()])
+                    for (table, ns), keys in self._stamps.items():
+                        where = "ns = ? AND " if ns is not None else ""
+                        keys = sorted(keys)
+                        for lo in range(0, len(keys), CHUNK):
+                            chunk = keys[lo:lo + CHUNK]
+                            db.execute(f"UPDATE {table} SET used = ? WHERE {where}used < ? AND key IN "
+                                       f"({','.join('?' * len(chunk))})",
+                                       [self._today, *([ns] if ns is not None else []), self._today, *chunk])
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return
+            self._vectors.clear()
+            self._results.clear()
+            self._stamps.clear()
 
     # A small key-value store beside the vectors, for other deterministic results (language
     # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the
@@ -115,60 +431,75 @@ class CachedEmbedder:
         import pickle
 
         out = {}
-        rows = self._select("SELECT key, value FROM kv WHERE ns = ? AND key IN", list(dict.fromkeys(keys)), namespace)
-        for key, blob in rows:
+        keys = list(dict.fromkeys(keys))
+        with self._lock:
+            blobs = {k: b for k in keys if (b := self._results.get((namespace, k))) is not None}
+        rows = self._select("SELECT key, value, used FROM kv WHERE ns = ? AND key IN",
+                            [k for k in keys if k not in blobs], namespace)
+        blobs.update((k, blob) for k, blob, _ in rows)
+        for key, blob in blobs.items():
             try:
                 out[key] = pickle.loads(blob)
             except Exception:  # a value from another version of the code: recompute
                 pass
-        for lo in range(0, len(rows), CHUNK):
-            self._touch("kv", [k for k, _ in rows[lo:lo + CHUNK]], namespace)
+        self._stamp("kv", namespace, rows)
         return out
 
     def put(self, namespace: str, key: str, value) -> None:
         import pickle
 
-        # committed by flush() (once per scan): a commit per pair costs more than the alignment
+        # written with the next write (new vectors, stamps, flush): a transaction per pair costs more than the
+        # alignment
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO kv (ns, key, value, used) VALUES (?, ?, ?, ?)",
-                             (namespace, key, blob, self._today))
+            if self._db is not None:
+                self._results[namespace, key] = blob
 
     def flush(self) -> None:
-        with self._lock:
-            self._db.commit()
+        self._save()
 
     def _key(self, text: str) -> str:
         import hashlib
 
         return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
 
-    def count_missing(self, texts: list[str]) -> int:
-        """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
-        unique = list(dict.fromkeys(self._key(t) for t in texts))
-        return len(unique) - len(self._select("SELECT key FROM emb WHERE key IN", unique))
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        keys = [self._key(t) for t in texts]
+    def _vectors_of(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """{key: vector} of the distinct `keys` found (pending or in the file); stamps them."""
         found: dict[str, np.ndarray] = {}
-        rows = self._select("SELECT key, vec FROM emb WHERE key IN", list(dict.fromkeys(keys)))
-        for k, blob in rows:
+        with self._lock:
+            for k in keys:
+                if k in self._vectors:
+                    found[k] = np.frombuffer(self._vectors[k], dtype=np.float32)
+        rows = self._select("SELECT key, vec, used FROM emb WHERE key IN", [k for k in keys if k not in found])
+        for k, blob, _ in rows:
             v = np.frombuffer(blob, dtype=np.float32)
             if v.shape == (self.dimension,):
                 found[k] = v
-        for lo in range(0, len(rows), CHUNK):
-            self._touch("emb", [k for k, _ in rows[lo:lo + CHUNK]])
+        self._stamp("emb", None, rows)
+        return found
+
+    def count_missing(self, texts: list[str]) -> int:
+        """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
+        unique = list(dict.fromkeys(self._key(t) for t in texts))
+        with self._lock:
+            stored = [k for k in unique if k not in self._vectors]
+        return len(stored) - len(self._select("SELECT key FROM emb WHERE key IN", stored))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        found = self._vectors_of(list(dict.fromkeys(keys)))
         missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
         self.hits += len(texts) - sum(1 for k in keys if k not in found)
         self.misses += len(missing)
         if missing:
             vecs = self.inner.encode([t for _, t in missing])
-            with self._lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO emb (key, vec, used) VALUES (?, ?, ?)",
-                                     [(k, np.asarray(v, np.float32).tobytes(), self._today)
-                                      for (k, _), v in zip(missing, vecs, strict=True)])
-            for (k, _), v in zip(missing, vecs, strict=True):
-                found[k] = np.asarray(v, np.float32)
+            with self._lock:
+                for (k, _), v in zip(missing, vecs, strict=True):
+                    found[k] = np.asarray(v, np.float32)
+                    if self._db is not None:
+                        self._vectors[k] = found[k].tobytes()
+            if not self._locked_out:  # written now, for the scans running beside this one
+                self._save()
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
@@ -184,69 +515,131 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
 
 
-def _open_existing(path: Path) -> sqlite3.Connection:
-    try:
-        return _connect(path)
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path}: not a readable cache file ({exc}); delete it or run "
-                         "`provenance cache clear`") from None
+def _problem_line(path: Path, exc: sqlite3.Error) -> str:
+    """One line on why the maintenance commands cannot handle cache file `path`, with the fix
+    (never deleting a file that is merely locked)."""
+    kind = _problem(exc)
+    if kind == "locked":
+        return (f"cache file {path} is locked by another process (a scan or prune still running?): try again "
+                "when it has finished")
+    if kind == "damaged":
+        return f"cache file {path} is damaged ({exc}): run `provenance cache clear --yes` or delete it"
+    if kind == "unwritable":
+        return f"cache file {path} cannot be opened for writing ({exc}): check that you may write to {path.parent}"
+    return f"cache file {path} cannot be read ({exc})"
 
 
 def info(cache_dir: str | os.PathLike | None = None) -> list[dict]:
     """One dict per cache file: path, bytes, model, dimension, vectors, results per kind, and the
-    first and last day any entry was used (ISO dates)."""
+    first and last day any entry was used (ISO dates). A file that cannot be read now (locked,
+    damaged) has only path, bytes and `problem`: one line saying why, with the fix; the others
+    have `problem` None. Reads only: waits at most `BUSY_TIMEOUT` seconds for a writer."""
     out = []
     for path in cache_files(cache_dir):
-        db = _open_existing(path)
         try:
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            vectors, lo, hi = db.execute("SELECT COUNT(*), MIN(used), MAX(used) FROM emb").fetchone()
-            kinds = dict(db.execute("SELECT ns, COUNT(*) FROM kv GROUP BY ns ORDER BY ns").fetchall())
-            klo, khi = db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone()
-        finally:
-            db.close()
-        days = [d for d in (lo, hi, klo, khi) if d is not None]
-        out.append({"path": str(path), "bytes": _size(path), "model": meta.get("model", "?"),
-                    "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors, "results": kinds,
-                    "first_used": _iso(min(days)) if days else None,
-                    "last_used": _iso(max(days)) if days else None})
+            entry = _read_info(path)
+        except sqlite3.Error as exc:
+            out.append({"path": str(path), "bytes": _size(path), "problem": _problem_line(path, exc)})
+            continue
+        out.append({"path": str(path), "bytes": _size(path), **entry, "problem": None})
     return out
+
+
+def _read_info(path: Path) -> dict:
+    db = _open_db(path, BUSY_TIMEOUT, create=False)
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
+        days: list[int] = []
+        vectors, kinds = 0, {}
+        if "emb" in tables:
+            stamped = "used" in _columns(db, "emb")
+            vectors, lo, hi = db.execute(f"SELECT COUNT(*), {'MIN(used), MAX(used)' if stamped else 'NULL, NULL'} "
+                                         "FROM emb").fetchone()
+            days += [d for d in (lo, hi) if d is not None]
+        if "kv" in tables:
+            kinds = dict(db.execute("SELECT ns, COUNT(*) FROM kv GROUP BY ns ORDER BY ns").fetchall())
+            if "used" in _columns(db, "kv"):
+                days += [d for d in db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone() if d is not None]
+    finally:
+        db.close()
+    return {"model": meta.get("model", "?"), "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors,
+            "results": kinds, "first_used": _iso(min(days)) if days else None,
+            "last_used": _iso(max(days)) if days else None}
 
 
 def prune(unused_days: int, cache_dir: str | os.PathLike | None = None) -> dict:
     """Delete entries no scan has used for more than `unused_days` days, then compact the files.
-    A later scan recomputes whatever it needs. Returns counts and bytes before and after."""
+    A later scan recomputes whatever it needs. Returns counts and bytes before and after (of the
+    files pruned) and `problems`: one line per file left as it was (locked, damaged)."""
     if unused_days < 0:
         raise InputError(f"--unused-for must be >= 0 days, got {unused_days}")
     cutoff = today() - unused_days
     removed_vectors = removed_results = 0
-    before = after = 0
+    before = after = files = 0
+    problems = []
     for path in cache_files(cache_dir):
-        before += _size(path)
-        db = _open_existing(path)
+        size = _size(path)
         try:
-            with db:
-                removed_vectors += db.execute("DELETE FROM emb WHERE used < ?", (cutoff,)).rowcount
-                removed_results += db.execute("DELETE FROM kv WHERE used < ?", (cutoff,)).rowcount
-            db.execute("VACUUM")
-        finally:
-            db.close()
+            db = _open_db(path, BUSY_TIMEOUT, create=False)
+            try:
+                _prepare(db, BUSY_TIMEOUT, None)
+                with _transaction(db):
+                    vectors = db.execute("DELETE FROM emb WHERE used < ?", (cutoff,)).rowcount
+                    results = db.execute("DELETE FROM kv WHERE used < ?", (cutoff,)).rowcount
+                if vectors or results:
+                    try:
+                        db.execute("VACUUM")
+                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the space back on disk now
+                    except sqlite3.OperationalError as exc:
+                        if _problem(exc) != "locked":
+                            raise
+                        problems.append(f"cache file {path}: {vectors + results:,} entries removed, but it was not "
+                                        "compacted as another process held it: prune again when it has finished")
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            problems.append(_problem_line(path, exc))
+            continue
+        removed_vectors += vectors
+        removed_results += results
+        before += size
         after += _size(path)
-    return {"files": len(cache_files(cache_dir)), "removed_vectors": removed_vectors,
-            "removed_results": removed_results, "bytes_before": before, "bytes_after": after}
+        files += 1
+    return {"files": files, "removed_vectors": removed_vectors, "removed_results": removed_results,
+            "bytes_before": before, "bytes_after": after, "problems": problems}
+
+
+#: Our files: cache files, SQLite's side files, damaged files set aside (`.corrupt`: older versions)
+_OURS = re.compile(r"\.(sqlite|corrupt(-\d{8}T\d{6}(-\d+)?)?)(-wal|-shm|-journal)?$")
 
 
 def clear(cache_dir: str | os.PathLike | None = None) -> dict:
-    """Delete every cache file (and SQLite's side files) in `cache_dir`; nothing else there."""
+    """Delete every cache file (and SQLite's side files, and damaged files set aside) in
+    `cache_dir`; nothing else there. A file another process has open is left, with a line in
+    `problems` (deleting it under that process could let its journal land in the next file)."""
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     removed = freed = 0
+    problems, in_use = [], set()
+    for path in cache_files(folder):
+        if _claim(path) == "in use":
+            in_use.add(path.name)
+            problems.append(f"cache file {path} is in use by another process (a scan still running?): not "
+                            "deleted; run `provenance cache clear` again when it has finished")
     if folder.is_dir():
         for p in sorted(folder.glob(f"{PREFIX}*")):
-            if p.is_file() and re.search(r"\.(sqlite(-wal|-shm|-journal)?|corrupt)$", p.name):
-                freed += p.stat().st_size
-                p.unlink()
+            if p.is_file() and _OURS.search(p.name) and re.sub(r"-(wal|shm|journal)$", "", p.name) not in in_use:
+                try:
+                    size = p.stat().st_size
+                    p.unlink()
+                except FileNotFoundError:  # a side file SQLite removed meanwhile
+                    continue
+                except OSError as exc:
+                    problems.append(f"cannot delete {p} ({exc.strerror or exc}): check that you may write to {folder}")
+                    continue
+                freed += size
                 removed += 1
-    return {"files": removed, "bytes": freed}
+    return {"files": removed, "bytes": freed, "problems": problems}
 
 
 def _size(path: Path) -> int:

@@ -73,6 +73,14 @@ def _embedder(model, model_languages, cache_dir, no_cache):
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
 
 
+def _close_cache(embedder) -> None:
+    """Close the cache, if any, and print its warnings (a cache problem never fails a command)."""
+    if hasattr(embedder, "close"):
+        embedder.close()
+    for w in getattr(embedder, "warnings", ()):
+        click.echo(f"warning: {w}", err=True)
+
+
 @click.group(epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="provenance")
 def main() -> None:
@@ -122,8 +130,11 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
         settings = replace(settings, max_bytes=max_bytes)
     progress = sys.stderr.isatty()
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
-    result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
-                      index_dir=index_dir, workers=workers)
+    try:
+        result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
+                          index_dir=index_dir, workers=workers)
+    finally:
+        _close_cache(embedder)
     report = build_report(result)
     for s in report["skipped"]:
         click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
@@ -160,7 +171,10 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
     from .archive_ops import index_add
 
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
-    res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
+    try:
+        res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
+    finally:
+        _close_cache(embedder)
     for s in res.skipped:
         click.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
     click.echo(f"index {name}: added {len(res.added)} document(s); now {res.documents} documents, "
@@ -212,6 +226,14 @@ def cache_dir_option(fn):
                         help="Cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
 
 
+def _problems(lines: list[str]) -> None:
+    """Print one line per cache file a command could not handle; exit status 1 if any."""
+    for line in lines:
+        click.echo(f"Error: {line}", err=True)
+    if lines:
+        raise click.exceptions.Exit(1)
+
+
 @cache.command("info", epilog=EXIT_CODES)
 @cache_dir_option
 @debug_option
@@ -225,11 +247,14 @@ def cache_info_cmd(cache_dir: str | None) -> None:
     if not files:
         click.echo(f"no cache in {folder}")
         return
-    for f in files:
+    readable = [f for f in files if f["problem"] is None]
+    for f in readable:
         results = ", ".join(f"{n} {k}" for k, n in f["results"].items()) or "none"
         click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions), {f['vectors']:,} vectors, "
                    f"results: {results}\n  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
-    click.echo(f"total {sum(f['bytes'] for f in files):,} bytes in {len(files)} file(s)")
+    if readable:
+        click.echo(f"total {sum(f['bytes'] for f in readable):,} bytes in {len(readable)} file(s)")
+    _problems([f["problem"] for f in files if f["problem"] is not None])
 
 
 @cache.command("prune", epilog=EXIT_CODES)
@@ -245,6 +270,7 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
     r = c.prune(days, cache_dir)
     click.echo(f"removed {r['removed_vectors']:,} vectors and {r['removed_results']:,} results from "
                f"{r['files']} file(s): {r['bytes_before']:,} -> {r['bytes_after']:,} bytes")
+    _problems(r["problems"])
 
 
 @cache.command("clear", epilog=EXIT_CODES)
@@ -253,7 +279,8 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
 @debug_option
 @_handle_errors
 def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
-    """Delete all cache files (the next scan encodes everything again)."""
+    """Delete all cache files (the next scan encodes everything again); files a running scan has
+    open are left."""
     from . import cache as c
 
     folder = cache_dir or c.default_cache_dir()
@@ -261,6 +288,7 @@ def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
         click.confirm(f"delete every provenance cache file in {folder}?", abort=True)
     r = c.clear(cache_dir)
     click.echo(f"deleted {r['files']} file(s), {r['bytes']:,} bytes, from {folder}")
+    _problems(r["problems"])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -129,6 +129,7 @@ def test_cache_cli_info_prune_clear(tmp_path):
     assert res.exit_code == 2  # --unused-for is required
     res = runner.invoke(main, ["cache", "clear", "--cache-dir", str(folder)], input="n\n")
     assert res.exit_code == 1 and cached.path.exists()  # declined
+    cached.close()  # clear leaves a file a scan still has open
     res = runner.invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(folder)])
     assert res.exit_code == 0 and not cached.path.exists() and (folder / "unrelated.txt").exists()
 
