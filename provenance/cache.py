@@ -27,8 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-
 PREFIX = "embeddings-"
 #: Entries per SQL statement (SQLite allows 999 parameters in old builds).
 CHUNK = 500
@@ -60,7 +58,7 @@ _UNWRITABLE = {3, 8, 10, 13, 14, 23}  # PERM, READONLY, IOERR, FULL, CANTOPEN, A
 _MOVED = 1032  # READONLY_DBMOVED: the file was renamed or deleted while open
 
 
-def _problem(exc: sqlite3.Error) -> str:
+def problem_kind(exc: sqlite3.Error) -> str:
     """What a SQLite error says about the file: 'locked' (another connection holds it: wait, never
     delete), 'damaged' (not a database, or malformed pages), 'moved' (renamed or deleted while
     open), 'unwritable', or 'other'."""
@@ -78,7 +76,7 @@ def _problem(exc: sqlite3.Error) -> str:
     return "other"
 
 
-def _open_db(path: Path, timeout: float, create: bool = True) -> sqlite3.Connection:
+def open_db(path: Path, timeout: float, create: bool = True) -> sqlite3.Connection:
     """A connection to `path` (created if missing, with `create`). Autocommit: every write is an
     explicit short `BEGIN IMMEDIATE` transaction, so no read ever has to become a write (which in
     WAL mode fails at once, whatever the timeout)."""
@@ -92,16 +90,16 @@ def _connect(path: Path, timeout: float, meta: dict[str, str] | None = None) -> 
     """Open a cache file: WAL journal (readers never wait for a writer), the tables, the `used`
     stamps of older files and, with `meta`, the model's entries. Writes only what is missing, so
     opening a complete file takes no write lock."""
-    db = _open_db(path, timeout)
+    db = open_db(path, timeout)
     try:
-        _prepare(db, timeout, meta)
+        prepare_db(db, timeout, meta)
     except BaseException:
         db.close()
         raise
     return db
 
 
-def _prepare(db: sqlite3.Connection, timeout: float, meta: dict[str, str] | None) -> None:
+def prepare_db(db: sqlite3.Connection, timeout: float, meta: dict[str, str] | None) -> None:
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
     if mode != "wal":
@@ -110,35 +108,35 @@ def _prepare(db: sqlite3.Connection, timeout: float, meta: dict[str, str] | None
         try:
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower()
         except sqlite3.OperationalError as exc:
-            if _problem(exc) != "locked":
+            if problem_kind(exc) != "locked":
                 raise
         db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     if mode == "wal":
         db.execute("PRAGMA synchronous = NORMAL")  # a crash may lose the last writes, not the file
 
     def complete() -> bool:
-        return ({"emb", "kv"} <= tables and all("used" in _columns(db, t) for t in ("emb", "kv"))
+        return ({"emb", "kv"} <= tables and all("used" in table_columns(db, t) for t in ("emb", "kv"))
                 and (meta is None or ("meta" in tables and
                                       {k for (k,) in db.execute("SELECT key FROM meta")} >= set(meta))))
 
     if complete():
         return
-    with _transaction(db):
+    with transaction(db):
         db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         db.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         for table in ("emb", "kv"):  # files written before the stamps existed count as used today
-            if "used" not in _columns(db, table):
+            if "used" not in table_columns(db, table):
                 db.execute(f"ALTER TABLE {table} ADD COLUMN used INTEGER NOT NULL DEFAULT {today()}")
         if meta:
             db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+def table_columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
-class _transaction:
+class transaction:
     """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on any error): takes the write lock up front,
     waiting at most the connection's busy timeout."""
 
@@ -162,23 +160,23 @@ def _quick_check(path: Path) -> bool | None:
     """True when SQLite finds `path` damaged (`PRAGMA quick_check`: not a database, or malformed
     pages); False when it checks out; None when it cannot tell now (locked, unreadable)."""
     try:
-        db = _open_db(path, RETRY_TIMEOUT, create=False)
+        db = open_db(path, RETRY_TIMEOUT, create=False)
         try:
             rows = db.execute("PRAGMA quick_check(1)").fetchall()
         finally:
             db.close()
     except sqlite3.Error as exc:
-        return True if _problem(exc) == "damaged" else None
+        return True if problem_kind(exc) == "damaged" else None
     return rows != [("ok",)]
 
 
-def _claim(path: Path) -> str:
+def claim(path: Path) -> str:
     """'free' when no other connection, in this process or another, has `path` open (its WAL is
     then folded back into it), 'in use' when one has, 'damaged' when SQLite cannot read its header.
     Deleting or renaming a file another connection has open would let that connection's WAL land
     in the file that takes its name."""
     try:
-        db = _open_db(path, 0, create=False)
+        db = open_db(path, 0, create=False)
         try:
             db.execute("PRAGMA locking_mode = EXCLUSIVE")
             db.execute("BEGIN EXCLUSIVE")  # fails while another connection holds even a read lock
@@ -186,7 +184,7 @@ def _claim(path: Path) -> str:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        kind = _problem(exc)
+        kind = problem_kind(exc)
         return "in use" if kind == "locked" else "damaged" if kind == "damaged" else "unknown"
     return "free"
 
@@ -272,7 +270,7 @@ class CachedEmbedder:
             self._db = _connect(self.path, self._wait, meta)
             return
         except sqlite3.Error as exc:
-            if _problem(exc) != "damaged":
+            if problem_kind(exc) != "damaged":
                 self._failed(exc, opening=True)
                 return
             aside, why = self._set_damaged_aside(exc)
@@ -317,7 +315,7 @@ class CachedEmbedder:
         """React to an error of a read or a write: if the file is locked, wait less from now on
         (and do without it when its tables cannot even be read); else go on without the cache,
         setting a damaged file aside."""
-        kind = _problem(exc)
+        kind = problem_kind(exc)
         if kind == "locked":
             self._wait = RETRY_TIMEOUT
             self._locked_out = True
@@ -354,7 +352,7 @@ class CachedEmbedder:
         if not damaged:
             return None, (f"cache file {self.path} could not be read ({exc}), though SQLite's check finds it "
                           "sound: this run goes on without the cache")
-        if _claim(self.path) == "in use":
+        if claim(self.path) == "in use":
             return None, (f"cache file {self.path} is damaged ({exc}): this run goes on without the cache; once "
                           "no other scan uses it, run `provenance cache clear --yes` or delete it")
         try:
@@ -376,7 +374,7 @@ class CachedEmbedder:
                     chunk = keys[lo:lo + CHUNK]
                     rows += self._db.execute(f"{sql} ({','.join('?' * len(chunk))})", [*params, *chunk]).fetchall()
             except sqlite3.Error as exc:
-                self._skipped_reads += _problem(exc) == "locked"
+                self._skipped_reads += problem_kind(exc) == "locked"
                 self._failed(exc)
                 return []
         return rows
@@ -400,7 +398,7 @@ class CachedEmbedder:
                 return
             db = self._db
             try:
-                with _transaction(db):
+                with transaction(db):
                     db.executemany("INSERT OR REPLACE INTO emb (key, vec, used) VALUES (?, ?, ?)",
                                    [(k, v, self._today) for k, v in self._vectors.items()])
                     db.executemany("INSERT OR REPLACE INTO kv (ns, key, value, used) VALUES (?, ?, ?, ?)",
@@ -503,148 +501,3 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
-
-
-# --- maintenance -------------------------------------------------------------------------------
-
-def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The cache files in `cache_dir` (default `default_cache_dir()`), sorted by name."""
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
-
-
-def _problem_line(path: Path, exc: sqlite3.Error) -> str:
-    """One line on why the maintenance commands cannot handle cache file `path`, with the fix
-    (never deleting a file that is merely locked)."""
-    kind = _problem(exc)
-    if kind == "locked":
-        return (f"cache file {path} is locked by another process (a scan or prune still running?): try again "
-                "when it has finished")
-    if kind == "damaged":
-        return f"cache file {path} is damaged ({exc}): run `provenance cache clear --yes` or delete it"
-    if kind == "unwritable":
-        return f"cache file {path} cannot be opened for writing ({exc}): check that you may write to {path.parent}"
-    return f"cache file {path} cannot be read ({exc})"
-
-
-def info(cache_dir: str | os.PathLike | None = None) -> list[dict]:
-    """One dict per cache file: path, bytes, model, dimension, vectors, results per kind, and the
-    first and last day any entry was used (ISO dates). A file that cannot be read now (locked,
-    damaged) has only path, bytes and `problem`: one line saying why, with the fix; the others
-    have `problem` None. Reads only: waits at most `BUSY_TIMEOUT` seconds for a writer."""
-    out = []
-    for path in cache_files(cache_dir):
-        try:
-            entry = _read_info(path)
-        except sqlite3.Error as exc:
-            out.append({"path": str(path), "bytes": _size(path), "problem": _problem_line(path, exc)})
-            continue
-        out.append({"path": str(path), "bytes": _size(path), **entry, "problem": None})
-    return out
-
-
-def _read_info(path: Path) -> dict:
-    db = _open_db(path, BUSY_TIMEOUT, create=False)
-    try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        meta = dict(db.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
-        days: list[int] = []
-        vectors, kinds = 0, {}
-        if "emb" in tables:
-            stamped = "used" in _columns(db, "emb")
-            vectors, lo, hi = db.execute(f"SELECT COUNT(*), {'MIN(used), MAX(used)' if stamped else 'NULL, NULL'} "
-                                         "FROM emb").fetchone()
-            days += [d for d in (lo, hi) if d is not None]
-        if "kv" in tables:
-            kinds = dict(db.execute("SELECT ns, COUNT(*) FROM kv GROUP BY ns ORDER BY ns").fetchall())
-            if "used" in _columns(db, "kv"):
-                days += [d for d in db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone() if d is not None]
-    finally:
-        db.close()
-    return {"model": meta.get("model", "?"), "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors,
-            "results": kinds, "first_used": _iso(min(days)) if days else None,
-            "last_used": _iso(max(days)) if days else None}
-
-
-def prune(unused_days: int, cache_dir: str | os.PathLike | None = None) -> dict:
-    """Delete entries no scan has used for more than `unused_days` days, then compact the files.
-    A later scan recomputes whatever it needs. Returns counts and bytes before and after (of the
-    files pruned) and `problems`: one line per file left as it was (locked, damaged)."""
-    if unused_days < 0:
-        raise InputError(f"--unused-for must be >= 0 days, got {unused_days}")
-    cutoff = today() - unused_days
-    removed_vectors = removed_results = 0
-    before = after = files = 0
-    problems = []
-    for path in cache_files(cache_dir):
-        size = _size(path)
-        try:
-            db = _open_db(path, BUSY_TIMEOUT, create=False)
-            try:
-                _prepare(db, BUSY_TIMEOUT, None)
-                with _transaction(db):
-                    vectors = db.execute("DELETE FROM emb WHERE used < ?", (cutoff,)).rowcount
-                    results = db.execute("DELETE FROM kv WHERE used < ?", (cutoff,)).rowcount
-                if vectors or results:
-                    try:
-                        db.execute("VACUUM")
-                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the space back on disk now
-                    except sqlite3.OperationalError as exc:
-                        if _problem(exc) != "locked":
-                            raise
-                        problems.append(f"cache file {path}: {vectors + results:,} entries removed, but it was not "
-                                        "compacted as another process held it: prune again when it has finished")
-            finally:
-                db.close()
-        except sqlite3.Error as exc:
-            problems.append(_problem_line(path, exc))
-            continue
-        removed_vectors += vectors
-        removed_results += results
-        before += size
-        after += _size(path)
-        files += 1
-    return {"files": files, "removed_vectors": removed_vectors, "removed_results": removed_results,
-            "bytes_before": before, "bytes_after": after, "problems": problems}
-
-
-#: Our files: cache files, SQLite's side files, damaged files set aside (`.corrupt`: older versions)
-_OURS = re.compile(r"\.(sqlite|corrupt(-\d{8}T\d{6}(-\d+)?)?)(-wal|-shm|-journal)?$")
-
-
-def clear(cache_dir: str | os.PathLike | None = None) -> dict:
-    """Delete every cache file (and SQLite's side files, and damaged files set aside) in
-    `cache_dir`; nothing else there. A file another process has open is left, with a line in
-    `problems` (deleting it under that process could let its journal land in the next file)."""
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    removed = freed = 0
-    problems, in_use = [], set()
-    for path in cache_files(folder):
-        if _claim(path) == "in use":
-            in_use.add(path.name)
-            problems.append(f"cache file {path} is in use by another process (a scan still running?): not "
-                            "deleted; run `provenance cache clear` again when it has finished")
-    if folder.is_dir():
-        for p in sorted(folder.glob(f"{PREFIX}*")):
-            if p.is_file() and _OURS.search(p.name) and re.sub(r"-(wal|shm|journal)$", "", p.name) not in in_use:
-                try:
-                    size = p.stat().st_size
-                    p.unlink()
-                except FileNotFoundError:  # a side file SQLite removed meanwhile
-                    continue
-                except OSError as exc:
-                    problems.append(f"cannot delete {p} ({exc.strerror or exc}): check that you may write to {folder}")
-                    continue
-                freed += size
-                removed += 1
-    return {"files": removed, "bytes": freed, "problems": problems}
-
-
-def _size(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists())
-
-
-def _iso(day: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))

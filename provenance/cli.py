@@ -240,7 +240,7 @@ def _problems(lines: list[str]) -> None:
 @_handle_errors
 def cache_info_cmd(cache_dir: str | None) -> None:
     """Print each cache file's model, entries, size and the days its entries were last used."""
-    from . import cache as c
+    from . import cache_admin as c
 
     files = c.info(cache_dir)
     folder = cache_dir or c.default_cache_dir()
@@ -265,7 +265,7 @@ def cache_info_cmd(cache_dir: str | None) -> None:
 @_handle_errors
 def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
     """Delete cache entries unused for a while and compact the files (later scans recompute them)."""
-    from . import cache as c
+    from . import cache_admin as c
 
     r = c.prune(days, cache_dir)
     click.echo(f"removed {r['removed_vectors']:,} vectors and {r['removed_results']:,} results from "
@@ -281,7 +281,7 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
 def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
     """Delete all cache files (the next scan encodes everything again); files a running scan has
     open are left."""
-    from . import cache as c
+    from . import cache_admin as c
 
     folder = cache_dir or c.default_cache_dir()
     if not yes:

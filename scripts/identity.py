@@ -39,14 +39,15 @@ def _corpora(work: Path) -> dict[str, Path]:
     messy = work / "messy"
     messy.mkdir()
     build_messy(messy)
-    return {"seeds": SEEDS, "crosslingual": ROOT / "tests" / "fixtures" / "crosslingual",
+    # relative to the checkout, so two checkouts in other folders give identical reports
+    return {"seeds": SEEDS.relative_to(ROOT), "crosslingual": Path("tests/fixtures/crosslingual"),
             "planted": planted, "messy": messy}
 
 
 def _scan(out: Path, case: str, paths: list[str], cache: Path, *extra: str) -> None:
     cmd = [*_cli(), "scan", *paths, "-q", "-o", str(out / f"{case}.report.json"),
            "--html", str(out / f"{case}.html"), "--cache-dir", str(cache), *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     (out / f"{case}.stderr").write_text(proc.stderr, "utf-8")
     if proc.returncode != 0:
         raise SystemExit(f"{case}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
@@ -71,7 +72,7 @@ def run(out: Path) -> None:
             shutil.copy(f, (archive if f.name[:3] in ("000", "002", "003") else new) / f.name)
         index_dir = work / "indexes"
         subprocess.run([*_cli(), "index", "add", "wire", str(archive), "--index-dir", str(index_dir),
-                        "--cache-dir", str(work / "cache-archive")], check=True, capture_output=True)
+                        "--cache-dir", str(work / "cache-archive")], check=True, capture_output=True, cwd=ROOT)
         _scan(out, "archive", [str(new)], work / "cache-archive", "--index", "wire", "--index-dir", str(index_dir))
     finally:
         shutil.rmtree(work, ignore_errors=True)

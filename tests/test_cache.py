@@ -10,7 +10,7 @@ import sqlite3
 import numpy as np
 from click.testing import CliRunner
 
-from provenance import build_report, scan
+from provenance import build_report, cache_admin, scan
 from provenance import cache as c
 from provenance.cache import CachedEmbedder
 from provenance.cli import main
@@ -43,10 +43,10 @@ def test_prune_drops_only_entries_unused_for_longer_and_a_rescan_recomputes_them
     _age(cached.path, 40)
     _age(cached.path, 40, "kv")
     cached.encode(["a sentence only this test uses"])  # read today: stamped again
-    r = c.prune(30, tmp_path / "cache")
+    r = cache_admin.prune(30, tmp_path / "cache")
     assert r["removed_vectors"] == inner.encoded - 1 and r["removed_results"] > 0
     assert r["bytes_after"] < r["bytes_before"]
-    (entry,) = c.info(tmp_path / "cache")
+    (entry,) = cache_admin.info(tmp_path / "cache")
     assert entry["vectors"] == 1 and entry["results"] == {}
     again = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
     assert (again.encode(["a sentence only this test uses"]) == vectors).all() and again.inner.encoded == 0
@@ -63,7 +63,7 @@ def test_a_scan_stamps_what_it_reads_so_prune_keeps_it(tmp_path):
     rescan = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
     scan([folder], embedder=rescan)
     assert rescan.inner.encoded == 0
-    r = c.prune(1, tmp_path / "cache")
+    r = cache_admin.prune(1, tmp_path / "cache")
     assert r["removed_vectors"] == 0 and r["removed_results"] == 0
 
 
@@ -84,7 +84,7 @@ def test_a_cache_file_from_before_the_stamps_is_upgraded_in_place(tmp_path):
     cached = CachedEmbedder(FakeEmbedder(), folder)
     assert cached.path == path
     assert (cached.encode(["old text"])[0] == vec).all() and cached.inner.encoded == 0
-    assert c.info(folder)[0]["last_used"] is not None
+    assert cache_admin.info(folder)[0]["last_used"] is not None
 
 
 def test_same_folder_name_other_weights_gets_its_own_cache(tmp_path):

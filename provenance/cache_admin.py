@@ -1,0 +1,168 @@
+"""Cache upkeep behind `provenance cache info|prune|clear`: what the cache files hold, dropping
+what no scan used for a while, deleting them. A file that cannot be handled now (locked by a
+running scan, damaged) gets one line with the fix; the others are handled all the same."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+from .cache import (
+    BUSY_TIMEOUT,
+    PREFIX,
+    claim,
+    default_cache_dir,
+    open_db,
+    prepare_db,
+    problem_kind,
+    table_columns,
+    today,
+    transaction,
+)
+from .errors import InputError
+
+
+def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The cache files in `cache_dir` (default `default_cache_dir()`), sorted by name."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
+
+
+def _problem_line(path: Path, exc: sqlite3.Error) -> str:
+    """One line on why the maintenance commands cannot handle cache file `path`, with the fix
+    (never deleting a file that is merely locked)."""
+    kind = problem_kind(exc)
+    if kind == "locked":
+        return (f"cache file {path} is locked by another process (a scan or prune still running?): try again "
+                "when it has finished")
+    if kind == "damaged":
+        return f"cache file {path} is damaged ({exc}): run `provenance cache clear --yes` or delete it"
+    if kind == "unwritable":
+        return f"cache file {path} cannot be opened for writing ({exc}): check that you may write to {path.parent}"
+    return f"cache file {path} cannot be read ({exc})"
+
+
+def info(cache_dir: str | os.PathLike | None = None) -> list[dict]:
+    """One dict per cache file: path, bytes, model, dimension, vectors, results per kind, and the
+    first and last day any entry was used (ISO dates). A file that cannot be read now (locked,
+    damaged) has only path, bytes and `problem`: one line saying why, with the fix; the others
+    have `problem` None. Reads only: waits at most `BUSY_TIMEOUT` seconds for a writer."""
+    out = []
+    for path in cache_files(cache_dir):
+        try:
+            entry = _read_info(path)
+        except sqlite3.Error as exc:
+            out.append({"path": str(path), "bytes": _size(path), "problem": _problem_line(path, exc)})
+            continue
+        out.append({"path": str(path), "bytes": _size(path), **entry, "problem": None})
+    return out
+
+
+def _read_info(path: Path) -> dict:
+    db = open_db(path, BUSY_TIMEOUT, create=False)
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
+        days: list[int] = []
+        vectors, kinds = 0, {}
+        if "emb" in tables:
+            stamped = "used" in table_columns(db, "emb")
+            vectors, lo, hi = db.execute(f"SELECT COUNT(*), {'MIN(used), MAX(used)' if stamped else 'NULL, NULL'} "
+                                         "FROM emb").fetchone()
+            days += [d for d in (lo, hi) if d is not None]
+        if "kv" in tables:
+            kinds = dict(db.execute("SELECT ns, COUNT(*) FROM kv GROUP BY ns ORDER BY ns").fetchall())
+            if "used" in table_columns(db, "kv"):
+                days += [d for d in db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone() if d is not None]
+    finally:
+        db.close()
+    return {"model": meta.get("model", "?"), "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors,
+            "results": kinds, "first_used": _iso(min(days)) if days else None,
+            "last_used": _iso(max(days)) if days else None}
+
+
+def prune(unused_days: int, cache_dir: str | os.PathLike | None = None) -> dict:
+    """Delete entries no scan has used for more than `unused_days` days, then compact the files.
+    A later scan recomputes whatever it needs. Returns counts and bytes before and after (of the
+    files pruned) and `problems`: one line per file left as it was (locked, damaged)."""
+    if unused_days < 0:
+        raise InputError(f"--unused-for must be >= 0 days, got {unused_days}")
+    cutoff = today() - unused_days
+    removed_vectors = removed_results = 0
+    before = after = files = 0
+    problems = []
+    for path in cache_files(cache_dir):
+        size = _size(path)
+        try:
+            db = open_db(path, BUSY_TIMEOUT, create=False)
+            try:
+                prepare_db(db, BUSY_TIMEOUT, None)
+                with transaction(db):
+                    vectors = db.execute("DELETE FROM emb WHERE used < ?", (cutoff,)).rowcount
+                    results = db.execute("DELETE FROM kv WHERE used < ?", (cutoff,)).rowcount
+                if vectors or results:
+                    try:
+                        db.execute("VACUUM")
+                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the space back on disk now
+                    except sqlite3.OperationalError as exc:
+                        if problem_kind(exc) != "locked":
+                            raise
+                        problems.append(f"cache file {path}: {vectors + results:,} entries removed, but it was not "
+                                        "compacted as another process held it: prune again when it has finished")
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            problems.append(_problem_line(path, exc))
+            continue
+        removed_vectors += vectors
+        removed_results += results
+        before += size
+        after += _size(path)
+        files += 1
+    return {"files": files, "removed_vectors": removed_vectors, "removed_results": removed_results,
+            "bytes_before": before, "bytes_after": after, "problems": problems}
+
+
+#: Our files: cache files, SQLite's side files, damaged files set aside (`.corrupt`: older versions)
+_OURS = re.compile(r"\.(sqlite|corrupt(-\d{8}T\d{6}(-\d+)?)?)(-wal|-shm|-journal)?$")
+
+
+def clear(cache_dir: str | os.PathLike | None = None) -> dict:
+    """Delete every cache file (and SQLite's side files, and damaged files set aside) in
+    `cache_dir`; nothing else there. A file another process has open is left, with a line in
+    `problems` (deleting it under that process could let its journal land in the next file)."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    removed = freed = 0
+    problems, in_use = [], set()
+    for path in cache_files(folder):
+        if claim(path) == "in use":
+            in_use.add(path.name)
+            problems.append(f"cache file {path} is in use by another process (a scan still running?): not "
+                            "deleted; run `provenance cache clear` again when it has finished")
+    if folder.is_dir():
+        for p in sorted(folder.glob(f"{PREFIX}*")):
+            if p.is_file() and _OURS.search(p.name) and re.sub(r"-(wal|shm|journal)$", "", p.name) not in in_use:
+                try:
+                    size = p.stat().st_size
+                    p.unlink()
+                except FileNotFoundError:  # a side file SQLite removed meanwhile
+                    continue
+                except OSError as exc:
+                    problems.append(f"cannot delete {p} ({exc.strerror or exc}): check that you may write to {folder}")
+                    continue
+                freed += size
+                removed += 1
+    return {"files": removed, "bytes": freed, "problems": problems}
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists())
+
+
+def _iso(day: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
