@@ -59,10 +59,14 @@ def model_options(fn):
                              "bundled all-MiniLM-L6-v2 (English). Nothing is downloaded.")(fn)
 
 
-def cache_options(fn):
-    fn = click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")(fn)
+def cache_dir_option(fn):
     return click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                         help="Embedding cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
+
+
+def cache_options(fn):
+    fn = click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")(fn)
+    return cache_dir_option(fn)
 
 
 def _embedder(model, model_languages, cache_dir, no_cache):
@@ -219,11 +223,6 @@ def index_remove_cmd(name: str, doc_ids: tuple[str, ...], index_dir: str) -> Non
 @main.group()
 def cache() -> None:
     """The embedding cache that makes re-scans fast: vectors and per-text results, one file per model."""
-
-
-def cache_dir_option(fn):
-    return click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-                        help="Cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
 
 
 def _problems(lines: list[str]) -> None:
