@@ -162,7 +162,8 @@ _READ_LABEL = (r"mehr zum thema|mehr dazu|zum thema|weiterlesen|más informació
 # Calls to action addressed to the reader, and the channels they point to.
 _CTA = (r"follow us|join us|join our|subscribe|download|sign up|get the app|folgen sie|folge uns|folgt uns|"
         r"abonnieren sie|laden sie|holen sie sich|jetzt\b.{0,40}\b(?:abonnieren|folgen|herunterladen|installieren)|"
-        r"suivez|rejoignez|abonnez-vous|téléchargez|retrouvez-nous|síguenos|siguenos|únete|suscríbete|descarga|"
+        r"anmelden|melden sie sich|registrieren sie sich|suivez|rejoignez|abonnez-vous|inscrivez-vous|recevez|"
+        r"recibe|ricevi|receba|получайте|سجل|téléchargez|retrouvez-nous|síguenos|siguenos|únete|suscríbete|descarga|"
         r"seguici|iscriviti|unisciti|scarica|siga-nos|siga\s+o|sigam|inscreva-se|assine|baixe|"
         r"подписывайтесь|подпишитесь|следите\s+за|присоединяйтесь|скачайте|تابعونا|تابعوا|اشترك|اشتركوا|"
         r"انضم|انضموا|حمل|حمّل|نزّل")
