@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .clean import photo_credit
+from .newsroom import AGENCY_ALT, AMBIGUOUS, CREDIT_CUES, SIGNATURE_END, agency_name
 
 
 @dataclass(frozen=True)
@@ -78,35 +79,9 @@ def translation_signals(p) -> list[Signal]:
 
 # --- agency credits ---------------------------------------------------------------------------
 
-_AGENCIES = {
-    "AFP": r"AFP|Agence France[- ]Presse", "Reuters": r"Reuters|REUTERS", "AP": r"AP|Associated Press",
-    "DPA": r"dpa|DPA", "EFE": r"EFE", "ANSA": r"ANSA", "Xinhua": r"Xinhua", "Anadolu": r"Anadolu( Agency)?",
-    "Bloomberg": r"Bloomberg", "UPI": r"UPI", "Kyodo": r"Kyodo", "TASS": r"TASS", "PA": r"PA Media",
-}
-
-
-def _ag(use: int) -> str:
-    return "|".join(f"(?P<a{i}_{use}>{p})" for i, p in enumerate(_AGENCIES.values()))
-
-
-_AG = _ag(0)
-_TEXT_CREDIT = re.compile(
-    rf"(\((?:{_ag(1)})\)"                                                     # (AFP) / BAGHDAD (AFP) -
-    rf"|\b(?:told|according to|quoted by|reported by|cited by|said to|interviewed by|speaking to|"
-    rf"a déclaré à|a dit à|selon|d'après|dijo a|según|sagte der|laut)\s+(?:the\s+|l'|la\s+|der\s+|la agencia\s+)?"
-    rf"(?:{_ag(2)})\b"
-    rf"|(?:^|\n)[^\n]{{0,40}}[-–—]\s*(?:{_ag(3)})\s*$"                          # trailing "- AFP"
-    rf"|©\s*(?:{_ag(4)})\b"
-    rf"|\b(?:with|additional reporting by|avec)\s+(?:{_ag(5)})\b"
-    rf"|\b(?:{_ag(6)})\s+(?:reported|said|learned|contributed))", re.MULTILINE)
-
-
-def _agency_of(m: re.Match) -> str:
-    names = list(_AGENCIES)
-    for key, val in m.groupdict().items():
-        if val:
-            return names[int(key[1:].split("_")[0])]
-    return "unknown"
+# Furniture that can carry the document's own credit; other furniture (related-article lists,
+# "read also" links) names other stories' agencies.
+_CREDIT_BEARING = frozenset({"agency credit line", "byline", "trailing page furniture"})
 
 
 def find_credits(prepared) -> list[Credit]:
@@ -115,23 +90,80 @@ def find_credits(prepared) -> list[Credit]:
 
 
 def credit_spans(p) -> list[CreditSpan]:
-    """The agency credits of one document (a `prepare.Prepared`)."""
+    """The agency credits of one document (a `prepare.Prepared`).
+
+    Text credits are read in story text and in furniture that is the document's own credit (an
+    agency credit line such as "(dpa/jar)" or "avec AFP", a byline "Von Anna Müller, dpa"): such a
+    line is excluded from matching but still reported here. A photo caption yields photo credits only.
+    """
     out: list[CreditSpan] = []
     text = p.doc.text
     for blk in p.seg.clean.blocks:
         s = text[blk.start:blk.end]
-        if blk.excluded == "photo caption or credit" or (blk.excluded and photo_credit(s)):
-            for m in re.finditer(rf"(?:{_AG})", s):
+        if blk.excluded == "photo caption or credit" or (
+                blk.excluded and blk.excluded not in _CREDIT_BEARING and photo_credit(s)):
+            for m in re.finditer(rf"(?:{AGENCY_ALT})", s):
                 if _is_word(s, m):
-                    out.append(CreditSpan(_agency_of(m), "photo", blk.start + m.start(), blk.start + m.end()))
+                    out.append(CreditSpan(agency_name(m.group()), "photo", blk.start + m.start(), blk.start + m.end()))
             continue
-        if blk.excluded:
+        if blk.excluded and blk.excluded not in _CREDIT_BEARING:
             continue
-        for m in _TEXT_CREDIT.finditer(s):
-            if not any(m.groupdict().values()):
-                continue
-            out.append(CreditSpan(_agency_of(m), "text", blk.start + m.start(), blk.start + m.end()))
+        found = text_credits(s, furniture=bool(blk.excluded))
+        out.extend(CreditSpan(ag, "text", blk.start + a, blk.start + b) for ag, a, b in found)
     return out
+
+
+def text_credits(s: str, furniture: bool = False) -> list[tuple[str, int, int]]:
+    """Text credits in one block: (agency, start, end) with offsets into `s`, in order, without
+    overlaps (where two conventions overlap, the earlier and then longer match wins). A signature
+    naming two agencies ("(Reuters/AFP)") credits both, with the same span. In a credit-bearing
+    furniture block (`furniture`), an agency that ends the line ("Von Anna Müller, dpa") counts too."""
+    found = []
+    for _, pat in CREDIT_CUES:
+        for m in pat.finditer(s):
+            if m.group("ag") and not _ambiguous_aside(s, m):
+                found.append(m)
+    if not found and furniture:
+        found = [m] if (m := SIGNATURE_END.search(s)) else []
+    found.sort(key=lambda m: (m.start(), -(m.end() - m.start())))
+    out: list[tuple[str, int, int]] = []
+    end = -1
+    for m in found:
+        if m.start() < end:
+            continue
+        start, end = _trimmed(s, m)
+        for ag in _agencies_in(m):
+            out.append((ag, start, end))
+    return out
+
+
+def _trimmed(s: str, m: re.Match) -> tuple[int, int]:
+    """The match without the surrounding whitespace and line breaks a pattern may take in."""
+    a, b = m.start(), m.end()
+    while a < b and s[a].isspace():
+        a += 1
+    while b > a and s[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _agencies_in(m: re.Match) -> list[str]:
+    """The agency of a credit match, and any more it lists ("(Reuters/AFP)", "dpa, AFP")."""
+    first = agency_name(m.group("ag"))
+    rest = m.group()[m.end("ag") - m.start():]
+    if not re.match(r"\s*[/,;]", rest):
+        return [first]
+    more = [agency_name(x.group()) for x in re.finditer(rf"(?<!\w)(?:{AGENCY_ALT})(?!\w)", rest, re.IGNORECASE)]
+    return list(dict.fromkeys([first, *(a for a in more if a != "unknown")]))
+
+
+def _ambiguous_aside(s: str, m: re.Match) -> bool:
+    """An ambiguous acronym in parentheses mid-sentence ("Air Traffic Services (ATS) said") is an
+    abbreviation, not a signature: a signature opens a dateline, ends the paragraph or has initials."""
+    if not m.group().startswith("(") or agency_name(m.group("ag")) not in AMBIGUOUS:
+        return False
+    after = s[m.end():]
+    return "/" not in m.group() and not re.match(r"\s*([-–—:]|$)", after)
 
 
 def _is_word(s: str, m: re.Match) -> bool:

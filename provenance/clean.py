@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .load import Document
+from .newsroom import credit_line, furniture_reason
 
 # Roles of kept blocks.
 TITLE, HEADING, BODY = "title", "heading", "body"
@@ -139,10 +140,20 @@ def photo_credit(s: str) -> bool:
 
 
 def classify_block(s: str) -> str | None:
-    """The furniture reason for one block taken alone, or None if it may be story text."""
+    """The furniture reason for one block taken alone, or None if it may be story text.
+
+    A block that is only an agency credit ("(dpa/jar)", "avec AFP") is "agency credit line", checked
+    first so that it is not taken for a photo credit or a source link: `attribution` still reads it
+    as a text credit. Then the English rules, then the other newsroom languages (`newsroom`).
+    """
+    if credit_line(s):
+        return "agency credit line"
     for reason, pat in _LINE_RULES:
         if len(s) <= 240 and pat.search(s):
             return reason
+    reason = furniture_reason(s)
+    if reason:
+        return reason
     if photo_credit(s):
         return "photo caption or credit"
     if _TAG_ITEM.match(s) and len(_words(s)) <= 5:
@@ -155,10 +166,32 @@ def clean(doc: Document) -> CleanDocument:
     text = doc.text
     spans = paragraph_spans(text)
     strs = [text[a:b] for a, b in spans]
-    n = len(spans)
     reasons: list[str | None] = [classify_block(s) for s in strs]
+    _mark_repeated(strs, reasons)
+    _mark_related_sections(strs, reasons)
+    in_story = _story_lists(strs, reasons)
+    _mark_headline_lists(strs, reasons, in_story)
+    _mark_trailing(strs, reasons, in_story)
 
-    # Repeated blocks (a headline printed twice): the later copies are furniture.
+    blocks = []
+    first_kept = True
+    for (a, b), s, reason in zip(spans, strs, reasons, strict=True):
+        if reason is None:
+            if first_kept:
+                role = TITLE
+            elif not _SENTENCE_END.search(s) and len(_words(s)) <= 14:
+                role = HEADING
+            else:
+                role = BODY
+            first_kept = False
+        else:
+            role = BODY
+        blocks.append(Block(a, b, role, reason))
+    return CleanDocument(doc, tuple(blocks))
+
+
+def _mark_repeated(strs: list[str], reasons: list[str | None]) -> None:
+    """Repeated blocks (a headline printed twice): the later copies are furniture."""
     seen: dict[str, int] = {}
     for i, s in enumerate(strs):
         key = " ".join(_words(s.lower()))
@@ -168,8 +201,11 @@ def clean(doc: Document) -> CleanDocument:
             reasons[i] = "repeated line"
         seen.setdefault(key, i)
 
-    # A "related articles" header starts a section of short link lines that runs to the end
-    # (or to the next sentence-like paragraph of real length).
+
+def _mark_related_sections(strs: list[str], reasons: list[str | None]) -> None:
+    """A "related articles" header starts a section of short link lines that runs to the end
+    (or to the next sentence-like paragraph of real length)."""
+    n = len(strs)
     i = 0
     while i < n:
         if _RELATED_HEADER.match(strs[i]):
@@ -182,12 +218,46 @@ def clean(doc: Document) -> CleanDocument:
         else:
             i += 1
 
-    # Runs of list items ("Headline -") are lists of unrelated headlines, as are runs of 3+
-    # title-cased short lines without sentence punctuation.
+
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]\s+\S")
+_CONTENT_WORD = re.compile(r"\w{4,}")
+
+
+def _story_lists(strs: list[str], reasons: list[str | None]) -> set[int]:
+    """Blocks of numbered lists that belong to the story ("1. London ...", "2. Paris ..."): a run
+    numbered 1, 2, 3... without headline-list markers, that either continues into more story text
+    or shares vocabulary with it. A list of other stories' headlines does neither."""
+    out: set[int] = set()
+    n, i = len(strs), 0
+    while i < n:
+        m = _NUMBERED.match(strs[i])
+        if reasons[i] is not None or not m or m.group(1) != "1":
+            i += 1
+            continue
+        j, expect = i, 1
+        while j < n and reasons[j] is None and (mj := _NUMBERED.match(strs[j])) and int(mj.group(1)) == expect:
+            j, expect = j + 1, expect + 1
+        run = range(i, j)
+        if len(run) >= 2 and not any(_LIST_ITEM_END.search(strs[k]) for k in run):
+            rest = [strs[k] for k in range(n) if k not in run and reasons[k] is None and _is_sentence_like(strs[k])]
+            vocab = {w.lower() for s in rest for w in _CONTENT_WORD.findall(s)}
+            shared = sum(1 for k in run if {w.lower() for w in _CONTENT_WORD.findall(strs[k])} & vocab)
+            follows = any(reasons[k] is None and _is_sentence_like(strs[k]) for k in range(j, n))
+            if follows or shared * 2 >= len(run):
+                out.update(run)
+        i = max(j, i + 1)
+    return out
+
+
+def _mark_headline_lists(strs: list[str], reasons: list[str | None], in_story: set[int]) -> None:
+    """Runs of list items ("Headline -") are lists of unrelated headlines, as are runs of 3+
+    title-cased short lines without sentence punctuation (a numbered list of the story's own is not)."""
+    n = len(strs)
+
     def headline_like(k: int) -> bool:
         s = strs[k]
-        return (bool(_LIST_ITEM_END.search(s)) or
-                (_title_case_share(s) >= 0.6 and len(_words(s)) <= 25 and not _SENTENCE_END.search(s)))
+        return k not in in_story and (bool(_LIST_ITEM_END.search(s)) or (
+            _title_case_share(s) >= 0.6 and len(_words(s)) <= 25 and not _SENTENCE_END.search(s)))
 
     i = 0
     while i < n:
@@ -205,24 +275,12 @@ def clean(doc: Document) -> CleanDocument:
         else:
             i += 1
 
-    # Short non-sentence lines after the last body paragraph are trailing page furniture.
-    last_body = max((k for k in range(n) if reasons[k] is None and _is_sentence_like(strs[k])), default=-1)
+
+def _mark_trailing(strs: list[str], reasons: list[str | None], in_story: set[int]) -> None:
+    """Short non-sentence lines after the last body paragraph are trailing page furniture."""
+    n = len(strs)
+    last_body = max((k for k in range(n) if reasons[k] is None and (_is_sentence_like(strs[k]) or k in in_story)),
+                    default=-1)
     for k in range(last_body + 1, n):
         if reasons[k] is None and not _is_sentence_like(strs[k]) and len(_words(strs[k])) <= 12:
             reasons[k] = "trailing page furniture"
-
-    blocks = []
-    first_kept = True
-    for (a, b), s, reason in zip(spans, strs, reasons, strict=True):
-        if reason is None:
-            if first_kept:
-                role = TITLE
-            elif not _SENTENCE_END.search(s) and len(_words(s)) <= 14:
-                role = HEADING
-            else:
-                role = BODY
-            first_kept = False
-        else:
-            role = BODY
-        blocks.append(Block(a, b, role, reason))
-    return CleanDocument(doc, tuple(blocks))
