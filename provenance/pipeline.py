@@ -844,9 +844,15 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
               embedder: Embedder | None = None, model: str | None = None,
               settings: ScanSettings = ScanSettings(), progress: bool = False) -> IndexUpdate:
     """Create archive `name` or add articles to it. Articles whose id is already archived are
-    skipped with the reason (remove them first to replace them)."""
+    skipped with the reason (remove them first to replace them).
+
+    Raises:
+        InputError: no usable article among `paths` (nothing is created or changed).
+        ArchiveError: the archive is damaged (see `archive.load`), locked or built with another model.
+    """
     from . import archive as arch
 
+    arch.archive_path(name, index_dir)  # a bad name fails before the model is loaded
     loaded = load_paths(paths, max_bytes=settings.max_bytes)
     if embedder is None:
         from .embed import load_model
@@ -854,6 +860,10 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
         embedder = load_model(model)
     prepared, too_short = prepare(loaded.documents, settings)
     skipped = list(loaded.skipped) + too_short
+    if not prepared:
+        shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5]) or "no supported file under the paths"
+        more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        raise InputError(f"no usable article to add to index {name!r} ({shown}{more}); nothing was changed")
     with arch.locked(name, index_dir) as root:
         old = None
         if arch.exists(name, index_dir):
@@ -890,7 +900,8 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
         else:
             all_vecs = np.vstack(vecs) if vecs else np.zeros((0, embedder.dimension), np.float32)
             gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs,
-                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None))
+                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None),
+                                        supersedes=old.generation if old else None)
         return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
                            sum(len(v) for v in vecs), gen)
 
@@ -900,7 +911,7 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
     from . import archive as arch
 
     ids = list(dict.fromkeys(ids))
-    with arch.locked(name, index_dir) as root:
+    with arch.locked(name, index_dir, create=False) as root:
         old = arch.load(name, index_dir)
         unknown = [i for i in ids if i not in set(old.ids)]
         drop = set(ids) - set(unknown)
@@ -916,7 +927,8 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)
-        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs, old.fingerprint)
+        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs, old.fingerprint,
+                                    supersedes=old.generation)
         return IndexUpdate(name, (), tuple(sorted(drop)), tuple(Skipped(i, "not in the index") for i in unknown),
                            len(docs), row, gen)
 
@@ -929,3 +941,11 @@ def index_info(name: str, index_dir: str | os.PathLike = "indexes") -> dict:
             "vectors": int(len(a.vectors)), "model": a.model, "model_fingerprint": a.fingerprint,
             "dimension": a.dimension,
             "index_type": a.index_type, "size_on_disk": a.size_on_disk(), "ids": a.ids}
+
+
+def index_repair(name: str, index_dir: str | os.PathLike = "indexes"):
+    """Point a damaged archive's CURRENT at its newest intact generation; returns the
+    `archive.Repair` record (see `archive.repair`)."""
+    from . import archive as arch
+
+    return arch.repair(name, index_dir)
