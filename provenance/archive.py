@@ -497,7 +497,11 @@ def repair(name: str, index_dir) -> Repair:
             except _Bad as exc:
                 damaged.append((candidate, exc.reason))
                 continue
-            _point_current(root, candidate)
+            try:
+                _point_current(root, candidate)
+            except OSError as exc:
+                raise ArchiveError(f"cannot write {root / 'CURRENT'} ({exc.strerror or exc}): check the folder's "
+                                   "permissions and free space") from None
             return Repair(name, candidate, problem, tuple(damaged), len(got.meta["documents"]), got.meta["rows"])
         why = "; ".join(f"{g}: {r}" for g, r in damaged) or "no generation"
         raise ArchiveError(f"{where} has no intact generation ({problem}; {why}): rebuild it: remove {root} and "

@@ -389,3 +389,14 @@ def test_an_unwritable_index_dir_is_one_line(tmp_path, monkeypatch):
     res = cli(blocker / "sub", monkeypatch, "index", "add", "a", *seeds(WIRE))
     one_line_error(res, "Error: cannot open index 'a' in ")
     assert "check the folder's permissions" in res.output
+
+
+def test_repair_that_cannot_write_current_is_one_line(two_docs, tmp_path, monkeypatch):
+    (two_docs / "CURRENT").unlink()
+
+    def read_only(root, gen):
+        raise PermissionError(13, "Permission denied", str(root / "CURRENT.tmp"))
+
+    monkeypatch.setattr(arch, "_point_current", read_only)
+    with pytest.raises(ArchiveError, match=r"cannot write .*CURRENT \(Permission denied\): check the folder's"):
+        index_repair("a", tmp_path)
