@@ -12,7 +12,7 @@ import numpy as np
 
 from . import archive as arch
 from .embed import Embedder, encode_texts
-from .errors import InputError
+from .errors import ArchiveError, InputError
 from .features import doc_details
 from .index import NPROBE, reproducible_faiss
 from .langid import Languages, identify
@@ -143,11 +143,21 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
               embedder: Embedder | None = None, model: str | None = None,
               settings: ScanSettings = ScanSettings(), progress: bool = False) -> IndexUpdate:
     """Create archive `name` or add articles to it. Articles whose id is already archived are
-    skipped with the reason (remove them first to replace them)."""
+    skipped with the reason (remove them first to replace them).
+
+    Raises:
+        InputError: no usable article among `paths` (nothing is created or changed).
+        ArchiveError: the archive is damaged (see `archive.load`), locked or built with another model.
+    """
+    arch.archive_path(name, index_dir)  # a bad name fails before the model is loaded
     loaded = load_paths(paths, max_bytes=settings.max_bytes)
     embedder = _load_model(embedder, model)
     prepared, too_short = prepare(loaded.documents, settings)
     skipped = list(loaded.skipped) + too_short
+    if not prepared:
+        shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5]) or "no supported file under the paths"
+        more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        raise InputError(f"no usable article to add to index {name!r} ({shown}{more}); nothing was changed")
     with arch.locked(name, index_dir) as root:
         old = None
         if arch.exists(name, index_dir):
@@ -182,7 +192,8 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
         else:
             all_vecs = np.vstack(vecs) if vecs else np.zeros((0, embedder.dimension), np.float32)
             gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs,
-                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None))
+                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None),
+                                        supersedes=old.generation if old else None)
         return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
                            sum(len(v) for v in vecs), gen)
 
@@ -190,7 +201,7 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
 def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "indexes") -> IndexUpdate:
     """Remove documents by id; unknown ids come back as skipped entries."""
     ids = list(dict.fromkeys(ids))
-    with arch.locked(name, index_dir) as root:
+    with arch.locked(name, index_dir, create=False) as root:
         old = arch.load(name, index_dir)
         unknown = [i for i in ids if i not in set(old.ids)]
         drop = set(ids) - set(unknown)
@@ -206,7 +217,8 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)
-        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs, old.fingerprint)
+        gen = arch.write_generation(root, old.model, old.dimension, docs, all_vecs, old.fingerprint,
+                                    supersedes=old.generation)
         return IndexUpdate(name, (), tuple(sorted(drop)), tuple(Skipped(i, "not in the index") for i in unknown),
                            len(docs), row, gen)
 
@@ -218,3 +230,65 @@ def index_info(name: str, index_dir: str | os.PathLike = "indexes") -> dict:
             "vectors": int(len(a.vectors)), "model": a.model, "model_fingerprint": a.fingerprint,
             "dimension": a.dimension,
             "index_type": a.index_type, "size_on_disk": a.size_on_disk(), "ids": a.ids}
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What `repair` found and did."""
+
+    name: str
+    #: the live generation afterwards
+    generation: str
+    #: why CURRENT was unusable; None when it was intact and nothing changed
+    problem: str | None
+    #: newer generations passed over, with the reason; left in place
+    damaged: tuple[tuple[str, str], ...]
+    documents: int
+    vectors: int
+
+
+def index_repair(name: str, index_dir: str | os.PathLike = "indexes") -> Repair:
+    """Re-point CURRENT at the newest intact generation when it is missing, unreadable, names a
+    missing generation or one that fails its checks. Deletes nothing: generations passed over
+    stay where they are. An archive whose CURRENT is intact is left as it is.
+
+    Raises:
+        ArchiveError: no archive, a writer holds it, or no generation is intact.
+    """
+    root = arch.archive_path(name, index_dir)
+    where = arch.describe(name, index_dir)
+    with arch.locked(name, index_dir, create=False):
+        gen = None
+        try:
+            gen = arch.read_current(root)
+            got = arch.read_generation(root / gen)
+            return Repair(name, gen, None, (), len(got.meta["documents"]), got.meta["rows"])
+        except FileNotFoundError:
+            raise ArchiveError(f"{where} does not exist: create it with `provenance index add {name} PATH...`"
+                               ) from None
+        except arch.GenerationGone:
+            problem = f"CURRENT names {gen}, which is missing"
+        except arch.Damaged as exc:
+            if exc.schema:
+                raise ArchiveError(f"{where} has {exc.reason}; rebuild it with `provenance index add`") from None
+            problem = exc.reason if gen is None else f"{gen}: {exc.reason}"
+        damaged = []
+        for g in reversed(arch.generations(root)):
+            candidate = f"gen-{g:06d}"
+            try:
+                got = arch.read_generation(root / candidate)
+            except arch.GenerationGone:
+                damaged.append((candidate, "missing"))
+                continue
+            except arch.Damaged as exc:
+                damaged.append((candidate, exc.reason))
+                continue
+            try:
+                arch.point_current(root, candidate)
+            except OSError as exc:
+                raise ArchiveError(f"cannot write {root / 'CURRENT'} ({exc.strerror or exc}): check the folder's "
+                                   "permissions and free space") from None
+            return Repair(name, candidate, problem, tuple(damaged), len(got.meta["documents"]), got.meta["rows"])
+        why = "; ".join(f"{g}: {r}" for g, r in damaged) or "no generation"
+        raise ArchiveError(f"{where} has no intact generation ({problem}; {why}): rebuild it: remove {root} and "
+                           f"run `provenance index add {name} PATH...` again")

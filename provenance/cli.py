@@ -220,6 +220,28 @@ def index_remove_cmd(name: str, doc_ids: tuple[str, ...], index_dir: str) -> Non
     click.echo(f"index {name}: removed {len(res.removed)} document(s); now {res.documents} documents")
 
 
+@index.command("repair", epilog=EXIT_CODES)
+@click.argument("name")
+@index_dir_option
+@debug_option
+@_handle_errors
+def index_repair_cmd(name: str, index_dir: str) -> None:
+    """Point the archive NAME at its newest intact generation when its CURRENT file is missing,
+    unreadable, or names a missing or damaged generation. Deletes nothing; an intact archive is
+    left as it is."""
+    from .archive_ops import index_repair
+
+    res = index_repair(name, index_dir)
+    for gen, reason in res.damaged:
+        click.echo(f"warning: passed over {gen} ({reason}); left in place, delete it when no longer needed",
+                   err=True)
+    if res.problem is None:
+        click.echo(f"index {name}: intact ({res.generation}, {res.documents} documents); nothing to repair")
+    else:
+        click.echo(f"index {name}: CURRENT now names {res.generation} ({res.documents} documents, "
+                   f"{res.vectors} vectors); it was unusable: {res.problem}")
+
+
 @main.group()
 def cache() -> None:
     """The embedding cache that makes re-scans fast: vectors and per-text results, one file per model."""
