@@ -323,7 +323,7 @@ def main(argv=None) -> int:
         n_docs = len(list(folder.glob("*.json")))
         res["corpus"] = {"documents": n_docs, "labelled_pairs": {k: sum(1 for *_, x in truth if x == k) for k in KINDS}}
         res["provenance"] = run_provenance(folder, truth, embedder)
-        res["baselines"] = {"paraphrase_mining+difflib": run_naive(folder, truth, embedder._model),
+        res["baselines"] = {"paraphrase_mining+difflib": run_naive(folder, truth, embedder.model),
                             "minhash_lsh": run_minhash(folder, truth)}
         fast = Path(tmp) / "speed"
         new = build_speed_corpus(fast, 2, 10 if args.quick else 30, 30 if args.quick else 60)

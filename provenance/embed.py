@@ -91,25 +91,82 @@ def count_to_encode(embedder: Embedder, texts: list[str]) -> int:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model loaded offline. Build it with `load_model`."""
+    """A sentence-transformers model loaded offline. Build it with `load_model`.
+
+    The model itself (torch and sentence-transformers, ~5 s to import) is loaded on the first
+    `encode`: a re-scan whose vectors are all cached never loads it. What a scan needs before
+    that (id, dimension, languages, the digest of its files) comes from the model's folder."""
 
     def __init__(self, model, model_id: str, languages: frozenset[str] | None, batch_size: int = 64,
-                 fingerprint: str | None = None):
+                 fingerprint: str | None = None, dimension: int | None = None, loader=None):
         self._model = model
+        self._loader = loader
         self.model_id = model_id
         self.languages = languages
         self.batch_size = batch_size
         #: digest of the model's files (`model_fingerprint`), None for a model known by id only
         self.fingerprint = fingerprint
-        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        self.dimension = int(get_dim())
+        if dimension is None:
+            model = self.model
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            dimension = int(get_dim())
+        self.dimension = dimension
+
+    @property
+    def model(self):
+        """The sentence-transformers model, loaded now if it was not yet."""
+        if self._model is None:
+            self._model = self._loader()
+        return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vecs = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False)
+        vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
         return normalize_rows(vecs)
+
+
+def folder_dimension(folder: Path) -> int | None:
+    """The output dimension of a sentence-transformers model saved in `folder`, read from its
+    module configurations (Transformer -> Pooling -> Dense -> Normalize); None when a module is
+    of a kind not read here (then the model is loaded to ask it)."""
+    import json
+
+    try:
+        modules = json.loads((folder / "modules.json").read_text("utf-8"))
+        dim = None
+        for m in sorted(modules, key=lambda m: m["idx"]):
+            kind = m["type"].rsplit(".", 1)[-1]
+            conf = folder / m["path"] / "config.json"
+            if kind == "Transformer":
+                dim = int(json.loads((folder / m["path"] / "config.json").read_text("utf-8"))["hidden_size"])
+            elif kind == "Pooling":
+                c = json.loads(conf.read_text("utf-8"))
+                modes = sum(bool(v) for k, v in c.items()
+                            if k.startswith("pooling_mode_") and k != "pooling_mode_include_prompt")
+                dim = int(c["word_embedding_dimension"]) * max(modes, 1)
+            elif kind == "Dense":
+                dim = int(json.loads(conf.read_text("utf-8"))["out_features"])
+            elif kind != "Normalize":
+                return None
+        return dim
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def folder_vocab_size(folder: Path) -> int:
+    """The tokenizer's vocabulary size from the model folder's config.json (0 when not given)."""
+    import json
+
+    try:
+        return int(json.loads((folder / "config.json").read_text("utf-8")).get("vocab_size") or 0)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
 
 
 def _quiet_hf() -> None:
@@ -201,29 +258,42 @@ def load_model(name: str | None = None, languages: frozenset[str] | None | str =
             MULTILINGUAL_VOCAB), None means multilingual, or an explicit set of ISO codes.
         device: torch device; "cpu" by default so that runs are reproducible everywhere.
 
+    A local folder (the default model is one) is read now and its weights loaded on the first
+    `encode`; a model known by id only is loaded now.
+
     Raises:
         ModelError: one line saying how to provide the model.
     """
     model_id, target = resolve_model(name)
+    folder = Path(target)
+
+    def load():
+        return _load_sentence_transformer(name, target, device)
+
+    dimension = folder_dimension(folder) if folder.is_dir() else None
+    model = None if dimension is not None else load()
+    if languages == "auto":
+        vocab = (folder_vocab_size(folder) if model is None
+                 else getattr(getattr(model, "tokenizer", None), "vocab_size", None) or 0)
+        langs: frozenset[str] | None = None if vocab >= MULTILINGUAL_VOCAB else frozenset({"en"})
+    else:
+        langs = languages  # type: ignore[assignment]
+    fingerprint = model_fingerprint(target) if folder.exists() else None
+    return SentenceTransformerEmbedder(model, model_id, langs, fingerprint=fingerprint, dimension=dimension,
+                                       loader=load)
+
+
+def _load_sentence_transformer(name: str | None, target: str, device: str):
     _quiet_hf()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(target, device=device, local_files_only=True)
-    except ModelError:
-        raise
+            return SentenceTransformer(target, device=device, local_files_only=True)
     except Exception as exc:  # sentence-transformers raises many types for "not there"
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise ModelError(
             f"model {name!r} cannot be loaded offline ({first}). This tool never downloads models: on a "
             f"machine with hub access run `SentenceTransformer({name!r}).save('DIR')`, copy DIR here and "
             "pass --model DIR") from None
-    if languages == "auto":
-        vocab = getattr(getattr(model, "tokenizer", None), "vocab_size", None) or 0
-        langs: frozenset[str] | None = None if vocab >= MULTILINGUAL_VOCAB else frozenset({"en"})
-    else:
-        langs = languages  # type: ignore[assignment]
-    fingerprint = model_fingerprint(target) if Path(target).exists() else None
-    return SentenceTransformerEmbedder(model, model_id, langs, fingerprint=fingerprint)

@@ -166,3 +166,15 @@ def test_function_words_never_vouch_for_the_wrong_language():
     assert not wrong
     # and it does spare langdetect most of the time, even on these short texts
     assert sum(clearly(t, code) for t, code in texts) >= 0.6 * len(texts)
+
+
+@pytest.mark.model
+def test_the_default_model_loads_its_weights_only_to_encode():
+    from provenance.embed import load_model
+
+    lazy = load_model()
+    assert not lazy.loaded
+    assert (lazy.dimension, lazy.languages) == (384, frozenset({"en"}))
+    vec = lazy.encode(["The United States said it would reduce its troops in Iraq."])
+    assert lazy.loaded and vec.shape == (1, 384)
+    assert lazy.model.get_sentence_embedding_dimension() == lazy.dimension
