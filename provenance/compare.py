@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 
 from .align import AlignedBlock
 from .lexical import name_vocabulary, names, numbers, quote_spans
+from .names import is_latin, same_place, strip_inflection
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -128,7 +129,8 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
         divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff))
-        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff))
+        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff,
+                               langs=(src.langs.document, tgt.langs.document) if cross else None))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
         shares_quote = bool(quote_spans(s_str)) and bool(quote_spans(t_str)) and not any(
@@ -244,12 +246,25 @@ def _word_forms(a: str, b: str) -> bool:
     return long_.startswith(short) and len(short) >= 3
 
 
-def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=()) -> list[Divergence]:
+def _translated_name(s_tok: str, t_tok: str, langs: tuple[str, str]) -> bool:
+    """Whether two names of one skeleton in a cross-lingual pair are one name as each language
+    writes it: the same place (Irak / Iraq), a name in another script (Путин / Putin), or the same
+    name declined (Babišem / Babiš)."""
+    (s_lang, t_lang) = langs
+    if same_place(s_tok, s_lang, t_tok, t_lang) or not (is_latin(s_tok) and is_latin(t_tok)):
+        return True
+    return _surface(strip_inflection(s_tok, s_lang)) == _surface(strip_inflection(t_tok, t_lang))
+
+
+def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=None) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
-    passages, names replaced by other names (a word-diff replacement of one name by another)."""
+    passages, names replaced by other names (a word-diff replacement of one name by another).
+    `langs`: (source, target) languages of a cross-lingual pair, where one name as each language
+    writes it is no divergence (`_translated_name`)."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
-    sn = [m for m in names(s_block, known) if not _acronym(s_block[m.start:m.end])]
-    tn = [m for m in names(t_block, known) if not _acronym(t_block[m.start:m.end])]
+    s_lang, t_lang = langs or (None, None)
+    sn = [m for m in names(s_block, known, s_lang) if not _acronym(s_block[m.start:m.end])]
+    tn = [m for m in names(t_block, known, t_lang) if not _acronym(t_block[m.start:m.end])]
     out = []
     t_used: set[int] = set()
     s_matched: set[int] = set()
@@ -262,7 +277,7 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=()) ->
             t_used.add(k)
             s_matched.add(si)
             a, b = _surface(s_tok), _surface(t_tok)
-            if a != b and not _word_forms(a, b):
+            if a != b and not _word_forms(a, b) and not (langs and _translated_name(s_tok, t_tok, langs)):
                 out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
                                       subtype="variant"))
                 explained += [s_tok, t_tok]
