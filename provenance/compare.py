@@ -20,7 +20,6 @@ from rapidfuzz import fuzz
 
 from .align import AlignedBlock
 from .lexical import name_vocabulary, names, numbers, quote_spans
-from .names import is_latin, same_place, strip_inflection
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -246,21 +245,12 @@ def _word_forms(a: str, b: str) -> bool:
     return long_.startswith(short) and len(short) >= 3
 
 
-def _translated_name(s_tok: str, t_tok: str, langs: tuple[str, str]) -> bool:
-    """Whether two names of one skeleton in a cross-lingual pair are one name as each language
-    writes it: the same place (Irak / Iraq), a name in another script (Путин / Putin), or the same
-    name declined (Babišem / Babiš)."""
-    (s_lang, t_lang) = langs
-    if same_place(s_tok, s_lang, t_tok, t_lang) or not (is_latin(s_tok) and is_latin(t_tok)):
-        return True
-    return _surface(strip_inflection(s_tok, s_lang)) == _surface(strip_inflection(t_tok, t_lang))
-
-
 def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=None) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
     passages, names replaced by other names (a word-diff replacement of one name by another).
-    `langs`: (source, target) languages of a cross-lingual pair, where one name as each language
-    writes it is no divergence (`_translated_name`)."""
+    `langs`: (source, target) languages of a cross-lingual pair. There, names of one key are one
+    name as each language writes it (Irak / Iraq, Путин / Poutine / Putin, Babišem / Babiš: the
+    keys carry exonyms, transliteration and case endings), so they are no divergence."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
     s_lang, t_lang = langs or (None, None)
     sn = [m for m in names(s_block, known, s_lang) if not _acronym(s_block[m.start:m.end])]
@@ -277,7 +267,7 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
             t_used.add(k)
             s_matched.add(si)
             a, b = _surface(s_tok), _surface(t_tok)
-            if a != b and not _word_forms(a, b) and not (langs and _translated_name(s_tok, t_tok, langs)):
+            if a != b and not _word_forms(a, b) and not langs:
                 out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
                                       subtype="variant"))
                 explained += [s_tok, t_tok]

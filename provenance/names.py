@@ -33,7 +33,7 @@ HINDI_ENGLISH_ZIPF = 3.5
 
 _DEVANAGARI = re.compile(r"[\u0900-\u0963\u0971-\u097F]+")
 _CYRILLIC_ENDINGS = ("ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой",
-                     "ей", "ую", "юю", "ах", "ях", "ов", "ев", "ы", "и", "у", "ю", "е", "а", "я")
+                     "ей", "ую", "юю", "ах", "ях", "ы", "и", "у", "ю", "е", "а", "я")
 _CZECH_ENDINGS = ("ovi", "ové", "ech", "ích", "ách", "ům", "em", "ou", "ovy", "u", "e", "ě", "a", "y", "i")
 _SLAVIC = frozenset({"cs", "sk", "pl", "ru", "uk", "bg", "sr", "hr", "sl", "be"})
 
@@ -98,7 +98,8 @@ def romanize(token: str) -> str:
         return token
     from anyascii import anyascii
 
-    return anyascii(token)
+    # anusvara and candrabindu: the nasal of the next consonant, written "n" in English (Dipendra)
+    return anyascii(token.replace("\u0902", "\u0928\u094d").replace("\u0901", "\u0928\u094d"))
 
 
 def strip_inflection(token: str, lang: str | None) -> str:
@@ -222,7 +223,7 @@ def place_name(token: str, lang: str | None) -> str | None:
         hit = table.get(fold(form))
         if hit is not None:
             return hit
-    if token[:1].isupper() or not is_latin(token):
+    if lang in _SLAVIC:  # declined forms; elsewhere a loose skeleton meets too many common words
         return _skeletons(lang).get(skeleton(romanize(strip_inflection(token, lang))))
     return None
 
