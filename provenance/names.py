@@ -29,8 +29,12 @@ NOUN_ZIPF_LEAD = 2.0
 #: a Devanagari word rarer than this in Hindi, or whose transliteration is at least this frequent
 #: in English, is read as a name
 HINDI_RARE_ZIPF = 3.0
-HINDI_ENGLISH_ZIPF = 3.5
+HINDI_ENGLISH_ZIPF = 2.5
+#: English month names: capitalised in English, loanwords in Hindi (नवंबर, navambar: November)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 
+_ANUSVARA = re.compile(r"[\u0901\u0902](?=([\u092a-\u092e])?)")
 _DEVANAGARI = re.compile(r"[\u0900-\u0963\u0971-\u097F]+")
 _CYRILLIC_ENDINGS = ("ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой",
                      "ей", "ую", "юю", "ах", "ях", "ы", "и", "у", "ю", "е", "а", "я")
@@ -50,6 +54,7 @@ _CITIES = {
     "Milan": ("Mailand", "Milano", "Milán", "Milán", "Милан"),
     "Strasbourg": ("Straßburg", "Strasburgo", "Estrasburgo", "Štrasburk", "Страсбург"),
     "The Hague": ("Den Haag", "La Haye", "L'Aia", "La Haya", "Haag", "Гаага"),
+    "Prague": ("Praha", "Praze", "Prahy", "Prahu", "Prahou", "Prag", "Praga", "Прага", "Праге", "Праги", "प्राग"),
     "Mumbai": ("Bombay", "मुंबई", "Мумбаи"),
     "Delhi": ("दिल्ली", "Дели"),
     "New Delhi": ("Neu-Delhi", "नई दिल्ली", "Нью-Дели"),
@@ -98,8 +103,9 @@ def romanize(token: str) -> str:
         return token
     from anyascii import anyascii
 
-    # anusvara and candrabindu: the nasal of the next consonant, written "n" in English (Dipendra)
-    return anyascii(token.replace("\u0902", "\u0928\u094d").replace("\u0901", "\u0928\u094d"))
+    # anusvara and candrabindu: the nasal of the next consonant, written "m" before a labial
+    # (नवंबर, November) and "n" elsewhere (दीपेंद्र, Dipendra)
+    return anyascii(_ANUSVARA.sub(lambda m: "\u092e\u094d" if m.group(1) else "\u0928\u094d", token))
 
 
 def strip_inflection(token: str, lang: str | None) -> str:
@@ -171,8 +177,15 @@ def devanagari_name(token: str) -> bool:
     rom = romanize(token).lower()
     if len(rom) < 3:
         return False
+    if skeleton(rom) in _month_skeletons():
+        return True
     hi = zipf(token, "hi")
     return hi < HINDI_RARE_ZIPF or (zipf(rom, "en") >= HINDI_ENGLISH_ZIPF and hi < 5.0)
+
+
+@lru_cache(maxsize=1)
+def _month_skeletons() -> frozenset[str]:
+    return frozenset(skeleton(m) for m in _MONTHS if len(skeleton(m)) >= 3)
 
 
 @lru_cache(maxsize=64)
