@@ -161,7 +161,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with the newstest2014 .sgm files")
     ap.add_argument("--seed", type=int, default=0, help="seed for drawing the articles (default 0)")
-    ap.add_argument("--fake", action="store_true", help="bag-of-words embedder instead of the default model")
+    ap.add_argument("--fake", action="store_true",
+                    help="bag-of-words embedder instead of the default model: a smoke test of the harness (it claims "
+                         "every language, so cross-lingual pairs get no lexical boost and none is linked)")
     ap.add_argument("--model", default=None, help="model id or path (default: the bundled default model)")
     ap.add_argument("--cache-dir", type=Path, help="cache folder for sentence vectors (default: no cache)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
