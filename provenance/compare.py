@@ -128,7 +128,8 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
         divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff))
-        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff))
+        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff,
+                               langs=(src.langs.document, tgt.langs.document) if cross else None))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
         shares_quote = bool(quote_spans(s_str)) and bool(quote_spans(t_str)) and not any(
@@ -244,12 +245,16 @@ def _word_forms(a: str, b: str) -> bool:
     return long_.startswith(short) and len(short) >= 3
 
 
-def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=()) -> list[Divergence]:
+def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=None) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
-    passages, names replaced by other names (a word-diff replacement of one name by another)."""
+    passages, names replaced by other names (a word-diff replacement of one name by another).
+    `langs`: (source, target) languages of a cross-lingual pair. There, names of one key are one
+    name as each language writes it (Irak / Iraq, Путин / Poutine / Putin, Babišem / Babiš: the
+    keys carry exonyms, transliteration and case endings), so they are no divergence."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
-    sn = [m for m in names(s_block, known) if not _acronym(s_block[m.start:m.end])]
-    tn = [m for m in names(t_block, known) if not _acronym(t_block[m.start:m.end])]
+    s_lang, t_lang = langs or (None, None)
+    sn = [m for m in names(s_block, known, s_lang) if not _acronym(s_block[m.start:m.end])]
+    tn = [m for m in names(t_block, known, t_lang) if not _acronym(t_block[m.start:m.end])]
     out = []
     t_used: set[int] = set()
     s_matched: set[int] = set()
@@ -262,7 +267,7 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=()) ->
             t_used.add(k)
             s_matched.add(si)
             a, b = _surface(s_tok), _surface(t_tok)
-            if a != b and not _word_forms(a, b):
+            if a != b and not _word_forms(a, b) and not langs:
                 out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
                                       subtype="variant"))
                 explained += [s_tok, t_tok]

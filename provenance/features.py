@@ -56,9 +56,9 @@ def docs_features(prepared: list[Prepared], store: ResultStore | None = None, wo
 def sentence_details(p: Prepared) -> list[list[str]]:
     """Detail keys (names, numbers outside quotations) of every sentence of `p`. A
     sentence-initial capitalised word counts as a name when the same article also uses it
-    mid-sentence: the keys depend on the document's own text only."""
+    mid-sentence: the keys depend on the document's own text (and language) only."""
     known = name_vocabulary(["\n".join(p.doc.text[q.start:q.end] for q in p.seg.paragraphs)])
-    return [[m.key for m in details(t, known)] for t in p.sentence_texts]
+    return [[m.key for m in details(t, known, p.langs.document)] for t in p.sentence_texts]
 
 
 def doc_details(p: Prepared) -> frozenset[str]:

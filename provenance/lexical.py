@@ -9,12 +9,24 @@ only inside a quotation is weaker evidence of copying (everyone quotes the same 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .names import (
+    NOUN_CAPITALISING,
+    common_noun,
+    devanagari_name,
+    devanagari_tokens,
+    place_name,
+    romanize,
+    skeleton,
+    strip_inflection,
+)
 
 NGRAM_RANGE = (3, 4)
 
@@ -43,11 +55,28 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
 
     if not texts:
         return sparse.csr_matrix((0, HASH_FEATURES), dtype=np.float32)
+    texts = [romanized(t) for t in texts]
     vec = HashingVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True, strip_accents="unicode",
                             n_features=HASH_FEATURES, alternate_sign=False, norm=None, dtype=np.float32)
     m = vec.transform(texts).tocsr()
     m.sort_indices()
     return m
+
+
+# Runs of letters (and their marks) of scripts other than Latin: Greek to Devanagari and the other
+# Indic scripts, then Georgian, CJK, Hangul; general punctuation and Latin Extended Additional stay.
+_OTHER_SCRIPT = re.compile(r"[\u0370-\u1dff\u2c00-\ud7ff\uf900-\ufaff]+")
+
+
+def romanized(text: str) -> str:
+    """`text` in Latin letters when it holds letters of another script (`anyascii`: Путин ->
+    Putin), so that names, numbers and loanwords share n-grams across scripts; Latin text is
+    returned unchanged, and so is punctuation (curly quotes, dashes)."""
+    if not _OTHER_SCRIPT.search(text):
+        return text
+    from anyascii import anyascii
+
+    return _OTHER_SCRIPT.sub(lambda m: anyascii(m.group(0)), text)
 
 
 def compact_columns(counts: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -213,6 +242,10 @@ _NUM_WORDS = {
     "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8,
     "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30, "hundert": 100,
     "dutzend": 12, "ein dutzend": 12, "tausend": 1000,
+    # Czech and Russian (two to ten, where the word is no other common word)
+    "dva": 2, "dvě": 2, "tři": 3, "čtyři": 4, "pět": 5, "šest": 6, "sedm": 7, "osm": 8, "devět": 9, "deset": 10,
+    "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9,
+    "десять": 10,
 }
 # "one"/"un"/"uno" as numbers are too ambiguous (pronouns, articles); they never count as details.
 _AMBIGUOUS_NUM_WORDS = {"one", "un", "une", "uno", "una", "eins", "sept", "mil", "dos"}
@@ -222,12 +255,19 @@ _SCALES = {
     "mil": 1e3, "millón": 1e6, "millones": 1e6, "mil millones": 1e9,
     "tausend": 1e3, "millionen": 1e6, "milliarde": 1e9, "milliarden": 1e9,
     "m": 1e6, "bn": 1e9, "k": 1e3,
+    "mio": 1e6, "mio.": 1e6, "mrd": 1e9, "mrd.": 1e9,
+    "milion": 1e6, "miliony": 1e6, "milionů": 1e6, "milionu": 1e6, "miliard": 1e9, "miliardy": 1e9,
+    "miliardů": 1e9, "tisíc": 1e3, "tis.": 1e3,
+    "млн": 1e6, "млн.": 1e6, "миллион": 1e6, "миллиона": 1e6, "миллионов": 1e6, "млрд": 1e9, "млрд.": 1e9,
+    "миллиард": 1e9, "миллиарда": 1e9, "миллиардов": 1e9, "тыс": 1e3, "тыс.": 1e3, "тысяч": 1e3,
+    "हजार": 1e3, "हज\u093cार": 1e3, "लाख": 1e5, "करोड": 1e7, "करोड\u093c": 1e7,
 }
-_DIGITS = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
+_DIGITS = r"\d{1,3}(?:['’]\d{3})+(?:\.\d+)?|" \
+    r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
 _NUM_WORD_ALT = "|".join(sorted((re.escape(w) for w in _NUM_WORDS), key=len, reverse=True))
 _SCALE_ALT = "|".join(sorted((re.escape(w) for w in _SCALES), key=len, reverse=True))
 _NUMBER_RE = re.compile(
-    rf"(?<![\w.,])(?P<num>{_DIGITS}|(?:{_NUM_WORD_ALT}))(?:[\s-]+(?P<scale>{_SCALE_ALT}))?(?![\w])",
+    rf"(?<![\w.,])(?P<num>{_DIGITS}|(?:{_NUM_WORD_ALT}))(?:[\s-]+(?P<scale>{_SCALE_ALT}))?(?![\w\u0900-\u097f])",
     re.IGNORECASE)
 
 
@@ -242,7 +282,11 @@ class Mention:
 
 
 def _parse_digits(s: str) -> float | None:
+    # any decimal digit system (Devanagari ०-९, Arabic-Indic ٠-٩) read as ASCII digits
+    s = "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() else ch for ch in s)
     s = s.replace("\u00a0", " ").replace("\u202f", " ")
+    if re.fullmatch(r"\d{1,3}(?:['’]\d{3})+(?:\.\d+)?", s):  # Swiss grouping: 63'453
+        return float(re.sub(r"['’]", "", s))
     if re.fullmatch(r"\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?", s):
         return float(s.replace(",", "").replace(" ", ""))
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", s):  # German/Spanish grouping: 5.200 or 1.500,5
@@ -293,47 +337,59 @@ _NAME_STOP = {
     "again", "also", "then", "now", "some", "more", "most", "other", "such", "no", "not", "all", "both",
     "especially", "read", "publicity", "former", "new", "two", "three", "one",
 }
-_TRANSLIT = [("dh", "z"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("ph", "f"),
-             ("ou", "u"), ("oo", "u"), ("q", "k"), ("c", "k"), ("x", "ks"), ("w", "u"), ("y", "i"),
-             ("j", "g")]
 
-
-def name_key(token: str) -> str:
+def name_key(token: str, lang: str | None = None) -> str:
     """Transliteration skeleton of a name token, so that spellings of one name meet:
-    Kadhimi, Kazimi and Kadhemi give "kzm"; Soleimani and Suleimani give "slmn"."""
-    import unicodedata
-
-    t = unicodedata.normalize("NFKD", token.lower())
-    t = "".join(ch for ch in t if ch.isalpha() or ch in "-' ")
-    t = re.sub(r"^(al|el|ul|bin|ibn|abu|abd)[-\s']", "", t)
-    t = re.sub(r"[-'\s]", "", t)
-    for a, b in _TRANSLIT:
-        t = t.replace(a, b)
-    if not t:
-        return ""
-    head, rest = t[0], re.sub(r"[aeiouh]", "", t[1:])
-    key = head + rest
-    return re.sub(r"(.)\1+", r"\1", key)
+    Kadhimi, Kazimi and Kadhemi give "kzm"; Soleimani and Suleimani give "slmn". A place name
+    of `lang` is keyed by its English name (Genf, Genève: Geneva); a name in another script is
+    transliterated first (Путин, पुतिन: Putin), a Slavic case ending cut (Путина, Babišem)."""
+    place = place_name(token, lang)
+    return skeleton(place if place is not None else romanize(strip_inflection(token, lang)))
 
 
-def names(text: str, known: set[str] | None = None) -> list[Mention]:
+# Capitalised words that start with a letter outside Latin-1 (Č, Ł, Cyrillic, Greek): _CAP_TOKEN's
+# class stops at Þ, and widening it would change what English text yields.
+_OTHER_CAP = re.compile(r"(?<![\w'’])[^\W\d_A-Za-z\u00c0-\u00ff][\w'’\-]*\w|(?<![\w'’])[^\W\d_A-Za-z\u00c0-\u00ff]")
+
+
+def _cap_tokens(text: str):
+    """(start, end, token) of capitalised words, in text order."""
+    found = [(m.start(), m.end(), m.group(0)) for m in _CAP_TOKEN.finditer(text)]
+    if not all(ch < "\u0100" for ch in text):
+        found += [(m.start(), m.end(), m.group(0)) for m in _OTHER_CAP.finditer(text) if m.group(0)[0].isupper()]
+        found.sort()
+    return found
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \u00a0\"“«‘'(„")
+    return not before or before[-1] in ".!?:;\n—–-।"
+
+
+def names(text: str, known: set[str] | None = None, lang: str | None = None) -> list[Mention]:
     """Capitalised name tokens of `text` with their skeleton keys (see `name_key`).
 
     A capitalised word at the start of a sentence counts only if it is in `known` (lower-cased
-    tokens seen capitalised mid-sentence somewhere in the corpus), so "Tensions" is no name."""
+    tokens seen capitalised mid-sentence somewhere in the corpus), so "Tensions" is no name. In a
+    noun-capitalising language (`lang` "de") a common noun is no name either ("Regierung");
+    Devanagari words, which have no case, count when they read as names (`names.devanagari_name`)."""
     out = []
-    for m in _CAP_TOKEN.finditer(text):
-        tok = m.group(0)
+    for start, end, tok in _cap_tokens(text):
         low = tok.lower()
         if low in _NAME_STOP or len(tok) < 2:
             continue
-        before = text[:m.start()].rstrip(" \u00a0\"“«‘'(")
-        sentence_initial = not before or before[-1] in ".!?:;\n—–-"
-        if sentence_initial and (known is None or low not in known):
+        if _sentence_initial(text, start) and (known is None or low not in known):
             continue
-        key = name_key(tok)
+        if lang in NOUN_CAPITALISING and place_name(tok, lang) is None and common_noun(tok, lang):
+            continue
+        key = name_key(tok, lang)
         if len(key) >= 2:
-            out.append(Mention("name", "n:" + key, m.start(), m.end()))
+            out.append(Mention("name", "n:" + key, start, end))
+    if "\u0900" <= max(text, default=" "):
+        for start, end, tok in devanagari_tokens(text):
+            if devanagari_name(tok) and len(key := name_key(tok, lang or "hi")) >= 2:
+                out.append(Mention("name", "n:" + key, start, end))
+        out.sort(key=lambda m: m.start)
     return out
 
 
@@ -341,17 +397,17 @@ def name_vocabulary(texts: list[str]) -> set[str]:
     """Lower-cased tokens that appear capitalised in mid-sentence somewhere in `texts`."""
     vocab: set[str] = set()
     for text in texts:
-        for m in _CAP_TOKEN.finditer(text):
-            before = text[:m.start()].rstrip(" \u00a0\"“«‘'(")
-            if before and before[-1] not in ".!?:;\n—–-":
-                vocab.add(m.group(0).lower())
+        for start, _, tok in _cap_tokens(text):
+            if not _sentence_initial(text, start):
+                vocab.add(tok.lower())
     return vocab
 
 
-def details(text: str, known: set[str] | None = None) -> list[Mention]:
-    """Numbers and names outside quotations: the outlet's own specific details."""
+def details(text: str, known: set[str] | None = None, lang: str | None = None) -> list[Mention]:
+    """Numbers and names outside quotations: the outlet's own specific details (`lang`: the
+    text's language, for what counts as a name)."""
     masked = outside_quotes_keep_offsets(text)
-    return sorted(numbers(masked) + names(masked, known), key=lambda m: (m.start, m.kind))
+    return sorted(numbers(masked) + names(masked, known, lang), key=lambda m: (m.start, m.kind))
 
 
 def outside_quotes_keep_offsets(text: str) -> str:
