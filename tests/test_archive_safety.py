@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from provenance import archive as arch
+from provenance import index_add, index_info, index_remove, index_repair, scan
 from provenance.cli import main
 from provenance.errors import ArchiveError, InputError
-from provenance import index_add, index_info, index_remove, index_repair, scan
 from tests.conftest import ROOT, SEEDS, FakeEmbedder
 
 WIRE, RFI, AM, NAT, COPY = (f"{x}.txt" for x in ("000_dd2761f3083befb7", "001_2a7d6a1efb716f92",
