@@ -11,7 +11,7 @@ source sentence when that clears `second_pass_threshold` and beats the runner-up
 several target sentences (`reused`). News rewrites reorder and split freely; a monotone alignment
 alone misses that.
 
-Everything here is pure numpy over hand-buildable vectors; no model.
+Everything here is pure numpy (and scipy sparse rows) over hand-buildable vectors; no model.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .errors import ConfigError
 
@@ -55,7 +56,8 @@ class AlignSettings:
 
 @dataclass(frozen=True)
 class Channel:
-    """One evidence channel for a document pair: `src` (m, d) and `tgt` (n, d) L2-normalised rows.
+    """One evidence channel for a document pair: `src` (m, d) and `tgt` (n, d) L2-normalised rows
+    (numpy arrays or scipy sparse matrices).
 
     A channel may keep only the columns both sides use (the others add nothing to a product of a
     source and a target row): it then gives in `src_pair_norms` (m-1,) and `tgt_pair_norms`
@@ -80,8 +82,13 @@ class AlignedBlock:
     reused: bool = False
 
 
-def pair_norms(x: np.ndarray) -> np.ndarray:
-    """Norms of the sums of adjacent rows of `x`: `||x_i + x_(i+1)||`, (m-1,)."""
+def pair_norms(x: np.ndarray | sparse.spmatrix) -> np.ndarray:
+    """Norms of the sums of adjacent rows of `x` (dense or sparse): `||x_i + x_(i+1)||`, (m-1,)."""
+    if sparse.issparse(x):
+        x = sparse.csr_matrix(x)
+        sq = np.asarray(x.multiply(x).sum(axis=1), dtype=np.float64).ravel()
+        adjacent = np.asarray(x[:-1].multiply(x[1:]).sum(axis=1), dtype=np.float64).ravel()
+        return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
     sq = np.einsum("ij,ij->i", x, x)
     adjacent = np.einsum("ij,ij->i", x[:-1], x[1:])
     return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
@@ -93,6 +100,10 @@ def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:
     summed = s[:-1] + s[1:] if axis == 0 else s[:, :-1] + s[:, 1:]
     den = norms[:, None] if axis == 0 else norms[None, :]
     return np.divide(summed, den, out=np.zeros_like(summed), where=den > 0)
+
+
+def _float64(x):
+    return x.astype(np.float64) if sparse.issparse(x) else np.asarray(x, np.float64)
 
 
 def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,8 +125,10 @@ def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray
             raise ConfigError(f"channel {c.name}: expected {m} source and {n} target rows, "
                               f"got {c.src.shape[0]} and {c.tgt.shape[0]}")
         w = c.weight / total_w
-        x, y = np.asarray(c.src, np.float64), np.asarray(c.tgt, np.float64)
+        x, y = _float64(c.src), _float64(c.tgt)
         prod = x @ y.T
+        if sparse.issparse(prod):
+            prod = prod.toarray()
         s11 += w * prod
         if m > 1:
             norms = pair_norms(x) if c.src_pair_norms is None else np.asarray(c.src_pair_norms, np.float64)

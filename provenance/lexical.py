@@ -74,33 +74,37 @@ def tfidf_rows(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
 @dataclass(frozen=True)
 class DocNgrams:
     """One document's char n-grams in compact form: `cols` (sorted column ids of a shared
-    vocabulary), `log_tf` (sentences x len(cols), `1 + ln(count)`, 0 where absent) and `df` (how
-    many of its sentences hold each column)."""
+    vocabulary), `log_tf` (sentences x len(cols), sparse CSR: `1 + ln(count)` where the n-gram
+    occurs) and `df` (how many of its sentences hold each column). Sparse, as a long document
+    holds tens of thousands of sentences and of distinct n-grams."""
 
     cols: np.ndarray
-    log_tf: np.ndarray
+    log_tf: sparse.csr_matrix
     df: np.ndarray
 
 
 def doc_ngrams(counts: sparse.csr_matrix) -> DocNgrams:
     """`DocNgrams` of the rows of one document in a `char_ngram_counts` matrix."""
+    counts = counts.tocsr()
     cols, inv = np.unique(counts.indices, return_inverse=True)
-    local = np.zeros((counts.shape[0], len(cols)))
-    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    np.add.at(local, (rows, inv.ravel()), counts.data)
-    log_tf = np.where(local > 0, 1.0 + np.log(np.maximum(local, 1.0)), 0.0)
-    return DocNgrams(cols, log_tf, (local > 0).sum(axis=0).astype(np.float64))
+    local = sparse.csr_matrix((counts.data.astype(np.float64), inv.ravel(), counts.indptr),
+                              shape=(counts.shape[0], len(cols)))
+    local.sum_duplicates()
+    local.data = np.where(local.data > 0, local.data, 0.0)
+    local.eliminate_zeros()
+    local.data = 1.0 + np.log(np.maximum(local.data, 1.0))
+    return DocNgrams(cols, local, np.bincount(local.indices, minlength=len(cols)).astype(np.float64))
 
 
 @dataclass(frozen=True)
 class PairTfidf:
     """TF-IDF rows of two documents for their alignment, restricted to the n-grams both use (no
     other column adds to a product of a row of one and a row of the other): `a` (m, S) and `b`
-    (n, S), each row scaled by its norm over all its columns; `a_pair_norms` (m-1,) and
-    `b_pair_norms` (n-1,): norms of the sums of adjacent rows over all their columns."""
+    (n, S), sparse CSR, each row scaled by its norm over all its columns; `a_pair_norms` (m-1,)
+    and `b_pair_norms` (n-1,): norms of the sums of adjacent rows over all their columns."""
 
-    a: np.ndarray
-    b: np.ndarray
+    a: sparse.csr_matrix
+    b: sparse.csr_matrix
     a_pair_norms: np.ndarray
     b_pair_norms: np.ndarray
 
@@ -108,7 +112,8 @@ class PairTfidf:
 def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
     """Sublinear TF-IDF of two documents with IDF over their own sentences
     (`ln((1 + n) / (1 + df)) + 1`, as `scope_idf`): the same products and norms as
-    `tfidf_rows(counts, scope_idf(counts, rows of a and b))`, at the cost of the shared columns."""
+    `tfidf_rows(counts, scope_idf(counts, rows of a and b))`, at the cost of the shared columns.
+    Time and memory grow with the documents' n-gram occurrences (sparse throughout)."""
     pos = np.searchsorted(b.cols, a.cols)
     hit = pos < len(b.cols)
     hit[hit] = b.cols[pos[hit]] == a.cols[hit]
@@ -118,10 +123,11 @@ def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
     for d, own, other, other_df in ((a, in_a, in_b, b.df), (b, in_b, in_a, a.df)):
         df = d.df.copy()
         df[own] += other_df[other]
-        w = d.log_tf * (np.log((1.0 + n) / (1.0 + df)) + 1.0)
-        norms = np.sqrt(np.einsum("ij,ij->i", w, w))
-        w *= np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)[:, None]
-        sides.append((np.ascontiguousarray(w[:, own]), pair_norms(w)))
+        w = d.log_tf.copy()
+        w.data = w.data * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[w.indices]
+        norms = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
+        w.data *= np.repeat(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0), np.diff(w.indptr))
+        sides.append((w[:, own].tocsr(), pair_norms(w)))
     return PairTfidf(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
 
 
@@ -152,8 +158,8 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
             if open_at is None:
                 if ch in _QUOTE_PAIRS and ch != "”":
                     if ch == '"':
-                        prev = line[:i].rstrip(" \u00a0\u202f")
-                        if prev and prev[-1] in ",.;:!?…":
+                        prev = _last_char_before(line, i, " \u00a0\u202f")
+                        if prev and prev in ",.;:!?…":
                             # orphan closer: the opener was lost in scraping. When nothing else is
                             # quoted before it, the quotation runs from the line start.
                             if not spans or spans[-1][1] <= base:
@@ -165,6 +171,18 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((base + open_at, base + i + 1))
                 open_at = None
     return spans
+
+
+def _last_char_before(text: str, pos: int, skip: str) -> str:
+    """The last character of `text[:pos]` that is not in `skip` ("" if none): `text[:pos].rstrip(skip)[-1:]`
+    without copying all of `text[:pos]`, which made a scan of a long text quadratic in its length."""
+    width = 64
+    while True:
+        lo = max(0, pos - width)
+        tail = text[lo:pos].rstrip(skip)
+        if tail or lo == 0:
+            return tail[-1:]
+        width *= 4
 
 
 def _blank_quotes(text: str) -> str:
@@ -277,6 +295,8 @@ def numbers(text: str) -> list[Mention]:
     return out
 
 
+#: what may stand between a name and the punctuation that makes it sentence-initial
+_OPENERS = " \u00a0\"“«‘'("
 _CAP_TOKEN = re.compile(r"(?<![\w'’])(?:(?:al|el|ul|bin|ibn|abu|abd|de|van|von)[-\s])?[A-ZÀ-ÖØ-Þ][\w'’\-]*\w|"
                         r"(?<![\w'’])[A-ZÀ-ÖØ-Þ]\w*")
 _NAME_STOP = {
@@ -322,8 +342,8 @@ def names(text: str, known: set[str] | None = None) -> list[Mention]:
         low = tok.lower()
         if low in _NAME_STOP or len(tok) < 2:
             continue
-        before = text[:m.start()].rstrip(" \u00a0\"“«‘'(")
-        sentence_initial = not before or before[-1] in ".!?:;\n—–-"
+        before = _last_char_before(text, m.start(), _OPENERS)
+        sentence_initial = not before or before in ".!?:;\n—–-"
         if sentence_initial and (known is None or low not in known):
             continue
         key = name_key(tok)
@@ -337,8 +357,8 @@ def name_vocabulary(texts: list[str]) -> set[str]:
     vocab: set[str] = set()
     for text in texts:
         for m in _CAP_TOKEN.finditer(text):
-            before = text[:m.start()].rstrip(" \u00a0\"“«‘'(")
-            if before and before[-1] not in ".!?:;\n—–-":
+            before = _last_char_before(text, m.start(), _OPENERS)
+            if before and before not in ".!?:;\n—–-":
                 vocab.add(m.group(0).lower())
     return vocab
 
