@@ -22,6 +22,7 @@ NGRAM_RANGE = (3, 4)
 
 # Opening -> closing quotation marks; straight double quotes pair with themselves.
 _QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"'}
+_QUOTE_MARK = re.compile('[“”«»„"]')
 
 
 #: Hashed feature space of char n-grams: columns are fixed by the n-gram itself, so one document's
@@ -123,12 +124,25 @@ def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
     for d, own, other, other_df in ((a, in_a, in_b, b.df), (b, in_b, in_a, a.df)):
         df = d.df.copy()
         df[own] += other_df[other]
-        w = d.log_tf.copy()
-        w.data = w.data * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[w.indices]
-        norms = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
-        w.data *= np.repeat(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0), np.diff(w.indptr))
-        sides.append((w[:, own].tocsr(), pair_norms(w)))
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        rows = d.log_tf.shape[0]
+        shared, adjacent = [], []
+        # in chunks of rows (one row of overlap for the adjacent norms): a long document's weighted
+        # copy is never held whole, only its shared columns
+        for lo in range(0, max(rows, 1), PAIR_CHUNK_ROWS):
+            hi = min(rows, lo + PAIR_CHUNK_ROWS)
+            w = d.log_tf[lo:min(rows, hi + 1)]
+            w.data = w.data * idf[w.indices]
+            norms = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
+            w.data *= np.repeat(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0), np.diff(w.indptr))
+            shared.append(w[:hi - lo][:, own])
+            adjacent.append(pair_norms(w))
+        sides.append((sparse.vstack(shared, format="csr"), np.concatenate(adjacent)))
     return PairTfidf(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+
+
+#: rows of one document weighted at a time by `pair_tfidf`
+PAIR_CHUNK_ROWS = 4096
 
 
 def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
@@ -150,11 +164,14 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     quotation crosses a line break.
     """
     spans: list[tuple[int, int]] = []
+    if not _QUOTE_MARK.search(text):
+        return spans
     for line_m in re.finditer(r"[^\n]+", text):
         line, base = line_m.group(0), line_m.start()
         open_at: int | None = None
         closer = ""
-        for i, ch in enumerate(line):
+        for mark in _QUOTE_MARK.finditer(line):  # nothing but a quote mark changes the state
+            i, ch = mark.start(), mark.group(0)
             if open_at is None:
                 if ch in _QUOTE_PAIRS and ch != "”":
                     if ch == '"':

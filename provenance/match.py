@@ -92,15 +92,15 @@ SEARCH_BATCH = 4096
 BLOCK_CELLS = 2**24
 
 
-def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group: int = GROUP_SEARCH_MAX,
+def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group: int | None = None,
                      batch: int = SEARCH_BATCH) -> tuple[np.ndarray, np.ndarray]:
     """Top-`k` neighbours of each row among rows of *other* groups, by inner product (FAISS, exact).
 
     Returns `(scores, rows)` of shape (n, k), best first (ties: lower row first); missing
     neighbours are row -1, score 0. Each row is compared with every row of the other groups; rows
-    of a group larger than `max_group` are not compared with each other (see `GROUP_SEARCH_MAX`),
-    so time grows with n x (n - own group) and memory with n, besides `batch` x (k + max_group)
-    per search.
+    of a group larger than `max_group` (default `GROUP_SEARCH_MAX`) are not compared with each
+    other, so time grows with n x (n - own group) and memory with n, besides `batch` x
+    (k + max_group) per search.
     """
     n = len(vectors)
     groups = np.asarray(groups)
@@ -139,9 +139,10 @@ def _unpermuted(perm: np.ndarray, scores: np.ndarray, rows: np.ndarray, queries:
 
 
 def _search_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, queries: np.ndarray,
-                         max_group: int = GROUP_SEARCH_MAX, batch: int = SEARCH_BATCH
+                         max_group: int | None = None, batch: int = SEARCH_BATCH
                          ) -> tuple[np.ndarray, np.ndarray]:
     """`knn_other_groups` for the rows `queries` only: (len(queries), k) each."""
+    max_group = GROUP_SEARCH_MAX if max_group is None else max_group
     perm = _group_order(groups)
     if perm is not None:
         inv = np.empty_like(perm)
@@ -263,7 +264,8 @@ def _mask_same(sims: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> None:
 
 #: columns held in at least this share of the rows go to a dense BLAS product (see below)
 DENSE_COLUMN_SHARE = 1 / 24
-#: at most this many dense columns (their dense copy is rows x columns float32)
+#: at most this many dense columns, and at most BLOCK_CELLS entries in their dense copy (rows x
+#: columns float32)
 DENSE_COLUMNS_MAX = 1024
 
 
@@ -287,8 +289,9 @@ def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarr
         g_entries, starts = g[csc.indices], csc.indptr[used]
         spread[used] = np.minimum.reduceat(g_entries, starts) != np.maximum.reduceat(g_entries, starts)
     heavy = np.flatnonzero(spread & (df >= max(2, int(n * DENSE_COLUMN_SHARE))))
-    if len(heavy) > DENSE_COLUMNS_MAX:
-        heavy = np.sort(heavy[np.argsort(-df[heavy], kind="stable")[:DENSE_COLUMNS_MAX]])
+    most = min(DENSE_COLUMNS_MAX, BLOCK_CELLS // max(n, 1))
+    if len(heavy) > most:
+        heavy = np.sort(heavy[np.argsort(-df[heavy], kind="stable")[:most]])
     spread[heavy] = False
     dense = csc[:, heavy].toarray() if len(heavy) else np.zeros((n, 0), np.float32)
     return np.ascontiguousarray(dense, dtype=np.float32), csc[:, np.flatnonzero(spread)].tocsr()
@@ -310,12 +313,13 @@ def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tup
 
 def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,
                                   excludes: list[np.ndarray | None], block: int = 2048,
-                                  max_group: int = GROUP_SEARCH_MAX) -> list[tuple[np.ndarray, np.ndarray]]:
+                                  max_group: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """`knn_other_groups_sparse` once per entry of `excludes`, from one set of products.
 
     Rows go through in blocks of at most `block` rows and `BLOCK_CELLS` products; the rows of a
-    group larger than `max_group` are multiplied with the other groups' rows only, so a long
-    document's sentences are not compared with each other (see `GROUP_SEARCH_MAX`)."""
+    group larger than `max_group` (default `GROUP_SEARCH_MAX`) are multiplied with the other groups'
+    rows only, so a long document's sentences are not compared with each other."""
+    max_group = GROUP_SEARCH_MAX if max_group is None else max_group
     n = mat.shape[0]
     groups = np.asarray(groups)
     outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
