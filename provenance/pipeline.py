@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from . import __version__
-from .align import AlignedBlock, AlignSettings, Channel, align
+from .align import ALIGN_MAX_CELLS, AlignedBlock, AlignSettings, Channel, align, align_anchored
 from .classify import (
     ClassifySettings,
     Cluster,
@@ -628,19 +628,24 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
         return {}
     counts = compact_columns(sparse.vstack([f.counts for f in feats]).tocsr())
     lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(doc_of_row))))
+    del counts  # a long document's n-grams are the largest arrays of the search
     languages = np.array([prepared[d].langs.document for d in doc_of_row])
     return lexical_pairs(lexical, doc_of_row, settings.match, languages=languages)
 
 
 def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
                ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
-               settings: ScanSettings = ScanSettings()) -> list[AlignedBlock]:
+               settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None) -> list[AlignedBlock]:
     """Align two documents from their sentence vectors, char n-grams and detail keys.
 
     The lexical and detail channels take their statistics from the pair's own sentences
     (n-gram IDF, and the rarity of each name or number among the pair's sentences), not from
     the rest of the scan: an alignment then depends on the two texts alone, so adding an article
     to a story never changes how the others align, and cached alignments stay exact.
+
+    A pair of more than `align.ALIGN_MAX_CELLS` sentence pairs (two long documents) is aligned
+    around `anchors`, (A, 2) sentence pairs (row in a, row in b) known to match (`align_anchored`);
+    without them, not at all.
     """
     lex = pair_tfidf(ngrams_a, ngrams_b)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
@@ -651,6 +656,10 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
         Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
+    if len(sem_a) * len(sem_b) > ALIGN_MAX_CELLS:
+        return align_anchored(channels, np.zeros((0, 2), np.int64) if anchors is None else anchors, settings.align,
+                              _joinable(pa), _joinable(pb), margin=not both_covered, src_lengths=_lengths(pa),
+                              tgt_lengths=_lengths(pb))
     return align(channels, settings.align, _joinable(pa), _joinable(pb), margin=not both_covered,
                  src_lengths=_lengths(pa), tgt_lengths=_lengths(pb))
 
@@ -727,6 +736,15 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     settings_digest = _digest(settings.as_dict())
     ngrams: dict[int, DocNgrams] = {}
     pair_keys: dict[tuple[int, int], str] = {}
+    # a pair too long to align in full is aligned around the sentence pairs retrieval found
+    # (`align.align_anchored`), which then belong to its cache key
+    sizes = np.diff(offsets)
+    anchors = _pair_anchors({(c.a, c.b) for c in candidates if sizes[c.a] * sizes[c.b] > ALIGN_MAX_CELLS},
+                            [semantic_candidates, lexical_candidates], doc_of_row, offsets)
+    for (a, b), found in sorted(anchors.items()):
+        warnings.append(f"{prepared[a].doc.id} and {prepared[b].doc.id} are too long to align in full "
+                        f"({sizes[a]} x {sizes[b]} sentences): aligned around the {len(found)} sentence "
+                        "pairs retrieval found between them")
 
     if _is_store(store):
         # the alignment depends on the pair alone: model, settings, both texts (and what this
@@ -734,8 +752,9 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         # so a warm re-scan realigns only pairs with a new or changed article
         for cand in candidates:
             a, b = cand.a, cand.b
+            extra = [anchors[a, b].tolist()] if (a, b) in anchors else []
             pair_keys[a, b] = _digest(__version__, model_id, settings_digest, covered[a] and covered[b],
-                                      text_digest[a], text_digest[b], prepared[a].langs, prepared[b].langs)
+                                      text_digest[a], text_digest[b], prepared[a].langs, prepared[b].langs, *extra)
     cached_pairs = _get_many(store, "pair", list(pair_keys.values()))
 
     def align_one(ab: tuple[int, int]) -> tuple:
@@ -747,7 +766,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
                 ngrams[d] = doc_ngrams(feats[d].counts)
         ra, rb = slice(offsets[a], offsets[a + 1]), slice(offsets[b], offsets[b + 1])
         blocks = tuple(align_pair(prepared[a], prepared[b], semantic[ra], semantic[rb], ngrams[a], ngrams[b],
-                                  keys[ra], keys[rb], covered[a] and covered[b], settings))
+                                  keys[ra], keys[rb], covered[a] and covered[b], settings, anchors.get((a, b))))
         return (blocks, pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=True),
                 pair_evidence(prepared, a, b, blocks, doc_details, None, target_is_b=False))
 
@@ -821,6 +840,20 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
                       tuple(evidence), tuple(skipped), model_id,
                       tuple(sorted(model_languages)) if model_languages is not None else None,
                       settings, tuple(warnings), reconstructions)
+
+
+def _pair_anchors(pairs: set[tuple[int, int]], mined: list[dict], doc_of_row: np.ndarray, offsets: np.ndarray
+                  ) -> dict[tuple[int, int], np.ndarray]:
+    """The mined sentence pairs (`match.semantic_pairs`, `match.lexical_pairs`: global rows i < j)
+    between the documents of each pair `(a, b)` in `pairs`, as (A, 2) rows (row in a, row in b)."""
+    found: dict[tuple[int, int], set] = {ab: set() for ab in pairs}
+    if found:
+        for rows in mined:
+            for i, j in rows:
+                ab = (int(doc_of_row[i]), int(doc_of_row[j]))
+                if ab in found:
+                    found[ab].add((i - int(offsets[ab[0]]), j - int(offsets[ab[1]])))
+    return {ab: np.array(sorted(v), dtype=np.int64).reshape(-1, 2) for ab, v in found.items()}
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:
