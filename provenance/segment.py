@@ -132,18 +132,21 @@ def _stripped(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 #: Story text is segmented into paragraphs of at most this many characters (and so into sentences
-#: no longer than that): a block longer than this (a page scraped without line breaks, a run of
-#: text with no sentence boundary the rules accept) is cut between sentences, and a longer sentence
-#: at the last boundary or space before the limit. Alignment, comparison and the reports work per
-#: sentence and per paragraph, so this bounds what one of them can cost. News paragraphs are far
-#: shorter (the seed corpus's longest has 619 characters).
+#: no longer than that). A longer block (a page scraped without line breaks) is first cut into
+#: paragraphs at the last sentence boundary before the limit, or else the last space, and each is
+#: then split into sentences like any paragraph. That also bounds the reach of the quotation rule
+#: (no boundary inside a quotation that closes later in the paragraph): in a one-line page, one
+#: quotation left open, as news style leaves it at the end of a quoted paragraph, would otherwise
+#: merge every sentence up to the next closing quote anywhere after it. Alignment, comparison and
+#: the reports work per sentence and per paragraph, so this bounds what one of them can cost. News
+#: paragraphs are far shorter (the seed corpus's longest has 619 characters).
 MAX_PARAGRAPH_CHARS = 4000
 
 
 def _cut_long(text: str, a: int, b: int, limit: int) -> list[tuple[int, int]]:
     """`text[a:b]` in stripped pieces of at most `limit` characters, each cut at the last sentence
-    boundary before the limit (ignoring quotations: no quotation runs over thousands of characters),
-    else at the last whitespace, else at the limit."""
+    boundary before the limit (quotations ignored), else at the last whitespace, else at the
+    limit. Linear in `b - a`."""
     out = []
     while b - a > limit:
         window = text[a:a + limit + 1]  # a boundary's whitespace may start right at the limit
@@ -167,19 +170,10 @@ def _cut_long(text: str, a: int, b: int, limit: int) -> list[tuple[int, int]]:
 def bounded_paragraphs(text: str, start: int, end: int, limit: int = MAX_PARAGRAPH_CHARS
                        ) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
     """`(paragraph span, sentence spans)` of block `text[start:end]`: the block itself when it has
-    at most `limit` characters (the usual case), else pieces of at most `limit` characters cut
-    between sentences (an over-long sentence cut at the last boundary or space before the limit)."""
-    sentences = split_sentences(text, start, end)
-    if end - start <= limit:
-        return [((start, end), sentences)]
-    groups: list[list[tuple[int, int]]] = []
-    for a, b in sentences:
-        for piece in _cut_long(text, a, b, limit) if b - a > limit else [(a, b)]:
-            if groups and piece[1] - groups[-1][0][0] <= limit:
-                groups[-1].append(piece)
-            else:
-                groups.append([piece])
-    return [((g[0][0], g[-1][1]), g) for g in groups]
+    at most `limit` characters (the usual case), else pieces of at most `limit` characters
+    (`MAX_PARAGRAPH_CHARS`)."""
+    pieces = [(start, end)] if end - start <= limit else _cut_long(text, start, end, limit)
+    return [((a, b), split_sentences(text, a, b)) for a, b in pieces]
 
 
 def segment(cd: CleanDocument) -> Segmented:

@@ -175,10 +175,8 @@ def test_a_one_line_megabyte_is_segmented_in_bounded_paragraphs():
     _check_segmentation(text, seg)
     assert len(seg.paragraphs) >= len(text) // MAX_PARAGRAPH_CHARS
     assert seg.paragraphs[0].role == "title" and {p.role for p in seg.paragraphs[1:]} == {"body"}
-    # the sentences are those of the paragraphs split alone: cutting changed no sentence boundary
-    for p in seg.paragraphs[:50]:
-        assert [(s.start, s.end) for s in seg.sentences if seg.paragraphs[s.paragraph] == p] == \
-            split_sentences(text, p.start, p.end)
+    # cut between sentences: the sentences are those of the whole line
+    assert [(s.start, s.end) for s in seg.sentences] == split_sentences(text)
 
 
 def test_text_without_any_boundary_is_cut_at_spaces_then_anywhere():
@@ -189,10 +187,18 @@ def test_text_without_any_boundary_is_cut_at_spaces_then_anywhere():
     blob = "x" * 9000
     assert segment_mod.bounded_paragraphs(blob, 0, len(blob)) == [
         ((0, 4000), [(0, 4000)]), ((4000, 8000), [(4000, 8000)]), ((8000, 9000), [(8000, 9000)])]
-    # an unclosed quotation would swallow every later boundary of the block: the sentence is cut
-    quoted = "“" + _long_text(20_000, seed=3) + "”"
+
+
+
+def test_a_quotation_left_open_in_a_one_line_page_does_not_merge_the_rest():
+    # news style leaves a quoted paragraph's quotation open when the next paragraph goes on quoting;
+    # on one line, the quotation rule would then keep every boundary up to the last closing quote
+    plain = _long_text(40_000, seed=3)
+    quoted = "“We stay. " + plain + " The end,” he said."
     seg = segment(clean(Document("q", "q.txt", quoted)))
     _check_segmentation(quoted, seg)
+    n_plain = len(segment(clean(Document("p", "p.txt", plain))).sentences)
+    assert len(seg.sentences) >= 0.9 * n_plain
     assert max(s.end - s.start for s in seg.sentences) <= MAX_PARAGRAPH_CHARS
 
 
