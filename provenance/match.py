@@ -351,24 +351,24 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
                 rest_o, dense_o = rest_t[:, cols], np.ascontiguousarray(dense_t[:, cols])
             base = (rest[lo:hi] @ rest_o).toarray()
             base += dense[lo:hi] @ dense_o
-        col_of = np.arange(n) if cols is None else cols  # global row of each column of `base`
+        # `cols`: the row of each column of `base` (None: column j is row j)
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
             if exclude is None:
                 width = min(kk, base.shape[1])
                 if width:
-                    out_s[lo:hi, :width], out_r[lo:hi, :width] = _sorted_top(base, width, col_of)
+                    out_s[lo:hi, :width], out_r[lo:hi, :width] = _sorted_top(base, width, cols)
                 continue
             # rows of each label against the columns of the other labels only (a few small copies
             # of `base` instead of one masked copy of it)
             exclude = np.asarray(exclude)
-            col_labels = exclude[col_of]
+            col_labels = exclude if cols is None else exclude[cols]
             for lab in np.unique(exclude[lo:hi]):
                 rows = lo + np.flatnonzero(exclude[lo:hi] == lab)
                 sel = np.flatnonzero(col_labels != lab)
                 width = min(kk, len(sel))
                 if width:
-                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(base[np.ix_(rows - lo, sel)], width,
-                                                                           col_of[sel])
+                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(
+                        base[np.ix_(rows - lo, sel)], width, sel if cols is None else cols[sel])
     return outs
 
 

@@ -4,7 +4,9 @@ Every `Paragraph` and `Sentence` is a [start, end) span into `Document.text`, so
 can point at the exact characters. Sentence splitting is rule-based: end punctuation (with any
 closing quotes) followed by space and an upper-case letter, digit or opening quote, except after
 known abbreviations and initials, and never inside an open quotation that closes later in the
-paragraph.
+paragraph. Paragraphs are the kept blocks, except that a block longer than `MAX_PARAGRAPH_CHARS`
+(a page scraped without line breaks) is cut into paragraphs of at most that length. Every step is
+linear in the length of the text.
 """
 
 from __future__ import annotations
