@@ -11,14 +11,16 @@ source sentence when that clears `second_pass_threshold` and beats the runner-up
 several target sentences (`reused`). News rewrites reorder and split freely; a monotone alignment
 alone misses that.
 
-Everything here is pure numpy over hand-buildable vectors; no model.
+Everything here is pure numpy (and scipy sparse rows) over hand-buildable vectors; no model.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .errors import ConfigError, check_range
 from .lexical import pair_norms
@@ -51,7 +53,8 @@ class AlignSettings:
 
 @dataclass(frozen=True)
 class Channel:
-    """One evidence channel for a document pair: `src` (m, d) and `tgt` (n, d) L2-normalised rows.
+    """One evidence channel for a document pair: `src` (m, d) and `tgt` (n, d) L2-normalised rows
+    (numpy arrays or scipy sparse matrices).
 
     A channel may keep only the columns both sides use (the others add nothing to a product of a
     source and a target row): it then gives in `src_pair_norms` (m-1,) and `tgt_pair_norms`
@@ -84,6 +87,10 @@ def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:
     return np.divide(summed, den, out=np.zeros_like(summed), where=den > 0)
 
 
+def _float64(x):
+    return x.astype(np.float64) if sparse.issparse(x) else np.asarray(x, np.float64)
+
+
 def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`(s11, s21, s12)`: 1-1 (m, n), src-pair-to-tgt (m-1, n), src-to-tgt-pair (m, n-1).
 
@@ -103,8 +110,10 @@ def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray
             raise ConfigError(f"channel {c.name}: expected {m} source and {n} target rows, "
                               f"got {c.src.shape[0]} and {c.tgt.shape[0]}")
         w = c.weight / total_w
-        x, y = np.asarray(c.src, np.float64), np.asarray(c.tgt, np.float64)
+        x, y = _float64(c.src), _float64(c.tgt)
         prod = x @ y.T
+        if sparse.issparse(prod):
+            prod = prod.toarray()
         s11 += w * prod
         if m > 1:
             norms = pair_norms(x) if c.src_pair_norms is None else np.asarray(c.src_pair_norms, np.float64)
@@ -216,6 +225,98 @@ def align(channels: list[Channel], settings: AlignSettings = AlignSettings(),
     return blocks
 
 
+#: Pairs of at most this many sentence pairs (source x target sentences) are aligned in full. The
+#: similarity matrices and the dynamic programme grow with that product, which two long documents
+#: (tens of thousands of sentences each) make quadratic: such a pair is aligned by `align_anchored`.
+ALIGN_MAX_CELLS = 2**21
+#: The largest stretch (source x target sentences) `align_anchored` aligns in one piece.
+REGION_MAX_CELLS = 2**16
+
+
+def anchor_chain(anchors: np.ndarray) -> np.ndarray:
+    """A longest chain of anchors `(i, j)` that ascends in both (the monotone backbone), (c, 2);
+    O(A log A) for A anchors."""
+    anchors = np.unique(np.asarray(anchors, dtype=np.int64).reshape(-1, 2), axis=0)  # sorted by i, then j
+    if not len(anchors):
+        return anchors
+    # within one source row, later columns first: a chain then takes at most one anchor per row
+    order = np.lexsort((-anchors[:, 1], anchors[:, 0]))
+    anchors = anchors[order]
+    tails: list[int] = []  # smallest j ending a chain of each length
+    tail_at: list[int] = []
+    prev = np.full(len(anchors), -1, np.int64)
+    for k, j in enumerate(anchors[:, 1].tolist()):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_at.append(k)
+        else:
+            tails[pos] = j
+            tail_at[pos] = k
+        prev[k] = tail_at[pos - 1] if pos else -1
+    chain = []
+    k = tail_at[-1]
+    while k >= 0:
+        chain.append(k)
+        k = int(prev[k])
+    return anchors[chain[::-1]]
+
+
+def anchor_regions(anchors: np.ndarray, m: int, n: int, max_cells: int = REGION_MAX_CELLS
+                   ) -> list[tuple[int, int, int, int]]:
+    """Stretches `(i0, i1, j0, j1)` (source rows i0:i1, target rows j0:j1) of at most `max_cells`
+    sentence pairs along the chain of `anchors` (`anchor_chain`): each stretch runs from the end of
+    the last one through as many chain anchors as fit. A stretch without an anchor that is larger
+    than that (before the first anchor, between two distant ones, after the last) is left out."""
+    regions = []
+    ci = cj = 0
+    last = None
+    for i, j in anchor_chain(anchors).tolist():
+        if (i + 1 - ci) * (j + 1 - cj) <= max_cells:
+            last = (i, j)
+            continue
+        if last is not None:
+            regions.append((ci, last[0] + 1, cj, last[1] + 1))
+            ci, cj = last[0] + 1, last[1] + 1
+            if (i + 1 - ci) * (j + 1 - cj) <= max_cells:
+                last = (i, j)
+                continue
+        ci, cj, last = i, j, (i, j)  # the stretch before this anchor is too large: left out
+    if last is not None:
+        regions.append((ci, last[0] + 1, cj, last[1] + 1))
+        ci, cj = last[0] + 1, last[1] + 1
+    if ci < m and cj < n and (m - ci) * (n - cj) <= max_cells:
+        regions.append((ci, m, cj, n))
+    return regions
+
+
+def align_anchored(channels: list[Channel], anchors: np.ndarray, settings: AlignSettings = AlignSettings(),
+                   src_joinable: np.ndarray | None = None, tgt_joinable: np.ndarray | None = None,
+                   margin: bool = False, src_lengths: np.ndarray | None = None,
+                   tgt_lengths: np.ndarray | None = None, max_cells: int = REGION_MAX_CELLS
+                   ) -> list[AlignedBlock]:
+    """`align` for a pair too long to align in full (more than `ALIGN_MAX_CELLS` sentence pairs):
+    each stretch of `anchor_regions` (sentence pairs already known to match, e.g. from retrieval,
+    `(i, j)` rows (A, 2)) is aligned on its own and the blocks put together. Time and memory grow
+    with `max_cells` times the documents' lengths, not with their product. Passages moved from one
+    stretch to another are not found, nor matches in stretches without an anchor."""
+    m, n = channels[0].src.shape[0], channels[0].tgt.shape[0]
+    sj = np.ones(max(m - 1, 0), bool) if src_joinable is None else np.asarray(src_joinable, bool)
+    tj = np.ones(max(n - 1, 0), bool) if tgt_joinable is None else np.asarray(tgt_joinable, bool)
+    blocks: list[AlignedBlock] = []
+    for i0, i1, j0, j1 in anchor_regions(anchors, m, n, max_cells):
+        part = [Channel(c.name, c.src[i0:i1], c.tgt[j0:j1], c.weight,
+                        None if c.src_pair_norms is None else c.src_pair_norms[i0:i1 - 1],
+                        None if c.tgt_pair_norms is None else c.tgt_pair_norms[j0:j1 - 1]) for c in channels]
+        for b in align(part, settings, sj[i0:i1 - 1], tj[j0:j1 - 1], margin,
+                       None if src_lengths is None else np.asarray(src_lengths)[i0:i1],
+                       None if tgt_lengths is None else np.asarray(tgt_lengths)[j0:j1]):
+            blocks.append(AlignedBlock(tuple(i0 + i for i in b.src), tuple(j0 + j for j in b.tgt), b.score,
+                                       b.moved, b.reused))
+    blocks.sort(key=lambda b: (b.tgt[0], b.src[0]))
+    return blocks
+
+
 def _monotone_dp(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, sj: np.ndarray, tj: np.ndarray, tau: float,
                  pen: float) -> np.ndarray:
     """The monotone pass: back-pointers (0 start, 1 skip src, 2 skip tgt, 3 1-1, 4 2-1, 5 1-2).
@@ -238,16 +339,23 @@ def _monotone_dp(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, sj: np.ndarr
         ok = tj[None, :] & (s12 > np.maximum(s11[:, :-1], s11[:, 1:]) + pen)
         g = 1.5 * (s12 - tau) - pen
         g12[1:, 2:] = np.where(ok & (g > 0), g, -np.inf)
-    g11_rows, g21_rows, g12_rows = g11.tolist(), g21.tolist(), g12.tolist()
+    # A row (source sentence) where no step gains anything repeats the row above (rows never
+    # decrease along j, so "skip source" always wins) with back-pointers all 1: only rows with a
+    # possible gain are computed, and only two rows of scores are kept. Aligning a long document
+    # with a short one then costs little beyond the similarity matrices.
+    live = np.isfinite(g21).any(axis=1) | np.isfinite(g12).any(axis=1)
+    live[1:] |= np.isfinite(g11).any(axis=1)
     ninf = -np.inf
-    dp = [[0.0] * (n + 1) for _ in range(m + 1)]
-    back = [[2] * (n + 1) for _ in range(m + 1)]
-    back[0][0] = 0
-    for i in range(1, m + 1):
-        row, up, up2 = dp[i], dp[i - 1], dp[i - 2] if i >= 2 else None
-        brow = back[i]
-        brow[0] = 1
-        r11, r21, r12 = g11_rows[i - 1], g21_rows[i], g12_rows[i]
+    back = np.ones((m + 1, n + 1), dtype=np.int8)
+    back[0, :] = 2
+    back[0, 0] = 0
+    up2, up = None, [0.0] * (n + 1)
+    for i in np.flatnonzero(live[1:]).tolist():
+        i += 1
+        if not live[i - 1]:  # the rows above were copies
+            up2 = up
+        row, brow = [0.0] * (n + 1), [1] * (n + 1)
+        r11, r21, r12 = g11[i - 1].tolist(), g21[i].tolist(), g12[i].tolist()
         for j in range(1, n + 1):
             best, move = up[j], 1
             left = row[j - 1]
@@ -264,7 +372,9 @@ def _monotone_dp(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, sj: np.ndarr
                 best, move = up[j - 2] + g, 5
             row[j] = best
             brow[j] = move
-    return np.array(back, dtype=np.int8)
+        back[i] = brow
+        up2, up = up, row
+    return back
 
 
 def _fill_sandwiched_gaps(s11: np.ndarray, raw11: np.ndarray, blocks: list[AlignedBlock], min_margin: float

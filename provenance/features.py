@@ -76,16 +76,18 @@ def detail_weights(doc_sets: list[frozenset[str]], scope: Iterable[int]) -> dict
     return {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
 
 
-def pair_detail_vectors(keys_a: list[list[str]], keys_b: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Dense L2-normalised detail rows of two documents: each key weighted by its rarity among the
-    pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05)."""
+def pair_detail_vectors(keys_a: list[list[str]], keys_b: list[list[str]]
+                        ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """L2-normalised detail rows of two documents, sparse: each key weighted by its rarity among
+    the pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05)."""
     rows = [frozenset(row) for row in list(keys_a) + list(keys_b)]
     rarity = detail_weights(rows, range(len(rows)))  # the sentences play the documents' part
     vocab = {k: i for i, k in enumerate(sorted(rarity))}
-    m = np.zeros((len(rows), max(len(vocab), 1)))
-    for r, row in enumerate(rows):
-        for k in row:
-            m[r, vocab[k]] = max(rarity[k], 0.05)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    indptr = np.cumsum([0] + [len(row) for row in rows])
+    indices = np.fromiter((vocab[k] for row in rows for k in row), dtype=np.int64, count=int(indptr[-1]))
+    data = np.maximum(np.array([rarity[k] for row in rows for k in row], dtype=np.float64), 0.05)
+    m = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    m.data /= np.repeat(np.where(norms > 0, norms, 1.0), np.diff(indptr))
+    m.sort_indices()
     return m[:len(keys_a)], m[len(keys_a):]

@@ -40,25 +40,34 @@ class VectorIndex:
         self._index.add(vectors)
         self.ids.extend(ids)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, rows: tuple[int, int] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Top-`k` rows for each query: `(scores, rows)`, both (len(queries), k); rows are -1 past
-        the end of a small index."""
+        the end of a small index. `rows`: search only the rows `lo:hi` (a FAISS range selector,
+        which keeps the batched BLAS product; row numbers stay those of the whole index)."""
         queries = _check(queries, self.dimension, "queries")
         if k <= 0:
             raise ConfigError(f"k must be positive, got {k}")
-        k_eff = min(k, len(self))
+        params = None
+        size = len(self)
+        if rows is not None:
+            lo, hi = max(0, int(rows[0])), min(size, int(rows[1]))
+            size = max(0, hi - lo)
+            if size:
+                params = faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))
+        k_eff = min(k, size)
         if k_eff == 0:
             return (np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64))
-        scores, rows = self._index.search(queries, k_eff)
+        scores, found = self._index.search(queries, k_eff, params=params)
         # stable order: score descending, then row ascending (FAISS breaks ties arbitrarily)
-        order = np.lexsort((rows, -scores), axis=1)
+        order = np.lexsort((found, -scores), axis=1)
         scores = np.take_along_axis(scores, order, axis=1)
-        rows = np.take_along_axis(rows, order, axis=1)
+        found = np.take_along_axis(found, order, axis=1)
         if k_eff < k:
             pad = k - k_eff
             scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=0.0)
-            rows = np.pad(rows, ((0, 0), (0, pad)), constant_values=-1)
-        return scores, rows
+            found = np.pad(found, ((0, 0), (0, pad)), constant_values=-1)
+        return scores, found
 
 
 def _check(x: np.ndarray, dim: int, what: str) -> np.ndarray:

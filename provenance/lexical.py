@@ -32,6 +32,7 @@ NGRAM_RANGE = (3, 4)
 
 # Opening -> closing quotation marks; straight double quotes pair with themselves.
 _QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"'}
+_QUOTE_MARK = re.compile('[“”«»„"]')
 
 
 #: Hashed feature space of char n-grams: columns are fixed by the n-gram itself, so one document's
@@ -41,8 +42,13 @@ _QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"'}
 HASH_FEATURES = 2**24
 
 
-def pair_norms(x: np.ndarray) -> np.ndarray:
-    """Norms of the sums of adjacent rows of `x`: `||x_i + x_(i+1)||`, (m-1,)."""
+def pair_norms(x: np.ndarray | sparse.spmatrix) -> np.ndarray:
+    """Norms of the sums of adjacent rows of `x` (dense or sparse): `||x_i + x_(i+1)||`, (m-1,)."""
+    if sparse.issparse(x):
+        x = sparse.csr_matrix(x)
+        sq = np.asarray(x.multiply(x).sum(axis=1), dtype=np.float64).ravel()
+        adjacent = np.asarray(x[:-1].multiply(x[1:]).sum(axis=1), dtype=np.float64).ravel()
+        return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
     sq = np.einsum("ij,ij->i", x, x)
     adjacent = np.einsum("ij,ij->i", x[:-1], x[1:])
     return np.sqrt(np.maximum(sq[:-1] + sq[1:] + 2.0 * adjacent, 0.0))
@@ -108,33 +114,37 @@ def tfidf_rows(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
 @dataclass(frozen=True)
 class DocNgrams:
     """One document's char n-grams in compact form: `cols` (sorted column ids of a shared
-    vocabulary), `log_tf` (sentences x len(cols), `1 + ln(count)`, 0 where absent) and `df` (how
-    many of its sentences hold each column)."""
+    vocabulary), `log_tf` (sentences x len(cols), sparse CSR: `1 + ln(count)` where the n-gram
+    occurs) and `df` (how many of its sentences hold each column). Sparse, as a long document
+    holds tens of thousands of sentences and of distinct n-grams."""
 
     cols: np.ndarray
-    log_tf: np.ndarray
+    log_tf: sparse.csr_matrix
     df: np.ndarray
 
 
 def doc_ngrams(counts: sparse.csr_matrix) -> DocNgrams:
     """`DocNgrams` of the rows of one document in a `char_ngram_counts` matrix."""
+    counts = counts.tocsr()
     cols, inv = np.unique(counts.indices, return_inverse=True)
-    local = np.zeros((counts.shape[0], len(cols)))
-    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    np.add.at(local, (rows, inv.ravel()), counts.data)
-    log_tf = np.where(local > 0, 1.0 + np.log(np.maximum(local, 1.0)), 0.0)
-    return DocNgrams(cols, log_tf, (local > 0).sum(axis=0).astype(np.float64))
+    local = sparse.csr_matrix((counts.data.astype(np.float64), inv.ravel(), counts.indptr),
+                              shape=(counts.shape[0], len(cols)))
+    local.sum_duplicates()
+    local.data = np.where(local.data > 0, local.data, 0.0)
+    local.eliminate_zeros()
+    local.data = 1.0 + np.log(np.maximum(local.data, 1.0))
+    return DocNgrams(cols, local, np.bincount(local.indices, minlength=len(cols)).astype(np.float64))
 
 
 @dataclass(frozen=True)
 class PairTfidf:
     """TF-IDF rows of two documents for their alignment, restricted to the n-grams both use (no
     other column adds to a product of a row of one and a row of the other): `a` (m, S) and `b`
-    (n, S), each row scaled by its norm over all its columns; `a_pair_norms` (m-1,) and
-    `b_pair_norms` (n-1,): norms of the sums of adjacent rows over all their columns."""
+    (n, S), sparse CSR, each row scaled by its norm over all its columns; `a_pair_norms` (m-1,)
+    and `b_pair_norms` (n-1,): norms of the sums of adjacent rows over all their columns."""
 
-    a: np.ndarray
-    b: np.ndarray
+    a: sparse.csr_matrix
+    b: sparse.csr_matrix
     a_pair_norms: np.ndarray
     b_pair_norms: np.ndarray
 
@@ -142,7 +152,8 @@ class PairTfidf:
 def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
     """Sublinear TF-IDF of two documents with IDF over their own sentences
     (`ln((1 + n) / (1 + df)) + 1`, as `scope_idf`): the same products and norms as
-    `tfidf_rows(counts, scope_idf(counts, rows of a and b))`, at the cost of the shared columns."""
+    `tfidf_rows(counts, scope_idf(counts, rows of a and b))`, at the cost of the shared columns.
+    Time and memory grow with the documents' n-gram occurrences (sparse throughout)."""
     pos = np.searchsorted(b.cols, a.cols)
     hit = pos < len(b.cols)
     hit[hit] = b.cols[pos[hit]] == a.cols[hit]
@@ -152,11 +163,25 @@ def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
     for d, own, other, other_df in ((a, in_a, in_b, b.df), (b, in_b, in_a, a.df)):
         df = d.df.copy()
         df[own] += other_df[other]
-        w = d.log_tf * (np.log((1.0 + n) / (1.0 + df)) + 1.0)
-        norms = np.sqrt(np.einsum("ij,ij->i", w, w))
-        w *= np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)[:, None]
-        sides.append((np.ascontiguousarray(w[:, own]), pair_norms(w)))
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        rows = d.log_tf.shape[0]
+        shared, adjacent = [], []
+        # in chunks of rows (one row of overlap for the adjacent norms): a long document's weighted
+        # copy is never held whole, only its shared columns
+        for lo in range(0, max(rows, 1), PAIR_CHUNK_ROWS):
+            hi = min(rows, lo + PAIR_CHUNK_ROWS)
+            w = d.log_tf[lo:min(rows, hi + 1)]
+            w.data = w.data * idf[w.indices]
+            norms = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
+            w.data *= np.repeat(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0), np.diff(w.indptr))
+            shared.append(w[:hi - lo][:, own])
+            adjacent.append(pair_norms(w))
+        sides.append((sparse.vstack(shared, format="csr"), np.concatenate(adjacent)))
     return PairTfidf(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+
+
+#: rows of one document weighted at a time by `pair_tfidf`
+PAIR_CHUNK_ROWS = 4096
 
 
 def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
@@ -178,16 +203,19 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     quotation crosses a line break.
     """
     spans: list[tuple[int, int]] = []
+    if not _QUOTE_MARK.search(text):
+        return spans
     for line_m in re.finditer(r"[^\n]+", text):
         line, base = line_m.group(0), line_m.start()
         open_at: int | None = None
         closer = ""
-        for i, ch in enumerate(line):
+        for mark in _QUOTE_MARK.finditer(line):  # nothing but a quote mark changes the state
+            i, ch = mark.start(), mark.group(0)
             if open_at is None:
                 if ch in _QUOTE_PAIRS and ch != "”":
                     if ch == '"':
-                        prev = line[:i].rstrip(" \u00a0\u202f")
-                        if prev and prev[-1] in ",.;:!?…":
+                        prev = _last_char_before(line, i, " \u00a0\u202f")
+                        if prev and prev in ",.;:!?…":
                             # orphan closer: the opener was lost in scraping. When nothing else is
                             # quoted before it, the quotation runs from the line start.
                             if not spans or spans[-1][1] <= base:
@@ -199,6 +227,18 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((base + open_at, base + i + 1))
                 open_at = None
     return spans
+
+
+def _last_char_before(text: str, pos: int, skip: str) -> str:
+    """The last character of `text[:pos]` that is not in `skip` ("" if none): `text[:pos].rstrip(skip)[-1:]`
+    without copying all of `text[:pos]`, which made a scan of a long text quadratic in its length."""
+    width = 64
+    while True:
+        lo = max(0, pos - width)
+        tail = text[lo:pos].rstrip(skip)
+        if tail or lo == 0:
+            return tail[-1:]
+        width *= 4
 
 
 def _blank_quotes(text: str) -> str:
@@ -361,9 +401,13 @@ def _cap_tokens(text: str):
     return found
 
 
+#: what may stand between a name and the punctuation that makes it sentence-initial
+_OPENERS = " \u00a0\"“«‘'("
+
+
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \u00a0\"“«‘'(„")
-    return not before or before[-1] in ".!?:;\n—–-।"
+    before = _last_char_before(text, start, _OPENERS + "„")
+    return not before or before in ".!?:;\n—–-।"
 
 
 def names(text: str, known: set[str] | None = None, lang: str | None = None) -> list[Mention]:

@@ -69,10 +69,29 @@ def ratio_margin(cos_xy: np.ndarray, mean_x: np.ndarray, mean_y: np.ndarray) -> 
     return np.divide(cos_xy, denom, out=np.zeros(np.broadcast(cos_xy, denom).shape), where=denom > 1e-9)
 
 
-def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-`k` neighbours of each row among rows of *other* groups, by inner product (FAISS).
+#: Documents (groups) of at most this many rows are searched together: each batch of queries asks
+#: FAISS for `k +` the largest such group's size and drops the query's own-document rows. A longer
+#: document's rows are searched among the other documents' rows only (a range search on each side
+#: of it), so no query asks for more than `k + GROUP_SEARCH_MAX` neighbours and the sentences of one
+#: document are never compared with each other: asking for `k + largest group` made a 40,000-sentence
+#: article search every sentence against every other (time and memory quadratic in its length).
+GROUP_SEARCH_MAX = 256
+#: Queries per search call: bounds the (queries x neighbours) result arrays.
+SEARCH_BATCH = 4096
+#: Entries of one block of similarities (rows x columns) held at a time by the exact searches
+#: (`knn_other_groups_sparse_multi`, `knn_other_groups_extend`): 64 MB of float32.
+BLOCK_CELLS = 2**24
 
-    Returns `(scores, rows)` of shape (n, k); missing neighbours are row -1, score 0.
+
+def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group: int | None = None,
+                     batch: int = SEARCH_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`k` neighbours of each row among rows of *other* groups, by inner product (FAISS, exact).
+
+    Returns `(scores, rows)` of shape (n, k), best first (ties: lower row first); missing
+    neighbours are row -1, score 0. Each row is compared with every row of the other groups; rows
+    of a group larger than `max_group` (default `GROUP_SEARCH_MAX`) are not compared with each
+    other, so time grows with n x (n - own group) and memory with n, besides `batch` x
+    (k + max_group) per search.
     """
     n = len(vectors)
     groups = np.asarray(groups)
@@ -80,11 +99,75 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int) -> tuple[n
         raise ConfigError(f"got {n} vectors but {len(groups)} group labels")
     if n == 0:
         return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+    return _search_other_groups(vectors, groups, k, np.arange(n), max_group, batch)
+
+
+def _group_order(groups: np.ndarray) -> np.ndarray | None:
+    """None when the groups ascend (each group's rows consecutive, as the pipeline's documents),
+    else the stable order that sorts them."""
+    if len(groups) < 2 or bool(np.all(groups[1:] >= groups[:-1])):
+        return None
+    return np.argsort(groups, kind="stable")
+
+
+def _resorted(scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each list sorted by score descending, then row ascending, -1 rows last."""
+    valid = rows >= 0
+    order = np.lexsort((np.where(valid, rows, np.iinfo(np.int64).max), np.where(valid, -scores, np.inf)), axis=1)
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
+
+
+def _unpermuted(perm: np.ndarray, scores: np.ndarray, rows: np.ndarray, queries: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Lists found on rows reordered by `perm` (row i there is row perm[i] here), renumbered and
+    re-sorted; `queries`: where each list goes (default: `perm`, one list per row)."""
+    mapped = np.where(rows >= 0, perm[np.maximum(rows, 0)], -1)
+    if queries is None:
+        out_s, out_r = np.empty_like(scores), np.empty_like(mapped)
+        out_s[perm], out_r[perm] = scores, mapped
+        scores, mapped = out_s, out_r
+    return _resorted(scores, mapped)
+
+
+def _search_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, queries: np.ndarray,
+                         max_group: int | None = None, batch: int = SEARCH_BATCH
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """`knn_other_groups` for the rows `queries` only: (len(queries), k) each."""
+    max_group = GROUP_SEARCH_MAX if max_group is None else max_group
+    perm = _group_order(groups)
+    if perm is not None:
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(len(perm))
+        s, r = _search_other_groups(vectors[perm], groups[perm], k, inv[queries], max_group, batch)
+        return _unpermuted(perm, s, r, queries)
+    n = len(vectors)
+    out_s = np.zeros((len(queries), k), np.float32)
+    out_r = np.full((len(queries), k), -1, np.int64)
+    if not len(queries):
+        return out_s, out_r
     index = VectorIndex(vectors.shape[1])
     index.add(vectors)
-    largest_group = int(np.max(np.unique(groups, return_counts=True)[1]))
-    scores, rows = index.search(vectors, min(n, k + largest_group))
-    return _keep_other_groups(scores, rows, groups, k)
+    labels, start, size = np.unique(groups, return_index=True, return_counts=True)
+    which = np.searchsorted(labels, groups[queries])
+    q_size = size[which]
+    small = np.flatnonzero(q_size <= max_group)
+    if len(small):
+        width = min(n, k + int(q_size[small].max()))
+        for lo in range(0, len(small), batch):
+            at = small[lo:lo + batch]
+            s, r = index.search(vectors[queries[at]], width)
+            out_s[at], out_r[at] = _keep_other_groups(s, r, groups, k, groups[queries[at]])
+    for g in np.unique(which[q_size > max_group]).tolist():
+        r0, r1 = int(start[g]), int(start[g] + size[g])
+        spans = [span for span in ((0, r0), (r1, n)) if span[1] > span[0]]
+        mine = np.flatnonzero(which == g)
+        for lo in range(0, len(mine) if spans else 0, batch):
+            at = mine[lo:lo + batch]
+            found = [index.search(vectors[queries[at]], k, rows=span) for span in spans]
+            s, r = _resorted(np.concatenate([f[0] for f in found], axis=1),
+                             np.concatenate([f[1] for f in found], axis=1))
+            out_s[at], out_r[at] = s[:, :k], r[:, :k]
+    return out_s, out_r
 
 
 def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, known: np.ndarray,
@@ -119,18 +202,16 @@ def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, kno
     out_s = np.zeros((n, k), np.float32)
     out_r = np.full((n, k), -1, np.int64)
     kk = min(k, n)
-    # rows without a list: against every row
+    # rows without a list: against every row of the other groups
     searched = np.setdiff1d(np.arange(n), known)
-    for lo in range(0, len(searched), block):
-        q = searched[lo:lo + block]
-        sims = vectors[q] @ vectors.T
-        sims[groups[q][:, None] == groups[None, :]] = -np.inf
-        out_s[q, :kk], out_r[q, :kk] = _sorted_top(sims, kk)
+    if len(searched):
+        out_s[searched], out_r[searched] = _search_other_groups(vectors, groups, k, searched)
     out_s[known], out_r[known] = known_scores, known_rows
     if not len(added):
         return out_s, out_r
     # known rows: their lists merged with the added rows
     added_t = np.ascontiguousarray(vectors[added].T)
+    block = max(1, min(block, BLOCK_CELLS // (k + len(added))))
     for lo in range(0, len(known), block):
         q = known[lo:lo + block]
         listed = known_rows[lo:lo + block]
@@ -174,7 +255,8 @@ def _mask_same(sims: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> None:
 
 #: columns held in at least this share of the rows go to a dense BLAS product (see below)
 DENSE_COLUMN_SHARE = 1 / 24
-#: at most this many dense columns (their dense copy is rows x columns float32)
+#: at most this many dense columns, and at most BLOCK_CELLS entries in their dense copy (rows x
+#: columns float32)
 DENSE_COLUMNS_MAX = 1024
 
 
@@ -198,8 +280,9 @@ def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarr
         g_entries, starts = g[csc.indices], csc.indptr[used]
         spread[used] = np.minimum.reduceat(g_entries, starts) != np.maximum.reduceat(g_entries, starts)
     heavy = np.flatnonzero(spread & (df >= max(2, int(n * DENSE_COLUMN_SHARE))))
-    if len(heavy) > DENSE_COLUMNS_MAX:
-        heavy = np.sort(heavy[np.argsort(-df[heavy], kind="stable")[:DENSE_COLUMNS_MAX]])
+    most = min(DENSE_COLUMNS_MAX, BLOCK_CELLS // max(n, 1))
+    if len(heavy) > most:
+        heavy = np.sort(heavy[np.argsort(-df[heavy], kind="stable")[:most]])
     spread[heavy] = False
     dense = csc[:, heavy].toarray() if len(heavy) else np.zeros((n, 0), np.float32)
     return np.ascontiguousarray(dense, dtype=np.float32), csc[:, np.flatnonzero(spread)].tocsr()
@@ -220,48 +303,90 @@ def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tup
 
 
 def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,
-                                  excludes: list[np.ndarray | None], block: int = 2048
-                                  ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """`knn_other_groups_sparse` once per entry of `excludes`, from one set of products."""
+                                  excludes: list[np.ndarray | None], block: int = 2048,
+                                  max_group: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`knn_other_groups_sparse` once per entry of `excludes`, from one set of products.
+
+    Rows go through in blocks of at most `block` rows and `BLOCK_CELLS` products; the rows of a
+    group larger than `max_group` (default `GROUP_SEARCH_MAX`) are multiplied with the other groups'
+    rows only, so a long document's sentences are not compared with each other."""
+    max_group = GROUP_SEARCH_MAX if max_group is None else max_group
     n = mat.shape[0]
     groups = np.asarray(groups)
     outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
     if n == 0:
         return outs
+    perm = _group_order(groups)
+    if perm is not None:
+        inner = knn_other_groups_sparse_multi(mat.tocsr()[perm], groups[perm], k,
+                                              [None if e is None else np.asarray(e)[perm] for e in excludes],
+                                              block, max_group)
+        return [_unpermuted(perm, s, r) for s, r in inner]
     dense, rest = _product_parts(mat.tocsr(), groups)
     rest_t = rest.T.tocsc()
     dense_t = np.ascontiguousarray(dense.T)
     kk = min(k, n)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        base = (rest[lo:hi] @ rest_t).toarray()
-        base += dense[lo:hi] @ dense_t
-        _mask_same(base, groups, lo, hi)
+    _, start, size = np.unique(groups, return_index=True, return_counts=True)
+    step = max(1, min(block, BLOCK_CELLS // n))
+    own, cols, rest_o, dense_o = None, None, rest_t, dense_t
+    for lo, hi, big in _row_blocks(start, size, n, step, max_group):
+        if big is None:
+            cols = None
+            base = (rest[lo:hi] @ rest_t).toarray()
+            base += dense[lo:hi] @ dense_t
+            _mask_same(base, groups, lo, hi)
+        else:
+            if big != own:  # the columns of the other groups, once per long group
+                own = big
+                cols = np.concatenate([np.arange(0, big[0]), np.arange(big[1], n)])
+                rest_o, dense_o = rest_t[:, cols], np.ascontiguousarray(dense_t[:, cols])
+            base = (rest[lo:hi] @ rest_o).toarray()
+            base += dense[lo:hi] @ dense_o
+        # `cols`: the row of each column of `base` (None: column j is row j)
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
             if exclude is None:
-                out_s[lo:hi, :kk], out_r[lo:hi, :kk] = _sorted_top(base, kk)
+                width = min(kk, base.shape[1])
+                if width:
+                    out_s[lo:hi, :width], out_r[lo:hi, :width] = _sorted_top(base, width, cols)
                 continue
             # rows of each label against the columns of the other labels only (a few small copies
             # of `base` instead of one masked copy of it)
             exclude = np.asarray(exclude)
+            col_labels = exclude if cols is None else exclude[cols]
             for lab in np.unique(exclude[lo:hi]):
                 rows = lo + np.flatnonzero(exclude[lo:hi] == lab)
-                cols = np.flatnonzero(exclude != lab)
-                width = min(kk, len(cols))
+                sel = np.flatnonzero(col_labels != lab)
+                width = min(kk, len(sel))
                 if width:
-                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(base[np.ix_(rows - lo, cols)], width, cols)
+                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(
+                        base[np.ix_(rows - lo, sel)], width, sel if cols is None else cols[sel])
     return outs
 
 
-def _keep_other_groups(scores, rows, groups, k):
-    """The first `k` neighbours of each row that lie in another group (in the order given)."""
+def _row_blocks(start: np.ndarray, size: np.ndarray, n: int, step: int, max_group: int):
+    """`(lo, hi, big)` blocks of at most `step` consecutive rows of sorted groups (`start`, `size`
+    per group): rows of groups with at most `max_group` rows together (`big` None), a larger
+    group's rows on their own, with `big` its (first, end) rows."""
+    lo = 0
+    for r0, r1 in [(int(a), int(a + c)) for a, c in zip(start, size, strict=True) if c > max_group] + [(n, n)]:
+        for a in range(lo, r0, step):
+            yield a, min(a + step, r0), None
+        for a in range(r0, r1, step):
+            yield a, min(a + step, r1), (r0, r1)
+        lo = r1
+
+
+def _keep_other_groups(scores, rows, groups, k, query_groups=None):
+    """The first `k` neighbours of each list that lie in another group than its query's (in the
+    order given); `query_groups`: the group of each list's query (default: list i is row i's)."""
     n = len(rows)
     out_s = np.zeros((n, k), np.float32)
     out_r = np.full((n, k), -1, np.int64)
     if n == 0:
         return out_s, out_r
     groups = np.asarray(groups)
-    keep = (rows >= 0) & (groups[np.where(rows >= 0, rows, 0)] != groups[:, None])
+    query_groups = groups if query_groups is None else np.asarray(query_groups)
+    keep = (rows >= 0) & (groups[np.where(rows >= 0, rows, 0)] != query_groups[:, None])
     order = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # kept columns first, in order
     taken = np.take_along_axis(keep, order, axis=1)
     width = order.shape[1]

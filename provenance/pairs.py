@@ -10,11 +10,11 @@ and of the pairs asked for, so any engine (forked workers here, Spark elsewhere)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .align import AlignedBlock, Channel, align
+from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
 from .classify import PairEvidence, Verdict, pair_evidence, pair_stats
 from .compare import DocComparison, compare_pair
 from .features import DocFeatures, detail_weights, pair_detail_vectors
@@ -40,6 +40,8 @@ class PairInputs:
         covered: whether the model covers each document's language.
         model_id: the model the vectors come from (part of every cache key).
         settings: the scan settings.
+        anchors: for pairs too long to align in full, the (A, 2) sentence pairs (row in a, row
+            in b) that retrieval found between them (`long_pair_anchors`).
     """
 
     prepared: list[Prepared]
@@ -48,17 +50,22 @@ class PairInputs:
     covered: list[bool]
     model_id: str
     settings: ScanSettings
+    anchors: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
 
 
 def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
                ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
-               settings: ScanSettings = ScanSettings()) -> list[AlignedBlock]:
+               settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None) -> list[AlignedBlock]:
     """Align two documents from their sentence vectors, char n-grams and detail keys.
 
     The lexical and detail channels take their statistics from the pair's own sentences
     (n-gram IDF, and the rarity of each name or number among the pair's sentences), not from
     the rest of the scan: an alignment then depends on the two texts alone, so adding an article
     to a story never changes how the others align, and cached alignments stay exact.
+
+    A pair of more than `align.ALIGN_MAX_CELLS` sentence pairs (two long documents) is aligned
+    around `anchors`, (A, 2) sentence pairs (row in a, row in b) known to match (`align_anchored`);
+    without them, not at all.
     """
     lex = pair_tfidf(ngrams_a, ngrams_b)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
@@ -69,8 +76,28 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
         Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
+    if len(sem_a) * len(sem_b) > ALIGN_MAX_CELLS:
+        return align_anchored(channels, np.zeros((0, 2), np.int64) if anchors is None else anchors, settings.align,
+                              _joinable(pa), _joinable(pb), margin=not both_covered, src_lengths=_lengths(pa),
+                              tgt_lengths=_lengths(pb))
     return align(channels, settings.align, _joinable(pa), _joinable(pb), margin=not both_covered,
                  src_lengths=_lengths(pa), tgt_lengths=_lengths(pb))
+
+
+def long_pair_anchors(pairs: list[tuple[int, int]], sizes: list[int], mined: list[dict], doc_of_row: np.ndarray
+                      ) -> dict[tuple[int, int], np.ndarray]:
+    """For each pair (a, b) of `pairs` too long to align in full (more than `ALIGN_MAX_CELLS`
+    sentence pairs), the mined sentence pairs between them (`match.semantic_pairs`,
+    `match.lexical_pairs`: global rows i < j), as (A, 2) rows (row in a, row in b)."""
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    found: dict[tuple[int, int], set] = {ab: set() for ab in pairs if sizes[ab[0]] * sizes[ab[1]] > ALIGN_MAX_CELLS}
+    if found:
+        for rows in mined:
+            for i, j in rows:
+                ab = (int(doc_of_row[i]), int(doc_of_row[j]))
+                if ab in found:
+                    found[ab].add((i - int(offsets[ab[0]]), j - int(offsets[ab[1]])))
+    return {ab: np.array(sorted(v), dtype=np.int64).reshape(-1, 2) for ab, v in found.items()}
 
 
 def _lengths(p: Prepared) -> np.ndarray:
@@ -92,8 +119,11 @@ def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultSto
     texts = {d: digest(inputs.prepared[d].doc.text) for ab in pairs for d in ab}
     settings = digest(inputs.settings.as_dict())
     p = inputs.prepared
+    # a pair aligned around anchors depends on them too
+    extra = {ab: [v.tolist()] for ab, v in inputs.anchors.items()}
     return {(a, b): store.key("pair", inputs.model_id, settings, inputs.covered[a] and inputs.covered[b],
-                              texts[a], texts[b], p[a].langs, p[b].langs) for a, b in pairs}
+                              texts[a], texts[b], p[a].langs, p[b].langs, *extra.get((a, b), []))
+            for a, b in pairs}
 
 
 def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore, workers: int | None = None,
@@ -112,7 +142,7 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
         pa, pb = inputs.prepared[a], inputs.prepared[b]
         blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], ngrams[a], ngrams[b],
                                   inputs.features[a].keys, inputs.features[b].keys,
-                                  inputs.covered[a] and inputs.covered[b], inputs.settings))
+                                  inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab)))
         return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
 
     todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]

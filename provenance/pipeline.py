@@ -28,7 +28,7 @@ from .features import DocFeatures, docs_features
 from .hashing import digest
 from .load import Document, Skipped, load_paths
 from .match import doc_pairs, semantic_pairs
-from .pairs import PairInputs, align_pairs, compare_derived, pair_evidences
+from .pairs import PairInputs, align_pairs, compare_derived, long_pair_anchors, pair_evidences
 from .preparation import Prepared, identify_documents, prepare, segment_documents
 from .reconstruct import reconstruct_stories
 from .result import ScanResult
@@ -159,8 +159,10 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     covered = [covers(model_languages, p.langs.document) for p in prepared]
     same = same_story_matrix(np.vstack([_centroid(v) for v in vectors]), covered, details, settings.classify)
     neighbourhood = [frozenset(np.flatnonzero(same[i]).tolist()) | {i} for i in range(len(prepared))]
-    candidates = _candidates(prepared, semantic, feats, settings, retrieved, focus)
-    inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings)
+    candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus)
+    sizes = [len(v) for v in vectors]
+    anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
+    inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors)
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
     alignments, evidence = pair_evidences(candidates, aligned, details, neighbourhood)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
@@ -170,7 +172,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),
                       tuple(evidence), tuple(skipped), model_id,
                       tuple(sorted(model_languages)) if model_languages is not None else None,
-                      settings, _coverage_warnings(prepared, covered, model_id),
+                      settings, _coverage_warnings(prepared, covered, model_id) + _anchor_warnings(prepared, anchors),
                       reconstruct_stories(prepared, verdicts, clusters, comparisons),
                       {i: tuple(s) for i, p in enumerate(prepared) if (s := translation_signals(p))})
 
@@ -184,14 +186,28 @@ def _split_rows(semantic: np.ndarray, prepared: list[Prepared]) -> list[np.ndarr
     return [semantic[offsets[i]:offsets[i + 1]] for i in range(len(prepared))]
 
 
+def _doc_of_row(prepared: list[Prepared]) -> np.ndarray:
+    return np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
+
+
 def _candidates(prepared, semantic, feats, settings: ScanSettings, retrieved: Retrieved | None,
-                focus: frozenset[int] | None) -> list:
-    """Candidate document pairs from the semantic and lexical sentence pairs (`match.doc_pairs`)."""
-    doc_of_row = np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
+                focus: frozenset[int] | None) -> tuple[list, list[dict]]:
+    """Candidate document pairs from the semantic and lexical sentence pairs (`match.doc_pairs`),
+    and those sentence pairs."""
+    doc_of_row = _doc_of_row(prepared)
     lexical = retrieved.lexical if retrieved is not None else lexical_search(prepared, feats, settings.match)
     semantic_c = retrieved.semantic if retrieved is not None else semantic_pairs(semantic, doc_of_row, settings.match)
     candidates = doc_pairs(semantic_c, lexical, doc_of_row, settings.match)
-    return [c for c in candidates if c.a in focus or c.b in focus] if focus is not None else candidates
+    if focus is not None:
+        candidates = [c for c in candidates if c.a in focus or c.b in focus]
+    return candidates, [semantic_c, lexical]
+
+
+def _anchor_warnings(prepared: list[Prepared], anchors: dict) -> tuple[str, ...]:
+    return tuple(f"{prepared[a].doc.id} and {prepared[b].doc.id} are too long to align in full "
+                 f"({len(prepared[a].seg.sentences)} x {len(prepared[b].seg.sentences)} sentences): aligned "
+                 f"around the {len(found)} sentence pairs retrieval found between them"
+                 for (a, b), found in sorted(anchors.items()))
 
 
 def _coverage_warnings(prepared: list[Prepared], covered: list[bool], model_id: str) -> tuple[str, ...]:

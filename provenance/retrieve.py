@@ -78,5 +78,6 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
         return {}
     counts = compact_columns(sparse.vstack([f.counts for f in feats]).tocsr())
     lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(doc_of_row))))
+    del counts  # a long document's n-grams are the largest arrays of the search
     languages = np.array([prepared[d].langs.document for d in doc_of_row])
     return lexical_pairs(lexical, doc_of_row, settings, languages=languages)

@@ -143,7 +143,7 @@ def test_pair_tfidf_equals_sparse_tfidf_over_the_pair():
     wa, wb = want[:len(a)], want[len(a):]
     got = pair_tfidf(doc_ngrams(counts[:len(a)]), doc_ngrams(counts[len(a):]))
     assert got.a.shape[1] == got.b.shape[1] < len(np.unique(counts.indices))  # shared columns only
-    assert np.allclose(got.a @ got.b.T, wa @ wb.T, atol=1e-6)
+    assert np.allclose((got.a @ got.b.T).toarray(), wa @ wb.T, atol=1e-6)
     assert np.allclose(got.a_pair_norms, pair_norms(wa), atol=1e-6)
     assert np.allclose(got.b_pair_norms, pair_norms(wb), atol=1e-6)
     full = similarity_matrices([Channel("lex", wa, wb, 1.0)])
