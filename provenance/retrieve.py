@@ -8,19 +8,20 @@ import numpy as np
 from scipy import sparse
 
 from .features import DocFeatures
+from .knn import knn_other_groups, knn_other_groups_extend
 from .lexical import compact_columns, scope_idf, tfidf_rows
-from .match import MatchSettings, knn_other_groups, knn_other_groups_extend, lexical_pairs
+from .match import MatchSettings, lexical_pairs
 from .preparation import Prepared
 from .results import ResultStore
 
 
 def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], model_id: str,
                  settings: MatchSettings, store: ResultStore | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Each sentence's nearest sentences of other documents (`match.knn_other_groups`), carried
+    """Each sentence's nearest sentences of other documents (`knn.knn_other_groups`), carried
     over from the last scan in `store`: a sentence vector depends on its text and the model alone,
     so a list from the last scan still holds for the documents still here, unless it names a
     sentence of a document now gone. Only the other sentences are searched, and the new articles'
-    sentences merged into the kept lists (`match.knn_other_groups_extend`): exact up to float
+    sentences merged into the kept lists (`knn.knn_other_groups_extend`): exact up to float
     rounding (and the order of equal cosines). `doc_keys`: a digest of each document's text, in
     order. One slot per model and search depth: the last scan wins."""
     depth = settings.k * settings.search_depth

@@ -234,7 +234,8 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
     # lists carried over from the last scan must always equal a search from scratch
     import numpy as np
 
-    from provenance.match import MatchSettings, knn_other_groups
+    from provenance.knn import knn_other_groups
+    from provenance.match import MatchSettings
     from provenance.retrieve import semantic_knn
 
     class Store(dict):

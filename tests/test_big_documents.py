@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from provenance import align as align_mod
-from provenance import lexical, match
+from provenance import knn, lexical, match
 from provenance import segment as segment_mod
 from provenance.align import AlignSettings, Channel, align, align_anchored, anchor_chain, anchor_regions
 from provenance.clean import clean
@@ -245,7 +245,7 @@ def test_neighbours_asked_per_query_do_not_grow_with_a_document(monkeypatch, shu
         if shuffle:
             groups = rng.permutation(groups)
         x = _unit(rng.normal(size=(len(groups), 16)))
-        scores, rows = match.knn_other_groups(x, groups, 5, max_group=50, batch=300)
+        scores, rows = knn.knn_other_groups(x, groups, 5, max_group=50, batch=300)
         assert max(k for _, k in asked) <= 5 + 50 and max(q for q, _ in asked) <= 300
         want = _brute_force(x, groups, 5)
         assert [r[r >= 0].tolist() for r in rows] == want
@@ -261,20 +261,20 @@ def test_the_default_search_of_ordinary_documents_is_the_old_one(monkeypatch):
     rng = np.random.default_rng(2)
     groups = np.repeat(np.arange(6), [30, 12, 40, 8, 25, 31])
     x = _unit(rng.normal(size=(len(groups), 8)))
-    match.knn_other_groups(x, groups, 16)
+    knn.knn_other_groups(x, groups, 16)
     assert asked == [(16 + 40, None)]
 
 
 def test_sparse_search_multiplies_a_long_document_with_the_others_only(monkeypatch):
     shapes = []
-    original = match._sorted_top
+    original = knn._sorted_top
 
     def recording(sims, k, cols=None):
         shapes.append(sims.shape)
         return original(sims, k, cols)
 
-    monkeypatch.setattr(match, "_sorted_top", recording)
-    monkeypatch.setattr(match, "BLOCK_CELLS", 4000)
+    monkeypatch.setattr(knn, "_sorted_top", recording)
+    monkeypatch.setattr(knn, "BLOCK_CELLS", 4000)
     rng = np.random.default_rng(4)
     n_big, sizes = 400, [400, 6, 9, 5]
     groups = np.repeat(np.arange(len(sizes)), sizes)
@@ -284,7 +284,7 @@ def test_sparse_search_multiplies_a_long_document_with_the_others_only(monkeypat
     x[:, 5:] = (rng.random((n, 295)) < 0.05) * rng.random((n, 295))
     x = _unit(x + 1e-3)
     labels = np.where(np.arange(n) % 3 == 0, "fr", "en")
-    (s1, r1), (s2, r2) = match.knn_other_groups_sparse_multi(sparse.csr_matrix(x), groups, 4, [None, labels],
+    (s1, r1), (s2, r2) = knn.knn_other_groups_sparse_multi(sparse.csr_matrix(x), groups, 4, [None, labels],
                                                              max_group=50)
     big_blocks = [shape for shape in shapes if shape[1] == n - n_big]
     assert sum(rows for rows, _ in big_blocks) >= n_big  # the long document's rows: others' columns only
@@ -305,13 +305,13 @@ def test_extending_known_lists_searches_the_new_rows_boundedly(monkeypatch):
     groups = np.repeat(np.arange(4), [600, 10, 8, 12])
     x = _unit(rng.normal(size=(len(groups), 12)))
     old = np.flatnonzero(groups > 0)
-    s_old, r_old = match.knn_other_groups(x[old], groups[old], 4)
+    s_old, r_old = knn.knn_other_groups(x[old], groups[old], 4)
     r_old = np.where(r_old >= 0, old[np.maximum(r_old, 0)], -1)
     asked.clear()
     added = np.flatnonzero(groups == 0)  # a long new article beside three known ones
-    s, r = match.knn_other_groups_extend(x, groups, 4, old, s_old, r_old, added)
+    s, r = knn.knn_other_groups_extend(x, groups, 4, old, s_old, r_old, added)
     assert asked and max(asked) == 4  # the long article's rows: against the other rows only
-    s_full, r_full = match.knn_other_groups(x, groups, 4)
+    s_full, r_full = knn.knn_other_groups(x, groups, 4)
     assert (r == r_full).all() and np.allclose(s, s_full, atol=1e-5)
 
 
@@ -417,7 +417,7 @@ def test_scan_of_a_long_document_beside_short_ones_is_bounded(monkeypatch, tmp_p
     original_sim = align_mod.similarity_matrices
     monkeypatch.setattr(align_mod, "similarity_matrices",
                         lambda ch: (cells.append(ch[0].src.shape[0] * ch[0].tgt.shape[0]), original_sim(ch))[1])
-    monkeypatch.setattr(match, "GROUP_SEARCH_MAX", 64)
+    monkeypatch.setattr(knn, "GROUP_SEARCH_MAX", 64)
     monkeypatch.setattr(pairs, "ALIGN_MAX_CELLS", 20_000)
     seeds = _seed_sentences()
     long_text = _long_text(60_000, sep=" ", seed=5) + " " + " ".join(seeds)

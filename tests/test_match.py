@@ -5,16 +5,13 @@ import pytest
 from scipy import sparse
 
 from provenance.errors import ConfigError
-from provenance.match import (
-    MatchSettings,
-    candidate_pairs,
+from provenance.knn import (
     knn_other_groups,
     knn_other_groups_extend,
     knn_other_groups_sparse,
     knn_other_groups_sparse_multi,
-    mined_pairs,
-    ratio_margin,
 )
+from provenance.match import MatchSettings, candidate_pairs, mined_pairs, ratio_margin
 
 
 def unit(*rows):
@@ -142,3 +139,28 @@ def test_exact_copies_are_candidates_even_when_margins_collapse():
     assert mined_pairs(scores, rows, floor=0.0, threshold=1.06) == {}  # margin alone finds nothing
     pairs = candidate_pairs(x, None, groups, MatchSettings(k=4))
     assert {(p.a, p.b) for p in pairs} >= {(0, 1), (0, 2), (0, 3), (0, 4)}
+
+
+def test_top_k_breaks_ties_the_same_with_or_without_torch(monkeypatch):
+    import sys
+
+    import torch
+
+    from provenance.knn import _top_k
+
+    rng = np.random.default_rng(3)
+    sims = np.round(rng.random((50, 40)), 1).astype(np.float32)  # many equal values
+    sims[:, 5:9] = 0.95  # four columns tied near the top of every row
+    sims[7] = -np.inf  # a row with nothing left to find
+    with_torch = _top_k(sims, 6)
+    monkeypatch.delitem(sys.modules, "torch")
+    without = _top_k(sims, 6)
+    assert "torch" not in sys.modules and torch is not None
+    for (va, ca), (vb, cb) in zip(zip(*with_torch, strict=True), zip(*without, strict=True), strict=True):
+        assert sorted(ca.tolist()) == sorted(cb.tolist())
+        assert np.array_equal(np.sort(va), np.sort(vb))
+    # the k-th place is filled with the lowest tied columns
+    kth = np.sort(sims[0])[-6]
+    chosen = set(without[1][0].tolist())
+    above = set(np.flatnonzero(sims[0] > kth).tolist())
+    assert chosen == above | set(np.flatnonzero(sims[0] == kth)[:6 - len(above)].tolist())

@@ -1,0 +1,351 @@
+"""Nearest neighbours of each sentence among the sentences of *other* documents: dense vectors
+through FAISS (`knn_other_groups`, and `knn_other_groups_extend` to add new rows to lists kept
+from an earlier search), sparse TF-IDF rows through blocked sparse products
+(`knn_other_groups_sparse_multi`). Memory and time grow linearly with the rows: queries go in
+bounded batches, and a long document is never searched against itself."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from scipy import sparse
+
+from .errors import ConfigError
+from .index import VectorIndex
+
+#: Documents (groups) of at most this many rows are searched together: each batch of queries asks
+#: FAISS for `k +` the largest such group's size and drops the query's own-document rows. A longer
+#: document's rows are searched among the other documents' rows only (a range search on each side
+#: of it), so no query asks for more than `k + GROUP_SEARCH_MAX` neighbours and the sentences of one
+#: document are never compared with each other: asking for `k + largest group` made a 40,000-sentence
+#: article search every sentence against every other (time and memory quadratic in its length).
+GROUP_SEARCH_MAX = 256
+#: Queries per search call: bounds the (queries x neighbours) result arrays.
+SEARCH_BATCH = 4096
+#: Entries of one block of similarities (rows x columns) held at a time by the exact searches
+#: (`knn_other_groups_sparse_multi`, `knn_other_groups_extend`): 64 MB of float32.
+BLOCK_CELLS = 2**24
+
+
+def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group: int | None = None,
+                     batch: int = SEARCH_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`k` neighbours of each row among rows of *other* groups, by inner product (FAISS, exact).
+
+    Returns `(scores, rows)` of shape (n, k), best first (ties: lower row first); missing
+    neighbours are row -1, score 0. Each row is compared with every row of the other groups; rows
+    of a group larger than `max_group` (default `GROUP_SEARCH_MAX`) are not compared with each
+    other, so time grows with n x (n - own group) and memory with n, besides `batch` x
+    (k + max_group) per search.
+    """
+    n = len(vectors)
+    groups = np.asarray(groups)
+    if len(groups) != n:
+        raise ConfigError(f"got {n} vectors but {len(groups)} group labels")
+    if n == 0:
+        return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+    return _search_other_groups(vectors, groups, k, np.arange(n), max_group, batch)
+
+
+def _group_order(groups: np.ndarray) -> np.ndarray | None:
+    """None when the groups ascend (each group's rows consecutive, as the pipeline's documents),
+    else the stable order that sorts them."""
+    if len(groups) < 2 or bool(np.all(groups[1:] >= groups[:-1])):
+        return None
+    return np.argsort(groups, kind="stable")
+
+
+def _resorted(scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each list sorted by score descending, then row ascending, -1 rows last."""
+    valid = rows >= 0
+    order = np.lexsort((np.where(valid, rows, np.iinfo(np.int64).max), np.where(valid, -scores, np.inf)), axis=1)
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
+
+
+def _unpermuted(perm: np.ndarray, scores: np.ndarray, rows: np.ndarray, queries: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Lists found on rows reordered by `perm` (row i there is row perm[i] here), renumbered and
+    re-sorted; `queries`: where each list goes (default: `perm`, one list per row)."""
+    mapped = np.where(rows >= 0, perm[np.maximum(rows, 0)], -1)
+    if queries is None:
+        out_s, out_r = np.empty_like(scores), np.empty_like(mapped)
+        out_s[perm], out_r[perm] = scores, mapped
+        scores, mapped = out_s, out_r
+    return _resorted(scores, mapped)
+
+
+def _search_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, queries: np.ndarray,
+                         max_group: int | None = None, batch: int = SEARCH_BATCH
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """`knn_other_groups` for the rows `queries` only: (len(queries), k) each."""
+    max_group = GROUP_SEARCH_MAX if max_group is None else max_group
+    perm = _group_order(groups)
+    if perm is not None:
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(len(perm))
+        s, r = _search_other_groups(vectors[perm], groups[perm], k, inv[queries], max_group, batch)
+        return _unpermuted(perm, s, r, queries)
+    n = len(vectors)
+    out_s = np.zeros((len(queries), k), np.float32)
+    out_r = np.full((len(queries), k), -1, np.int64)
+    if not len(queries):
+        return out_s, out_r
+    index = VectorIndex(vectors.shape[1])
+    index.add(vectors)
+    labels, start, size = np.unique(groups, return_index=True, return_counts=True)
+    which = np.searchsorted(labels, groups[queries])
+    q_size = size[which]
+    small = np.flatnonzero(q_size <= max_group)
+    if len(small):
+        width = min(n, k + int(q_size[small].max()))
+        for lo in range(0, len(small), batch):
+            at = small[lo:lo + batch]
+            s, r = index.search(vectors[queries[at]], width)
+            out_s[at], out_r[at] = _keep_other_groups(s, r, groups, k, groups[queries[at]])
+    for g in np.unique(which[q_size > max_group]).tolist():
+        r0, r1 = int(start[g]), int(start[g] + size[g])
+        spans = [span for span in ((0, r0), (r1, n)) if span[1] > span[0]]
+        mine = np.flatnonzero(which == g)
+        for lo in range(0, len(mine) if spans else 0, batch):
+            at = mine[lo:lo + batch]
+            found = [index.search(vectors[queries[at]], k, rows=span) for span in spans]
+            s, r = _resorted(np.concatenate([f[0] for f in found], axis=1),
+                             np.concatenate([f[1] for f in found], axis=1))
+            out_s[at], out_r[at] = s[:, :k], r[:, :k]
+    return out_s, out_r
+
+
+def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, known: np.ndarray,
+                            known_scores: np.ndarray, known_rows: np.ndarray, added: np.ndarray, block: int = 2048
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """`knn_other_groups(vectors, groups, k)` when some rows' lists are known already (from an earlier
+    scan of the same sentences): only the products that involve the other rows are computed, so
+    adding one article to a scanned corpus costs a few thousand products instead of a full search.
+    Same result as the full search up to float rounding of the cosines, which can order equal
+    cosines (copies of one sentence) otherwise: the full search's own order among them rests on
+    rounding too.
+
+    Args:
+        known: (m,) rows whose lists are given, ascending.
+        known_scores, known_rows: (m, k) their top-k among the rows of other groups that are not
+            in `added`, in the order `knn_other_groups` gives (score descending, then row), rows
+            as indices into `vectors`, -1 past the end.
+        added: rows that were not searched when the lists were made (a new article's sentences);
+            they are merged into the known lists. All rows not in `known` are searched in full.
+    """
+    n = len(vectors)
+    groups = np.asarray(groups)
+    known = np.asarray(known, dtype=np.int64)
+    added = np.asarray(added, dtype=np.int64)
+    if len(groups) != n:
+        raise ConfigError(f"got {n} vectors but {len(groups)} group labels")
+    if known_scores.shape != (len(known), k) or known_rows.shape != (len(known), k):
+        raise ConfigError(f"known lists must have shape ({len(known)}, {k})")
+    if np.isin(added, known).any():
+        raise ConfigError("a row cannot be both known and added")
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    out_s = np.zeros((n, k), np.float32)
+    out_r = np.full((n, k), -1, np.int64)
+    kk = min(k, n)
+    # rows without a list: against every row of the other groups
+    searched = np.setdiff1d(np.arange(n), known)
+    if len(searched):
+        out_s[searched], out_r[searched] = _search_other_groups(vectors, groups, k, searched)
+    out_s[known], out_r[known] = known_scores, known_rows
+    if not len(added):
+        return out_s, out_r
+    # known rows: their lists merged with the added rows
+    added_t = np.ascontiguousarray(vectors[added].T)
+    block = max(1, min(block, BLOCK_CELLS // (k + len(added))))
+    for lo in range(0, len(known), block):
+        q = known[lo:lo + block]
+        listed = known_rows[lo:lo + block]
+        fresh = vectors[q] @ added_t
+        fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
+        cand_s = np.concatenate([np.where(listed >= 0, known_scores[lo:lo + block], -np.inf), fresh], axis=1)
+        cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
+        out_s[q, :kk], out_r[q, :kk] = _sorted_top(cand_s, kk, cand_r)
+    return out_s, out_r
+
+
+def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048,
+                            exclude_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products).
+    `exclude_same`: labels per row (e.g. languages); rows sharing the query's label are skipped too."""
+    return knn_other_groups_sparse_multi(mat, groups, k, [exclude_same], block)[0]
+
+
+def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` largest entries of each row and their columns (unordered). Among entries equal to a
+    row's k-th largest, the lowest columns are taken, so the answer is the same whichever routine
+    found it: torch's topk where torch is loaded already (several times faster than numpy's
+    argpartition on wide rows), numpy's otherwise (a re-scan served from the cache never loads
+    torch)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(sims, cols, axis=1)
+    else:
+        found = torch.topk(torch.from_numpy(np.ascontiguousarray(sims)), k, dim=1, sorted=False)
+        values, cols = found.values.numpy(), found.indices.numpy().astype(np.int64)
+    kth = values.min(axis=1, initial=np.inf)[:, None]
+    above = (sims > kth).sum(axis=1)
+    tied = np.flatnonzero(above + (sims == kth).sum(axis=1) > k)
+    for r in tied.tolist():  # ties at the k-th place (copies repeat sentences): lowest columns
+        row = sims[r]
+        pick = np.concatenate([np.flatnonzero(row > kth[r, 0]), np.flatnonzero(row == kth[r, 0])[:k - above[r]]])
+        cols[r], values[r] = pick, row[pick]
+    return values, cols
+
+
+def _mask_same(sims: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> None:
+    """Set `sims[i - lo, j]` to -inf where rows i (in lo:hi) and j share a label. Labels in runs
+    (sentence rows grouped by document) take one slice per run instead of an n x n comparison."""
+    if len(labels) > 1 and labels.dtype.kind in "iu" and np.all(labels[1:] >= labels[:-1]):
+        for lab in np.unique(labels[lo:hi]).tolist():
+            r0, r1 = np.searchsorted(labels, lab, "left"), np.searchsorted(labels, lab, "right")
+            sims[max(r0, lo) - lo:min(r1, hi) - lo, r0:r1] = -np.inf
+    else:
+        sims[labels[lo:hi, None] == labels[None, :]] = -np.inf
+
+
+#: columns held in at least this share of the rows go to a dense BLAS product (see below)
+DENSE_COLUMN_SHARE = 1 / 24
+#: at most this many dense columns, and at most BLOCK_CELLS entries in their dense copy (rows x
+#: columns float32)
+DENSE_COLUMNS_MAX = 1024
+
+
+def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """(dense, rest) with `dense @ dense.T + rest @ rest.T` equal to `mat @ mat.T` between rows of
+    different groups (up to float rounding).
+
+    Columns that occur in one group only are dropped: they add nothing between groups (rows keep
+    the norms they had). A sparse product costs about the sum over columns of (rows holding the
+    column)^2, so the few char n-grams that most sentences share (" th", "the", "ed ") make most of
+    the work and fill the product with small entries: those columns go to a dense block that BLAS
+    multiplies many times faster per multiply-add."""
+    n = mat.shape[0]
+    _, inverse = np.unique(groups, return_inverse=True)
+    g = inverse.ravel().astype(np.int64)
+    csc = mat.tocsc()
+    df = np.diff(csc.indptr)
+    used = np.flatnonzero(df)
+    spread = np.zeros(mat.shape[1], bool)  # column held by two groups or more
+    if len(used):
+        g_entries, starts = g[csc.indices], csc.indptr[used]
+        spread[used] = np.minimum.reduceat(g_entries, starts) != np.maximum.reduceat(g_entries, starts)
+    heavy = np.flatnonzero(spread & (df >= max(2, int(n * DENSE_COLUMN_SHARE))))
+    most = min(DENSE_COLUMNS_MAX, BLOCK_CELLS // max(n, 1))
+    if len(heavy) > most:
+        heavy = np.sort(heavy[np.argsort(-df[heavy], kind="stable")[:most]])
+    spread[heavy] = False
+    dense = csc[:, heavy].toarray() if len(heavy) else np.zeros((n, 0), np.float32)
+    return np.ascontiguousarray(dense, dtype=np.float32), csc[:, np.flatnonzero(spread)].tocsr()
+
+
+def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top `k` of each row, best first (ties: lower column first), -inf entries given as -1 rows.
+    `cols`: the global column of each column of `sims` (default: its position), one row of them
+    per row of `sims` where they differ."""
+    psims, part = _top_k(sims, k)
+    if cols is not None:
+        part = np.take_along_axis(cols, part, axis=1) if cols.ndim == 2 else cols[part]
+    order = np.lexsort((part, -psims), axis=1)
+    rows = np.take_along_axis(part, order, axis=1)
+    sc = np.take_along_axis(psims, order, axis=1)
+    valid = np.isfinite(sc)
+    return np.where(valid, sc, 0.0), np.where(valid, rows, -1)
+
+
+def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,
+                                  excludes: list[np.ndarray | None], block: int = 2048,
+                                  max_group: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`knn_other_groups_sparse` once per entry of `excludes`, from one set of products.
+
+    Rows go through in blocks of at most `block` rows and `BLOCK_CELLS` products; the rows of a
+    group larger than `max_group` (default `GROUP_SEARCH_MAX`) are multiplied with the other groups'
+    rows only, so a long document's sentences are not compared with each other."""
+    max_group = GROUP_SEARCH_MAX if max_group is None else max_group
+    n = mat.shape[0]
+    groups = np.asarray(groups)
+    outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
+    if n == 0:
+        return outs
+    perm = _group_order(groups)
+    if perm is not None:
+        inner = knn_other_groups_sparse_multi(mat.tocsr()[perm], groups[perm], k,
+                                              [None if e is None else np.asarray(e)[perm] for e in excludes],
+                                              block, max_group)
+        return [_unpermuted(perm, s, r) for s, r in inner]
+    dense, rest = _product_parts(mat.tocsr(), groups)
+    rest_t = rest.T.tocsc()
+    dense_t = np.ascontiguousarray(dense.T)
+    kk = min(k, n)
+    _, start, size = np.unique(groups, return_index=True, return_counts=True)
+    step = max(1, min(block, BLOCK_CELLS // n))
+    own, cols, rest_o, dense_o = None, None, rest_t, dense_t
+    for lo, hi, big in _row_blocks(start, size, n, step, max_group):
+        if big is None:
+            cols = None
+            base = (rest[lo:hi] @ rest_t).toarray()
+            base += dense[lo:hi] @ dense_t
+            _mask_same(base, groups, lo, hi)
+        else:
+            if big != own:  # the columns of the other groups, once per long group
+                own = big
+                cols = np.concatenate([np.arange(0, big[0]), np.arange(big[1], n)])
+                rest_o, dense_o = rest_t[:, cols], np.ascontiguousarray(dense_t[:, cols])
+            base = (rest[lo:hi] @ rest_o).toarray()
+            base += dense[lo:hi] @ dense_o
+        # `cols`: the row of each column of `base` (None: column j is row j)
+        for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+            if exclude is None:
+                width = min(kk, base.shape[1])
+                if width:
+                    out_s[lo:hi, :width], out_r[lo:hi, :width] = _sorted_top(base, width, cols)
+                continue
+            # rows of each label against the columns of the other labels only (a few small copies
+            # of `base` instead of one masked copy of it)
+            exclude = np.asarray(exclude)
+            col_labels = exclude if cols is None else exclude[cols]
+            for lab in np.unique(exclude[lo:hi]):
+                rows = lo + np.flatnonzero(exclude[lo:hi] == lab)
+                sel = np.flatnonzero(col_labels != lab)
+                width = min(kk, len(sel))
+                if width:
+                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(
+                        base[np.ix_(rows - lo, sel)], width, sel if cols is None else cols[sel])
+    return outs
+
+
+def _row_blocks(start: np.ndarray, size: np.ndarray, n: int, step: int, max_group: int):
+    """`(lo, hi, big)` blocks of at most `step` consecutive rows of sorted groups (`start`, `size`
+    per group): rows of groups with at most `max_group` rows together (`big` None), a larger
+    group's rows on their own, with `big` its (first, end) rows."""
+    lo = 0
+    for r0, r1 in [(int(a), int(a + c)) for a, c in zip(start, size, strict=True) if c > max_group] + [(n, n)]:
+        for a in range(lo, r0, step):
+            yield a, min(a + step, r0), None
+        for a in range(r0, r1, step):
+            yield a, min(a + step, r1), (r0, r1)
+        lo = r1
+
+
+def _keep_other_groups(scores, rows, groups, k, query_groups=None):
+    """The first `k` neighbours of each list that lie in another group than its query's (in the
+    order given); `query_groups`: the group of each list's query (default: list i is row i's)."""
+    n = len(rows)
+    out_s = np.zeros((n, k), np.float32)
+    out_r = np.full((n, k), -1, np.int64)
+    if n == 0:
+        return out_s, out_r
+    groups = np.asarray(groups)
+    query_groups = groups if query_groups is None else np.asarray(query_groups)
+    keep = (rows >= 0) & (groups[np.where(rows >= 0, rows, 0)] != query_groups[:, None])
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # kept columns first, in order
+    taken = np.take_along_axis(keep, order, axis=1)
+    width = order.shape[1]
+    out_s[:, :width] = np.where(taken, np.take_along_axis(scores, order, axis=1), 0.0)
+    out_r[:, :width] = np.where(taken, np.take_along_axis(rows, order, axis=1), -1)
+    return out_s, out_r
