@@ -82,3 +82,25 @@ def test_failed_run_never_truncates_an_existing_report(tmp_path):
     assert "no usable article" in res.output
     assert out.read_text("utf-8") == '{"previous": true}'
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+@pytest.mark.model
+def test_a_rescan_served_from_the_cache_never_loads_the_model(tmp_path):
+    """With every vector cached, `provenance scan` does not import torch or sentence-transformers
+    (5-7 s of every run), and writes the same report."""
+    import subprocess
+    import sys
+
+    code = ("import sys, json\n"
+            "from provenance.cli import main\n"
+            "try:\n"
+            f"    main(['scan', {str(SEEDS)!r}, '-q', '--cache-dir', {str(tmp_path / 'c')!r}, '-o', sys.argv[1]],"
+            " standalone_mode=False)\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print(json.dumps(['torch' in sys.modules, 'sentence_transformers' in sys.modules]))\n")
+    runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"r{k}.json")], capture_output=True,
+                           text=True, check=True) for k in (1, 2)]
+    assert json.loads(runs[0].stdout.splitlines()[-1]) == [True, True]  # the cold scan encodes
+    assert json.loads(runs[1].stdout.splitlines()[-1]) == [False, False]
+    assert (tmp_path / "r1.json").read_bytes() == (tmp_path / "r2.json").read_bytes()
