@@ -19,15 +19,20 @@ def _is(value, *types) -> bool:
     return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
 
 
+def _require(obj: dict, here: str, fields: tuple[tuple[str, type], ...]) -> None:
+    """Raise `Damaged` unless `obj` has each of `fields` (key, type)."""
+    for key, kind in fields:
+        if key not in obj:
+            raise Damaged(f"{here} has no {key!r}")
+        if not _is(obj[key], kind):
+            raise Damaged(f"{here}: {key!r} is a {type(obj[key]).__name__}, expected {kind.__name__}")
+
+
 def check_meta(meta: dict) -> None:
     """Structure of meta.json: keys and types, unique ids, row ranges that tile [0, rows) in
     document order with one row per sentence, sentence spans within their texts. Raises Damaged."""
-    for key, types in (("model", (str,)), ("dimension", (int,)), ("index_type", (str,)), ("rows", (int,)),
-                       ("documents", (list,)), ("files", (dict,))):
-        if key not in meta:
-            raise Damaged(f"meta.json has no {key!r}")
-        if not _is(meta[key], *types):
-            raise Damaged(f"meta.json: {key!r} is a {type(meta[key]).__name__}, expected {types[0].__name__}")
+    _require(meta, "meta.json", (("model", str), ("dimension", int), ("index_type", str), ("rows", int),
+                                 ("documents", list), ("files", dict)))
     if not _is(meta.get("model_fingerprint"), str, type(None)):
         raise Damaged("meta.json: 'model_fingerprint' is not a string")
     if meta["dimension"] <= 0 or meta["rows"] < 0:
@@ -41,12 +46,8 @@ def check_meta(meta: dict) -> None:
         here = f"meta.json: document {k}"
         if not _is(d, dict):
             raise Damaged(f"{here} is not an object")
-        for key, types in (("id", (str,)), ("path", (str,)), ("text", (str,)), ("text_basis", (str,)),
-                           ("sentences", (list,)), ("rows", (list,))):
-            if key not in d:
-                raise Damaged(f"{here} has no {key!r}")
-            if not _is(d[key], *types):
-                raise Damaged(f"{here}: {key!r} is a {type(d[key]).__name__}, expected {types[0].__name__}")
+        _require(d, here, (("id", str), ("path", str), ("text", str), ("text_basis", str), ("sentences", list),
+                           ("rows", list)))
         here = f"meta.json: document {d['id']!r}"
         for key, types in (("encoding", (str, type(None))), ("meta", (dict,)), ("languages", (dict, type(None))),
                            ("details", (list,))):
