@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .align import AlignedBlock
-from .lexical import name_vocabulary, names, numbers, quote_spans
+from .lexical import name_key, name_vocabulary, names, numbers, quote_spans
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -317,14 +317,21 @@ def _content_words(s: str) -> set[str]:
     return {w.lower()[:6] for w in _WORD.findall(s) if w.isalpha() and w.lower() not in _STOP and len(w) >= 2}
 
 
+def _name_keys(s: str) -> set[str]:
+    return {k for w in re.findall(r"[A-Z][\w'’\-]+", s) if len(k := name_key(w)) >= 2}
+
+
 def _initials(s: str) -> str:
     return "".join(w[0] for w in re.findall(r"[A-Z][\w'’\-]*", s))
 
 
 def same_speaker(a: str, b: str) -> bool:
-    """Whether two speaker phrases name the same source: a shared content word, or an acronym and
-    its expansion ("US" / "the United States")."""
+    """Whether two speaker phrases name the same source: a shared content word, a name spelled
+    two ways (one transliteration skeleton: "Kadhimi" / "Kadhemi", which the name check reports
+    on its own), or an acronym and its expansion ("US" / "the United States")."""
     if _content_words(a) & _content_words(b) or _norm_ws(a).lower() == _norm_ws(b).lower():
+        return True
+    if _name_keys(a) & _name_keys(b):
         return True
     acr_a = [w for w in a.split() if _acronym(w)]
     acr_b = [w for w in b.split() if _acronym(w)]

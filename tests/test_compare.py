@@ -154,3 +154,11 @@ def test_reconstruct_wire_takes_each_passage_from_the_carrier_that_kept_it():
     assert [p.doc for p in rec.passages] == [0, 1, 0, 0]  # ties go to the source
     assert rec.carriers == (0, 1)
     assert rec.unplaced == ()
+
+
+
+def test_respelled_speaker_is_a_name_variant_not_a_changed_attribution():
+    # line 2 quotes Kadhimi: respelling him is one name variant, not also a new speaker
+    assert "Kadhimi said" in WIRE[2]
+    _, _, cmp_ = diverge(edited(2, "Kadhimi", "Kadhemi"))
+    assert [(d.type, d.subtype) for d in cmp_.divergences] == [("name", "variant")]
