@@ -12,6 +12,12 @@ Usage: python -m benchmarks.mixed_corpus FOLDER   (then scan FOLDER)
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+# runnable as `python benchmarks/NAME.py` from a checkout, not only with -m
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import json
 import shutil
 from pathlib import Path

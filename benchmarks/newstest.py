@@ -15,6 +15,12 @@ Usage: python benchmarks/newstest.py [--data DIR] [--seed N] [--fake] [--cache-d
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+# runnable as `python benchmarks/NAME.py` from a checkout, not only with -m
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import argparse
 import hashlib
 import json

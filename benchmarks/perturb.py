@@ -7,7 +7,7 @@ attribution, a dropped or moved paragraph), as outlets do: every sentence is new
 must encode, and all articles belong to one story (the hardest case for pair counts).
 
 A day's feed holds many stories, not one: `tatoeba_stories` makes them from the Tatoeba pairs
-(../shared/data/tatoeba; Tatoeba, CC BY 2.0 FR). Each story is an English pseudo-article of
+(benchmarks/corpora/tatoeba; Tatoeba, CC BY 2.0 FR). Each story is an English pseudo-article of
 consecutive sentences, its French, Spanish or German translation and a rewrite of the English
 (same perturbation as above). Records are dated JSON, like a feed.
 
@@ -15,6 +15,12 @@ Usage: python -m benchmarks.perturb FOLDER [--n 30] [--stories 0] [--seed 0]
 """
 
 from __future__ import annotations
+
+import sys as _sys
+from pathlib import Path as _Path
+
+# runnable as `python benchmarks/NAME.py` from a checkout, not only with -m
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
 import argparse
 import json

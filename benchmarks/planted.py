@@ -13,6 +13,12 @@ Uses the public API only.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+# runnable as `python benchmarks/NAME.py` from a checkout, not only with -m
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import argparse
 import json
 import random

@@ -1,5 +1,5 @@
 """Cross-lingual sentence retrieval on Tatoeba (1,000 French, Spanish and German sentences with
-their English translations, ../shared/data/tatoeba; Tatoeba, CC BY 2.0 FR).
+their English translations, benchmarks/corpora/tatoeba; Tatoeba, CC BY 2.0 FR).
 
 For each foreign sentence, is the top-1 English sentence among the 1,000 its translation?
 Scored: the semantic channel alone (the model), the lexical channel alone (character 3-4-gram
@@ -12,6 +12,12 @@ Usage: python -m benchmarks.tatoeba [--model NAME_OR_PATH] [--json FILE] [--data
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+# runnable as `python benchmarks/NAME.py` from a checkout, not only with -m
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import argparse
 import json
 import sys
@@ -20,14 +26,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tatoeba"
+DEFAULT_DATA = ROOT / "benchmarks" / "corpora" / "tatoeba"  # shipped in the repo (Tatoeba, CC BY 2.0 FR)
 PAIRS = ("fra", "spa", "deu")
 
 
 def load_pair(data: Path, lang: str) -> tuple[list[str], list[str]]:
     if not (data / f"tatoeba.{lang}-eng.{lang}").is_file():
-        raise FileNotFoundError(f"Tatoeba data not found in {data}: it ships in shared/data/tatoeba beside the "
-                                "checkout (pass --data DIR to point elsewhere)")
+        raise FileNotFoundError(f"Tatoeba data not found in {data}: it ships in benchmarks/corpora/tatoeba "
+                                "(pass --data DIR to point elsewhere)")
     foreign = (data / f"tatoeba.{lang}-eng.{lang}").read_text("utf-8").splitlines()
     english = (data / f"tatoeba.{lang}-eng.eng").read_text("utf-8").splitlines()
     if len(foreign) != len(english):
