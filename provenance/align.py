@@ -28,9 +28,16 @@ from .lexical import pair_norms
 
 @dataclass(frozen=True)
 class AlignSettings:
+    """Thresholds of the pair alignment (see the module docstring for the dynamic programme)."""
+
+    #: combined similarity above which a block is worth aligning (its gain is `sim - threshold`)
     threshold: float = 0.40
+    #: the second pass (moved passages): a target sentence left over joins its best source sentence
+    #: when the similarity reaches this
     second_pass_threshold: float = 0.40
+    #: and beats the runner-up by this much
     second_pass_gap: float = 0.0
+    #: cost of a 1-2 / 2-1 merge, so a merge must earn its place
     merge_penalty: float = 0.03
     #: Margin mode (for pairs the model does not cover): similarities become within-pair ratio
     #: margins over the `margin_k` best of each row and column; thresholds below apply to margins.

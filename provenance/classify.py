@@ -38,20 +38,34 @@ RELATIONS = (SOURCE, COPY, REWRITE, TRANSLATION, INDEPENDENT, UNRELATED)
 
 @dataclass(frozen=True)
 class ClassifySettings:
+    """Thresholds of the verdicts (shares are of the target's story text; see `is_derived`)."""
+
+    #: the detail path to derivation: rarity-weighted share of the target's names and numbers
+    #: its source carries ...
     derived_detail_share: float = 0.33
+    #: ... with at least this share of the target aligned
     derived_aligned_share: float = 0.15
+    #: aligned blocks below which no pair is derived
     min_blocks: int = 2
+    #: a derivative is a `copy` when its aligned text is this similar to the source's (1 = same) ...
     copy_verbatim: float = 0.75
+    #: ... over at least this share of it (else a `rewrite`)
     copy_aligned_share: float = 0.6
     #: share of the target aligned near-verbatim that makes a pair derived with no details at all
     verbatim_link_share: float = 0.5
+    #: centroid cosine of two documents' sentence vectors for one story (with shared details) ...
     story_similarity: float = 0.6
+    #: ... and the details they must share besides
     story_min_details: int = 4
+    #: shared details that make one story alone (across languages, or without model coverage)
     story_details_alone: int = 8
     #: details (names, numbers) a pair must share for the detail path to show derivation
     min_shared_details: int = 3
+    #: across languages: share of the target aligned in order that makes a translation ...
     translation_aligned_share: float = 0.6
+    #: ... with at least this detail share
     translation_detail_share: float = 0.2
+    #: the tree's root is preferred as a parent when within this of the best derivation score
     source_preference: float = 0.1
     #: a parent counts only within this much of the target's best derivation score
     parent_margin: float = 0.15

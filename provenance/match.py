@@ -31,16 +31,26 @@ from .knn import knn_other_groups, knn_other_groups_sparse_multi
 
 @dataclass(frozen=True)
 class MatchSettings:
+    """How candidate document pairs are retrieved (Artetxe & Schwenk's ratio margin over k-NN)."""
+
+    #: neighbours whose mean cosine is the margin's denominator
     k: int = 4
     #: neighbours searched per sentence, as a multiple of k: copies of one article take several
     #: places, and a true but weaker match must still be reached
     search_depth: int = 4
+    #: ratio margin a sentence pair must reach to be mined
     margin: float = 1.06
+    #: and the absolute cosine it must reach (margins are noisy in small pools: LASER issue 198)
     semantic_floor: float = 0.55
+    #: the same floor for character n-gram TF-IDF cosines
     lexical_floor: float = 0.30
+    #: a cosine at or above this is a near-duplicate sentence, mined whatever its margin
     duplicate_semantic: float = 0.92
+    #: the same for TF-IDF cosines
     duplicate_lexical: float = 0.85
+    #: the TF-IDF floor between sentences of two languages (names and numbers are what survive)
     cross_lingual_floor: float = 0.10
+    #: mined sentence pairs that make two documents a candidate pair
     min_sentence_pairs: int = 2
 
     def __post_init__(self):
