@@ -117,7 +117,8 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
-    document (id, language, relation, derived from, coverage), writes the JSON report with -o
+    document (name, language, relation, source row, coverage, divergences, story) and one entry
+    per story, fitted to the terminal's width; writes the JSON report with -o
     and a side-by-side HTML view with --html.
     """
     from dataclasses import replace
@@ -150,6 +151,8 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
         write_html(result, html_out, report)
     if not quiet:
         click.echo(summary_table(report))
+        if not html_out:
+            click.echo("To see each copy beside its source, rerun with --html FILE.")
     for what, path in (("report", output), ("HTML view", html_out)):
         if path:
             click.echo(f"{what} written to {path}", err=True)

@@ -45,7 +45,8 @@ def test_bad_path_is_a_usage_error():
     assert "Traceback" not in res.output
 
 
-def test_scan_writes_report_and_prints_summary(tmp_path):
+def test_scan_writes_report_and_prints_summary(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that every name and id is shown whole
     out = tmp_path / "report.json"
     res = CliRunner().invoke(main, ["scan", str(SEEDS), "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -53,9 +54,20 @@ def test_scan_writes_report_and_prints_summary(tmp_path):
     assert report["schema_version"] == "1.0"
     assert report["tool"]["model"] == "fake/bag-of-words"
     lines = res.stdout.splitlines()
-    assert lines[0].split() == ["document", "lang", "relation", "derived", "from", "coverage", "cluster"]
-    for doc in report["documents"]:
-        assert any(line.startswith(doc["id"]) and doc["relation"] in line for line in lines)
+    assert lines[0].split() == ["#", "document", "lang", "relation", "from", "cov", "div", "story"]
+    for k, doc in enumerate(report["documents"], start=1):
+        row = next(line for line in lines if line.startswith(f"{k} "))
+        assert doc["title"] in row and doc["id"] in row and f" {doc['relation']} " in row
+        if doc["derived_from"]:
+            assert f" {len(doc['divergences'])} " in row
+    assert lines[-1] == "To see each copy beside its source, rerun with --html FILE."
+    assert max(len(line) for line in lines) <= 200
+
+
+def test_scan_with_html_does_not_suggest_it(tmp_path):
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "--html", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    assert "--html" not in res.stdout and (tmp_path / "r.html").exists()
 
 
 def test_unloadable_model_is_one_line_error(monkeypatch, tmp_path):
