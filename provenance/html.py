@@ -10,11 +10,14 @@ words highlighted, divergences listed by type, page furniture greyed.
 from __future__ import annotations
 
 import html as _html
+import os
 import re
+from datetime import UTC, datetime, timedelta
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .compare import token_opcodes
+from .report import doc_name, safe_url, shorten, story_names
 
 
 def _changed_ranges(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -87,17 +90,54 @@ def build_view(report: dict, texts: dict[str, str]) -> dict:
             "target_html": render_text(tt, _labelled(t_marks)),
             "divergences": sorted(by_type.items()),
         })
-    return {"report": report, "pairs": pairs, "docs": docs}
+    names = {i: _name(d) for i, d in docs.items()}
+    stories = {cid: {"headline": shorten(h, 90), "full": h, "named": h != cid}
+               for cid, h in story_names(report).items()}
+    return {"report": report, "pairs": pairs, "docs": docs, "names": names, "stories": stories,
+            "inputs": _inputs(report)}
+
+
+def _name(d: dict) -> dict:
+    """A document's display parts: outlet, title (the detected title when none was given), date,
+    the link (http/https only, else None) and the id, shown small."""
+    return {"id": d["id"], "outlet": d.get("outlet"), "title": d.get("title"), "date": d.get("date"),
+            "url": safe_url(d.get("url")), "text": doc_name(d)}
+
+
+def _inputs(report: dict) -> str | None:
+    """The folder the scanned documents share, when they share one."""
+    paths = [d["path"] for d in report["documents"] if d.get("path")]
+    try:
+        common = os.path.commonpath(paths) if paths else None
+    except ValueError:
+        return None
+    return common or None
 
 
 def _labelled(marks):
     return sorted(marks, key=lambda m: (m[0], -m[1]))
 
 
-def render_html(report: dict, texts: dict[str, str]) -> str:
+def render_html(report: dict, texts: dict[str, str], generated: str | None = None) -> str:
+    """The page for `report`. `generated` (ISO 8601) is the scan time shown in the header; it is
+    the current UTC time by default and lives in the page only, so the JSON report stays
+    byte-identical between runs."""
     env = Environment(loader=PackageLoader("provenance", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html.j2").render(**build_view(report, texts))
+    generated = generated or datetime.now(UTC).isoformat(timespec="seconds")
+    return env.get_template("report.html.j2").render(generated=generated, generated_label=_when(generated),
+                                                     **build_view(report, texts))
+
+
+def _when(iso: str) -> str:
+    """'2020-08-19 14:05 UTC' for an ISO timestamp; the timestamp itself when it does not parse."""
+    try:
+        t = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if t.tzinfo is not None and t.utcoffset() == timedelta(0):
+        return t.strftime("%Y-%m-%d %H:%M UTC")
+    return t.strftime("%Y-%m-%d %H:%M") + (t.strftime(" %z") if t.tzinfo else "")
 
 
 def result_texts(result) -> dict[str, str]:
