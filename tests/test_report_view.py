@@ -1,0 +1,134 @@
+"""What a reader sees of a report: documents named by outlet, title and date (linked to their
+url), stories named by their headline, in the HTML view and in the terminal summary. Fake embedder."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+from provenance import build_report, scan
+from provenance.html import render_html, result_texts
+from provenance.report import safe_url, shorten, summary_table
+from tests.conftest import SEEDS, FakeEmbedder
+
+OUTLETS = ["Agence Wire", "Daily <Courier>", "The Evening Post", "Radio Nord", "Gazette & Herald"]
+URLS = ["https://wire.example/iraq", "http://courier.example/a?b=1&c=2", "javascript:alert(document.cookie)",
+        "https://post.example/x", "ftp://radio.example/item"]
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    """The seed articles as JSONL records carrying outlet, title, date and url."""
+    folder = tmp_path_factory.mktemp("jsonl")
+    records = []
+    for k, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+        text = path.read_text("utf-8")
+        records.append({"id": path.stem, "text": text, "outlet": OUTLETS[k], "title": f"Headline {k}: " +
+                        text.splitlines()[0], "date": f"2020-08-{19 + k}", "url": URLS[k]})
+    (folder / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    result = scan([str(folder)], embedder=FakeEmbedder())
+    report = build_report(result)
+    return result, report
+
+
+@pytest.fixture(scope="module")
+def page(scanned):
+    result, report = scanned
+    return render_html(report, result_texts(result), generated="2020-08-20T09:30:00+00:00")
+
+
+def test_report_carries_the_records_metadata(scanned):
+    _, report = scanned
+    assert sorted(d["outlet"] for d in report["documents"]) == sorted(OUTLETS)
+    assert all(d["title"].startswith("Headline ") for d in report["documents"])
+
+
+def test_html_names_documents_by_outlet_and_links_their_urls(page):
+    for outlet in OUTLETS:
+        assert outlet.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
+    assert '<a class="title" href="https://wire.example/iraq" rel="noopener">' in page
+    assert '<a class="title" href="http://courier.example/a?b=1&amp;c=2" rel="noopener">' in page
+    assert '<a class="title" href="https://post.example/x" rel="noopener">' in page
+    # neither a script nor a non-web address becomes a link; the title is still shown as text
+    assert "javascript:" not in page and "ftp://" not in page
+    assert "Daily <Courier>" not in page  # escaped
+
+
+def test_html_header_has_scan_time_inputs_tool_and_model(page, scanned):
+    _, report = scanned
+    assert '<time datetime="2020-08-20T09:30:00+00:00">2020-08-20 09:30 UTC</time>' in page
+    assert f"{len(report['documents'])} documents" in page and "0 skipped" in page
+    assert "model fake/bag-of-words" in page and f"provenance {report['tool']['version']}" in page
+
+
+def test_html_names_stories_by_their_headline(page, scanned):
+    _, report = scanned
+    for c in report["clusters"]:
+        source = next(d for d in report["documents"] if d["id"] == c["source"])
+        assert re.search(rf'Story: {re.escape(source["title"][:40])}.*?<span class="storyid">{c["id"]}</span>', page)
+
+
+def test_json_report_has_no_scan_time(scanned):
+    _, report = scanned
+    assert "generated" not in json.dumps(report)
+
+
+def test_summary_fits_80_columns_and_names_stories(scanned):
+    _, report = scanned
+    text = summary_table(report, width=80)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].split() == ["#", "document", "lang", "relation", "from", "cov", "div", "story"]
+    assert any(line.startswith("1  Agence Wire: Headline 0") for line in lines)
+    assert any("…" in line for line in lines[2:2 + len(report["documents"])])  # long names are cut, not wrapped
+    for c in report["clusters"]:
+        story = next(line for line in lines if line.endswith(f"({c['id']})"))
+        assert story.startswith("Story: Headline ")
+    assert "cluster" not in text
+
+
+def test_summary_is_never_wider_than_asked():
+    report = {"documents": [{"id": "x" * 300, "title": "T " * 200, "language": "en", "relation": "source",
+                             "derived_from": None, "coverage": None, "cluster": "story-1", "divergences": []}],
+              "clusters": [{"id": "story-1", "source": "x" * 300, "members": ["x" * 300],
+                            "attribution": {"agency": None}}],
+              "skipped": [{"path": "/long/" * 50, "reason": "empty"}]}
+    for width in (40, 80, 120):
+        assert max(len(line) for line in summary_table(report, width=width).splitlines()) <= width
+
+
+def test_shorten_and_safe_url():
+    assert shorten("US to reduce military presence in Iraq as tensions ease", 30) == "US to reduce military…"
+    assert shorten("short", 30) == "short"
+    assert safe_url("https://a.example/x") == "https://a.example/x"
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//a.example", "a.example",
+                "http://", "https://a.example/\nx", None, ""):
+        assert safe_url(bad) is None
+
+
+def test_outlet_is_visible_in_the_documents_table_in_chromium(page, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    assert shutil.which("chromium") and shutil.which("chromedriver"), "run scripts/setup.sh (Debian chromium)"
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,900"):
+        opts.add_argument(flag)
+    html = tmp_path / "report.html"
+    html.write_text(page, "utf-8")
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    try:
+        driver.get(html.as_uri())
+        table = driver.find_element(By.XPATH, "//h2[text()='Documents']/following-sibling::table[1]")
+        outlets = [e for e in table.find_elements(By.CSS_SELECTOR, ".outlet") if e.text == "Agence Wire"]
+        assert outlets and all(e.is_displayed() for e in outlets)
+        link = table.find_element(By.CSS_SELECTOR, 'a[href="https://wire.example/iraq"]')
+        assert link.is_displayed() and link.get_attribute("rel") == "noopener"
+        assert table.find_elements(By.CSS_SELECTOR, 'a[href^="javascript"]') == []
+    finally:
+        driver.quit()
