@@ -91,7 +91,7 @@ def build_view(report: dict, texts: dict[str, str]) -> dict:
             "divergences": sorted(by_type.items()),
         })
     names = {i: _name(d) for i, d in docs.items()}
-    stories = {cid: {"headline": shorten(h, 90), "full": h, "named": h != cid}
+    stories = {cid: {"full": h, "named": h != cid}
                for cid, h in story_names(report).items()}
     return {"report": report, "pairs": pairs, "docs": docs, "names": names, "stories": stories,
             "inputs": _inputs(report)}
@@ -124,6 +124,7 @@ def render_html(report: dict, texts: dict[str, str], generated: str | None = Non
     byte-identical between runs."""
     env = Environment(loader=PackageLoader("provenance", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
+    env.filters["shorten"] = shorten
     generated = generated or datetime.now(UTC).isoformat(timespec="seconds")
     return env.get_template("report.html.j2").render(generated=generated, generated_label=_when(generated),
                                                      **build_view(report, texts))
