@@ -124,8 +124,9 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     from dataclasses import replace
 
     from .pipeline import scan as run_scan
-    from .report import build_report, check_writable, summary_table, write_html, write_report
+    from .report import build_report, check_writable, write_html, write_report
     from .settings import ScanSettings
+    from .summary import summary_table
 
     for what, path in (("report", output), ("HTML view", html_out)):
         if path:

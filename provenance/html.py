@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .compare import token_opcodes
-from .report import doc_name, safe_url, shorten, story_names
+from .summary import doc_name, safe_url, shorten, story_names
 
 
 def _changed_ranges(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

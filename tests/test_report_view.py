@@ -9,7 +9,7 @@ import pytest
 
 from provenance import build_report, scan
 from provenance.html import render_html, result_texts
-from provenance.report import safe_url, shorten, summary_table
+from provenance.summary import safe_url, shorten, summary_table
 from tests.conftest import SEEDS, FakeEmbedder
 
 OUTLETS = ["Agence Wire", "Daily <Courier>", "The Evening Post", "Radio Nord", "Gazette & Herald"]
