@@ -160,7 +160,8 @@ def test_ids_with_control_characters_and_non_string_ids(tmp_path):
     loaded = load_paths([feed])
     assert [d.id for d in loaded.documents] == ["two\\nlines\\x00", "17", "3", "feed#4"]
     assert any("'id' is a JSON dict" in w for w in loaded.warnings)
-    res = CliRunner().invoke(main, ["scan", str(feed)], env={"PROVENANCE_CACHE_DIR": str(tmp_path / "c")})
+    res = CliRunner().invoke(main, ["scan", str(feed)], env={"PROVENANCE_CACHE_DIR": str(tmp_path / "c"),
+                                                             "COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "two\\nlines\\x00" in res.stdout
     assert "{'nested'" not in res.stdout
