@@ -35,7 +35,6 @@ Uses the public API only.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -112,24 +111,6 @@ def document(n_bytes: int, layout: str, seed: int = 0) -> str:
     return text[:text.rfind(" ")] + "\n"
 
 
-class HashEmbedder:
-    """Bag-of-words vectors hashed into 384 buckets, L2-normalised: the pipeline's cost without a model."""
-
-    model_id = "benchmark/hash-bag-of-words"
-    dimension = 384
-    languages = frozenset({"en"})
-
-    def encode(self, texts):
-        import numpy as np
-
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest()[:8], 16) % self.dimension] += 1.0
-        n = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.divide(out, n, out=np.zeros_like(out), where=n > 0)
-
-
 class TimedEmbedder:
     """An embedder that adds up the time spent in `encode`."""
 
@@ -154,13 +135,13 @@ def _cpu_seconds() -> float:
 
 def run_case(path: str, with_seeds: bool, model: str) -> dict:
     """One case, in this process (the child): scan and measure."""
-    from provenance import scan
+    from provenance import HashingEmbedder, scan
 
     t = time.perf_counter()
     if model == "hash":
-        inner = HashEmbedder()
+        inner = HashingEmbedder(384, frozenset({"en"}), "benchmark/hash-bag-of-words")
     else:
-        from provenance.embed import load_model
+        from provenance import load_model
 
         inner = load_model()
         inner.encode(["Warm-up sentence."])  # first-call costs belong to no case

@@ -22,7 +22,6 @@ from pathlib import Path as _Path
 _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
 import argparse
-import hashlib
 import json
 import random
 import re
@@ -79,24 +78,6 @@ def build_corpus(data: Path, seed: int = 0) -> tuple[list[dict], dict]:
     return records, truth
 
 
-class BagOfWords:
-    """Model-free stand-in (as the tests' fake embedder): hashed bag-of-words vectors."""
-
-    model_id = "fake/bag-of-words"
-    languages = None
-    dimension = 256
-
-    def encode(self, texts):
-        import numpy as np
-
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest()[:8], 16) % self.dimension] += 1.0
-        n = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.divide(out, n, out=np.zeros_like(out), where=n > 0)
-
-
 def segment_ranges(text: str) -> list[tuple[int, int]]:
     """[start, end) of each paragraph (= gold segment) of a scanned document's text."""
     return [(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text)]
@@ -146,10 +127,10 @@ def run(data: Path = DEFAULT_DATA, seed: int = 0, fake: bool = False, model: str
         cache_dir: Path | None = None) -> dict:
     if str(ROOT) not in sys.path:  # run as a script: this checkout's package, not an installed one
         sys.path.insert(0, str(ROOT))
-    from provenance import CachedEmbedder, build_report, load_model, scan
+    from provenance import CachedEmbedder, HashingEmbedder, build_report, load_model, scan
 
     records, truth = build_corpus(data, seed)
-    embedder = BagOfWords() if fake else load_model(model)
+    embedder = HashingEmbedder(256, None, "fake/bag-of-words") if fake else load_model(model)
     if cache_dir is not None:  # sentence vectors reused across runs (results are keyed by the code)
         embedder = CachedEmbedder(embedder, cache_dir)
     with tempfile.TemporaryDirectory() as tmp:

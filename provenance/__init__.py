@@ -19,9 +19,10 @@ _EXPORTS = {
     "ProvenanceError": "errors", "ScanResult": "result", "ScanSettings": "settings", "Document": "load",
     "Skipped": "load", "load_paths": "load", "prepare": "preparation", "analyse": "pipeline", "scan": "pipeline",
     "scan_documents": "pipeline", "index_add": "archive_ops", "index_remove": "archive_ops",
-    "index_info": "archive_ops", "index_repair": "archive_ops", "IndexUpdate": "archive_ops", "load_model": "embed",
-    "CachedEmbedder": "cache", "ResultStore": "results", "build_report": "report", "summary_table": "summary",
-    "validate_report": "report", "write_html": "report", "write_report": "report",
+    "index_info": "archive_ops", "index_repair": "archive_ops", "IndexUpdate": "archive_ops",
+    "load_model": "embed", "HashingEmbedder": "embed", "CachedEmbedder": "cache", "ResultStore": "results",
+    "build_report": "report", "summary_table": "summary", "validate_report": "report", "write_html": "report",
+    "write_report": "report",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

@@ -52,6 +52,28 @@ def covers(languages: frozenset[str] | None, language: str) -> bool:
     return languages is None or language in languages
 
 
+class HashingEmbedder:
+    """A model-free embedder: bag-of-words vectors hashed into `dimension` buckets, L2-normalised.
+    Identical sentences get cosine 1, sentences sharing no word 0. For measuring the pipeline's
+    own cost and for harnesses that must run without a model; not for finding rewrites."""
+
+    def __init__(self, dimension: int = 384, languages: frozenset[str] | None = None,
+                 model_id: str = "hashing/bag-of-words"):
+        self.dimension = dimension
+        self.languages = languages
+        self.model_id = model_id
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        import hashlib
+        import re
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i, int(hashlib.md5(w.encode()).hexdigest()[:8], 16) % self.dimension] += 1.0
+        return normalize_rows(out)
+
+
 def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
     """Encode `texts` with `embedder`, each distinct text once (copies of a wire repeat whole
     sentences), in chunks of 256 under a progress bar when `progress`. Returns

@@ -79,3 +79,11 @@ def test_importing_the_package_loads_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=PACKAGE.parent).stdout.strip()
     assert out == "[]"
+
+
+def test_every_public_name_resolves():
+    import provenance
+
+    missing = [n for n in provenance.__all__ if n != "__version__" and getattr(provenance, n, None) is None]
+    assert missing == []
+    assert provenance.prepare.__module__ == "provenance.preparation"  # a function, not a module
