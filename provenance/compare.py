@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .align import AlignedBlock
+from .divergences import refine
 from .lexical import name_key, name_vocabulary, names, numbers, quote_spans
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
@@ -162,7 +163,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
     summary = {k: round(v / tgt_total, 4) if tgt_total else 0.0 for k, v in shares.items()}
     summary["added"] = round(added_chars / tgt_total, 4) if tgt_total else 0.0
     summary["omitted_of_source"] = round(omitted_chars / src_total, 4) if src_total else 0.0
-    divs = list(dict.fromkeys(divs))  # a source passage reused by two blocks reports once
+    divs = refine(list(dict.fromkeys(divs)), records, cross, word_diff)  # a reused passage reports once
     divs.sort(key=lambda d: ((d.target_span or d.source_span or (0, 0))[0] if d.target_span else 10**9,
                              (d.source_span or (0, 0))[0], d.type))
     return DocComparison(tuple(records), tuple(divs), summary)

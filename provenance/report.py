@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .divergences import severity
 from .errors import ProvenanceError
 
 SCHEMA_VERSION = "1.0"
@@ -56,6 +57,7 @@ def build_report(result) -> dict:
             "derived_from": ids[v.derived_from] if v.derived_from is not None else None,
             "cluster": _cluster_id(v.cluster),
             "coverage": v.evidence.aligned_share if v.evidence is not None else None,
+            "source_used": _source_used(cmp_),
             "evidence": _evidence(v, ids),
             "edit_summary": cmp_.summary if cmp_ else None,
             "alignments": [_alignment(a) for a in cmp_.alignments] if cmp_ else [],
@@ -115,6 +117,12 @@ def build_report(result) -> dict:
     }
 
 
+def _source_used(cmp_) -> float | None:
+    """Share of the source's story text this document carries (the other half of `coverage`)."""
+    share = cmp_.summary.get("omitted_of_source") if cmp_ else None
+    return None if share is None else round(1.0 - share, 4)
+
+
 def _title(p) -> str | None:
     paras = p.seg.paragraphs
     if paras and paras[0].role == "title":
@@ -139,7 +147,7 @@ def _alignment(a) -> dict:
 
 
 def _divergence(d) -> dict:
-    out = {"type": d.type, "subtype": d.subtype,
+    out = {"type": d.type, "subtype": d.subtype, "severity": severity(d),
            "source_span": list(d.source_span) if d.source_span else None,
            "target_span": list(d.target_span) if d.target_span else None,
            "source_text": d.source_text, "target_text": d.target_text}
