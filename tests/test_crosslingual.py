@@ -161,3 +161,16 @@ def test_mixed_language_pool_has_no_false_links_and_keeps_seed_verdicts(tmp_path
     # pseudo-articles on other "stories" never join the Iraq story
     iraq = docs["000_dd2761f3083befb7"]["cluster"]
     assert all(docs[p]["cluster"] != iraq for p in truth["pseudo"])
+
+
+@pytest.mark.model
+def test_faithful_french_translation_lists_no_exonym_or_quote_pair_noise(xl_report):
+    report, _ = xl_report
+    fr = {d["id"]: d for d in report["documents"]}["fr_000_afp"]
+    kinds = [(v["type"], v["subtype"]) for v in fr["divergences"]]
+    # Irak / Iraq, États-Unis / United States: one name in two languages; each quotation is
+    # the same quotation translated, never "dropped" and "added"
+    assert not any(t in ("name", "quote") for t, _ in kinds), kinds
+    assert len(kinds) <= 3, kinds
+    assert all(v["severity"] in ("substantive", "editorial", "cosmetic") for d in report["documents"]
+               for v in d["divergences"])

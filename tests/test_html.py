@@ -44,33 +44,15 @@ def test_page_renders_in_headless_chromium(page, tmp_path):
     html = tmp_path / "report.html"
     html.write_text(page, "utf-8")
     png = tmp_path / "shot.png"
-    subprocess.run(["bash", "scripts/render_html.sh", str(html), str(png), "1400x1400"], check=True,
+    subprocess.run(["bash", "scripts/render_html.sh", str(html), str(png), "1400x9000"], check=True,
                    capture_output=True, timeout=120)
     img = Image.open(png).convert("RGB")
-    assert img.size == (1400, 1400)
+    assert img.size == (1400, 9000)
     colours = img.getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 200  # text, tables and highlights, not a blank page
-    # the side-by-side panes' highlight colours are on screen
+    # the side-by-side rows' colours are on screen: edited passages, omitted and added passages
     present = {c for _, c in colours}
-    assert (231, 240, 255) in present or (255, 246, 214) in present or (253, 232, 232) in present
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's headless Chromium driven through Debian's chromedriver (never a downloaded one)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert shutil.which("chromedriver"), "Debian's chromium-driver is missing: run scripts/setup.sh"
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,900"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
-    yield driver
-    driver.quit()
+    assert {(255, 243, 196), (253, 224, 224), (217, 243, 223)} <= present
 
 
 def _in_view(driver, element) -> bool:
@@ -80,18 +62,72 @@ def _in_view(driver, element) -> bool:
         element)
 
 
-def test_clicking_a_passage_brings_its_counterpart_into_view(page, seed_report, tmp_path, browser):
-    from selenium.webdriver.common.by import By
-
+def _open(browser, page, tmp_path):
     html = tmp_path / "report.html"
     html.write_text(page, "utf-8")
     browser.get(html.as_uri())
+
+
+def test_clicking_a_passage_number_shows_both_versions_side_by_side(page, seed_report, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    _open(browser, page, tmp_path)
     derived = next(d for d in seed_report["documents"] if len(d["alignments"]) >= 8)
     slug = re.sub(r"\W", "_", derived["id"])
-    k = len(derived["alignments"])  # the last passage: far down both panes
-    target = browser.find_element(By.ID, f"{slug}-t{k}")
-    assert not _in_view(browser, target)
+    k = len(derived["alignments"])  # the last passage: far down the page
+    source, target = browser.find_element(By.ID, f"{slug}-s{k}"), browser.find_element(By.ID, f"{slug}-t{k}")
+    assert not _in_view(browser, source) and not _in_view(browser, target)
     link = browser.find_element(By.CSS_SELECTOR, f'a[href="#{slug}-t{k}"]')
-    browser.execute_script("arguments[0].scrollIntoView()", link)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
     link.click()
-    assert _in_view(browser, target)
+    assert _in_view(browser, source) and _in_view(browser, target)
+
+
+def test_clicking_a_divergence_brings_both_versions_into_view(page, seed_report, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    _open(browser, page, tmp_path)
+    copy = next(d for d in seed_report["documents"] if d["relation"] == "copy")
+    slug = re.sub(r"\W", "_", copy["id"])
+    j = next(j for j, v in enumerate(copy["divergences"], 1) if v["type"] == "quote" and v["subtype"] == "altered")
+    assert copy["divergences"][j - 1]["severity"] == "substantive"
+    row = browser.find_element(By.CSS_SELECTOR, f'#pair-{copy["id"]} tr.div[data-j="{j}"]')
+    assert row.find_element(By.CSS_SELECTOR, ".del").text == "[ US ]"  # the word diff: "[US]" deleted
+    spans = [browser.find_element(By.ID, f"{slug}-d{j}{side}") for side in "st"]
+    shown = [browser.execute_script("return arguments[0].nextElementSibling", a) for a in spans]
+    assert not any(_in_view(browser, e) for e in shown)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+    row.find_element(By.CSS_SELECTOR, "a.show").click()
+    assert all(_in_view(browser, e) for e in shown)
+    assert all("flash" in e.get_attribute("class") for e in shown)
+    texts = [e.text for e in shown]
+    assert texts[0].startswith('"There was a lack of confidence') and texts[1].startswith('"There was a lack')
+
+
+def test_printed_pdf_contains_every_aligned_passage(page, seed_report, seed_result, tmp_path, browser):
+    import base64
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from provenance.html import result_texts
+
+    _open(browser, page, tmp_path)
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})
+    reader = PdfReader(io.BytesIO(base64.b64decode(pdf["data"])))
+    assert len(reader.pages) > 5
+
+    def norm(text):
+        return "".join(unicodedata.normalize("NFKC", text).split())
+
+    printed = norm("".join(p.extract_text() for p in reader.pages))
+    texts = result_texts(seed_result)
+    missing = []
+    assert sum(len(d["alignments"]) for d in seed_report["documents"]) >= 20
+    for d in seed_report["documents"]:
+        for a in d["alignments"]:
+            for doc, (x, y) in ((d["derived_from"], a["source_span"]), (d["id"], a["target_span"])):
+                if norm(texts[doc][x:y]) not in printed:
+                    missing.append((d["id"], doc, texts[doc][x:y][:60]))
+    assert missing == []
