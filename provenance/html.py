@@ -117,7 +117,7 @@ def _pair_view(d: dict, src_doc: dict, st: str, tt: str) -> dict:
     slug = re.sub(r"\W", "_", d["id"])
     s_marks = [(e["span"][0], e["span"][1], "excluded", None) for e in src_doc["excluded"]]
     t_marks = [(e["span"][0], e["span"][1], "excluded", None) for e in d["excluded"]]
-    for k, a in enumerate(d["alignments"], start=1):
+    for a in d["alignments"]:
         (sa, sb), (ta, tb) = a["source_span"], a["target_span"]
         # word-level highlights where they inform: light edits (a reworded passage differs
         # almost everywhere, and a wall of strike-through hides what matters)
