@@ -7,6 +7,7 @@ The only module that imports click. Each command calls the library and formats t
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 
@@ -19,7 +20,23 @@ EXIT_CODES = """\b
 Exit status:
   0  success (also when some inputs were skipped: see the report's `skipped`)
   1  failure (no usable input, model not available, report not writable)
-  2  usage error (unknown option, missing argument, path that does not exist)"""
+  2  usage error (unknown option, missing argument, path that does not exist)
+  130  interrupted (Ctrl-C); files written by an earlier run are left as they were"""
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: usage examples, then one line on the exit status."""
+    return "\b\nExamples:\n" + "\n".join(f"  {x}" for x in lines) + \
+        "\n\nExit status: 0 success, 1 failure (one line says why), 2 usage error."
+
+
+def run() -> None:
+    """The `provenance` console script: `main`, with Ctrl-C at any moment reported in one line."""
+    try:
+        main(prog_name="provenance")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
 
 
 def _handle_errors(fn):
@@ -92,12 +109,25 @@ def main() -> None:
     dispatch, aligned passage by passage, with every divergence pointed at exact character spans."""
 
 
-@main.command(epilog=EXIT_CODES)
+SCAN_EXAMPLES = """\b
+Examples:
+  provenance scan articles/                      summary table only
+  provenance scan articles/ -o report.json --html report.html
+  provenance scan feed.jsonl --passages passages.csv   one row per aligned passage
+  provenance scan new/ --index wires             also compare with the archive "wires"
+
+"""
+
+
+@main.command(epilog=SCAN_EXAMPLES + EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the JSON match report to this file (written atomically).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True),
               help="Also write a self-contained HTML side-by-side view to this file.")
+@click.option("--passages", "passages_out", type=click.Path(dir_okay=False), metavar="FILE.csv|FILE.jsonl",
+              help="Also write one row per aligned passage pair (ids, outlets, spans, texts, relation, "
+                   "divergences) for analysis, e.g. in pandas.")
 @model_options
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None,
               help="Skip input files larger than this many bytes (default 5,000,000).")
@@ -111,26 +141,46 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
-def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
-         model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
+def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passages_out: str | None,
+         model: str | None, model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
          cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
-    Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
-    document (name, language, relation, source row, coverage, divergences, story) and one entry
-    per story, fitted to the terminal's width; writes the JSON report with -o
-    and a side-by-side HTML view with --html.
+    Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field (other document types,
+    such as .pdf or .docx, are listed as skipped). Prints one row per document (name, language,
+    relation, source row, share taken from the source, share of the source used, divergences,
+    story) and one entry per story, fitted to the terminal's width; writes the JSON report with
+    -o, a side-by-side HTML view with --html and a per-passage table with --passages.
     """
+    outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
+    try:
+        _scan(paths, outputs, model, model_languages, max_bytes, index_name, index_dir, cache_dir, no_cache,
+              workers, quiet)
+    except KeyboardInterrupt:
+        kept = [p for _, p in outputs if p and os.path.exists(p)]
+        click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
+                                                        if kept else "") + ".", err=True)
+        raise click.exceptions.Exit(130) from None
+
+
+def _scan(paths, outputs, model, model_languages, max_bytes, index_name, index_dir, cache_dir, no_cache,
+          workers, quiet) -> None:
     from dataclasses import replace
 
+    from .export import export_format, write_passages
     from .pipeline import scan as run_scan
     from .report import build_report, check_writable, write_html, write_report
     from .settings import ScanSettings
     from .summary import summary_table
 
-    for what, path in (("report", output), ("HTML view", html_out)):
+    (_, output), (_, html_out), (_, passages_out) = outputs
+    if passages_out:
+        export_format(passages_out)
+    for what, path in outputs:
         if path:
             check_writable(path, what)
+    _check_index_name(index_name, index_dir)
+    _check_model_path(model)
     settings = ScanSettings()
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
@@ -150,13 +200,33 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
         write_report(report, output)
     if html_out:
         write_html(result, html_out, report)
+    if passages_out:
+        from .html import result_texts
+
+        write_passages(report, result_texts(result), passages_out)
     if not quiet:
         click.echo(summary_table(report))
         if not html_out:
             click.echo("To see each copy beside its source, rerun with --html FILE.")
-    for what, path in (("report", output), ("HTML view", html_out)):
+    for what, path in outputs:
         if path:
             click.echo(f"{what} written to {path}", err=True)
+
+
+def _check_index_name(name: str | None, index_dir: str) -> None:
+    """`--index` takes an archive's name; a path there is a common slip (`--index-dir` is the folder)."""
+    if name and (os.sep in name or "/" in name):
+        folder, base = os.path.split(os.path.normpath(name))
+        raise ProvenanceError(f"--index takes an archive name, not a path: use --index {base} --index-dir "
+                              f"{folder or '.'} (see `provenance index list --index-dir FOLDER`)")
+
+
+def _check_model_path(model: str | None) -> None:
+    """A `--model` that is a path must exist (checked before the slow model libraries load)."""
+    if model and model.startswith(("/", "./", "../", "~", ".\\")) and not os.path.exists(os.path.expanduser(model)):
+        raise ProvenanceError(f"model folder {model} does not exist: pass the folder of a saved "
+                              "sentence-transformers model (one with modules.json), or leave --model out for "
+                              "the bundled default")
 
 
 @main.group()
@@ -164,7 +234,8 @@ def index() -> None:
     """Archives of articles that new articles are checked against (`scan --index NAME`)."""
 
 
-@index.command("add", epilog=EXIT_CODES)
+@index.command("add", epilog=examples("provenance index add wires archive/2020/",
+                                      "provenance index add wires new.jsonl --index-dir /data/indexes"))
 @click.argument("name")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @index_dir_option
@@ -189,7 +260,30 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
                f"{res.vectors} vectors ({res.generation})")
 
 
-@index.command("info", epilog=EXIT_CODES)
+@index.command("list", epilog=examples("provenance index list", "provenance index list --index-dir /data/indexes"))
+@index_dir_option
+@debug_option
+@_handle_errors
+def index_list_cmd(index_dir: str) -> None:
+    """List the archives in the index folder: name, documents, model, generation."""
+    from .archive_ops import index_info
+
+    names = sorted(e.name for e in os.scandir(index_dir) if e.is_dir() and not e.name.startswith(".")) \
+        if os.path.isdir(index_dir) else []
+    problems = []
+    for name in names:
+        try:
+            info = index_info(name, index_dir)
+        except ProvenanceError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        click.echo(f"{name:20} {info['documents']:6} documents  {info['model']}  ({info['generation']})")
+    if not names:
+        click.echo(f"no archives in {index_dir} (create one with `provenance index add NAME PATHS...`)")
+    _problems(problems)
+
+
+@index.command("info", epilog=examples("provenance index info wires", "provenance index info wires --ids"))
 @click.argument("name")
 @index_dir_option
 @click.option("--ids", is_flag=True, help="Also list the document ids.")
@@ -208,7 +302,7 @@ def index_info_cmd(name: str, index_dir: str, ids: bool) -> None:
         click.echo("\n".join(info["ids"]))
 
 
-@index.command("remove", epilog=EXIT_CODES)
+@index.command("remove", epilog=examples("provenance index remove wires 000_dd2761f3083befb7"))
 @click.argument("name")
 @click.argument("doc_ids", nargs=-1, required=True)
 @index_dir_option
@@ -224,7 +318,7 @@ def index_remove_cmd(name: str, doc_ids: tuple[str, ...], index_dir: str) -> Non
     click.echo(f"index {name}: removed {len(res.removed)} document(s); now {res.documents} documents")
 
 
-@index.command("repair", epilog=EXIT_CODES)
+@index.command("repair", epilog=examples("provenance index repair wires"))
 @click.argument("name")
 @index_dir_option
 @debug_option
@@ -259,7 +353,7 @@ def _problems(lines: list[str]) -> None:
         raise click.exceptions.Exit(1)
 
 
-@cache.command("info", epilog=EXIT_CODES)
+@cache.command("info", epilog=examples("provenance cache info"))
 @cache_dir_option
 @debug_option
 @_handle_errors
@@ -282,7 +376,7 @@ def cache_info_cmd(cache_dir: str | None) -> None:
     _problems([f["problem"] for f in files if f["problem"] is not None])
 
 
-@cache.command("prune", epilog=EXIT_CODES)
+@cache.command("prune", epilog=examples("provenance cache prune --unused-for 30"))
 @click.option("--unused-for", "days", type=click.IntRange(min=0), required=True, metavar="DAYS",
               help="Delete entries no scan has used for more than DAYS days.")
 @cache_dir_option
@@ -298,7 +392,7 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
     _problems(r["problems"])
 
 
-@cache.command("clear", epilog=EXIT_CODES)
+@cache.command("clear", epilog=examples("provenance cache clear --yes"))
 @cache_dir_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @debug_option
@@ -317,4 +411,4 @@ def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

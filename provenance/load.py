@@ -33,6 +33,9 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES
+# Documents people keep articles in that this tool cannot read: listed as skipped, with the fix.
+UNSUPPORTED_DOCUMENTS = (".pdf", ".doc", ".docx", ".odt", ".rtf", ".eml", ".msg", ".mht", ".mhtml", ".epub",
+                         ".pages", ".xls", ".xlsx", ".ppt", ".pptx")
 
 #: Default size limit for one input file. News articles are a few KB; a 5 MB "article" is a dump.
 DEFAULT_MAX_BYTES = 5_000_000
@@ -140,6 +143,10 @@ def _one(p: Path, shown: str, seen: set, explicit: bool) -> Iterator[tuple[str, 
         st = p.stat()
     except OSError as exc:
         yield shown, None, f"cannot be read: {exc.strerror or exc}"
+        return
+    if p.suffix.lower() in UNSUPPORTED_DOCUMENTS:  # said, not silently passed over
+        yield shown, None, (f"unsupported file type {p.suffix.lower()}: save it as text (.txt), HTML or "
+                            "JSON first")
         return
     if not explicit and p.suffix.lower() not in SUPPORTED_SUFFIXES:
         return

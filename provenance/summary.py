@@ -58,7 +58,8 @@ def summary_table(report: dict, width: int | None = None) -> str:
     """The terminal summary, no line longer than `width` (default: the terminal's width).
 
     One row per document: row number, name (outlet, title, date, then the id), language,
-    relation, the row it derives from, coverage, divergence count and story; then one entry per
+    relation, the row it derives from, the two coverage shares (of the article taken from the
+    source, of the source used), divergences (substantive / all) and story; then one entry per
     story named by its headline; then skipped inputs. Long cells are cut with an ellipsis.
     """
     import shutil
@@ -66,18 +67,20 @@ def summary_table(report: dict, width: int | None = None) -> str:
     width = max(40, width or shutil.get_terminal_size().columns)
     docs = report["documents"]
     row_of = {d["id"]: str(k) for k, d in enumerate(docs, start=1)}
-    header = ("#", "document", "lang", "relation", "from", "cov", "div", "story")
+    header = ("#", "document", "lang", "relation", "from", "taken", "used", "div", "story")
     rows = []
     for d in docs:
         cov = "-" if d["coverage"] is None else f"{d['coverage']:.0%}"
-        div = str(len(d["divergences"])) if d["derived_from"] else "-"
+        used = "-" if d.get("source_used") is None else f"{d['source_used']:.0%}"
+        subst = sum(1 for v in d["divergences"] if v.get("severity") == "substantive")
+        div = f"{subst}/{len(d['divergences'])}" if d["derived_from"] else "-"
         name = doc_name(d)
         if name != d["id"] and not name.startswith(d["id"] + " "):
             name += f" · {d['id']}"  # the id last: the first thing cut when space runs out
         if d.get("archived"):
             name = "(archived) " + name
         rows.append([row_of[d["id"]], name, d["language"], d["relation"],
-                     row_of.get(d["derived_from"], d["derived_from"] or "-"), cov, div, d["cluster"] or "-"])
+                     row_of.get(d["derived_from"], d["derived_from"] or "-"), cov, used, div, d["cluster"] or "-"])
     widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(len(header))]
     gap = 2
     room = width - (sum(widths) - widths[1]) - gap * (len(header) - 1)
@@ -87,7 +90,8 @@ def summary_table(report: dict, width: int | None = None) -> str:
     lines = [(" " * gap).join(c.ljust(w) for c, w in zip(h, widths, strict=True)).rstrip()
              for h in [header, *rows]]
     lines.insert(1, (" " * gap).join("-" * w for w in widths))
-    lines.append("cov: share of the text aligned to its source; div: divergences from the source")
+    lines += ["taken: share of the article from its source; used: share of the source it uses",
+              "div: substantive/all divergences from the source"]
     names = story_names(report)
     for c in report["clusters"]:
         label = f" ({c['id']})"

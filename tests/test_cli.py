@@ -1,6 +1,7 @@
 """The command line, through click's CliRunner (model replaced by the fake embedder)."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -54,12 +55,14 @@ def test_scan_writes_report_and_prints_summary(tmp_path, monkeypatch):
     assert report["schema_version"] == "1.0"
     assert report["tool"]["model"] == "fake/bag-of-words"
     lines = res.stdout.splitlines()
-    assert lines[0].split() == ["#", "document", "lang", "relation", "from", "cov", "div", "story"]
+    assert lines[0].split() == ["#", "document", "lang", "relation", "from", "taken", "used", "div", "story"]
     for k, doc in enumerate(report["documents"], start=1):
         row = next(line for line in lines if line.startswith(f"{k} "))
         assert doc["title"] in row and doc["id"] in row and f" {doc['relation']} " in row
         if doc["derived_from"]:
-            assert f" {len(doc['divergences'])} " in row
+            substantive = sum(v["severity"] == "substantive" for v in doc["divergences"])
+            shares = rf" {doc['coverage']:.0%}\s+{doc['source_used']:.0%}\s+{substantive}/{len(doc['divergences'])} "
+            assert re.search(shares, row), row
     assert lines[-1] == "To see each copy beside its source, rerun with --html FILE."
     assert max(len(line) for line in lines) <= 200
 

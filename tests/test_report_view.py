@@ -79,8 +79,8 @@ def test_summary_fits_80_columns_and_names_stories(scanned):
     text = summary_table(report, width=80)
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 80
-    assert lines[0].split() == ["#", "document", "lang", "relation", "from", "cov", "div", "story"]
-    assert any(line.startswith("1  Agence Wire: Headline 0") for line in lines)
+    assert lines[0].split() == ["#", "document", "lang", "relation", "from", "taken", "used", "div", "story"]
+    assert any(line.startswith("1  Agence Wire: Headline") for line in lines)
     assert any("…" in line for line in lines[2:2 + len(report["documents"])])  # long names are cut, not wrapped
     for c in report["clusters"]:
         story = next(line for line in lines if line.endswith(f"({c['id']})"))
