@@ -150,15 +150,10 @@ def _context(text: str, span, v: dict, side: str, width: int = 70) -> str:
     if not span:
         return ""
     cls = "del" if side == "source" else "ins"
-    if v.get("diff"):
-        parts = []
-        for op, a, b in v["diff"]:
-            words = a if side == "source" else b
-            if op == "equal":
-                parts.append(_html.escape(_squeeze(words, 80)))
-            elif words:
-                parts.append(f'<span class="{cls}">{_html.escape(words)}</span>')
-        return " ".join(parts)
+    if v.get("diff") and v["source_text"] and v["target_text"]:  # the word diff, in the texts' own spacing
+        ra, rb = _changed_ranges(v["source_text"], v["target_text"])
+        own = v["source_text"] if side == "source" else v["target_text"]
+        return render_text(own, [(x, y, cls, None) for x, y in (ra if side == "source" else rb)])
     a, b = span
     if v["type"] in ("omitted", "added") or v.get("subtype") == "unaligned":
         return _html.escape(shorten(text[a:b], 320))
@@ -166,13 +161,6 @@ def _context(text: str, span, v: dict, side: str, width: int = 70) -> str:
     after = " ".join(text[b:b + width].split()[:-1] if len(text) > b + width else text[b:].split())
     return (("…" if a > width else "") + _html.escape(before) + f' <span class="{cls}">{_html.escape(text[a:b])}'
             f'</span> ' + _html.escape(after) + ("…" if len(text) > b + width else ""))
-
-
-def _squeeze(words: str, width: int) -> str:
-    """Long unchanged stretches of a diff shown as their start and end."""
-    if len(words) <= width:
-        return words
-    return words[:width // 2].rsplit(" ", 1)[0] + " … " + words[-width // 2:].split(" ", 1)[-1]
 
 
 def build_view(report: dict, texts: dict[str, str]) -> dict:

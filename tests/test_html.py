@@ -92,7 +92,7 @@ def test_clicking_a_divergence_brings_both_versions_into_view(page, seed_report,
     j = next(j for j, v in enumerate(copy["divergences"], 1) if v["type"] == "quote" and v["subtype"] == "altered")
     assert copy["divergences"][j - 1]["severity"] == "substantive"
     row = browser.find_element(By.CSS_SELECTOR, f'#pair-{copy["id"]} tr.div[data-j="{j}"]')
-    assert row.find_element(By.CSS_SELECTOR, ".del").text == "[ US ]"  # the word diff: "[US]" deleted
+    assert row.find_element(By.CSS_SELECTOR, ".del").text == "[US]"  # the word diff: "[US]" deleted
     spans = [browser.find_element(By.ID, f"{slug}-d{j}{side}") for side in "st"]
     shown = [browser.execute_script("return arguments[0].nextElementSibling", a) for a in spans]
     assert not any(_in_view(browser, e) for e in shown)
