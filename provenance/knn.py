@@ -182,6 +182,9 @@ def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     argpartition on wide rows), numpy's otherwise (a re-scan served from the cache never loads
     torch)."""
     torch = sys.modules.get("torch")
+    if torch is not None and getattr(getattr(torch, "__spec__", None), "_initializing", False):
+        torch = None  # another thread is still importing it (the model loads beside this): using a
+        # half-imported torch here deadlocks both threads
     if torch is None:
         cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         values = np.take_along_axis(sims, cols, axis=1)

@@ -164,3 +164,25 @@ def test_top_k_breaks_ties_the_same_with_or_without_torch(monkeypatch):
     chosen = set(without[1][0].tolist())
     above = set(np.flatnonzero(sims[0] > kth).tolist())
     assert chosen == above | set(np.flatnonzero(sims[0] == kth)[:6 - len(above)].tolist())
+
+
+def test_top_k_never_touches_a_torch_another_thread_is_still_importing(monkeypatch):
+    """The model loads in a worker thread while the lexical search runs: a half-imported torch in
+    sys.modules must not be used (calling it deadlocked both threads)."""
+    import sys
+    import types
+    from importlib.machinery import ModuleSpec
+
+    from provenance.knn import _top_k
+
+    half = types.ModuleType("torch")
+    half.__spec__ = ModuleSpec("torch", None)
+    half.__spec__._initializing = True  # what importlib sets while the module's code runs
+
+    def topk(*a, **k):
+        raise AssertionError("used a torch that was still being imported")
+    half.topk = topk
+    monkeypatch.setitem(sys.modules, "torch", half)
+    sims = np.arange(12, dtype=np.float32).reshape(3, 4)
+    values, cols = _top_k(sims, 2)
+    assert [sorted(r) for r in cols.tolist()] == [[2, 3], [2, 3], [2, 3]]
