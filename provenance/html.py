@@ -30,7 +30,7 @@ _LABELS = {("number", None): "number changed", ("name", "variant"): "name respel
            ("omitted", None): "passage omitted", ("added", None): "passage added",
            ("added", "quote"): "passage with a quotation added", ("reworded", "edited"): "passage edited",
            ("reworded", "reworded"): "passage reworded",
-           ("reworded", "unaligned"): "passage not matched across languages"}
+           ("reworded", "unaligned"): "passages not matched (one on each side)"}
 _KIND_WORDS = {"verbatim": "carried word for word", "edited": "lightly edited", "reworded": "reworded",
                "translated": "translated"}
 
@@ -96,7 +96,15 @@ def _rows(d: dict, src_doc: dict) -> list[dict]:
         at = next((i for i, x in enumerate(rows) if x["s"] and not x.get("moved") and x["s"][0] > r["s"][0]
                    and x["kind"] != "excluded"), len(rows))
         rows.insert(at, r)
-    return rows
+    merged: list[dict] = []
+    for r in rows:  # consecutive furniture on one side: one row (what lies between is furniture or blank)
+        last = merged[-1] if merged else None
+        if last and r["kind"] == last["kind"] == "excluded" and (r["s"] is None) == (last["s"] is None):
+            side = "t" if r["s"] is None else "s"
+            last[side] = [min(last[side][0], r[side][0]), max(last[side][1], r[side][1])]
+        else:
+            merged.append(dict(r))
+    return merged
 
 
 def _row_title(r: dict) -> str:
@@ -131,7 +139,8 @@ def _pair_view(d: dict, src_doc: dict, st: str, tt: str) -> dict:
         pin = v["type"] in ("number", "name", "quote", "attribution")  # not whole passages: their row says it
         for side, span, marks in (("s", v["source_span"], s_marks), ("t", v["target_span"], t_marks)):
             if span:
-                marks.append((span[0], span[1], f"dv dv-{sev}" if pin else "dvp", f"{slug}-d{j}{side}"))
+                name = f"{slug}-d{j}{side}"  # the id on its anchor, a class on every piece of it
+                marks.append((span[0], span[1], f"dv dv-{sev} {name}" if pin else f"dvp {name}", name))
         groups[sev].append({"j": j, "v": v, "label": _LABELS.get((v["type"], v.get("subtype")), v["type"]),
                             "source": _context(st, v["source_span"], v, "source"),
                             "target": _context(tt, v["target_span"], v, "target")})

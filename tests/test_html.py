@@ -93,15 +93,18 @@ def test_clicking_a_divergence_brings_both_versions_into_view(page, seed_report,
     assert copy["divergences"][j - 1]["severity"] == "substantive"
     row = browser.find_element(By.CSS_SELECTOR, f'#pair-{copy["id"]} tr.div[data-j="{j}"]')
     assert row.find_element(By.CSS_SELECTOR, ".del").text == "[US]"  # the word diff: "[US]" deleted
-    spans = [browser.find_element(By.ID, f"{slug}-d{j}{side}") for side in "st"]
-    shown = [browser.execute_script("return arguments[0].nextElementSibling", a) for a in spans]
-    assert not any(_in_view(browser, e) for e in shown)
+    assert browser.find_elements(By.ID, f"{slug}-d{j}s") and browser.find_elements(By.ID, f"{slug}-d{j}t")
+    pieces = {side: browser.execute_script("return Array.from(document.getElementsByClassName(arguments[0]))",
+                                           f"{slug}-d{j}{side}") for side in "st"}
+    shown = pieces["s"] + pieces["t"]
+    assert pieces["s"] and pieces["t"] and not any(_in_view(browser, e) for e in shown)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
     row.find_element(By.CSS_SELECTOR, "a.show").click()
     assert all(_in_view(browser, e) for e in shown)
     assert all("flash" in e.get_attribute("class") for e in shown)
-    texts = [e.text for e in shown]
-    assert texts[0].startswith('"There was a lack of confidence') and texts[1].startswith('"There was a lack')
+    source, target = ("".join(e.text for e in pieces[side]) for side in "st")
+    assert source.startswith('"There was a lack of confidence in the [US] relationship')
+    assert target.startswith('"There was a lack of confidence in the relationship')
 
 
 def test_printed_pdf_contains_every_aligned_passage(page, seed_report, seed_result, tmp_path, browser):
