@@ -161,3 +161,19 @@ def test_search_box_and_filters_narrow_the_documents(page, scanned, tmp_path, br
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", item)
     item.find_element(By.TAG_NAME, "summary").click()
     assert text.is_displayed() and "Iraq" in text.text
+
+
+def test_archived_documents_are_marked_and_skipped_files_listed(scanned):
+    import copy
+
+    result, report = scanned
+    report = copy.deepcopy(report)
+    report["documents"][0]["archived"] = True
+    report["skipped"] = [{"path": "/in/memo.pdf", "reason": "unsupported file type .pdf: save it as text"}]
+    page = render_html(report, result_texts(result), generated="2020-08-20T09:30:00+00:00")
+    first = report["documents"][0]["id"]
+    assert re.search(rf'<span class="docid">{first}</span> <span class="badge archived"', page)
+    assert page.count('class="badge archived"') >= 1
+    skipped = page[page.index('<h2 id="skipped">'):]
+    assert "<code>/in/memo.pdf</code></td><td>unsupported file type .pdf: save it as text</td>" in skipped
+    assert '<a href="#skipped">1 skipped</a>' in page
