@@ -134,5 +134,8 @@ def test_rewrite_divergences_from_the_wire(seed_report):
     rfi = "001_2a7d6a1efb716f92"
     names = {(v["source_text"], v["target_text"]) for v in _divs(seed_report, rfi, "name", "variant")}
     assert ("Al-Kadhimi", "al-Kazimi") in names
-    added = [v["target_text"] for v in _divs(seed_report, rfi, "quote", "added")]
-    assert any("more room for maneuver to Mr. Kazimi" in q for q in added)  # Robert Ford's, not in AFP
+    # Robert Ford's quotation, not in AFP: reported once, as the added passage that quotes him
+    added = [v for v in _divs(seed_report, rfi, "added", "quote") if "more room for maneuver to Mr. Kazimi"
+             in v["target_text"]]
+    assert len(added) == 1 and added[0]["severity"] == "substantive"
+    assert not any("more room for maneuver" in v["target_text"] for v in _divs(seed_report, rfi, "quote"))
