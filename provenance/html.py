@@ -97,11 +97,13 @@ def _rows(d: dict, src_doc: dict) -> list[dict]:
                    and x["kind"] != "excluded"), len(rows))
         rows.insert(at, r)
     merged: list[dict] = []
-    for r in rows:  # consecutive furniture on one side: one row (what lies between is furniture or blank)
+    for r in rows:  # consecutive furniture: one row (what lies between on each side is furniture or blank)
         last = merged[-1] if merged else None
-        if last and r["kind"] == last["kind"] == "excluded" and (r["s"] is None) == (last["s"] is None):
-            side = "t" if r["s"] is None else "s"
-            last[side] = [min(last[side][0], r[side][0]), max(last[side][1], r[side][1])]
+        if last and r["kind"] == last["kind"] == "excluded":
+            for side in ("s", "t"):
+                if r[side]:
+                    last[side] = ([min(last[side][0], r[side][0]), max(last[side][1], r[side][1])]
+                                  if last[side] else r[side])
         else:
             merged.append(dict(r))
     return merged
