@@ -53,10 +53,10 @@ def margin(sim: np.ndarray, k: int = 4) -> np.ndarray:
 
 
 def run(model: str | None = None, data: Path = DEFAULT_DATA, embedder=None) -> dict:
-    from provenance import load_model
-    from provenance.align import AlignSettings
     from scipy import sparse
 
+    from provenance import load_model
+    from provenance.align import AlignSettings
     from provenance.gloss import gloss_counts
     from provenance.glossary import lexicon
     from provenance.lexical import fit_char_ngrams, scope_idf, tfidf_rows

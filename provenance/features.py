@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from .attribution import CreditSpan, credit_spans
-from .gloss import gloss_counts, gloss_fingerprint
+from .gloss import gloss_counts
 from .glossary import lexicon
 from .lexical import char_ngram_counts, details, name_vocabulary
 from .preparation import Prepared

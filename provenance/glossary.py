@@ -22,7 +22,7 @@ import pickle
 import re
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 #: Folders searched for `freedict-*.index` / `.dict.dz` files, after `$PROVENANCE_DICT_DIR`.
@@ -181,7 +181,7 @@ def _ranked(candidates: dict[str, int]) -> tuple[str, ...]:
     return tuple(order[:MAX_SENSES])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
@@ -213,7 +213,7 @@ def lexicon(lang: str) -> Lexicon:
     return _lexicon(lang, fingerprint(lang))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lexicon(lang: str, key: str) -> Lexicon:
     files = dictionary_files(lang)
     if not files:

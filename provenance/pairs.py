@@ -18,9 +18,9 @@ from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
 from .classify import PairEvidence, Verdict, pair_evidence, pair_stats
 from .compare import DocComparison, compare_pair
 from .features import DocFeatures, detail_weights, pair_detail_vectors
-from .hashing import digest
 from .gloss import gloss_fingerprint
 from .glossary import has_dictionary
+from .hashing import digest
 from .lexical import DocNgrams, doc_ngrams, pair_tfidf
 from .match import DocPair
 from .parallel import fork_map
