@@ -48,6 +48,8 @@ class AlignSettings:
     #: In margin mode, a 1-1 gap between two aligned blocks (one sentence left on each side, as a
     #: translation with no shared names or numbers leaves) is aligned when its margin reaches this.
     margin_gap_fill: float = 1.0
+    #: ... for gaps of at most this many sentences on each side (sentence by sentence, in order)
+    margin_gap_max: int = 2
     #: In margin mode, similarities are scaled by exp(-length_penalty * |log(len_src / len_tgt)|)
     #: (Gale & Church: translations have correlated lengths): +3 to +5 points top-1 on Tatoeba.
     length_penalty: float = 0.75
@@ -56,6 +58,7 @@ class AlignSettings:
         check_range(self, ("threshold", "second_pass_threshold"), -1, 1)
         check_range(self, ("second_pass_gap",), 0, 2)
         check_range(self, ("merge_penalty",), low=0)
+        check_range(self, ("margin_gap_max",), low=0)
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ def align(channels: list[Channel], settings: AlignSettings = AlignSettings(),
             break
     blocks.reverse()
     if margin:
-        blocks = _fill_sandwiched_gaps(s11, raw11, blocks, settings.margin_gap_fill)
+        blocks = _fill_sandwiched_gaps(s11, raw11, blocks, settings.margin_gap_fill, settings.margin_gap_max)
     extra = _second_pass(s11, blocks, second, settings.second_pass_gap)
     blocks.extend(AlignedBlock(b.src, b.tgt, round(float(raw11[b.src[0], b.tgt[0]]), 4), b.moved, b.reused)
                   for b in extra)
@@ -384,9 +387,9 @@ def _monotone_dp(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, sj: np.ndarr
     return back
 
 
-def _fill_sandwiched_gaps(s11: np.ndarray, raw11: np.ndarray, blocks: list[AlignedBlock], min_margin: float
-                          ) -> list[AlignedBlock]:
-    """Align runs of equal length (1 to 2 sentences) left between consecutive monotone blocks,
+def _fill_sandwiched_gaps(s11: np.ndarray, raw11: np.ndarray, blocks: list[AlignedBlock], min_margin: float,
+                          max_gap: int = 2) -> list[AlignedBlock]:
+    """Align runs of equal length (1 to `max_gap` sentences) left between consecutive monotone blocks,
     sentence by sentence, where each pair's margin reaches `min_margin`. In a translation the
     sentences between two anchors correspond in order even when nothing lexical survives."""
     out = list(blocks)
@@ -396,7 +399,7 @@ def _fill_sandwiched_gaps(s11: np.ndarray, raw11: np.ndarray, blocks: list[Align
     for (ps, pt), (ns, nt) in zip(bounds, bounds[1:], strict=False):
         src_gap = list(range(ps[-1] + 1, ns[0]))
         tgt_gap = list(range(pt[-1] + 1, nt[0]))
-        if not src_gap or len(src_gap) != len(tgt_gap) or len(src_gap) > 2:
+        if not src_gap or len(src_gap) != len(tgt_gap) or len(src_gap) > max_gap:
             continue
         for i, j in zip(src_gap, tgt_gap, strict=True):
             if s11[i, j] >= min_margin:

@@ -14,6 +14,8 @@ import numpy as np
 from scipy import sparse
 
 from .attribution import CreditSpan, credit_spans
+from .gloss import gloss_counts
+from .glossary import lexicon
 from .lexical import char_ngram_counts, details, name_vocabulary
 from .preparation import Prepared
 from .results import ResultStore
@@ -27,11 +29,14 @@ class DocFeatures:
         counts: hashed char n-gram counts, one row per sentence (sentences x buckets, CSR).
         keys: the detail keys of each sentence, in sentence order.
         credits: agency credits (text and photo), with spans into the document's text.
+        gloss: hashed gloss counts, one row per sentence (`gloss.gloss_counts`: English lemmas
+            through a bilingual dictionary, and name skeletons).
     """
 
     counts: sparse.csr_matrix
     keys: tuple[tuple[str, ...], ...]
     credits: tuple[CreditSpan, ...]
+    gloss: sparse.csr_matrix
 
     @property
     def details(self) -> frozenset[str]:
@@ -42,7 +47,7 @@ class DocFeatures:
 def doc_features(p: Prepared) -> DocFeatures:
     """`DocFeatures` of one document."""
     return DocFeatures(char_ngram_counts(p.sentence_texts), tuple(tuple(row) for row in sentence_details(p)),
-                       tuple(credit_spans(p)))
+                       tuple(credit_spans(p)), gloss_counts(p.sentence_texts, p.langs.document))
 
 
 def docs_features(prepared: list[Prepared], store: ResultStore | None = None, workers: int | None = 1
@@ -50,6 +55,9 @@ def docs_features(prepared: list[Prepared], store: ResultStore | None = None, wo
     """`doc_features` of each document, reused from `store` for the same text and sentences;
     computed by `workers` processes."""
     store = store or ResultStore(None)
+    if workers != 1:  # read each dictionary once here, not once in every worker process
+        for lang in sorted({p.langs.document for p in prepared} - {"en"}):
+            lexicon(lang)
     return store.memoise("features", prepared, lambda p: (p.doc.text, p.sentence_spans), doc_features, workers)
 
 

@@ -50,6 +50,8 @@ class MatchSettings:
     duplicate_lexical: float = 0.85
     #: the TF-IDF floor between sentences of two languages (names and numbers are what survive)
     cross_lingual_floor: float = 0.10
+    #: the floor for gloss cosines (English lemmas through bilingual dictionaries) between languages
+    gloss_floor: float = 0.20
     #: mined sentence pairs that make two documents a candidate pair
     min_sentence_pairs: int = 2
 
@@ -57,7 +59,7 @@ class MatchSettings:
         check_range(self, ("k", "search_depth", "min_sentence_pairs"), low=1)
         check_range(self, ("margin",), 0.5, 3, "a margin threshold")
         check_range(self, ("semantic_floor", "lexical_floor", "duplicate_semantic", "duplicate_lexical",
-                           "cross_lingual_floor"), -1, 1, "a cosine")
+                           "cross_lingual_floor", "gloss_floor"), -1, 1, "a cosine")
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,18 @@ def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: 
                                   distinct=lex_distinct).items():
             out[key] = max(out.get(key, 0.0), m)
     return out
+
+
+def gloss_pairs(gloss: sparse.csr_matrix, doc_of_row: np.ndarray, languages: np.ndarray,
+                settings: MatchSettings = MatchSettings()) -> dict[tuple[int, int], float]:
+    """Sentence pairs between languages mined from gloss TF-IDF rows (`gloss.gloss_counts`, L2-
+    normalised): each sentence searched among the other languages' sentences only, margins in that
+    neighbourhood (see `candidate_pairs`)."""
+    if not gloss.shape[0]:
+        return {}
+    depth = settings.k * settings.search_depth
+    (s, r), = knn_other_groups_sparse_multi(gloss, np.asarray(doc_of_row), depth, [np.asarray(languages)])
+    return mined_pairs(s, r, settings.gloss_floor, settings.margin, k=settings.k)
 
 
 def doc_pairs(sem_pairs: dict, lex_pairs: dict, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings()

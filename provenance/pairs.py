@@ -18,6 +18,8 @@ from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
 from .classify import PairEvidence, Verdict, pair_evidence, pair_stats
 from .compare import DocComparison, compare_pair
 from .features import DocFeatures, detail_weights, pair_detail_vectors
+from .gloss import gloss_fingerprint
+from .glossary import has_dictionary
 from .hashing import digest
 from .lexical import DocNgrams, doc_ngrams, pair_tfidf
 from .match import DocPair
@@ -55,8 +57,11 @@ class PairInputs:
 
 def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
                ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
-               settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None) -> list[AlignedBlock]:
-    """Align two documents from their sentence vectors, char n-grams and detail keys.
+               settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None,
+               gloss: tuple[DocNgrams, DocNgrams] | None = None) -> list[AlignedBlock]:
+    """Align two documents from their sentence vectors, char n-grams and detail keys, and for two
+    languages from their glosses too (`gloss`: each side's gloss rows as `DocNgrams`, weighted by
+    `ChannelWeights.gloss`).
 
     The lexical and detail channels take their statistics from the pair's own sentences
     (n-gram IDF, and the rarity of each name or number among the pair's sentences), not from
@@ -76,6 +81,9 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
         Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
+    if gloss is not None and w.gloss > 0:
+        g = pair_tfidf(*gloss)
+        channels.append(Channel("gloss", g.a, g.b, w.gloss, g.a_pair_norms, g.b_pair_norms))
     if len(sem_a) * len(sem_b) > ALIGN_MAX_CELLS:
         return align_anchored(channels, np.zeros((0, 2), np.int64) if anchors is None else anchors, settings.align,
                               _joinable(pa), _joinable(pb), margin=not both_covered, src_lengths=_lengths(pa),
@@ -113,7 +121,8 @@ def _joinable(p: Prepared) -> np.ndarray:
 
 def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore) -> dict[tuple[int, int], str]:
     """The cache key of each pair's alignment: model, settings, whether the model covers both,
-    both texts and their languages (which a declared language can set). Empty without a store."""
+    both texts and their languages (which a declared language can set), and the dictionaries the
+    gloss channel reads for them. Empty without a store."""
     if not store.enabled:
         return {}
     texts = {d: digest(inputs.prepared[d].doc.text) for ab in pairs for d in ab}
@@ -121,8 +130,10 @@ def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultSto
     p = inputs.prepared
     # a pair aligned around anchors depends on them too
     extra = {ab: [v.tolist()] for ab, v in inputs.anchors.items()}
+    dictionaries = {lang: gloss_fingerprint(lang) for lang in {p[d].langs.document for ab in pairs for d in ab}}
     return {(a, b): store.key("pair", inputs.model_id, settings, inputs.covered[a] and inputs.covered[b],
-                              texts[a], texts[b], p[a].langs, p[b].langs, *extra.get((a, b), []))
+                              texts[a], texts[b], p[a].langs, p[b].langs, dictionaries[p[a].langs.document],
+                              dictionaries[p[b].langs.document], *extra.get((a, b), []))
             for a, b in pairs}
 
 
@@ -133,16 +144,22 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
     keys = pair_keys(inputs, pairs, store)
     cached = store.get_many("pair", list(keys.values()))
     ngrams: dict[int, DocNgrams] = {}
+    glosses: dict[int, DocNgrams] = {}
 
     def align_one(ab: tuple[int, int]) -> tuple:
         a, b = ab
+        pa, pb = inputs.prepared[a], inputs.prepared[b]
+        two_languages = pa.langs.document != pb.langs.document and all(
+            has_dictionary(p.langs.document) for p in (pa, pb))
         for d in ab:
             if d not in ngrams:
                 ngrams[d] = doc_ngrams(inputs.features[d].counts)
-        pa, pb = inputs.prepared[a], inputs.prepared[b]
+            if two_languages and d not in glosses:
+                glosses[d] = doc_ngrams(inputs.features[d].gloss)
         blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], ngrams[a], ngrams[b],
                                   inputs.features[a].keys, inputs.features[b].keys,
-                                  inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab)))
+                                  inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab),
+                                  (glosses[a], glosses[b]) if two_languages else None))
         return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
 
     todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]

@@ -25,6 +25,7 @@ from .classify import classify, same_story_matrix
 from .embed import Embedder, count_to_encode, covers, encode_texts
 from .errors import ConfigError, InputError
 from .features import DocFeatures, docs_features
+from .glossary import missing_dictionaries, missing_dictionary_warning
 from .hashing import digest
 from .load import Document, Skipped, load_paths
 from .match import doc_pairs, semantic_pairs
@@ -214,9 +215,13 @@ def _coverage_warnings(prepared: list[Prepared], covered: list[bool], model_id: 
     uncovered = sorted({p.langs.document for p, c in zip(prepared, covered, strict=True) if not c})
     if not uncovered:
         return ()
-    return (f"model {model_id} does not cover {', '.join(uncovered)}: matching across those languages relies "
-            "on names, numbers and character n-grams; pass --model with a multilingual model (e.g. "
-            "paraphrase-multilingual-MiniLM-L12-v2 saved locally) for full semantic matching",)
+    out = [f"model {model_id} does not cover {', '.join(uncovered)}: matching across those languages relies on "
+           "names, numbers, character n-grams and bilingual dictionaries; pass --model with a multilingual model "
+           "(e.g. paraphrase-multilingual-MiniLM-L12-v2 saved locally) for full semantic matching"]
+    undictionaried = missing_dictionaries(set(uncovered) - {"en"})
+    if undictionaried and len({p.langs.document for p in prepared}) > 1:
+        out.append(missing_dictionary_warning(undictionaried))
+    return tuple(out)
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:

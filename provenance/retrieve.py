@@ -10,7 +10,7 @@ from scipy import sparse
 from .features import DocFeatures
 from .knn import knn_other_groups, knn_other_groups_extend
 from .lexical import compact_columns, scope_idf, tfidf_rows
-from .match import MatchSettings, lexical_pairs
+from .match import MatchSettings, gloss_pairs, lexical_pairs
 from .preparation import Prepared
 from .results import ResultStore
 
@@ -73,7 +73,8 @@ def _carried_over(vecs, doc_of_row, doc_keys, counts, depth, prev) -> tuple[np.n
 def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings
                    ) -> dict[tuple[int, int], float]:
     """Sentence pairs mined from char n-gram TF-IDF (IDF over the whole scan) between documents,
-    and between languages where the scan mixes them (`match.lexical_pairs`). Needs no vectors."""
+    and between languages where the scan mixes them (`match.lexical_pairs`), there also from the
+    gloss rows (`gloss`: English lemmas through bilingual dictionaries). Needs no vectors."""
     doc_of_row = np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
     if not len(doc_of_row):
         return {}
@@ -81,4 +82,10 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
     lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(doc_of_row))))
     del counts  # a long document's n-grams are the largest arrays of the search
     languages = np.array([prepared[d].langs.document for d in doc_of_row])
-    return lexical_pairs(lexical, doc_of_row, settings, languages=languages)
+    out = lexical_pairs(lexical, doc_of_row, settings, languages=languages)
+    if len(set(languages)) > 1:
+        glosses = compact_columns(sparse.vstack([f.gloss for f in feats]).tocsr())
+        glosses = tfidf_rows(glosses, scope_idf(glosses, np.arange(len(doc_of_row))))
+        for key, m in gloss_pairs(glosses, doc_of_row, languages, settings).items():
+            out[key] = max(out.get(key, 0.0), m)
+    return out

@@ -15,15 +15,18 @@ from .match import MatchSettings
 @dataclass(frozen=True)
 class ChannelWeights:
     """Weights of the evidence channels in alignment. When the model does not cover a pair's
-    languages, the semantic weight is multiplied by `uncovered_semantic_factor`."""
+    languages, the semantic weight is multiplied by `uncovered_semantic_factor`. `gloss` (English
+    lemmas through bilingual dictionaries) weighs in between two languages only."""
 
     semantic: float = 0.6
     lexical: float = 0.3
     detail: float = 0.1
+    gloss: float = 1.0
     uncovered_semantic_factor: float = 0.15
 
     def __post_init__(self):
-        check_range(self, ("semantic", "lexical", "detail", "uncovered_semantic_factor"), 0, 1, "a channel weight")
+        check_range(self, ("semantic", "lexical", "detail", "gloss", "uncovered_semantic_factor"), 0, 1,
+                    "a channel weight")
         if self.semantic + self.lexical + self.detail <= 0:
             raise ConfigError("channel weights must not all be zero")
 

@@ -18,6 +18,24 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
          "chromium and chromium-driver" >&2
   fi
 fi
+# Bilingual dictionaries for the gloss channel (provenance/glossary.py): FreeDict's X-English and
+# English-X dictionaries and Mueller's English-Russian, in dictd format under /usr/share/dictd.
+DICTS="dict-freedict-ces-eng dict-freedict-eng-ces dict-freedict-deu-eng dict-freedict-fra-eng dict-freedict-eng-fra
+  dict-freedict-spa-eng dict-freedict-eng-spa dict-freedict-ita-eng dict-freedict-eng-ita dict-freedict-por-eng
+  dict-freedict-eng-por dict-freedict-nld-eng dict-freedict-eng-nld dict-freedict-pol-eng dict-freedict-eng-pol
+  dict-freedict-swe-eng dict-freedict-eng-swe dict-freedict-tur-eng dict-freedict-eng-tur dict-freedict-ara-eng
+  dict-freedict-eng-ara dict-freedict-eng-hin dict-freedict-eng-rus mueller7-dict"
+if [ ! -f /usr/share/dictd/mueller7.index ] || [ ! -f /usr/share/dictd/freedict-eng-ara.index ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing bilingual dictionaries (FreeDict, Mueller) for cross-language matching..." >&2
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $DICTS >/dev/null
+  else
+    echo "warning: bilingual dictionaries missing and not root: cross-language matching works without them, with" \
+         "less evidence; install them with apt-get install $(echo $DICTS)" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

@@ -1,0 +1,105 @@
+"""The gloss channel: each sentence as a bag of English lemmas, so a translation and its original
+can be compared word by word whatever their scripts and vocabularies.
+
+An English sentence's gloss is its content words, lemmatised ("said" -> say). Another language's
+sentence is glossed through a bilingual dictionary (`glossary.lexicon`): each word gives the
+English lemmas the dictionary lists for it (up to `glossary.MAX_SENSES`). A word the dictionary
+does not know (a name, a loanword) passes through as the consonant skeleton of its
+transliteration (Путин, पुतिन and Putin all give "ptn"), which is also what an English name
+becomes, so names meet across scripts.
+
+Rows are hashed counts (`GLOSS_FEATURES` columns, fixed by the word itself) so one document's rows
+never depend on the rest of the scan and can be cached with its other features.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+
+from .glossary import Lexicon, fingerprint, lexicon
+from .names import romanize, skeleton
+
+#: Hashed columns of the gloss space (English lemmas and name skeletons).
+GLOSS_FEATURES = 2**20
+
+# Words (letters first; hyphens inside). Apostrophes separate: French and Italian elisions (l'Iran,
+# d'un) must meet the bare word, and English possessives leave a one-letter token that is dropped.
+_TOKEN = re.compile(r"[^\W\d_](?:[\w\u0900-\u0963\u0966-\u097f\u0981-\u09fe-]*[\w\u0900-\u097f])?")
+
+
+@lru_cache(maxsize=1)
+def _english_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+#: A word of another language at least this frequent (wordfreq's Zipf scale: 6.5 is once in ~300
+#: words) is a function word (Hindi का, में; Russian и, что; German der) and left out of the
+#: gloss, as English stop words are: dictionaries translate them into noise.
+FUNCTION_WORD_ZIPF = 6.5
+
+
+@lru_cache(maxsize=200_000)
+def _function_word(word: str, lang: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    try:
+        return zipf_frequency(word, lang) >= FUNCTION_WORD_ZIPF
+    except (LookupError, ValueError):
+        return False
+
+
+def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
+    """The gloss of one sentence: English lemmas (prefixed "w:") and name skeletons ("n:").
+    `lang`: the sentence's language; `lex`: its lexicon (looked up when not given)."""
+    from .glossary import _lemma
+
+    english = lang == "en"
+    if not english and lex is None:
+        lex = lexicon(lang)
+    stop = _english_stop_words()
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        if len(word) < 2:
+            continue
+        if english:
+            low = word.lower()
+            if low in stop:
+                continue
+            senses = (_lemma(low, "en").lower(),)
+        elif _function_word(word.lower(), lang) or _function_word(_lemma(word.lower(), lang).lower(), lang):
+            continue
+        else:
+            senses = lex.translate(word)
+        if senses:
+            out += ["w:" + s for s in senses if s not in stop]
+        if not senses or word[:1].isupper():
+            key = skeleton(romanize(word))
+            if len(key) >= 2:
+                out.append("n:" + key)
+    return out
+
+
+def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
+    """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR."""
+    from sklearn.feature_extraction import FeatureHasher
+
+    if not texts:
+        return sparse.csr_matrix((0, GLOSS_FEATURES), dtype=np.float32)
+    lex = None if lang == "en" else lexicon(lang)
+    hasher = FeatureHasher(n_features=GLOSS_FEATURES, input_type="string", alternate_sign=False,
+                           dtype=np.float32)
+    m = hasher.transform(gloss_tokens(t, lang, lex) for t in texts).tocsr()
+    m.sort_indices()
+    return m
+
+
+def gloss_fingerprint(lang: str) -> str:
+    """What a language's gloss rows depend on besides the text: its dictionaries."""
+    return "en" if lang == "en" else fingerprint(lang)

@@ -1,0 +1,273 @@
+"""Bilingual dictionaries for the gloss channel: each word of a non-English text mapped to the
+English words a dictionary gives for it, so a translation and its original share words even when
+they share no script and no cognates (Czech "vláda" and English "government").
+
+The dictionaries are FreeDict's, in the dictd format Debian ships (`apt-get install
+dict-freedict-ces-eng dict-freedict-eng-ces`, installed by `scripts/setup.sh`), read from
+`/usr/share/dictd` and `/usr/local/share/dictd`, or from `$PROVENANCE_DICT_DIR` instead (folders
+separated by `os.pathsep`). Both directions are used: `xxx-eng` maps headwords to translations, and
+`eng-xxx` read backwards maps each translation to its English headword (for most languages the
+English-to-X dictionary is the larger one). Words are lemmatised with `simplemma` on both sides.
+
+A language without a dictionary gets no translations: its names and numbers still meet their
+English counterparts (they pass through transliterated), and the scan warns once, in one line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+#: Folders searched for `freedict-*.index` / `.dict.dz` files, after `$PROVENANCE_DICT_DIR`.
+SYSTEM_DICT_DIRS = ("/usr/share/dictd", "/usr/local/share/dictd")
+
+#: Other dictd dictionaries between a language and English, by file name (without `.index`) and
+#: direction (True: from the language to English): where FreeDict's are small (eng-rus: 1,700
+#: entries), Debian carries others (`mueller7-dict`: Müller's English-Russian, 46,000 entries).
+OTHER_DICTIONARIES = {"ru": (("mueller7", False),)}
+
+#: At most this many English words per foreign word (dictionaries list the main senses first).
+MAX_SENSES = 4
+
+#: Bumped when the parsing changes, so lexicons cached on disk are rebuilt.
+LEXICON_FORMAT = 5
+
+_B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+_WORD = re.compile(r"[^\W\d_][\w\u0900-\u0963\u0966-\u097f'\u2019-]*", re.UNICODE)
+_NOISE = re.compile(r"\[[^\]]*\]|<[^>]*>|\([^)]*\)|\{[^}]*\}|/[^/]*/|(?<!\w)_\w+\.")
+_NUMBERED = re.compile(r"(?:^|(?<=[\s;,]))\d+[.)]\s*")
+_SKIP_LINE = re.compile(r"^\s*(\"|see:|synonyms?:|note:|antonyms?:|see also)", re.I)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Foreign word (lower case, and its lemma) -> English lemmas, for one language.
+
+    Attributes:
+        lang: ISO 639-1 code of the foreign language.
+        words: foreign word -> up to `MAX_SENSES` English lemmas, main sense first.
+        sources: the dictionary files it was read from (empty: no dictionary found).
+        fingerprint: changes when the files or the parsing change (part of feature cache keys).
+    """
+
+    lang: str
+    words: dict[str, tuple[str, ...]]
+    sources: tuple[str, ...]
+    fingerprint: str
+
+    def translate(self, word: str) -> tuple[str, ...]:
+        """English lemmas for `word`: looked up as written, as its lemma, then in lower case
+        (case tells German "Sagen", sayings, from "sagen", to say)."""
+        for form in (word, _lemma(word, self.lang), word.lower(), _lemma(word.lower(), self.lang)):
+            found = self.words.get(form)
+            if found is not None:
+                return found
+        return ()
+
+
+def dict_dirs() -> list[Path]:
+    """The folders searched for dictionaries, in order: `$PROVENANCE_DICT_DIR` when set (folders
+    separated by `os.pathsep`; set it empty to use no dictionary), else `SYSTEM_DICT_DIRS`."""
+    env = os.environ.get("PROVENANCE_DICT_DIR")
+    if env is not None:
+        return [Path(p) for p in env.split(os.pathsep) if p]
+    return [Path(p) for p in SYSTEM_DICT_DIRS]
+
+
+def dictionary_files(lang: str) -> list[tuple[Path, Path, bool]]:
+    """(index, data, forward) for each FreeDict dictionary between `lang` and English found on
+    this machine: `forward` is True for `xxx-eng`, False for `eng-xxx`."""
+    code = alpha3(lang)
+    if code is None:
+        return []
+    out = []
+    names = ((f"freedict-{code}-eng", True), (f"freedict-eng-{code}", False), *OTHER_DICTIONARIES.get(lang, ()))
+    for name, forward in names:
+        for folder in dict_dirs():
+            index, data = folder / f"{name}.index", folder / f"{name}.dict.dz"
+            if not data.is_file():
+                data = folder / f"{name}.dict"
+            if index.is_file() and data.is_file():
+                out.append((index, data, forward))
+                break
+    return out
+
+
+def alpha3(lang: str) -> str | None:
+    """ISO 639-3 (terminology) code of an ISO 639-1 code, as FreeDict names its files."""
+    import langcodes
+
+    try:
+        return langcodes.Language.get(lang).to_alpha3()
+    except (LookupError, ValueError):
+        return None
+
+
+def read_dictd(index: Path, data: Path) -> list[tuple[str, str]]:
+    """(headword, definition) of every entry of a dictd dictionary (`.index` and `.dict[.dz]`)."""
+    raw = gzip.open(data).read() if data.suffix == ".dz" else data.read_bytes()
+    out = []
+    for line in index.read_text("utf-8", errors="replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0].startswith("00database"):
+            continue
+        start, size = _b64(parts[1]), _b64(parts[2])
+        out.append((parts[0], raw[start:start + size].decode("utf-8", errors="replace")))
+    return out
+
+
+def _b64(s: str) -> int:
+    n = 0
+    for c in s:
+        n = n * 64 + _B64.get(c, 0)
+    return n
+
+
+def translations(definition: str) -> tuple[str, list[str]]:
+    """(headword, translations) of one FreeDict entry: the first line names the headword
+    (pronunciation and part of speech after it); the others list senses, comma- or
+    semicolon-separated, with examples, cross-references and domain labels left out."""
+    lines = definition.split("\n")
+    head = _NOISE.sub(" ", lines[0]).replace("~", " ").strip()
+    out = []
+    for line in lines[1:]:
+        if not line.strip() or _SKIP_LINE.match(line):
+            continue
+        line = _NOISE.sub(" ", _NUMBERED.sub(";", line)).replace("~", " ")
+        out += [p.strip() for p in re.split(r"[,;]", line) if p.strip()]
+    return head, out
+
+
+def build_lexicon(lang: str, files: list[tuple[Path, Path, bool]]) -> dict[str, tuple[str, ...]]:
+    """The foreign-word -> English lemmas mapping from `files` (`dictionary_files`). Only
+    one-word foreign entries are kept (the text is glossed word by word); multi-word English
+    translations keep their content words."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    senses: dict[str, dict[str, int]] = {}  # foreign word -> English lemma -> rank key
+    english: dict[str, tuple[str, ...]] = {}
+
+    def content(text: str) -> tuple[str, ...]:
+        if text not in english:
+            words = [w for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
+            english[text] = tuple(_lemma(w, "en").lower() for w in words) if 0 < len(words) <= 3 else ()
+        return english[text]
+
+    for index, data, forward in files:
+        for _, definition in read_dictd(index, data):
+            head, trans = translations(definition)
+            pairs = ([(head, t) for t in trans] if forward else [(t, head) for t in trans])
+            for foreign, eng in pairs:
+                if _single_word(foreign):
+                    got = senses.setdefault(foreign, {})
+                    for lemma in content(eng):
+                        # forward senses first, in the dictionary's order; then by English frequency
+                        got.setdefault(lemma, len(got) if forward else 1000)
+    return {k: _ranked(v) for k, v in senses.items() if v}
+
+
+def _ranked(candidates: dict[str, int]) -> tuple[str, ...]:
+    """The `MAX_SENSES` best English lemmas: a forward dictionary's senses in its order, then the
+    commonest English words (a reverse dictionary lists a foreign word under every English
+    headword it translates, alphabetically: "vláda" under administration, cabinet, ..., government)."""
+    order = sorted(candidates, key=lambda w: (candidates[w], -_zipf(w)))
+    return tuple(order[:MAX_SENSES])
+
+
+@cache
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def _single_word(s: str) -> bool:
+    m = _WORD.fullmatch(s)
+    return m is not None
+
+
+def fingerprint(lang: str) -> str:
+    """Changes when `lang`'s dictionary files or the parsing change; needs no dictionary read."""
+    files = dictionary_files(lang)
+    if not files:
+        return f"{lang}:none"
+    stamp = "|".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for i, d, _ in files for p in (i, d))
+    return hashlib.sha256(f"{LEXICON_FORMAT}|{lang}|{stamp}".encode()).hexdigest()[:16]
+
+
+def has_dictionary(lang: str) -> bool:
+    """Whether words of `lang` can be glossed in English: English itself, or a dictionary found."""
+    return lang == "en" or bool(dictionary_files(lang))
+
+
+def lexicon(lang: str) -> Lexicon:
+    """The `Lexicon` of `lang` (empty when no dictionary is installed), built once per process
+    and cached on disk beside the embedding cache (`lexicons/`), keyed by `fingerprint`."""
+    return _lexicon(lang, fingerprint(lang))
+
+
+@cache
+def _lexicon(lang: str, key: str) -> Lexicon:
+    files = dictionary_files(lang)
+    if not files:
+        return Lexicon(lang, {}, (), key)
+    sources = tuple(str(d) for _, d, _ in files)
+    path = _cache_folder() / f"lexicon-{lang}-{key}.pickle"
+    try:
+        with open(path, "rb") as fh:
+            words = pickle.load(fh)
+        if isinstance(words, dict):
+            return Lexicon(lang, words, sources, key)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        pass
+    words = build_lexicon(lang, files)
+    _write_pickle(path, words)
+    return Lexicon(lang, words, sources, key)
+
+
+def _cache_folder() -> Path:
+    from .cache import default_cache_dir
+
+    return default_cache_dir() / "lexicons"
+
+
+def _write_pickle(path: Path, value) -> None:
+    """Write `value` to `path` atomically; a cache that cannot be written is only slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, lang: str) -> str:
+    import simplemma
+
+    try:
+        return simplemma.lemmatize(word, lang)
+    except (ValueError, KeyError):
+        return word
+
+
+def missing_dictionaries(languages: set[str]) -> list[str]:
+    """The languages of `languages` (other than English) with no dictionary on this machine."""
+    return sorted(lang for lang in languages if not has_dictionary(lang))
+
+
+def missing_dictionary_warning(languages: list[str]) -> str:
+    """One line naming the languages without a dictionary and how to install one."""
+    packages = " ".join(f"dict-freedict-{alpha3(lang) or lang}-eng" for lang in languages)
+    return (f"no bilingual dictionary for {', '.join(languages)}: matching those languages with others relies on "
+            f"names, numbers and character n-grams; install one (Debian: apt-get install {packages}) or point "
+            "PROVENANCE_DICT_DIR at a folder of dictd files")

@@ -1,0 +1,149 @@
+"""The gloss channel: bilingual dictionaries (dictd files, as Debian ships FreeDict's) let a
+translation meet its original when no name, number or cognate survives, and a missing dictionary
+costs a warning, never the scan."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from provenance import HashingEmbedder, build_report, scan
+from provenance.gloss import gloss_tokens
+from provenance.glossary import lexicon, read_dictd, translations
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _b64(n: int) -> str:
+    out = ""
+    while True:
+        out = _B64[n % 64] + out
+        n //= 64
+        if not n:
+            return out
+
+
+def write_dictd(folder, name: str, entries: list[tuple[str, str]], compress: bool = True) -> None:
+    """A dictd dictionary (`name.index` + `name.dict.dz` or `.dict`) of (headword, definition)."""
+    body, index = b"", []
+    for head, definition in entries:
+        data = definition.encode("utf-8")
+        index.append(f"{head}\t{_b64(len(body))}\t{_b64(len(data))}")
+        body += data
+    (folder / f"{name}.index").write_text("\n".join(sorted(index)) + "\n", "utf-8")
+    if compress:
+        (folder / f"{name}.dict.dz").write_bytes(gzip.compress(body))
+    else:
+        (folder / f"{name}.dict").write_bytes(body)
+
+
+RU_EN = {
+    "городской": "city, municipal", "совет": "council", "вторник": "Tuesday", "одобрил": "approved",
+    "новый": "new", "мост": "bridge", "через": "across, over", "реку": "river", "соединит": "will connect",
+    "старый": "old", "город": "town, city", "северным": "northern", "районом": "district",
+    "строительство": "construction", "начнётся": "will begin", "весной": "in spring", "продлится": "will last",
+    "два": "two", "года": "years", "мэр": "mayor", "сказал": "said", "проект": "project", "важен": "important",
+    "жителей": "residents", "многие": "many", "жители": "residents", "жаловались": "complained",
+    "движение": "traffic", "старом": "old", "мосту": "bridge", "также": "also", "пообещал": "promised",
+    "парк": "park", "возле": "near", "воды": "water", "инженеры": "engineers", "изучат": "will study",
+    "грунт": "ground, soil", "начала": "beginning", "работ": "works", "оппозиция": "opposition",
+    "раскритиковала": "criticised", "высокую": "high", "стоимость": "cost", "проекта": "project",
+}
+
+RU = ("Городской совет во вторник одобрил новый мост через реку.\n\n"
+      "Мост соединит старый город с северным районом.\n\n"
+      "Строительство начнётся весной и продлится два года.\n\n"
+      "Мэр сказал, что проект важен для жителей.\n\n"
+      "Многие жители жаловались на движение на старом мосту.\n\n"
+      "Совет также пообещал новый парк возле воды.\n\n"
+      "Инженеры изучат грунт до начала работ.\n\n"
+      "Оппозиция раскритиковала высокую стоимость проекта.")
+EN = ("The city council approved a new bridge across the river on Tuesday.\n\n"
+      "The bridge will connect the old town with the northern district.\n\n"
+      "Construction will begin in spring and last two years.\n\n"
+      "The mayor said that the project is important for the residents.\n\n"
+      "Many residents complained about the traffic on the old bridge.\n\n"
+      "The council also promised a new park near the water.\n\n"
+      "Engineers will study the ground before the beginning of the works.\n\n"
+      "The opposition criticised the high cost of the project.")
+# an unrelated English article of the same length, so retrieval has a choice
+OTHER = ("The national football team lost its final match of the season on Sunday.\n\n"
+         "The coach blamed the defence for the three goals.\n\n"
+         "Supporters left the stadium before the end of the game.\n\n"
+         "The captain apologised to the fans after the defeat.\n\n"
+         "The federation will meet next week to discuss the results.\n\n"
+         "Several players are injured and will miss the next tournament.\n\n"
+         "Ticket sales fell sharply during the autumn.\n\n"
+         "The club hopes to sign two new strikers in January.")
+
+
+@pytest.fixture
+def dict_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "dictd"
+    folder.mkdir()
+    monkeypatch.setenv("PROVENANCE_DICT_DIR", str(folder))
+    monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path / "cache"))
+    return folder
+
+
+def test_freedict_entries_are_read_both_ways(dict_dir):
+    write_dictd(dict_dir, "freedict-rus-eng", [
+        ("мост", "мост /most/ <n, masc>\n1. bridge, viaduct\n   \"мост через реку\"\n2. [tech.] bridge circuit\n"
+                 " see: {мостик}\n"),
+    ])
+    write_dictd(dict_dir, "freedict-eng-rus", [
+        ("government", "government /ˈɡʌvənmənt/ <n>\n1. правительство; управление\n"),
+        ("river", "river\n   [ˈrɪvə] _n. 1) река 2) поток\n"),
+    ], compress=False)
+    entries = read_dictd(dict_dir / "freedict-rus-eng.index", dict_dir / "freedict-rus-eng.dict.dz")
+    assert translations(entries[0][1]) == ("мост", ["bridge", "viaduct", "bridge circuit"])
+    lex = lexicon("ru")
+    assert lex.translate("мост")[:2] == ("bridge", "viaduct")  # a forward dictionary keeps its order
+    assert lex.translate("Правительства") == ("government",)  # read backwards, found through the lemma
+    assert lex.translate("река") == ("river",)
+    assert lex.translate("кошка") == ()
+    assert lex.fingerprint != lexicon("cs").fingerprint and not lexicon("cs").words
+
+
+def test_gloss_of_a_sentence_meets_its_translation(dict_dir):
+    write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
+    ru = set(gloss_tokens("Мэр Путин сказал, что проект важен для жителей.", "ru"))
+    en = set(gloss_tokens("Mayor Putin said that the project is important for the residents.", "en"))
+    # lemmas on both sides ("said" -> say, "residents" -> resident); the name by its skeleton
+    assert {"w:mayor", "w:say", "w:project", "w:important", "w:resident", "n:ptn"} <= ru & en
+    assert not any(t in ("w:the", "w:that", "w:is") for t in en)  # English stop words left out
+
+
+def _scan(tmp_path, records):
+    path = tmp_path / "articles.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), "utf-8")
+    return scan([path], embedder=HashingEmbedder(256, frozenset({"en"}), "test/bag-of-words"))
+
+
+RECORDS = [{"id": "ru", "text": RU, "language": "ru"}, {"id": "en", "text": EN, "language": "en"},
+           {"id": "other", "text": OTHER, "language": "en"}]
+
+
+def test_translation_with_no_shared_names_is_linked_through_the_dictionary(dict_dir, tmp_path):
+    write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
+    report = build_report(_scan(tmp_path, RECORDS))
+    docs = {d["id"]: d for d in report["documents"]}
+    pair = {docs["ru"]["derived_from"], docs["en"]["derived_from"]}
+    assert pair & {"ru", "en"}, docs
+    derived = docs["ru"] if docs["ru"]["derived_from"] == "en" else docs["en"]
+    assert derived["relation"] == "translation"
+    assert len(derived["alignments"]) >= 7  # sentence by sentence
+    assert docs["other"]["derived_from"] is None
+    assert not any("dictionary" in w for w in report["warnings"])
+
+
+def test_missing_dictionary_is_one_warning_not_a_failure(dict_dir, tmp_path):
+    report = build_report(_scan(tmp_path, RECORDS))  # an empty dictionary folder
+    lines = [w for w in report["warnings"] if "no bilingual dictionary" in w]
+    assert len(lines) == 1 and "ru" in lines[0] and "dict-freedict-rus-eng" in lines[0]
+    assert "\n" not in lines[0]
+    docs = {d["id"]: d for d in report["documents"]}
+    # without the dictionary nothing in these texts carries across the scripts
+    assert docs["ru"]["derived_from"] is None and docs["en"]["derived_from"] is None
