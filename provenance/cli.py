@@ -51,6 +51,13 @@ def index_dir_option(fn):
 
 
 def model_options(fn):
+    fn = click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
+                      help="Where the model runs: cpu, cuda, cuda:N, mps. Reports do not depend on it.")(fn)
+    fn = click.option("--backend", type=click.Choice(["auto", "torch", "onnx", "onnx-int8"]), default="auto",
+                      show_default=True,
+                      help="What runs the model: PyTorch, ONNX Runtime (same vectors, faster), or ONNX with int8 "
+                           "weights (faster still, vectors move slightly). auto: onnx where it can serve the "
+                           "model on the device, else torch.")(fn)
     fn = click.option("--model-languages", metavar="CODES", default="auto",
                       help="Languages the model covers: 'auto' (guess from its vocabulary size), 'all', or ISO "
                            "codes such as 'en,fr'.")(fn)
@@ -69,11 +76,12 @@ def cache_options(fn):
     return cache_dir_option(fn)
 
 
-def _embedder(model, model_languages, cache_dir, no_cache):
+def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", device="cpu"):
     from .cache import CachedEmbedder
     from .embed import load_model, parse_languages
 
-    embedder = load_model(model, languages=parse_languages(model_languages))
+    embedder = load_model(model, languages=parse_languages(model_languages), device=device, backend=backend,
+                          cache_dir=cache_dir)
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
 
 
@@ -112,8 +120,8 @@ def main() -> None:
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
-         model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
-         cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
+         model_languages: str, backend: str, device: str, max_bytes: int | None, index_name: str | None,
+         index_dir: str, cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
@@ -135,7 +143,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
     progress = sys.stderr.isatty()
-    embedder = _embedder(model, model_languages, cache_dir, no_cache)
+    embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
                           index_dir=index_dir, workers=workers)
@@ -173,12 +181,12 @@ def index() -> None:
 @debug_option
 @_handle_errors
 def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str | None, model_languages: str,
-                  cache_dir: str | None, no_cache: bool) -> None:
+                  backend: str, device: str, cache_dir: str | None, no_cache: bool) -> None:
     """Create the archive NAME or add the articles under PATHS to it (atomic: an interrupted
     update leaves the previous archive whole)."""
     from .archive_ops import index_add
 
-    embedder = _embedder(model, model_languages, cache_dir, no_cache)
+    embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
     finally:
@@ -275,8 +283,9 @@ def cache_info_cmd(cache_dir: str | None) -> None:
     readable = [f for f in files if f["problem"] is None]
     for f in readable:
         results = ", ".join(f"{n} {k}" for k, n in f["results"].items()) or "none"
-        click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions), {f['vectors']:,} vectors, "
-                   f"results: {results}\n  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
+        click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions, {f['backend']}), "
+                   f"{f['vectors']:,} vectors, results: {results}\n"
+                   f"  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
     if readable:
         click.echo(f"total {sum(f['bytes'] for f in readable):,} bytes in {len(readable)} file(s)")
     _problems([f["problem"] for f in files if f["problem"] is not None])
