@@ -1,9 +1,13 @@
 """Speed and quality benchmark, measured in one run.
 
-Quality corpus (labelled): the five seeds, the French/Spanish translations in
-tests/fixtures/crosslingual, and copies of the seeds with planted edits (benchmarks/planted.py),
-all with known provenance: copies (planted copies -> their base, 004 -> 000), a rewrite
-(001 -> 000) and translations (fr_000 -> 000, fr_002 -> 002, es_003 -> 003).
+Quality corpus (labelled, 200+ pairs): the five seeds, the French/Spanish translations in
+tests/fixtures/crosslingual, copies of the seeds with planted edits (benchmarks/planted.py),
+rewrites of the seeds that touch every sentence (benchmarks/perturb.py), and 120 WMT14 news
+articles (benchmarks/corpora/newstest: Czech, Russian and Hindi originals, 45 with their English
+translation). Labelled: copies (planted copies -> their base, 004 -> 000), rewrites (001 -> 000,
+each perturbed rewrite -> its seed), translations (fr_000 -> 000, fr_002 -> 002, es_003 -> 003,
+the newstest pairs) and independent pairs that must not be linked (the seeds' own independent
+reports against the story's source; newstest articles of different stories).
 
 Speed corpus: the quality corpus, plus rewrites of the seeds in which every sentence is touched
 (benchmarks/perturb.py: copies repeat sentences, and the scan encodes each distinct sentence
@@ -19,6 +23,8 @@ absolute times, which are printed with the machine's description):
 - warm_speedup: cold scan (empty cache) / warm re-scan of the same corpus plus one new article
   (a fresh rewrite of a seed, joining the largest story); the warm time is the median of three
   runs, each with another new article;
+- encoders: paragraphs per second of each encoder backend (torch, onnx, onnx-int8) on the same
+  paragraphs, and the cosine of their vectors to torch's;
 - scaling: paragraphs per second and process peak RSS at growing corpus sizes;
 - ann: query latency of one article (its sentences, k=10) against N synthetic 384-d vectors per
   index type, with index memory and recall@10 against exact search;
@@ -28,7 +34,7 @@ absolute times, which are printed with the machine's description):
 - with --stress (and in the full run): warm_speedup on a one-story corpus (the quality corpus
   plus seed rewrites only), where the new article must be aligned with every other article.
 
-Usage: python -m benchmarks.run [--quick] [--stress] [--json FILE]
+Usage: python benchmarks/run.py [--quick] [--stress] [--json FILE]
 """
 
 from __future__ import annotations
@@ -55,7 +61,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "benchmarks" / "corpora" / "iraq-2020" / "articles"
 FIXTURES = ROOT / "tests" / "fixtures" / "crosslingual"
-KINDS = ("copy", "rewrite", "translation")
+NEWSTEST = ROOT / "benchmarks" / "corpora" / "newstest"
+KINDS = ("copy", "rewrite", "translation", "independent")
+WIDE_REWRITES = 30
+WIDE_INDEPENDENT = 110
 
 
 def machine() -> dict:
@@ -68,15 +77,24 @@ def machine() -> dict:
     except OSError:
         pass
     import faiss
+    import onnxruntime
     import torch
 
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
-            "torch": torch.__version__, "faiss": faiss.__version__, "platform": platform.platform()}
+            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "faiss": faiss.__version__,
+            "platform": platform.platform()}
 
 
-def build_corpus(folder: Path, variants: int) -> list[tuple[str, str, str]]:
-    """Write the labelled corpus as dated JSON records; return (derived id, source id, kind) triples."""
+def build_corpus(folder: Path, variants: int, wide: bool = False) -> list[tuple[str, str, str]]:
+    """Write the labelled corpus as dated JSON records; return (document, other, kind) triples:
+    `copy`, `rewrite`, `translation` (the document derives from the other) or `independent` (the two
+    must not be linked). `wide`: also `WIDE_REWRITES` rewrites of the seeds (benchmarks/perturb.py)
+    and the shipped newstest articles (benchmarks/corpora/newstest: WMT14 cs/ru/hi originals with
+    their English translations, and articles with one side only), so that every kind has dozens of
+    pairs; independent pairs are then the seeds' own independent reports against the story's
+    source, plus `WIDE_INDEPENDENT` pairs of newstest articles drawn from different stories."""
+    from benchmarks.perturb import rewrites
     from benchmarks.planted import planted_copies
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,6 +108,14 @@ def build_corpus(folder: Path, variants: int) -> list[tuple[str, str, str]]:
     for record, base, _ in planted_copies(variants, seed=0):
         records.append(record)
         truth.append((record["id"], base, "copy"))
+    if wide:
+        gold = json.loads((SEEDS.parent / "gold.json").read_text("utf-8"))["documents"]
+        truth += [(d, "000_dd2761f3083befb7", "independent") for d, g in sorted(gold.items())
+                  if g["relation"] == ["independent"]]
+        for record, base in rewrites(WIDE_REWRITES, seed=7):
+            records.append(record)
+            truth.append((record["id"], base, "rewrite"))
+        records += _newstest(truth)
     # dated records, as a feed would give them: with several exact copies of an article and no
     # dates, which copy is the original is undecidable, for provenance and baselines alike
     for r in records:
@@ -97,12 +123,33 @@ def build_corpus(folder: Path, variants: int) -> list[tuple[str, str, str]]:
     return truth
 
 
+def _newstest(truth: list) -> list[dict]:
+    import random
+
+    lines = (NEWSTEST / "records.jsonl").read_text("utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    gold = json.loads((NEWSTEST / "truth.json").read_text("utf-8"))
+    for pairs in gold["pairs"].values():
+        truth += [(xx, en, "translation") for xx, en in pairs]
+    story = {r["id"]: r["id"].rsplit("-", 1)[0] for r in records}
+    others = [(a, b) for i, a in enumerate(sorted(story)) for b in sorted(story)[i + 1:] if story[a] != story[b]]
+    truth += [(a, b, "independent") for a, b in random.Random(0).sample(others, WIDE_INDEPENDENT)]
+    return records
+
+
 def recall(linked: set[frozenset], truth) -> dict:
+    """Per kind, the share of its labelled pairs that the method linked (for `independent`, lower
+    is better: each one linked is a false link)."""
     out = {}
     for kind in KINDS:
         pairs = [frozenset((d, s)) for d, s, k in truth if k == kind]
         out[kind] = round(sum(p in linked for p in pairs) / len(pairs), 3) if pairs else None
     return out
+
+
+def _false_links(linked: set[frozenset], truth) -> int:
+    """Links between two documents that are not labelled as deriving one from the other."""
+    return len(linked - {frozenset((d, s)) for d, s, k in truth if k != "independent"})
 
 
 def run_provenance(folder: Path, truth, embedder) -> dict:
@@ -112,9 +159,7 @@ def run_provenance(folder: Path, truth, embedder) -> dict:
     report = build_report(scan([folder], embedder=embedder))
     elapsed = time.perf_counter() - t
     linked = {frozenset((d["id"], d["derived_from"])) for d in report["documents"] if d["derived_from"]}
-    exact = {frozenset((d, s)) for d, s, _ in truth}
-    false_links = len(linked - exact)
-    return {"seconds": round(elapsed, 2), "recall": recall(linked, truth), "false_links": false_links}
+    return {"seconds": round(elapsed, 2), "recall": recall(linked, truth), "false_links": _false_links(linked, truth)}
 
 
 def paragraphs_of(folder: Path) -> tuple[list[str], list[str]]:
@@ -129,13 +174,16 @@ def paragraphs_of(folder: Path) -> tuple[list[str], list[str]]:
     return texts, owners
 
 
-def run_naive(folder: Path, truth, st_model) -> dict:
-    """paraphrase_mining over all paragraphs, then difflib on each document pair it links."""
+def run_naive(folder: Path, truth, embedder) -> dict:
+    """paraphrase_mining over all paragraphs (sentence-transformers' vectors-in twin, on the same
+    model and backend as provenance), then difflib on each document pair it links."""
+    import torch
     from sentence_transformers import util
 
     texts, owners = paragraphs_of(folder)
     t = time.perf_counter()
-    mined = util.paraphrase_mining(st_model, texts, show_progress_bar=False, top_k=10)
+    vecs = torch.from_numpy(np.ascontiguousarray(embedder.encode(texts)))
+    mined = util.paraphrase_mining_embeddings(vecs, top_k=10)
     pairs: dict[frozenset, int] = {}
     for score, i, j in mined:
         if score >= 0.8 and owners[i] != owners[j]:
@@ -151,8 +199,7 @@ def run_naive(folder: Path, truth, st_model) -> dict:
         if n >= 2 and ratio >= 0.3:
             linked.add(key)
     elapsed = time.perf_counter() - t
-    exact = {frozenset((d, s)) for d, s, _ in truth}
-    return {"seconds": round(elapsed, 2), "recall": recall(linked, truth), "false_links": len(linked - exact)}
+    return {"seconds": round(elapsed, 2), "recall": recall(linked, truth), "false_links": _false_links(linked, truth)}
 
 
 def run_minhash(folder: Path, truth) -> dict:
@@ -174,8 +221,30 @@ def run_minhash(folder: Path, truth) -> dict:
         lsh.insert(d, m)
     linked = {frozenset((d, o)) for d, m in sigs.items() for o in lsh.query(m) if o != d}
     elapsed = time.perf_counter() - t
-    exact = {frozenset((d, s)) for d, s, _ in truth}
-    return {"seconds": round(elapsed, 3), "recall": recall(linked, truth), "false_links": len(linked - exact)}
+    return {"seconds": round(elapsed, 3), "recall": recall(linked, truth), "false_links": _false_links(linked, truth)}
+
+
+def encoders(folder: Path, names: tuple[str, ...], limit: int = 400) -> dict:
+    """Paragraphs per second of each encoder backend on the same `limit` paragraphs of the speed
+    corpus (after a warm-up; ONNX files exported beforehand), and their cosine to torch's vectors."""
+    from provenance import load_model
+
+    texts = list(dict.fromkeys(paragraphs_of(folder)[0]))[:limit]
+    out, ref = {}, None
+    with tempfile.TemporaryDirectory() as cache:
+        for name in names:
+            model = load_model(backend=name, cache_dir=cache)
+            model.encode(texts[:16])
+            t = time.perf_counter()
+            vecs = model.encode(texts)
+            elapsed = time.perf_counter() - t
+            ref = vecs if ref is None else ref
+            cos = np.sum(vecs * ref, axis=1)
+            out[name] = {"paragraphs": len(texts), "seconds": round(elapsed, 2),
+                         "paragraphs_per_second": round(len(texts) / elapsed, 1),
+                         "cosine_to_torch_mean": round(float(cos.mean()), 4),
+                         "cosine_to_torch_min": round(float(cos.min()), 4)}
+    return out
 
 
 def build_speed_corpus(folder: Path, variants: int, rewrites_n: int, stories: int) -> list[dict]:
@@ -321,24 +390,25 @@ def main(argv=None) -> int:
     from provenance import load_model
 
     embedder = load_model()
-    variants = 2 if args.quick else 5
-    res: dict = {"machine": machine(), "quick": args.quick}
+    variants = 5
+    res: dict = {"machine": machine(), "quick": args.quick, "backend": embedder.backend}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "corpus"
-        truth = build_corpus(folder, variants)
+        truth = build_corpus(folder, variants, wide=True)
         n_docs = len(list(folder.glob("*.json")))
         res["corpus"] = {"documents": n_docs, "labelled_pairs": {k: sum(1 for *_, x in truth if x == k) for k in KINDS}}
         res["provenance"] = run_provenance(folder, truth, embedder)
-        res["baselines"] = {"paraphrase_mining+difflib": run_naive(folder, truth, embedder.model),
+        res["baselines"] = {"paraphrase_mining+difflib": run_naive(folder, truth, embedder),
                             "minhash_lsh": run_minhash(folder, truth)}
         fast = Path(tmp) / "speed"
         new = build_speed_corpus(fast, 2, 10 if args.quick else 30, 30 if args.quick else 60)
+        res["encoders"] = encoders(fast, ("torch", "onnx", "onnx-int8"), 300 if args.quick else 1000)
         res["speed"] = speed(fast, embedder, new, distinct=not args.quick)
         if args.stress or not args.quick:
             stress = Path(tmp) / "stress"
             new = build_speed_corpus(stress, 2, 30, 0)
             res["stress"] = {"documents": len(list(stress.glob("*.json"))), **warm_speedup(stress, embedder, new)}
-    res["ann"] = ann(1_000_000, hnsw_max=50_000 if args.quick else 200_000)
+    res["ann"] = ann(200_000 if args.quick else 1_000_000, hnsw_max=50_000 if args.quick else 200_000)
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     # the headline figures, at the top level of the JSON
     for key in ("overhead_ratio", "overhead_ratio_distinct", "warm_speedup"):
@@ -354,6 +424,10 @@ def print_table(r: dict) -> None:
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; python {m['python']}, torch {m['torch']}, "
           f"faiss {m['faiss']}")
     print(f"quality corpus: {r['corpus']['documents']} documents; labelled pairs {r['corpus']['labelled_pairs']}")
+    print(f"backend: {r['backend']} (the default); encoders on the speed corpus's paragraphs:")
+    for name, e in r["encoders"].items():
+        print(f"  {name:10} {e['paragraphs_per_second']:7.1f} paragraphs/s ({e['paragraphs']} in {e['seconds']} s), "
+              f"cosine to torch mean {e['cosine_to_torch_mean']}, min {e['cosine_to_torch_min']}")
     print(f"speed corpus: {sp['documents']} documents, {sp['sentences']} sentences "
           f"({sp['distinct_sentences']} distinct)")
     distinct = (f"; against the distinct sentences ({sp['encode_distinct_seconds']} s): "
@@ -374,12 +448,15 @@ def print_table(r: dict) -> None:
     for a in r["ann"]:
         print(f"          {a['index']:9} {a['vectors']:9d} {a['build_seconds']:8.1f} {a['query_seconds']:20.4f}"
               f" {a['memory_mib']:11.1f} {a['recall_at_10'] if a['recall_at_10'] is not None else '-':>10}")
-    print("quality:   method                     seconds   copy  rewrite  translation  false links")
+    n = r["corpus"]["labelled_pairs"]
+    print(f"quality (share of labelled pairs linked; {sum(n.values())} pairs: {n['copy']} copy, {n['rewrite']} "
+          f"rewrite, {n['translation']} translation, {n['independent']} independent, where a link is wrong):")
+    print("          method                     seconds   copy  rewrite  translation  independent  false links")
     rows = [("provenance", r["provenance"])] + list(r["baselines"].items())
     for name, q in rows:
         rc = q["recall"]
         print(f"          {name:26} {q['seconds']:7.2f} {rc['copy']:6} {rc['rewrite']:8} {rc['translation']:12}"
-              f" {q['false_links']:12}")
+              f" {rc['independent']:12} {q['false_links']:12}")
     print(f"total {r['total_seconds']} s")
 
 

@@ -222,10 +222,14 @@ class CachedEmbedder:
         self.dimension = inner.dimension
         self.languages = inner.languages
         self.fingerprint = getattr(inner, "fingerprint", None)
+        #: "torch", "onnx", "onnx-int8"...: vectors of one backend and precision never serve another
+        self.backend = getattr(inner, "backend", None) or "torch"
         self.hits = self.misses = 0
         self.folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         slug = re.sub(r"[^\w.-]+", "_", self.model_id)[:80]
         suffix = f"-{self.fingerprint}" if self.fingerprint else ""
+        if self.backend != "torch":  # torch's files keep the names they had before backends existed
+            suffix += "-" + re.sub(r"[^\w.-]+", "_", self.backend)
         self.path = self.folder / f"{PREFIX}{slug}-{self.dimension}{suffix}.sqlite"
         # the scan reads vectors in its encoding thread and other results in the main thread: one
         # connection, each use under the lock (sqlite3 builds differ in what they serialise)
@@ -265,7 +269,8 @@ class CachedEmbedder:
             self._off(f"cannot write the embedding cache in {self.folder} ({why}): this run goes on without it; "
                       "pass --cache-dir with a writable folder, or --no-cache")
             return
-        meta = {"model": self.model_id, "dimension": str(self.dimension), "fingerprint": self.fingerprint or ""}
+        meta = {"model": self.model_id, "dimension": str(self.dimension), "fingerprint": self.fingerprint or "",
+                "backend": self.backend}
         try:
             self._db = _connect(self.path, self._wait, meta)
             return

@@ -81,7 +81,8 @@ def _read_info(path: Path) -> dict:
                 days += [d for d in db.execute("SELECT MIN(used), MAX(used) FROM kv").fetchone() if d is not None]
     finally:
         db.close()
-    return {"model": meta.get("model", "?"), "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors,
+    return {"model": meta.get("model", "?"), "backend": meta.get("backend", "torch"),
+            "dimension": int(meta.get("dimension", 0) or 0), "vectors": vectors,
             "results": kinds, "first_used": _iso(min(days)) if days else None,
             "last_used": _iso(max(days)) if days else None}
 

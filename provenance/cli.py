@@ -68,6 +68,13 @@ def index_dir_option(fn):
 
 
 def model_options(fn):
+    fn = click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
+                      help="Where the model runs: cpu, cuda, cuda:N, mps. Reports do not depend on it.")(fn)
+    fn = click.option("--backend", type=click.Choice(["auto", "torch", "onnx", "onnx-int8"]), default="auto",
+                      show_default=True,
+                      help="What runs the model: PyTorch, ONNX Runtime (same vectors, faster), or ONNX with int8 "
+                           "weights (faster still, vectors move slightly). auto: onnx where it can serve the "
+                           "model on the device, else torch.")(fn)
     fn = click.option("--model-languages", metavar="CODES", default="auto",
                       help="Languages the model covers: 'auto' (guess from its vocabulary size), 'all', or ISO "
                            "codes such as 'en,fr'.")(fn)
@@ -86,11 +93,12 @@ def cache_options(fn):
     return cache_dir_option(fn)
 
 
-def _embedder(model, model_languages, cache_dir, no_cache):
+def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", device="cpu"):
     from .cache import CachedEmbedder
     from .embed import load_model, parse_languages
 
-    embedder = load_model(model, languages=parse_languages(model_languages))
+    embedder = load_model(model, languages=parse_languages(model_languages), device=device, backend=backend,
+                          cache_dir=cache_dir)
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
 
 
@@ -142,8 +150,9 @@ Examples:
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passages_out: str | None,
-         model: str | None, model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
-         cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
+         model: str | None, model_languages: str, backend: str, device: str, max_bytes: int | None,
+         index_name: str | None, index_dir: str, cache_dir: str | None, no_cache: bool, workers: int | None,
+         quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field (other document types,
@@ -154,8 +163,8 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
     """
     outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
     try:
-        _scan(paths, outputs, model, model_languages, max_bytes, index_name, index_dir, cache_dir, no_cache,
-              workers, quiet)
+        _scan(paths, outputs, (model, model_languages, backend, device), max_bytes, index_name, index_dir,
+              cache_dir, no_cache, workers, quiet)
     except KeyboardInterrupt:
         kept = [p for _, p in outputs if p and os.path.exists(p)]
         click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
@@ -163,8 +172,8 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
         raise click.exceptions.Exit(130) from None
 
 
-def _scan(paths, outputs, model, model_languages, max_bytes, index_name, index_dir, cache_dir, no_cache,
-          workers, quiet) -> None:
+def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_dir, no_cache, workers,
+          quiet) -> None:
     from dataclasses import replace
 
     from .export import export_format, write_passages
@@ -174,6 +183,7 @@ def _scan(paths, outputs, model, model_languages, max_bytes, index_name, index_d
     from .summary import summary_table
 
     (_, output), (_, html_out), (_, passages_out) = outputs
+    model, model_languages, backend, device = model_choice
     if passages_out:
         export_format(passages_out)
     for what, path in outputs:
@@ -185,7 +195,7 @@ def _scan(paths, outputs, model, model_languages, max_bytes, index_name, index_d
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
     progress = sys.stderr.isatty()
-    embedder = _embedder(model, model_languages, cache_dir, no_cache)
+    embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
                           index_dir=index_dir, workers=workers)
@@ -244,12 +254,12 @@ def index() -> None:
 @debug_option
 @_handle_errors
 def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str | None, model_languages: str,
-                  cache_dir: str | None, no_cache: bool) -> None:
+                  backend: str, device: str, cache_dir: str | None, no_cache: bool) -> None:
     """Create the archive NAME or add the articles under PATHS to it (atomic: an interrupted
     update leaves the previous archive whole)."""
     from .archive_ops import index_add
 
-    embedder = _embedder(model, model_languages, cache_dir, no_cache)
+    embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
     finally:
@@ -369,8 +379,9 @@ def cache_info_cmd(cache_dir: str | None) -> None:
     readable = [f for f in files if f["problem"] is None]
     for f in readable:
         results = ", ".join(f"{n} {k}" for k, n in f["results"].items()) or "none"
-        click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions), {f['vectors']:,} vectors, "
-                   f"results: {results}\n  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
+        click.echo(f"{f['path']}\n  model {f['model']} ({f['dimension']} dimensions, {f['backend']}), "
+                   f"{f['vectors']:,} vectors, results: {results}\n"
+                   f"  {f['bytes']:,} bytes; used {f['first_used']} .. {f['last_used']}")
     if readable:
         click.echo(f"total {sum(f['bytes'] for f in readable):,} bytes in {len(readable)} file(s)")
     _problems([f["problem"] for f in files if f["problem"] is not None])

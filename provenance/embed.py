@@ -120,10 +120,14 @@ class SentenceTransformerEmbedder:
     that (id, dimension, languages, the digest of its files) comes from the model's folder."""
 
     def __init__(self, model, model_id: str, languages: frozenset[str] | None, batch_size: int = 64,
-                 fingerprint: str | None = None, dimension: int | None = None, loader=None):
+                 fingerprint: str | None = None, dimension: int | None = None, loader=None,
+                 backend: str = "torch"):
         self._model = model
         self._loader = loader
         self.model_id = model_id
+        #: what runs the model: "torch", "onnx" (float32) or "onnx-int8" (`backends.BACKENDS`); the
+        #: cache keeps each backend's vectors apart
+        self.backend = backend
         self.languages = languages
         self.batch_size = batch_size
         #: digest of the model's files (`model_fingerprint`), None for a model known by id only
@@ -171,7 +175,9 @@ def folder_dimension(folder: Path) -> int | None:
                 c = json.loads(conf.read_text("utf-8"))
                 modes = sum(bool(v) for k, v in c.items()
                             if k.startswith("pooling_mode_") and k != "pooling_mode_include_prompt")
-                dim = int(c["word_embedding_dimension"]) * max(modes, 1)
+                if isinstance(c.get("pooling_mode"), str):  # sentence-transformers 5+: "mean", "cls"...
+                    modes = len(c["pooling_mode"].split("+")) if "_sqrt" not in c["pooling_mode"] else 0
+                dim = int(c.get("word_embedding_dimension") or c["embedding_dimension"]) * max(modes, 1)
             elif kind == "Dense":
                 dim = int(json.loads(conf.read_text("utf-8"))["out_features"])
             elif kind != "Normalize":
@@ -270,7 +276,8 @@ def parse_languages(spec: str) -> frozenset[str] | None | str:
 
 
 def load_model(name: str | None = None, languages: frozenset[str] | None | str = "auto",
-               device: str = "cpu") -> SentenceTransformerEmbedder:
+               device: str = "cpu", backend: str = "auto",
+               cache_dir: str | os.PathLike | None = None) -> SentenceTransformerEmbedder:
     """Load a sentence-transformers model offline.
 
     Args:
@@ -278,19 +285,31 @@ def load_model(name: str | None = None, languages: frozenset[str] | None | str =
             local folder. Nothing is downloaded.
         languages: "auto" guesses from the tokenizer's vocabulary size (English-only below
             MULTILINGUAL_VOCAB), None means multilingual, or an explicit set of ISO codes.
-        device: torch device; "cpu" by default so that runs are reproducible everywhere.
+        device: "cpu" (the default, reproducible everywhere), "cuda", "cuda:N", "mps" or "xpu".
+        backend: "torch", "onnx" (ONNX Runtime, float32), "onnx-int8" (int8 dynamic
+            quantisation), or "auto": `backends.AUTO` where ONNX can serve the model on this device,
+            else torch. ONNX files are exported once into `cache_dir` (default: the cache's).
 
     A local folder (the default model is one) is read now and its weights loaded on the first
     `encode`; a model known by id only is loaded now.
 
     Raises:
-        ModelError: one line saying how to provide the model.
+        ModelError: one line saying how to provide the model, or why the backend or device cannot
+            serve it. ConfigError: an unknown backend or device name.
     """
+    from .backends import check_device
+
     model_id, target = resolve_model(name)
     folder = Path(target)
-
-    def load():
-        return _load_sentence_transformer(name, target, device)
+    check_device(device)
+    fingerprint = model_fingerprint(target) if folder.exists() else None
+    backend = _choose_backend(backend, folder if folder.is_dir() and fingerprint else None, device)
+    if backend == "torch":
+        def load():
+            return _load_sentence_transformer(name, target, device)
+    else:
+        def load():
+            return _load_onnx(folder, model_id, fingerprint, backend, device, cache_dir)
 
     dimension = folder_dimension(folder) if folder.is_dir() else None
     model = None if dimension is not None else load()
@@ -300,9 +319,37 @@ def load_model(name: str | None = None, languages: frozenset[str] | None | str =
         langs: frozenset[str] | None = None if vocab >= MULTILINGUAL_VOCAB else frozenset({"en"})
     else:
         langs = languages  # type: ignore[assignment]
-    fingerprint = model_fingerprint(target) if folder.exists() else None
     return SentenceTransformerEmbedder(model, model_id, langs, fingerprint=fingerprint, dimension=dimension,
-                                       loader=load)
+                                       loader=load, backend=backend)
+
+
+def _choose_backend(backend: str, folder: Path | None, device: str) -> str:
+    """The concrete backend for `backend` (see `load_model`); checks the device is there."""
+    from . import backends as b
+
+    if backend not in b.BACKENDS:
+        raise ConfigError(f"--backend {backend!r}: use one of {', '.join(b.BACKENDS)}")
+    reason = b.onnx_unsupported(folder) if backend != "torch" else None
+    if backend == "auto":
+        backend = b.AUTO if reason is None and device == "cpu" else "torch"
+    elif reason is not None:
+        raise ModelError(f"--backend {backend}: ONNX cannot serve this model ({reason}); use --backend torch")
+    if backend == "torch":
+        b.check_device_present(device)
+    elif device != "cpu":
+        import onnxruntime as ort
+
+        b._providers(device, ort)  # a one-line error now rather than at the first encode
+    return backend
+
+
+def _load_onnx(folder: Path, model_id: str, fingerprint: str, backend: str, device: str, cache_dir):
+    from .backends import OnnxEncoder, ensure_onnx, export_dir
+    from .cache import default_cache_dir
+
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = ensure_onnx(folder, export_dir(root, model_id, fingerprint), "int8" if backend == "onnx-int8" else "fp32")
+    return OnnxEncoder(folder, path, device)
 
 
 def _load_sentence_transformer(name: str | None, target: str, device: str):

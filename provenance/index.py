@@ -6,16 +6,19 @@ count. Search results are sorted by score, then by row id, so that runs are repr
 
 from __future__ import annotations
 
-import faiss
 import numpy as np
 
 from .errors import ConfigError
 
 
-def reproducible_faiss() -> None:
+def reproducible_faiss():
     """FAISS on one OpenMP thread: sums in a fixed order, so scores (and ties) repeat exactly.
-    Called by every user of FAISS here before it builds or searches."""
+    Called by every user of FAISS here before it builds or searches; returns the module, imported
+    here rather than at the top, as a re-scan served from the cache searches nothing."""
+    import faiss
+
     faiss.omp_set_num_threads(1)
+    return faiss
 
 
 class VectorIndex:
@@ -25,8 +28,7 @@ class VectorIndex:
         if not isinstance(dimension, int) or dimension <= 0:
             raise ConfigError(f"index dimension must be a positive int, got {dimension!r}")
         self.dimension = dimension
-        reproducible_faiss()
-        self._index = faiss.IndexFlatIP(dimension)
+        self._index = reproducible_faiss().IndexFlatIP(dimension)
         self.ids: list = []
 
     def __len__(self) -> int:
@@ -54,6 +56,7 @@ class VectorIndex:
             lo, hi = max(0, int(rows[0])), min(size, int(rows[1]))
             size = max(0, hi - lo)
             if size:
+                faiss = reproducible_faiss()
                 params = faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))
         k_eff = min(k, size)
         if k_eff == 0:
@@ -97,7 +100,7 @@ def choose_index_type(n_vectors: int) -> str:
 
 def build_faiss_index(vectors: np.ndarray, kind: str, train_sample: int = 100_000, seed: int = 0):
     """A FAISS inner-product index of `kind` ('flat', 'ivf-sq8', 'hnsw-sq8') holding `vectors`."""
-    reproducible_faiss()
+    faiss = reproducible_faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
     if kind == "flat":
@@ -125,4 +128,6 @@ def build_faiss_index(vectors: np.ndarray, kind: str, train_sample: int = 100_00
 
 def index_bytes(index) -> int:
     """Serialised size of a FAISS index: what it occupies in memory and on disk."""
+    import faiss
+
     return int(faiss.serialize_index(index).size)

@@ -12,10 +12,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:  # sklearn takes seconds to import; a re-scan served from the cache needs none of it
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .names import (
     NOUN_CAPITALISING,
@@ -186,6 +189,8 @@ PAIR_CHUNK_ROWS = 4096
 
 def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
     """Fit char 3-4-gram TF-IDF on `texts`; return the vectoriser and the (n, F) L2-normalised rows."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True,
                           strip_accents="unicode", sublinear_tf=True, min_df=1, dtype=np.float32)
     if not texts:

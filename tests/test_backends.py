@@ -1,0 +1,101 @@
+"""Encoder backends (torch, ONNX float32, ONNX int8), the exported model's cache, the embedding
+cache kept apart per backend, and --device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from provenance.cache import CachedEmbedder
+from provenance.cli import main
+from provenance.embed import load_model
+from tests.conftest import SEEDS, FakeEmbedder
+from tests.test_crosslingual import tiny_model_dir  # noqa: F401  (the fixture)
+
+TEXTS = ["The United States said on Thursday it would cut troops.", "Iraq's prime minister met the envoy.", "Yes."]
+
+
+def test_onnx_gives_torch_s_vectors_and_int8_stays_close(tiny_model_dir, tmp_path):  # noqa: F811
+    torch_vecs = load_model(str(tiny_model_dir), backend="torch").encode(TEXTS)
+    onnx = load_model(str(tiny_model_dir), backend="onnx", cache_dir=tmp_path)
+    int8 = load_model(str(tiny_model_dir), backend="onnx-int8", cache_dir=tmp_path)
+    assert (onnx.backend, int8.backend) == ("onnx", "onnx-int8")
+    v32, v8 = onnx.encode(TEXTS), int8.encode(TEXTS)
+    assert v32.shape == v8.shape == (3, 32) and v32.dtype == v8.dtype == np.float32
+    assert np.allclose(np.sum(v32 * torch_vecs, axis=1), 1.0, atol=1e-5)
+    assert np.sum(v8 * torch_vecs, axis=1).min() > 0.9
+    assert np.allclose(np.linalg.norm(v8, axis=1), 1.0, atol=1e-5)
+    # exported once, beside the cache, keyed by the model files' digest; no temporary file left
+    [folder] = (tmp_path / "models").iterdir()
+    assert onnx.fingerprint in folder.name
+    assert sorted(p.name for p in folder.iterdir()) == ["model-fp32.onnx", "model-int8.onnx"]
+    before = {p: p.stat().st_mtime_ns for p in folder.iterdir()}
+    again = load_model(str(tiny_model_dir), backend="onnx-int8", cache_dir=tmp_path).encode(TEXTS)
+    assert np.array_equal(again, v8)
+    assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_auto_takes_onnx_for_a_model_folder_on_the_cpu(tiny_model_dir, tmp_path):  # noqa: F811
+    assert load_model(str(tiny_model_dir), cache_dir=tmp_path).backend == "onnx"
+
+
+class Int8Fake(FakeEmbedder):
+    """The fake model through another backend: other vectors for the same texts."""
+
+    backend = "onnx-int8"
+
+    def encode(self, texts):
+        return -super().encode(texts)
+
+
+def test_vectors_of_one_backend_never_serve_another(tmp_path):
+    fp32 = CachedEmbedder(FakeEmbedder(), tmp_path)
+    want32 = fp32.encode(TEXTS)
+    fp32.close()
+    int8 = CachedEmbedder(Int8Fake(), tmp_path)
+    assert int8.path != fp32.path
+    got8 = int8.encode(TEXTS)
+    assert int8.misses == len(TEXTS) and int8.hits == 0
+    assert np.array_equal(got8, -want32)
+    int8.close()
+    again = CachedEmbedder(FakeEmbedder(), tmp_path)
+    assert np.array_equal(again.encode(TEXTS), want32) and again.hits == len(TEXTS)
+    again.close()
+
+
+def test_device_cpu_scans_and_an_unknown_device_is_one_line(tiny_model_dir, tmp_path):  # noqa: F811
+    runner = CliRunner()
+    ok = runner.invoke(main, ["scan", str(SEEDS), "-q", "--model", str(tiny_model_dir), "--device", "cpu",
+                              "--backend", "torch", "--cache-dir", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(main, ["scan", str(SEEDS), "-q", "--model", str(tiny_model_dir), "--device", "gpu0",
+                               "--cache-dir", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert bad.output.strip() == "Error: --device 'gpu0': use cpu, cuda, cuda:N, mps or xpu"
+
+
+def test_a_device_torch_does_not_see_is_one_line(tiny_model_dir, tmp_path):  # noqa: F811
+    import torch
+
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "-q", "--model", str(tiny_model_dir), "--device", "cuda:7",
+                                    "--backend", "torch", "--cache-dir", str(tmp_path)])
+    if torch.cuda.device_count() > 7:  # a machine with eight GPUs may run it
+        assert res.exit_code == 0
+        return
+    assert res.exit_code == 1
+    assert len(res.output.strip().splitlines()) == 1
+    assert res.output.startswith("Error: --device cuda:7: torch sees no such device here")
+    assert "--device cpu" in res.output
+
+
+def test_onnx_refuses_a_model_it_cannot_serve_in_one_line(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "modules.json").write_text('[{"idx": 0, "name": "0", "path": "", "type": "x.CLIPModel"}]', "utf-8")
+    (folder / "config.json").write_text("{}", "utf-8")
+    from provenance.errors import ModelError
+
+    with pytest.raises(ModelError, match=r"^--backend onnx: ONNX cannot serve this model \(its modules are "
+                                         r"CLIPModel, .*use --backend torch$"):
+        load_model(str(folder), backend="onnx", cache_dir=tmp_path)
