@@ -7,6 +7,7 @@ The only module that imports click. Each command calls the library and formats t
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 
@@ -92,8 +93,28 @@ def main() -> None:
     dispatch, aligned passage by passage, with every divergence pointed at exact character spans."""
 
 
+class _PathOrGlob(click.Path):
+    """An existing file or folder, or a quoted glob pattern (`'parts/*.jsonl'`), expanded later."""
+
+    def convert(self, value, param, ctx):
+        if any(c in str(value) for c in "*?[") and not os.path.lexists(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+def engine_options(fn):
+    fn = click.option("--output-dir", type=click.Path(file_okay=False), default=None,
+                      help="With --engine spark: write documents/, clusters/ and skipped/ as JSON-lines part "
+                           "files and summary.json here, for corpora too large for one report.")(fn)
+    fn = click.option("--spark-master", metavar="URL", default="local[*]", show_default=True,
+                      help="With --engine spark: the Spark master (local[N], spark://HOST:7077, yarn...).")(fn)
+    return click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+                        help="local: this process and forked workers. spark: Apache Spark jobs (pip install "
+                             "'provenance[spark]'; Java 17+), the same answers on a cluster.")(fn)
+
+
 @main.command(epilog=EXIT_CODES)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.argument("paths", nargs=-1, required=True, type=_PathOrGlob(exists=True, file_okay=True, dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the JSON match report to this file (written atomically).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True),
@@ -108,12 +129,14 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes for aligning and comparing pairs (default: $PROVENANCE_WORKERS, else the "
                    "usable cores, at most 8). The report does not depend on it.")
+@engine_options
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
          model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
-         cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
+         cache_dir: str | None, no_cache: bool, workers: int | None, engine: str, spark_master: str,
+         output_dir: str | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
@@ -134,6 +157,14 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     settings = ScanSettings()
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
+    from .spark_engine import expand_paths
+
+    paths = tuple(expand_paths(paths))
+    if engine == "spark":
+        return _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings,
+                              spark_master, quiet)
+    if output_dir:
+        raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
     progress = sys.stderr.isatty()
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
     try:
@@ -157,6 +188,37 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     for what, path in (("report", output), ("HTML view", html_out)):
         if path:
             click.echo(f"{what} written to {path}", err=True)
+
+
+def _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings, master,
+                   quiet) -> None:
+    """`scan --engine spark`: the report with -o (collected), part files with --output-dir."""
+    from .embed import parse_languages
+    from .report import write_report
+    from .spark_engine import build_spark_report, scan_spark, spark_session, write_output_dir
+    from .summary import summary_table
+
+    for flag, given in (("--html", html_out), ("--index", index_name)):
+        if given:
+            raise click.UsageError(f"{flag} is not available with --engine spark yet: use the local engine")
+    spark = spark_session(master)
+    try:
+        result = scan_spark(paths, spark, model=model, languages=parse_languages(model_languages), settings=settings)
+        if output_dir:
+            summary = write_output_dir(result, output_dir)
+            click.echo(f"{summary['documents']} documents, {summary['clusters']} stories, {summary['skipped']} "
+                       f"skipped written to {output_dir}", err=True)
+        if output or not output_dir:
+            report = build_spark_report(result)
+            for s in report["skipped"]:
+                click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
+            if output:
+                write_report(report, output)
+                click.echo(f"report written to {output}", err=True)
+            if not quiet:
+                click.echo(summary_table(report))
+    finally:
+        spark.stop()
 
 
 @main.group()
