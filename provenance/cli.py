@@ -195,14 +195,13 @@ def _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, 
     """`scan --engine spark`: the report with -o (collected), part files with --output-dir."""
     from .embed import parse_languages
     from .report import write_report
-    from .spark_engine import build_spark_report, scan_spark, spark_session, write_output_dir
+    from .spark_engine import build_spark_report, scan_spark, session_for_command, write_output_dir
     from .summary import summary_table
 
     for flag, given in (("--html", html_out), ("--index", index_name)):
         if given:
             raise click.UsageError(f"{flag} is not available with --engine spark yet: use the local engine")
-    spark = spark_session(master)
-    try:
+    with session_for_command(master) as spark:
         result = scan_spark(paths, spark, model=model, languages=parse_languages(model_languages), settings=settings)
         if output_dir:
             summary = write_output_dir(result, output_dir)
@@ -217,8 +216,6 @@ def _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, 
                 click.echo(f"report written to {output}", err=True)
             if not quiet:
                 click.echo(summary_table(report))
-    finally:
-        spark.stop()
 
 
 @main.group()

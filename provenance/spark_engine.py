@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -30,8 +31,15 @@ from pathlib import Path
 from .errors import ConfigError, InputError
 from .settings import ScanSettings
 from .spark_blocks import BlockSettings, components, edges
-from .spark_stages import (LOADED_SCHEMA, PREPARED_SCHEMA, RESULT_SCHEMA, ModelSpec, analyse_component,
-                           load_files, prepare_documents)
+from .spark_stages import (
+    LOADED_SCHEMA,
+    PREPARED_SCHEMA,
+    RESULT_SCHEMA,
+    ModelSpec,
+    analyse_component,
+    load_files,
+    prepare_documents,
+)
 
 GLOB_CHARS = "*?["
 
@@ -39,16 +47,18 @@ GLOB_CHARS = "*?["
 @dataclass(frozen=True)
 class SparkScan:
     """A scan's results as DataFrames: `results` (`kind` document / cluster / header / skip, with
-    `json` for the first three) and `skipped` (`path`, `reason`); `documents`: documents loaded."""
+    `json` for the first three), `skipped` (`path`, `reason`), `links` (`a`, `b`: the candidate
+    document pairs blocking found); `documents`: documents prepared."""
 
     results: object
     skipped: object
+    links: object
     documents: int
 
 
-def spark_session(master: str = "local[*]", app: str = "provenance"):
-    """A SparkSession on `master`, workers running this interpreter. One-line `ConfigError`s
-    when pyspark or Java is missing, naming the fix."""
+def spark_session(master: str = "local[*]", app: str = "provenance", conf: dict | None = None):
+    """A SparkSession on `master`, workers running this interpreter, with `conf` (Spark settings)
+    on top. One-line `ConfigError`s when pyspark or Java is missing, naming the fix."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -67,6 +77,8 @@ def spark_session(master: str = "local[*]", app: str = "provenance"):
                .config("spark.sql.execution.arrow.maxRecordsPerBatch", "256"))
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", "4")  # small local jobs: few, full tasks
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:
@@ -75,6 +87,26 @@ def spark_session(master: str = "local[*]", app: str = "provenance"):
                           "and JAVA_HOME") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextmanager
+def session_for_command(master: str):
+    """`spark_session(master)` for one command: stopped at the end unless it was running before
+    (a notebook's or a test session's)."""
+    before = None
+    if "pyspark.sql" in sys.modules:  # a session can run only if pyspark was imported already
+        try:
+            from pyspark.sql import SparkSession
+
+            before = SparkSession.getActiveSession()
+        except ImportError:
+            pass  # spark_session says what to install
+    spark = spark_session(master)
+    try:
+        yield spark
+    finally:
+        if before is None:
+            spark.stop()
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
@@ -127,7 +159,8 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
                              PREPARED_SCHEMA).persist())
     docs = prepared.filter(F.col("kind") == "doc")
     postings = docs.select("uid", F.explode("keys").alias("key"))
-    labels = components(docs.select("uid"), edges(postings, blocks))
+    links = edges(postings, blocks).persist()
+    labels = components(docs.select("uid"), links)
     model_id, model_languages = embedder.model_id, embedder.languages
 
     def analyse_one(pdf):  # a plain function: Spark reads a partial's type hints and warns
@@ -139,7 +172,7 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
                .unionByName(loaded.filter(F.col("kind") == "skip").select("path", "reason"))
                .unionByName(prepared.filter(F.col("kind") == "skip").select("path", "reason"))
                .unionByName(results.filter(F.col("kind") == "skip").select("path", "reason")))
-    return SparkScan(results, skipped, docs.count())
+    return SparkScan(results, skipped, links, docs.count())
 
 
 def _unique_ids(docs):

@@ -16,7 +16,8 @@ from pathlib import Path
 RECORDS_PER_FILE = 1_000_000
 
 LOADED_SCHEMA = "kind string, uid long, id string, path string, reason string, basis string, parent string, blob binary"
-PREPARED_SCHEMA = "kind string, uid long, id string, path string, reason string, blob binary, vec binary, keys array<string>"
+PREPARED_SCHEMA = ("kind string, uid long, id string, path string, reason string, blob binary, vec binary, "
+                   "keys array<string>")
 RESULT_SCHEMA = "kind string, comp long, key long, id string, path string, reason string, json string"
 
 _EMBEDDERS: dict = {}  # one model per Python worker process (Spark reuses workers between tasks)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -110,3 +109,47 @@ def test_components_are_computed_in_spark(spark):
     links = spark.createDataFrame([(0, 3), (3, 5), (1, 2), (5, 6)], "a long, b long")
     got = {r["uid"]: r["comp"] for r in components(vertices, links).collect()}
     assert got == {0: 0, 3: 0, 5: 0, 6: 0, 1: 1, 2: 1, 4: 4}
+
+
+def test_cli_writes_a_report_and_part_files_from_a_glob(spark, tmp_path):
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    pattern = str(FIXTURES / "crosslingual" / "*.txt")
+    res = CliRunner().invoke(main, ["scan", pattern, "--engine", "spark", "--spark-master", "local[2]", "-q",
+                                    "-o", str(tmp_path / "r.json"), "--output-dir", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    assert sorted(d["id"] for d in report["documents"]) == ["es_003_part", "fr_000_afp", "fr_002_half"]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))["documents"] == 3
+    assert not spark.sparkContext._jsc.sc().isStopped()  # the test session's Spark is left running
+
+
+def test_missing_pyspark_or_java_is_one_line_naming_the_fix(monkeypatch, tmp_path):
+    import sys
+
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    (tmp_path / "a.txt").write_text("x" * 200)
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    res = CliRunner().invoke(main, ["scan", str(tmp_path), "--engine", "spark"])
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines()[-1] == ("Error: --engine spark needs pyspark: pip install "
+                                                   "'provenance[spark]' (or rerun scripts/setup.sh)")
+    monkeypatch.delitem(sys.modules, "pyspark")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    res = CliRunner().invoke(main, ["scan", str(tmp_path), "--engine", "spark"])
+    assert "Error: --engine spark needs Java 17 or later: install a JDK" in res.output
+
+
+def test_output_dir_needs_the_spark_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "--output-dir", str(tmp_path)])
+    assert res.exit_code == 2 and "--output-dir needs --engine spark" in res.output
