@@ -106,8 +106,9 @@ def engine_options(fn):
     fn = click.option("--output-dir", type=click.Path(file_okay=False), default=None,
                       help="With --engine spark: write documents/, clusters/ and skipped/ as JSON-lines part "
                            "files and summary.json here, for corpora too large for one report.")(fn)
-    fn = click.option("--spark-master", metavar="URL", default="local[*]", show_default=True,
-                      help="With --engine spark: the Spark master (local[N], spark://HOST:7077, yarn...).")(fn)
+    fn = click.option("--spark-master", metavar="URL", default=None,
+                      help="With --engine spark: the Spark master (local[N], spark://HOST:7077, yarn...). "
+                           "Default: spark-submit's, else local[*].")(fn)
     return click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
                         help="local: this process and forked workers. spark: Apache Spark jobs (pip install "
                              "'provenance[spark]'; Java 17+), the same answers on a cluster.")(fn)

@@ -56,9 +56,10 @@ class SparkScan:
     documents: int
 
 
-def spark_session(master: str = "local[*]", app: str = "provenance", conf: dict | None = None):
-    """A SparkSession on `master`, workers running this interpreter, with `conf` (Spark settings)
-    on top. One-line `ConfigError`s when pyspark or Java is missing, naming the fix."""
+def spark_session(master: str | None = None, app: str = "provenance", conf: dict | None = None):
+    """A SparkSession on `master` (None: spark-submit's master when launched by it, else
+    `local[*]`), workers running this interpreter, with `conf` (Spark settings) on top.
+    One-line `ConfigError`s when pyspark or Java is missing, naming the fix."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -71,11 +72,14 @@ def spark_session(master: str = "local[*]", app: str = "provenance", conf: dict 
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    builder = (SparkSession.builder.master(master).appName(app).config("spark.ui.enabled", "false")
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
+        master = "local[*]"
+    builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
+    builder = (builder.appName(app).config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.execution.arrow.maxRecordsPerBatch", "256"))
-    if master.startswith("local"):
+    if master is not None and master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", "4")  # small local jobs: few, full tasks
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
@@ -83,14 +87,14 @@ def spark_session(master: str = "local[*]", app: str = "provenance", conf: dict 
         spark = builder.getOrCreate()
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise ConfigError(f"cannot start Spark on {master} ({first}): check `java -version` (17 or later) "
+        raise ConfigError(f"cannot start Spark on {master or 'the submitted master'} ({first}): check `java -version` (17 or later) "
                           "and JAVA_HOME") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
 @contextmanager
-def session_for_command(master: str):
+def session_for_command(master: str | None):
     """`spark_session(master)` for one command: stopped at the end unless it was running before
     (a notebook's or a test session's)."""
     before = None

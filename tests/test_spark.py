@@ -35,8 +35,11 @@ def _documents(report: dict) -> dict:
     return {d["id"]: (d["relation"], d["derived_from"], d["alignments"]) for d in report["documents"]}
 
 
-def _same_as_local(spark, paths, embedder) -> dict:
-    got = build_spark_report(scan_spark(paths, spark, embedder=embedder))
+def _same_as_local(spark, paths, embedder, comps: dict | None = None) -> dict:
+    res = scan_spark(paths, spark, embedder=embedder)
+    if comps is not None:  # document id -> its component
+        comps.update({r["id"]: r["comp"] for r in res.results.filter("kind = 'document'").collect()})
+    got = build_spark_report(res)
     validate_report(got)
     want = build_report(scan(paths, embedder=embedder))
     assert _documents(got) == _documents(want)
@@ -59,9 +62,12 @@ def test_planted_edit_copies_match_the_local_engine(spark, tmp_path):
 
 def test_several_stories_and_languages_match_the_local_engine(spark):
     paths = [str(SEEDS), str(FIXTURES / "crosslingual"), str(FIXTURES / "newsroom")]
-    got = _same_as_local(spark, paths, HashingEmbedder())
-    comps = {c["id"].rsplit("-", 1)[0] for c in got["clusters"]}
-    assert len(got["documents"]) == 10 and len(comps) >= 1
+    comps: dict = {}
+    got = _same_as_local(spark, paths, HashingEmbedder(), comps)
+    assert len(got["documents"]) == 10
+    # the Passau flood (German dpa, French AFP) is linked across languages, apart from the Iraq story
+    assert comps["de_dpa"] == comps["fr_afp_edition"] != comps["000_dd2761f3083befb7"]
+    assert comps["fr_000_afp"] == comps["000_dd2761f3083befb7"]
 
 
 def test_bad_input_is_skipped_with_the_local_reasons_and_parts_read_back(spark, tmp_path):
