@@ -87,8 +87,8 @@ def spark_session(master: str | None = None, app: str = "provenance", conf: dict
         spark = builder.getOrCreate()
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise ConfigError(f"cannot start Spark on {master or 'the submitted master'} ({first}): check `java -version` (17 or later) "
-                          "and JAVA_HOME") from None
+        raise ConfigError(f"cannot start Spark on {master or 'the submitted master'} ({first}): check "
+                          "`java -version` (17 or later) and JAVA_HOME") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
