@@ -159,3 +159,17 @@ def test_output_dir_needs_the_spark_engine(tmp_path):
 
     res = CliRunner().invoke(main, ["scan", str(SEEDS), "--output-dir", str(tmp_path)])
     assert res.exit_code == 2 and "--output-dir needs --engine spark" in res.output
+
+
+def test_the_local_engine_takes_quoted_globs_too(tmp_path, fake_embedder, monkeypatch):
+    from click.testing import CliRunner
+
+    from provenance import cli
+
+    monkeypatch.setattr(cli, "_embedder", lambda *a: fake_embedder)
+    res = CliRunner().invoke(cli.main, ["scan", str(SEEDS / "00[01]_*.txt"), "-q", "-o", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    ids = [d["id"] for d in json.loads((tmp_path / "r.json").read_text("utf-8"))["documents"]]
+    assert ids == ["000_dd2761f3083befb7", "001_2a7d6a1efb716f92"]
+    res = CliRunner().invoke(cli.main, ["scan", str(tmp_path / "*.nothing")])
+    assert res.exit_code == 1 and "the pattern matches no file" in res.output
