@@ -123,12 +123,34 @@ Examples:
   provenance scan articles/ -o report.json --html report.html
   provenance scan feed.jsonl --passages passages.csv   one row per aligned passage
   provenance scan new/ --index wires             also compare with the archive "wires"
+  provenance scan 'parts/*.jsonl' --engine spark --output-dir out/   on Apache Spark
 
 """
 
 
+class _PathOrGlob(click.Path):
+    """An existing file or folder, or a quoted glob pattern (`'parts/*.jsonl'`), expanded later."""
+
+    def convert(self, value, param, ctx):
+        if any(c in str(value) for c in "*?[") and not os.path.lexists(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+def engine_options(fn):
+    fn = click.option("--output-dir", type=click.Path(file_okay=False), default=None,
+                      help="With --engine spark: write documents/, clusters/ and skipped/ as JSON-lines part "
+                           "files and summary.json here, for corpora too large for one report.")(fn)
+    fn = click.option("--spark-master", metavar="URL", default=None,
+                      help="With --engine spark: the Spark master (local[N], spark://HOST:7077, yarn...). "
+                           "Default: spark-submit's, else local[*].")(fn)
+    return click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+                        help="local: this process and forked workers. spark: Apache Spark jobs (pip install "
+                             "'provenance[spark]'; Java 17+), the same answers on a cluster.")(fn)
+
+
 @main.command(epilog=SCAN_EXAMPLES + EXIT_CODES)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.argument("paths", nargs=-1, required=True, type=_PathOrGlob(exists=True, file_okay=True, dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the JSON match report to this file (written atomically).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True),
@@ -146,13 +168,14 @@ Examples:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes for aligning and comparing pairs (default: $PROVENANCE_WORKERS, else the "
                    "usable cores, at most 8). The report does not depend on it.")
+@engine_options
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passages_out: str | None,
          model: str | None, model_languages: str, backend: str, device: str, max_bytes: int | None,
          index_name: str | None, index_dir: str, cache_dir: str | None, no_cache: bool, workers: int | None,
-         quiet: bool) -> None:
+         engine: str, spark_master: str, output_dir: str | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field (other document types,
@@ -164,7 +187,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
     outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
     try:
         _scan(paths, outputs, (model, model_languages, backend, device), max_bytes, index_name, index_dir,
-              cache_dir, no_cache, workers, quiet)
+              cache_dir, no_cache, workers, (engine, spark_master, output_dir), quiet)
     except KeyboardInterrupt:
         kept = [p for _, p in outputs if p and os.path.exists(p)]
         click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
@@ -173,7 +196,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
 
 
 def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_dir, no_cache, workers,
-          quiet) -> None:
+          engine_choice, quiet) -> None:
     from dataclasses import replace
 
     from .export import export_format, write_passages
@@ -184,6 +207,7 @@ def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_
 
     (_, output), (_, html_out), (_, passages_out) = outputs
     model, model_languages, backend, device = model_choice
+    engine, spark_master, output_dir = engine_choice
     if passages_out:
         export_format(passages_out)
     for what, path in outputs:
@@ -194,6 +218,16 @@ def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_
     settings = ScanSettings()
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
+    from .spark_engine import expand_paths
+
+    paths = tuple(expand_paths(paths))
+    if engine == "spark":
+        if passages_out:
+            raise click.UsageError("--passages is not available with --engine spark yet: use the local engine")
+        return _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings,
+                              spark_master, quiet)
+    if output_dir:
+        raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
     progress = sys.stderr.isatty()
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
@@ -237,6 +271,34 @@ def _check_model_path(model: str | None) -> None:
         raise ProvenanceError(f"model folder {model} does not exist: pass the folder of a saved "
                               "sentence-transformers model (one with modules.json), or leave --model out for "
                               "the bundled default")
+
+
+def _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings, master,
+                   quiet) -> None:
+    """`scan --engine spark`: the report with -o (collected), part files with --output-dir."""
+    from .embed import parse_languages
+    from .report import write_report
+    from .spark_engine import build_spark_report, scan_spark, session_for_command, write_output_dir
+    from .summary import summary_table
+
+    for flag, given in (("--html", html_out), ("--index", index_name)):
+        if given:
+            raise click.UsageError(f"{flag} is not available with --engine spark yet: use the local engine")
+    with session_for_command(master) as spark:
+        result = scan_spark(paths, spark, model=model, languages=parse_languages(model_languages), settings=settings)
+        if output_dir:
+            summary = write_output_dir(result, output_dir)
+            click.echo(f"{summary['documents']} documents, {summary['clusters']} stories, {summary['skipped']} "
+                       f"skipped written to {output_dir}", err=True)
+        if output or not output_dir:
+            report = build_spark_report(result)
+            for s in report["skipped"]:
+                click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
+            if output:
+                write_report(report, output)
+                click.echo(f"report written to {output}", err=True)
+            if not quiet:
+                click.echo(summary_table(report))
 
 
 @main.group()

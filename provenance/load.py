@@ -1,8 +1,9 @@
 """Stage: load. Find input files, decode them, turn each into one or more `Document`s.
 
 Formats: `.txt` / `.md` (plain text), `.html` / `.htm` (main text extracted with trafilatura),
-`.json` (one record, a list of records, or an object holding such a list under `records`,
-`articles` or `documents`) and `.jsonl` (one record per line). A record needs `text` and may carry
+`.json` (one record, a list of records, an object holding such a list under `records`,
+`articles` or `documents`, or one record per line as in Spark's part files) and `.jsonl` (one
+record per line). A record needs `text` and may carry
 `id`, `title`, `outlet`, `date`, `url`, `language`.
 
 Every span in a report is a [start, end) offset into `Document.text`. For plain text that is the
@@ -425,6 +426,8 @@ def _load_json(text: str, shown: str, stem: str) -> tuple[list[Document], list[S
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # JSON lines in a .json file, as Spark's `write.json` part files hold
+            return _load_jsonl(text, shown, stem)
         return [], [Skipped(shown, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
     if isinstance(obj, dict):
         for key in RECORD_LIST_KEYS:

@@ -6,6 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# --engine spark (and its tests) need Java 17+: Debian's headless JRE.
+if ! command -v java >/dev/null 2>&1 && [ -z "${JAVA_HOME:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's openjdk-17-jre-headless for the Spark engine..." >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "warning: java missing and not root: the Spark tests will fail; install openjdk-17-jre-headless" >&2
+  fi
+fi
 # The browser tests render the HTML view in Debian's headless Chromium (no browser download: the
 # machines reach only the package registries).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
@@ -47,5 +57,5 @@ fi
 echo "setting up .venv (first run takes a few minutes)..." >&2
 .venv/bin/python -m pip install --quiet --upgrade pip 2>/dev/null || true
 .venv/bin/python -m pip install --quiet -c scripts/constraints.txt torch==2.13.0
-.venv/bin/python -m pip install --quiet -c scripts/constraints.txt -e ".[test]"
+.venv/bin/python -m pip install --quiet -c scripts/constraints.txt -e ".[test,spark]"
 echo "$want" > "$stamp"

@@ -45,8 +45,9 @@ def test_modules_and_functions_stay_small():
 
 
 def test_no_stage_imports_the_pipeline_or_the_cli():
+    # the Spark engine is a second engine over the stages: its per-story step runs pipeline.analyse
     offenders = {name: sorted(_imports(p) & {"pipeline", "cli"}) for name, p in MODULES.items()
-                 if name not in ("cli", "__init__")}
+                 if name not in ("cli", "__init__", "spark_stages")}
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
