@@ -397,7 +397,7 @@ def _direction(v: Verdict, lineage: Lineage, dates, leans, replicas, root_id: st
         return Direction(found.established and dates[t] is not None, found.confidence if dates[t] else 0.5,
                          ("the same text as its parent" + ("; " + found.basis[0] if dates[t] else ""),), REPLICA)
     dated = dates[t] is not None and dates[p] is not None and dates[t] != dates[p]
-    if v.relation == COPY and lineage.agency and not dated:
+    if v.relation == COPY and lineage.agency and lineage.derived_from is None and not dated:
         return Direction(False, 0.5, (f"both carry the {lineage.agency} wire; fullest carrier: {root_id}",),
                          SIBLINGS)
     return found

@@ -108,12 +108,14 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes for aligning and comparing pairs (default: $PROVENANCE_WORKERS, else the "
                    "usable cores, at most 8). The report does not depend on it.")
+@click.option("--dates", "dates_csv", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV of 'id or file name,date' rows dating inputs that carry no date (plain files).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model: str | None,
          model_languages: str, max_bytes: int | None, index_name: str | None, index_dir: str,
-         cache_dir: str | None, no_cache: bool, workers: int | None, quiet: bool) -> None:
+         cache_dir: str | None, no_cache: bool, workers: int | None, dates_csv: str | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field. Prints one row per
@@ -135,10 +137,13 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, model
     if max_bytes is not None:
         settings = replace(settings, max_bytes=max_bytes)
     progress = sys.stderr.isatty()
+    from .direction import read_dates
+
+    dates = read_dates(dates_csv) if dates_csv else None
     embedder = _embedder(model, model_languages, cache_dir, no_cache)
     try:
         result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
-                          index_dir=index_dir, workers=workers)
+                          index_dir=index_dir, workers=workers, dates=dates)
     finally:
         _close_cache(embedder)
     report = build_report(result)

@@ -125,9 +125,11 @@ def test_translated_independent_report_links_to_its_own_original(xl_report):
     assert docs["fr_002_half"]["relation"] == "translation"
     assert docs["fr_002_half"]["derived_from"] == "002_a744cf46346e926e"
     assert docs["es_003_part"]["derived_from"] == "003_c07afd8436c39a75"
+    # 002 and 003 are now each the source of a lineage (their translations derive from them);
     # nothing else changes in the seed verdicts
-    assert docs["002_a744cf46346e926e"]["relation"] == "independent"
-    assert docs["003_c07afd8436c39a75"]["relation"] == "independent"
+    assert docs["002_a744cf46346e926e"]["relation"] == "source"
+    assert docs["003_c07afd8436c39a75"]["relation"] == "source"
+    assert docs["002_a744cf46346e926e"]["derived_from"] is None
     assert docs["004_26451090c78396de"]["derived_from"] == "000_dd2761f3083befb7"
     assert docs["001_2a7d6a1efb716f92"]["derived_from"] == "000_dd2761f3083befb7"
 
