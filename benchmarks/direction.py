@@ -11,9 +11,11 @@ Corpora (all built here from the seeds and shared data; the public API only):
 * `replicas`: the planted copies and translations again, each article carried by four outlets
   byte for byte -> cycles, and pairs found with replicas vs without.
 
+* `perturb`: the seeds and 200 rewrites of them (`benchmarks/perturb.py`), one story -> the
+  lineages and the seed families in each.
 * `calibrate` (not run by default): fits the cue weights on other draws of the same corpora.
 
-Usage: python benchmarks/direction.py [--only calibrate,lineages,planted,newstest,replicas] [--json FILE]
+Usage: python benchmarks/direction.py [--only calibrate,lineages,planted,newstest,replicas,perturb] [--json FILE]
 """
 
 from __future__ import annotations
@@ -176,6 +178,29 @@ def run_replicas(embedder) -> dict:
             "found_with_replicas": found_pairs(rep, pairs, True), "cycles": cycles(rep)}
 
 
+def run_perturb(embedder, n: int = 200) -> dict:
+    """The seeds and `n` rewrites of them (`benchmarks/perturb.py`) in one story: per lineage, its
+    root and the seed families of its members; documents others derive from that are labelled
+    `independent`; the family of the story's source."""
+    from benchmarks import perturb
+    from provenance import build_report
+
+    records = seed_records() + [r for r, _ in perturb.rewrites(n)]
+    report = build_report(scan_records(records, embedder))
+
+    def family(doc_id: str) -> str:
+        return doc_id[:3] if not doc_id.startswith("rw") else doc_id.rsplit("-", 1)[1]
+
+    parents = {d["derived_from"] for d in report["documents"] if d["derived_from"]}
+    lineages = [{"id": x["id"], "root": x["root"], "families": dict(Counter(family(m) for m in x["members"])),
+                 "derived_from": x["derived_from"] and x["derived_from"]["lineage"]}
+                for c in report["clusters"] for x in c["lineages"]]
+    return {"documents": len(records), "stories": len(report["clusters"]), "lineages": lineages,
+            "parents_labelled_independent": sorted(d["id"] for d in report["documents"]
+                                                   if d["id"] in parents and d["relation"] == "independent"),
+            "story_source_family": [family(c["source"]) for c in report["clusters"] if c["source"]]}
+
+
 def cue_rows(result, pairs: list[tuple[str, str]]) -> list[dict]:
     """The text cues of each linked (original, derived) pair, as `direction.lean` saw them."""
     from provenance.direction import pair_leans
@@ -226,13 +251,13 @@ def calibrate(embedder) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="lineages,planted,newstest,replicas")
+    ap.add_argument("--only", default="lineages,planted,newstest,replicas,perturb")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     from provenance import load_model
 
     embedder = load_model()
-    runs = {"calibrate": calibrate, "lineages": run_lineages, "planted": run_planted, "newstest": run_newstest, "replicas": run_replicas}
+    runs = {"calibrate": calibrate, "perturb": run_perturb, "lineages": run_lineages, "planted": run_planted, "newstest": run_newstest, "replicas": run_replicas}
     res = {}
     for name in args.only.split(","):
         res[name] = runs[name](embedder)
