@@ -257,7 +257,8 @@ def main(argv=None) -> int:
     from provenance import load_model
 
     embedder = load_model()
-    runs = {"calibrate": calibrate, "perturb": run_perturb, "lineages": run_lineages, "planted": run_planted, "newstest": run_newstest, "replicas": run_replicas}
+    runs = {"calibrate": calibrate, "perturb": run_perturb, "lineages": run_lineages, "planted": run_planted,
+            "newstest": run_newstest, "replicas": run_replicas}
     res = {}
     for name in args.only.split(","):
         res[name] = runs[name](embedder)
@@ -267,7 +268,8 @@ def main(argv=None) -> int:
         if rows:
             est = rows["established"]
             print(f"{name:16} linked {rows['linked']}/{rows['pairs']}  established {est}/{rows['linked']} "
-                  f"({est / max(rows['linked'], 1):.0%})  right {rows['right']}/{est} ({rows['right'] / max(est, 1):.0%})")
+                  f"({est / max(rows['linked'], 1):.0%})  right {rows['right']}/{est} "
+                  f"({rows['right'] / max(est, 1):.0%})")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0

@@ -282,7 +282,8 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
         here: dict[int, int | None] = {root: None}
         for t in members:
             if t in replicas:
-                here[t], scores[t] = replicas[t], derivation_score(ev[(t, replicas[t])]) if (t, replicas[t]) in ev else 1.0
+                pair = (t, replicas[t])
+                here[t], scores[t] = replicas[t], derivation_score(ev[pair]) if pair in ev else 1.0
             elif t != root:
                 here[t], scores[t] = _parent(t, root, [m for m in members if m not in replicas], ev, linked, dates,
                                              settings)
@@ -354,7 +355,7 @@ def _numbered(n: int, verdicts: dict[int, Verdict], clusters_raw: list, credits:
     cluster_of: dict[int, int] = {}
     lineage_of: dict[int, int] = {}
     raw_lineages = []
-    for k, (members, src, main, lineages) in enumerate(clusters_raw):
+    for k, (members, src, _main, lineages) in enumerate(clusters_raw):
         for m in members:
             cluster_of[m] = k
         for root, ms in sorted(lineages, key=lambda rm: (rm[0] != src, min(rm[1]))):

@@ -26,9 +26,9 @@ When the combined lean is weak the direction is reported as not established, in 
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path

@@ -140,3 +140,12 @@ def test_dates_file_sets_the_direction_of_plain_files(tmp_path, default_model):
     assert docs[RFI]["direction"]["established"]
     assert docs[RFI]["direction"]["basis"] == ["dated 2020-06-11 vs 2020-06-12"]
     assert docs[RFI]["date"] == "2020-06-12"
+
+
+@pytest.mark.model
+def test_terminal_summary_groups_the_story_by_lineage_and_says_what_is_a_guess(seed_report):
+    from provenance.summary import summary_table
+
+    lines = summary_table(seed_report, width=200).splitlines()
+    assert "  lineage-1: root #1; AFP; members #1, #2, #5" in lines
+    assert "  #5 from #1: both carry the AFP wire; fullest carrier: #1" in lines
