@@ -292,7 +292,9 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
                 for t, p in parent.items() if p is not None}
     trees = [split(root, members, parent, lambda m: m not in replicas and relation.get(m) in (REWRITE, TRANSLATION))
              for members, root in zip(comps, roots, strict=True)]
-    lineage_roots = {r for tree in trees for r, _ in tree[1:]}
+    drawn = _drawn_from(roots, comps, ev, dates, settings, leans)
+    parent.update(drawn)
+    lineage_roots = {r for tree in trees for r, _ in tree[1:]} | set(drawn)
     return _clustered(n, prepared, comps, comp_of, trees, parent, relation, scores, lineage_roots, ev,
                       same_story, credits, (dates, leans, replicas, [q.doc.id for q in prepared]))
 
@@ -423,6 +425,31 @@ def _components(n: int, linked: dict[int, set[int]]) -> list[list[int]]:
     return comps
 
 
+def _drawn_from(roots, comps, ev, dates, settings, leans) -> dict[int, int]:
+    """Tree root -> the member of another tree it derives from, where the evidence shows it (a
+    rewrite whose own copies explain it better than its source, so that it was not linked to the
+    source directly): that tree's lineage draws on the other's. Two roots that explain each other
+    are ordered by the text cues (`leans`); no chain of lineages comes back to itself."""
+    tree_of = {m: k for k, members in enumerate(comps) for m in members}
+    options = []
+    for k, root in enumerate(roots):
+        found = [(derivation_score(e), e.source) for e in ev.values()
+                 if e.target == root and e.source in tree_of and tree_of[e.source] != k and is_derived(e, settings)
+                 and (dates[root] is None or dates[e.source] is None or dates[e.source] <= dates[root])]
+        if found:
+            via = max(found)[1]
+            options.append((leans[(root, via)].score if (root, via) in leans else 0.0, -k, root, via))
+    out: dict[int, int] = {}
+    for _, _, root, via in sorted(options, reverse=True):
+        seen, x = {tree_of[root]}, via
+        while x is not None and tree_of.get(x) not in seen:
+            seen.add(tree_of[x])
+            x = out.get(roots[tree_of[x]])
+        if x is None:
+            out[root] = via
+    return out
+
+
 def _root(members, prepared, ev, dates, text_credit_docs, leans, linked) -> int:
     """The member that explains the others best; among the earliest when every member is dated.
     Text cues (`leans`: (target, source) -> `direction.Lean`) add up to half a document's worth
@@ -444,7 +471,15 @@ def _root(members, prepared, ev, dates, text_credit_docs, leans, linked) -> int:
     majority = {lg for lg, c in langs.items() if c == top}
     if len(majority) == 1 and any(prepared[m].langs.document in majority for m in pool):
         pool = [m for m in pool if prepared[m].langs.document in majority]
-    return max(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m))
+    ranked = sorted(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m),
+                    reverse=True)
+    # a near-best candidate that the text cues clearly show copied another near-best one is no
+    # root: among many copies, one of them can explain the others about as well as the original
+    near = [m for m in ranked if explains(m) >= 0.9 * explains(ranked[0])]
+    for m in near:
+        if not any(leans[(m, c)].score > 1.0 for c in near if c != m and (m, c) in leans):
+            return m
+    return ranked[0]
 
 
 def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:
