@@ -33,6 +33,7 @@ from .match import doc_pairs, semantic_pairs
 from .pairs import PairInputs, align_pairs, compare_derived, long_pair_anchors, pair_evidences
 from .preparation import Prepared, identify_documents, prepare, segment_documents
 from .reconstruct import reconstruct_stories
+from .replicas import add_replicas, split_replicas
 from .result import ScanResult
 from .results import ResultStore
 from .retrieve import lexical_search, semantic_knn
@@ -106,6 +107,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     skipped = [*skipped, *too_short]
     if not segs:
         raise InputError("no usable article among the inputs" + _first_skipped(skipped))
+    segs, repeats = split_replicas(segs)  # one text carried by several documents is analysed once
     texts = [seg.doc.text[s.start:s.end] for seg in segs for s in seg.sentences]
     doc_of_row = np.repeat(np.arange(len(segs)), [len(seg.sentences) for seg in segs])
     doc_keys = [digest(seg.doc.text) for seg in segs]
@@ -134,9 +136,9 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         semantic, sem_candidates = encode_and_search()
         prepared, features, lexical = model_free(workers)
     store.flush()
-    return analyse(prepared, semantic, embedder.model_id, embedder.languages, settings, skipped=skipped,
-                   progress=progress, store=store, retrieved=Retrieved(features, lexical, sem_candidates),
-                   workers=workers)
+    return add_replicas(analyse(prepared, semantic, embedder.model_id, embedder.languages, settings,
+                                skipped=skipped, progress=progress, store=store,
+                                retrieved=Retrieved(features, lexical, sem_candidates), workers=workers), repeats)
 
 
 def _first_skipped(skipped: list[Skipped]) -> str:
