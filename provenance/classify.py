@@ -257,7 +257,7 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
        `direction.pair_leans`, break near ties). A rewrite or translation that others derive from
        starts a lineage of its own (`lineage.split`); every lineage root is a `source`.
     3. Trees and loose documents on the same story form a story cluster. The main lineage (not
-       derived from another, agency text credit, then size) gives the cluster its `source`; loose
+       derived from another, size, then agency text credit) gives the cluster its `source`; loose
        documents are `independent`.
     """
     n = len(prepared)
@@ -320,8 +320,10 @@ def _clustered(n, prepared, comps, comp_of, trees, parent, relation, scores, lin
             else:
                 root_of_lineage = any(r == m for r, _ in lineages)
                 verdicts[m] = Verdict(m, SOURCE if root_of_lineage else INDEPENDENT, None, None, None)
-        main = max(lineages, key=lambda rm: (rm[0] not in lineage_roots, any(x in text_credit_docs for x in rm[1]),
-                                             len(rm[1]), -rm[0])) if lineages else None
+        # the main lineage: one of its own (not drawn from another), the most carriers, then an
+        # agency text credit (a piece quoting someone who "told AFP" is no wire carrier by that alone)
+        main = max(lineages, key=lambda rm: (rm[0] not in lineage_roots, len(rm[1]),
+                                             any(x in text_credit_docs for x in rm[1]), -rm[0])) if lineages else None
         clusters_raw.append((members, main[0] if main else None, set(main[1]) if main else set(), lineages))
     return _numbered(n, verdicts, clusters_raw, credits, parent, context)
 
