@@ -288,7 +288,10 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
                 here[t], scores[t] = _parent(t, root, [m for m in members if m not in replicas], ev, linked, dates,
                                              settings)
         parent.update(acyclic(here, root))
-    relation = {t: COPY if t in replicas else _relation(ev.get((t, p)), prepared[t], prepared[p], settings)
+    for t, r in replicas.items():  # a carrier of a derived text derives from that text's parent
+        if parent.get(r) is not None:
+            parent[t] = parent[r]
+    relation = {t: COPY if replicas.get(t) == p else _relation(ev.get((t, p)), prepared[t], prepared[p], settings)
                 for t, p in parent.items() if p is not None}
     trees = [split(root, members, parent, lambda m: m not in replicas and relation.get(m) in (REWRITE, TRANSLATION))
              for members, root in zip(comps, roots, strict=True)]
@@ -398,7 +401,7 @@ def _direction(v: Verdict, lineage: Lineage, dates, leans, replicas, root_id: st
     its lineage's wire (a verbatim copy with no dates to order them), or derived (`judge`)."""
     t, p = v.doc, v.derived_from
     found = judge(dates[t], dates[p], leans.get((t, p)))
-    if t in replicas:
+    if replicas.get(t) == p:
         return Direction(found.established and dates[t] is not None, found.confidence if dates[t] else 0.5,
                          ("the same text as its parent" + ("; " + found.basis[0] if dates[t] else ""),), REPLICA)
     dated = dates[t] is not None and dates[p] is not None and dates[t] != dates[p]

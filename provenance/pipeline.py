@@ -170,10 +170,6 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     neighbourhood = [frozenset(np.flatnonzero(same[i]).tolist()) | {i} for i in range(len(prepared))]
     replicas = replica_groups([p.doc.text for p in prepared])
     candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus)
-    # one text carried by several documents is aligned once: a replica pairs with its own
-    # representative only
-    candidates = [c for c in candidates if replicas.get(c.a, c.a) == replicas.get(c.b, c.b) or
-                  (c.a not in replicas and c.b not in replicas)]
     sizes = [len(v) for v in vectors]
     anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
     inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors)

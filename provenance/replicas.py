@@ -30,18 +30,31 @@ def split_replicas(segs: list) -> tuple[list, list[tuple[object, int]]]:
 
 
 def add_replicas(result: ScanResult, repeats: list[tuple[object, int]]) -> ScanResult:
-    """`result` with every repeat added as a `copy` of its first carrier (a `replica` direction),
-    in that carrier's story and lineage; a carrier that had no lineage becomes the `source` of one."""
+    """`result` with every repeat added beside its first carrier: where that carrier derives from
+    a parent, the repeat does too (same relation and comparison); else the repeat is a `copy` of
+    it (a `replica` direction), in its story and lineage, and a carrier that had no lineage
+    becomes the `source` of one."""
     if not repeats:
         return result
     prepared = list(result.prepared)
     verdicts = list(result.verdicts)
+    comparisons = dict(result.comparisons)
     clusters = {c.index: c for c in result.clusters}
     n_lineages = 1 + max((x.index for c in result.clusters for x in c.lineages), default=-1)
     for seg, rep in repeats:
         doc = len(prepared)
         prepared.append(replace(prepared[rep], seg=seg))
         rv = verdicts[rep]
+        if rv.derived_from is not None:  # a copy carried twice: both carriers derive from the same parent
+            d = rv.direction
+            same = f"carries the same text as {prepared[rep].doc.id}"
+            verdicts.append(replace(rv, doc=doc, direction=d and replace(d, basis=(*d.basis, same))))
+            comparisons[doc] = comparisons[rep]  # byte-identical texts: the same spans
+            c = clusters[rv.cluster]
+            lineages = tuple(replace(x, members=(*x.members, doc)) if x.index == rv.lineage else x
+                             for x in c.lineages)
+            clusters[c.index] = replace(c, members=(*c.members, doc), lineages=lineages)
+            continue
         if rv.cluster is None:  # a text alone but for its carriers: a story of its own
             rv = replace(rv, relation=SOURCE, cluster=max(clusters, default=-1) + 1)
             clusters[rv.cluster] = Cluster(rv.cluster, rep, (rep,), None)
@@ -57,7 +70,8 @@ def add_replicas(result: ScanResult, repeats: list[tuple[object, int]]) -> ScanR
         verdicts.append(Verdict(doc, COPY, rep, rv.cluster, None, 1.0, rv.lineage,
                                 _direction(prepared[doc], prepared[rep])))
     ordered = tuple(sorted(clusters.values(), key=lambda c: c.index))
-    return replace(result, prepared=tuple(prepared), verdicts=tuple(verdicts), clusters=ordered)
+    return replace(result, prepared=tuple(prepared), verdicts=tuple(verdicts), clusters=ordered,
+                   comparisons=comparisons)
 
 
 def _direction(carrier, first) -> Direction:

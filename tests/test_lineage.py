@@ -95,10 +95,14 @@ def test_replicated_carriers_keep_every_link_and_never_form_a_cycle(tmp_path, de
             x = parent[x]
     docs = {d["id"]: d for d in report["documents"]}
     # the carriers of one text hang from one of them, as replicas, and never from each other in turn
-    for name in ("fr_000_afp", AFP, "copy-002"):
-        kinds = sorted((docs[f"{name}@{k}"]["direction"] or {}).get("kind", "-") for k in range(1, 5))
-        assert kinds.count("replica") == 3, kinds
+    kinds = sorted((docs[f"{AFP}@{k}"]["direction"] or {}).get("kind", "-") for k in range(1, 5))
+    assert kinds == ["-", "replica", "replica", "replica"]
     assert docs[f"{AFP}@1"]["relation"] == "source"
+    # every carrier of a translation or an edited copy derives from a carrier of its original
+    for name, orig in (("fr_000_afp", AFP), ("copy-002", MONITOR)):
+        for k in range(1, 5):
+            d = docs[f"{name}@{k}"]
+            assert d["derived_from"].split("@")[0] == orig and d["direction"]["kind"] != "replica"
 
 
 @pytest.mark.model
