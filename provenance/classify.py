@@ -19,6 +19,7 @@ derivative shares the incidental details of its source.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -27,9 +28,11 @@ from rapidfuzz import fuzz
 
 from .align import AlignedBlock
 from .attribution import Credit, find_credits
+from .direction import REPLICA, SIBLINGS, Direction, Lean, judge, parse_date
 from .errors import check_range
 from .graph import UnionFind
 from .lexical import quoted_share
+from .lineage import Lineage, acyclic, split
 
 SOURCE, COPY, REWRITE, TRANSLATION, INDEPENDENT, UNRELATED = (
     "source", "copy", "rewrite", "translation", "independent", "unrelated")
@@ -112,6 +115,10 @@ class Verdict:
     cluster: int | None
     evidence: PairEvidence | None
     derivation_score: float = 0.0
+    #: index of the document's lineage in the scan (None: in none)
+    lineage: int | None = None
+    #: how sure the arrow to `derived_from` is (None when not derived)
+    direction: Direction | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ class Cluster:
     agency: str | None
     credits: tuple[Credit, ...] = field(default=())
     photo_credits: tuple[Credit, ...] = field(default=())
+    lineages: tuple[Lineage, ...] = field(default=())
 
 
 def _sent_texts(p, idx):
@@ -205,7 +213,10 @@ def is_derived(e: PairEvidence, st: ClassifySettings, mutual: frozenset[tuple[in
     (`mutual_best_across_languages`)."""
     if e.blocks < st.min_blocks:
         return False
-    if e.aligned_share >= st.verbatim_link_share and e.verbatim >= st.copy_verbatim:
+    # near-verbatim text links a pair only when some of it is the target's own prose: shared
+    # quotations alone come from a common primary source
+    if e.aligned_share >= st.verbatim_link_share and e.verbatim >= st.copy_verbatim and \
+            e.own_aligned_share >= st.derived_aligned_share:
         return True
     # across languages, most of the text aligned in order plus shared names/numbers is a
     # translation even where few details survive (a partial translation shares fewer)
@@ -261,58 +272,93 @@ def same_story_matrix(centroids: np.ndarray, covered: list[bool], doc_details, s
 
 
 def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, covered: list[bool],
-             settings: ClassifySettings = ClassifySettings(), credits: list[Credit] | None = None
+             settings: ClassifySettings = ClassifySettings(), credits: list[Credit] | None = None,
+             leans: dict[tuple[int, int], Lean] | None = None, replicas: dict[int, int] | None = None
              ) -> tuple[list[Verdict], list[Cluster]]:
-    """Relations and story clusters from pair evidence (see the module docstring).
+    """Relations, lineages and story clusters from pair evidence (see the module docstring).
 
     1. A target links to a candidate parent when the evidence shows derivation and that parent
        is competitive with the target's best explanation (within `parent_margin` of its
-       derivation score): shared background with a third article is no link.
+       derivation score): shared background with a third article is no link. Replicas
+       (`replicas`: carrier -> representative, `lineage.replica_groups`) take part through their
+       representative only, and hang from it.
     2. Linked documents form derivation trees; each tree's root is the member that explains the
-       others best (among the earliest, when all are dated).
-    3. Trees and loose documents on the same story form a story cluster. The main tree (agency
-       text credit, then size) gives the cluster its `source`; roots of other trees in the story
-       are `independent`, and their own derivatives point at them.
+       others best (among the earliest, when all are dated; `leans`, the text cues of
+       `direction.pair_leans`, break near ties). A rewrite or translation that others derive from
+       starts a lineage of its own (`lineage.split`); every lineage root is a `source`.
+    3. Trees and loose documents on the same story form a story cluster. The main lineage (not
+       derived from another, size, then agency text credit) gives the cluster its `source`; loose
+       documents are `independent`.
     """
     n = len(prepared)
+    replicas = replicas or {}
+    leans = leans or {}
+    rep_evidence = [e for e in evidence if e.target not in replicas and e.source not in replicas]
     ev = {(e.target, e.source): e for e in evidence}
-    dates = {i: _date(prepared[i]) for i in range(n)}
-    linked = _links(evidence, dates, settings)
+    dates = {i: parse_date(prepared[i].doc.meta.get("date")) for i in range(n)}
+    linked = _links(rep_evidence, dates, settings)
+    for m, r in replicas.items():
+        linked[m].add(r)
+        linked[r].add(m)
     comps = _components(n, linked)
     comp_of = {m: c for c, members in enumerate(comps) for m in members}
     credits = find_credits(prepared) if credits is None else credits
     text_credit_docs = {c.doc for c in credits if c.kind == "text"}
-    roots = [_root(members, prepared, ev, dates, text_credit_docs) for members in comps]
+    roots = [_root([m for m in members if m not in replicas], prepared, ev, dates, text_credit_docs, leans, linked)
+             for members in comps]
     parent: dict[int, int | None] = {}
     scores: dict[int, float] = {}
     for members, root in zip(comps, roots, strict=True):
-        parent[root] = None
+        here: dict[int, int | None] = {root: None}
         for t in members:
-            if t != root:
-                parent[t], scores[t] = _parent(t, root, members, ev, linked, dates, settings)
+            if t in replicas:
+                pair = (t, replicas[t])
+                here[t], scores[t] = replicas[t], derivation_score(ev[pair]) if pair in ev else 1.0
+            elif t != root:
+                here[t], scores[t] = _parent(t, root, [m for m in members if m not in replicas], ev, linked, dates,
+                                             settings)
+        parent.update(acyclic(here, root))
+    for t, r in replicas.items():  # a carrier of a derived text derives from that text's parent
+        if parent.get(r) is not None:
+            parent[t] = parent[r]
+    relation = {t: COPY if replicas.get(t) == p else _relation(ev.get((t, p)), prepared[t], prepared[p], settings)
+                for t, p in parent.items() if p is not None}
+    trees = [split(root, members, parent, lambda m: m not in replicas and relation.get(m) in (REWRITE, TRANSLATION))
+             for members, root in zip(comps, roots, strict=True)]
+    drawn = _drawn_from(roots, comps, ev, dates, settings, leans)
+    parent.update(drawn)
+    lineage_roots = {r for tree in trees for r, _ in tree[1:]} | set(drawn)
+    return _clustered(n, prepared, comps, comp_of, trees, parent, relation, scores, lineage_roots, ev,
+                      same_story, credits, (dates, leans, replicas, [q.doc.id for q in prepared]))
 
-    # story clusters: derivation trees and loose documents joined by story similarity
+
+def _clustered(n, prepared, comps, comp_of, trees, parent, relation, scores, lineage_roots, ev, same_story,
+               credits, context) -> tuple[list[Verdict], list[Cluster]]:
+    """Verdicts and numbered clusters once the trees and their lineages are known."""
     units = [list(m) for m in comps] + [[i] for i in range(n) if i not in comp_of]
+    tree_of = {min(members): tree for members, tree in zip(comps, trees, strict=True)}
     verdicts: dict[int, Verdict] = {}
     clusters_raw = []
+    text_credit_docs = {c.doc for c in credits if c.kind == "text"}
     for group in _group_units(units, same_story):
         members = sorted(m for u in group for m in u)
-        trees = [u for u in group if len(u) > 1]
         if len(members) == 1:
             verdicts[members[0]] = Verdict(members[0], UNRELATED, None, None, None)
             continue
-        main = max(trees, key=lambda u: (any(m in text_credit_docs for m in u), len(u),
-                                         -min(u))) if trees else None
-        main_root = roots[comp_of[main[0]]] if main else None
+        lineages = [(r, ms) for u in group if len(u) > 1 for r, ms in tree_of[min(u)]]
         for m in members:
-            if m in comp_of and parent.get(m) is not None:
-                p = parent[m]
-                e = ev.get((m, p))
-                verdicts[m] = Verdict(m, _relation(e, prepared[m], prepared[p], settings), p, None, e, scores[m])
+            p = parent.get(m)
+            if p is not None and m not in lineage_roots:
+                verdicts[m] = Verdict(m, relation[m], p, None, ev.get((m, p)), scores.get(m, 0.0))
             else:
-                verdicts[m] = Verdict(m, SOURCE if m == main_root else INDEPENDENT, None, None, None)
-        clusters_raw.append((members, main_root, set(main) if main else set()))
-    return _numbered(n, verdicts, clusters_raw, credits)
+                root_of_lineage = any(r == m for r, _ in lineages)
+                verdicts[m] = Verdict(m, SOURCE if root_of_lineage else INDEPENDENT, None, None, None)
+        # the main lineage: one of its own (not drawn from another), the most carriers, then an
+        # agency text credit (a piece quoting someone who "told AFP" is no wire carrier by that alone)
+        main = max(lineages, key=lambda rm: (rm[0] not in lineage_roots, len(rm[1]),
+                                             any(x in text_credit_docs for x in rm[1]), -rm[0])) if lineages else None
+        clusters_raw.append((members, main[0] if main else None, set(main[1]) if main else set(), lineages))
+    return _numbered(n, verdicts, clusters_raw, credits, parent, context)
 
 
 def _links(evidence: list[PairEvidence], dates: dict, settings: ClassifySettings) -> dict[int, set[int]]:
@@ -337,22 +383,63 @@ def _links(evidence: list[PairEvidence], dates: dict, settings: ClassifySettings
     return linked
 
 
-def _numbered(n: int, verdicts: dict[int, Verdict], clusters_raw: list, credits: list[Credit]
-              ) -> tuple[list[Verdict], list[Cluster]]:
-    """Clusters numbered by their first member, with their credits; verdicts with their cluster."""
+def _numbered(n: int, verdicts: dict[int, Verdict], clusters_raw: list, credits: list[Credit], parent: dict,
+              context) -> tuple[list[Verdict], list[Cluster]]:
+    """Clusters numbered by their first member, with their credits and lineages (numbered across
+    the scan by cluster, then root); verdicts with their cluster, lineage and direction."""
+    dates, leans, replicas, ids = context
     clusters_raw.sort(key=lambda c: min(c[0]))
     clusters = []
-    cluster_of = {}
-    for k, (members, src, main) in enumerate(clusters_raw):
+    cluster_of: dict[int, int] = {}
+    lineage_of: dict[int, int] = {}
+    raw_lineages = []
+    for k, (members, src, _main, lineages) in enumerate(clusters_raw):
         for m in members:
             cluster_of[m] = k
+        for root, ms in sorted(lineages, key=lambda rm: (rm[0] != src, min(rm[1]))):
+            for m in ms:
+                lineage_of[m] = len(raw_lineages)
+            raw_lineages.append((k, root, ms))
+    all_lineages: dict[int, list[Lineage]] = {}
+    for idx, (k, root, ms) in enumerate(raw_lineages):
+        via = parent.get(root)
+        text = tuple(x for x in credits if x.doc in ms and x.kind == "text")
+        all_lineages.setdefault(k, []).append(Lineage(
+            idx, root, tuple(ms), lineage_of.get(via) if via is not None else None, via, _agency(text), text,
+            judge(dates[root], dates[via], leans.get((root, via))) if via is not None else None))
+    for k, (members, src, main, _) in enumerate(clusters_raw):
         text = tuple(x for x in credits if x.doc in main and x.kind == "text")
         photo = tuple(x for x in credits if x.doc in members and x.kind == "photo")
-        counts = Counter(x.agency for x in text)
-        agency = min(counts, key=lambda a: (-counts[a], a)) if counts else None
-        clusters.append(Cluster(k, src, tuple(members), agency, text, photo))
-    out = [replace(verdicts[i], cluster=cluster_of.get(i)) for i in range(n)]
+        clusters.append(Cluster(k, src, tuple(members), _agency(text), text, photo, tuple(all_lineages.get(k, ()))))
+    lineage_by_index = {x.index: x for ls in all_lineages.values() for x in ls}
+    out = []
+    for i in range(n):
+        v = replace(verdicts[i], cluster=cluster_of.get(i), lineage=lineage_of.get(i))
+        if v.derived_from is not None:
+            v = replace(v, direction=_direction(v, lineage_by_index[v.lineage], dates, leans, replicas,
+                                                       ids[lineage_by_index[v.lineage].root]))
+        out.append(v)
     return out, clusters
+
+
+def _agency(text_credits) -> str | None:
+    counts = Counter(x.agency for x in text_credits)
+    return min(counts, key=lambda a: (-counts[a], a)) if counts else None
+
+
+def _direction(v: Verdict, lineage: Lineage, dates, leans, replicas, root_id: str) -> Direction:
+    """The direction of `v`'s derivation: a replica of its parent's text, a sibling carrier of
+    its lineage's wire (a verbatim copy with no dates to order them), or derived (`judge`)."""
+    t, p = v.doc, v.derived_from
+    found = judge(dates[t], dates[p], leans.get((t, p)))
+    if replicas.get(t) == p:
+        return Direction(found.established and dates[t] is not None, found.confidence if dates[t] else 0.5,
+                         ("the same text as its parent" + ("; " + found.basis[0] if dates[t] else ""),), REPLICA)
+    dated = dates[t] is not None and dates[p] is not None and dates[t] != dates[p]
+    if v.relation == COPY and lineage.agency and lineage.derived_from is None and not dated:
+        return Direction(False, 0.5, (f"both carry the {lineage.agency} wire; fullest carrier: {root_id}",),
+                         SIBLINGS)
+    return found
 
 
 def _components(n: int, linked: dict[int, set[int]]) -> list[list[int]]:
@@ -374,10 +461,40 @@ def _components(n: int, linked: dict[int, set[int]]) -> list[list[int]]:
     return comps
 
 
-def _root(members, prepared, ev, dates, text_credit_docs) -> int:
-    """The member that explains the others best; among the earliest when every member is dated."""
+def _drawn_from(roots, comps, ev, dates, settings, leans) -> dict[int, int]:
+    """Tree root -> the member of another tree it derives from, where the evidence shows it (a
+    rewrite whose own copies explain it better than its source, so that it was not linked to the
+    source directly): that tree's lineage draws on the other's. Two roots that explain each other
+    are ordered by the text cues (`leans`); no chain of lineages comes back to itself."""
+    tree_of = {m: k for k, members in enumerate(comps) for m in members}
+    options = []
+    for k, root in enumerate(roots):
+        found = [(derivation_score(e), e.source) for e in ev.values()
+                 if e.target == root and e.source in tree_of and tree_of[e.source] != k and is_derived(e, settings)
+                 and (dates[root] is None or dates[e.source] is None or dates[e.source] <= dates[root])]
+        if found:
+            via = max(found)[1]
+            options.append((leans[(root, via)].score if (root, via) in leans else 0.0, -k, root, via))
+    out: dict[int, int] = {}
+    for _, _, root, via in sorted(options, reverse=True):
+        seen, x = {tree_of[root]}, via
+        while x is not None and tree_of.get(x) not in seen:
+            seen.add(tree_of[x])
+            x = out.get(roots[tree_of[x]])
+        if x is None:
+            out[root] = via
+    return out
+
+
+def _root(members, prepared, ev, dates, text_credit_docs, leans, linked) -> int:
+    """The member that explains the others best; among the earliest when every member is dated.
+    Text cues (`leans`: (target, source) -> `direction.Lean`) add up to half a document's worth
+    of explanation, so they settle near ties (an edited copy and its original explain each other
+    about equally) and leave a fuller carrier of a wire in place."""
     def explains(m: int) -> float:
-        return sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
+        own = sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
+        cue = sum(math.tanh(leans[(o, m)].score) for o in members if o in linked[m] and (o, m) in leans)
+        return own + 0.5 * cue
 
     pool = members
     if all(dates[m] is not None for m in members):
@@ -390,7 +507,15 @@ def _root(members, prepared, ev, dates, text_credit_docs) -> int:
     majority = {lg for lg, c in langs.items() if c == top}
     if len(majority) == 1 and any(prepared[m].langs.document in majority for m in pool):
         pool = [m for m in pool if prepared[m].langs.document in majority]
-    return max(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m))
+    ranked = sorted(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m),
+                    reverse=True)
+    # a near-best candidate that the text cues clearly show copied another near-best one is no
+    # root: among many copies, one of them can explain the others about as well as the original
+    near = [m for m in ranked if explains(m) >= 0.9 * explains(ranked[0])]
+    for m in near:
+        if not any(leans[(m, c)].score > 1.0 for c in near if c != m and (m, c) in leans):
+            return m
+    return ranked[0]
 
 
 def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:
@@ -435,22 +560,3 @@ def _relation(e: PairEvidence | None, target, source, st: ClassifySettings) -> s
 def _neg(date: str | None) -> str:
     """Sort key that puts earlier dates first under max()."""
     return "".join(chr(0x10FFFF - ord(c)) for c in date) if date else ""
-
-
-def _date(p) -> str | None:
-    """The document's date as a sortable ISO string, or None when absent or unparseable."""
-    from datetime import datetime
-
-    raw = (p.doc.meta.get("date") or "").strip()
-    if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        pass
-    for fmt in ("%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%d/%m/%Y", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(raw, fmt).isoformat()
-        except ValueError:
-            continue
-    return None

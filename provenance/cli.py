@@ -169,13 +169,15 @@ def engine_options(fn):
               help="Processes for aligning and comparing pairs (default: $PROVENANCE_WORKERS, else the "
                    "usable cores, at most 8). The report does not depend on it.")
 @engine_options
+@click.option("--dates", "dates_csv", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV of 'id or file name,date' rows dating inputs that carry no date (plain files).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passages_out: str | None,
          model: str | None, model_languages: str, backend: str, device: str, max_bytes: int | None,
          index_name: str | None, index_dir: str, cache_dir: str | None, no_cache: bool, workers: int | None,
-         engine: str, spark_master: str, output_dir: str | None, quiet: bool) -> None:
+         engine: str, spark_master: str, output_dir: str | None, dates_csv: str | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field (other document types,
@@ -187,7 +189,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
     outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
     try:
         _scan(paths, outputs, (model, model_languages, backend, device), max_bytes, index_name, index_dir,
-              cache_dir, no_cache, workers, (engine, spark_master, output_dir), quiet)
+              cache_dir, no_cache, workers, (engine, spark_master, output_dir), dates_csv, quiet)
     except KeyboardInterrupt:
         kept = [p for _, p in outputs if p and os.path.exists(p)]
         click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
@@ -196,7 +198,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
 
 
 def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_dir, no_cache, workers,
-          engine_choice, quiet) -> None:
+          engine_choice, dates_csv, quiet) -> None:
     from dataclasses import replace
 
     from .export import export_format, write_passages
@@ -222,17 +224,21 @@ def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_
 
     paths = tuple(expand_paths(paths))
     if engine == "spark":
-        if passages_out:
-            raise click.UsageError("--passages is not available with --engine spark yet: use the local engine")
+        for flag, given in (("--passages", passages_out), ("--dates", dates_csv)):
+            if given:
+                raise click.UsageError(f"{flag} is not available with --engine spark yet: use the local engine")
         return _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings,
                               spark_master, quiet)
     if output_dir:
         raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
     progress = sys.stderr.isatty()
+    from .direction import read_dates
+
+    dates = read_dates(dates_csv) if dates_csv else None
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
-                          index_dir=index_dir, workers=workers)
+                          index_dir=index_dir, workers=workers, dates=dates)
     finally:
         _close_cache(embedder)
     report = build_report(result)

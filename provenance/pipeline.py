@@ -22,16 +22,19 @@ from . import archive as arch
 from .archive_ops import new_documents, prepare_archived, restrict_to_focus, retrieve_archived
 from .attribution import Credit, translation_signals
 from .classify import classify, same_story_matrix
+from .direction import dated, pair_leans
 from .embed import Embedder, count_to_encode, covers, encode_texts
 from .errors import ConfigError, InputError
 from .features import DocFeatures, docs_features
 from .glossary import missing_dictionaries, missing_dictionary_warning
 from .hashing import digest
+from .lineage import replica_groups
 from .load import Document, Skipped, load_paths
 from .match import doc_pairs, semantic_pairs
 from .pairs import PairInputs, align_pairs, compare_derived, long_pair_anchors, pair_evidences
 from .preparation import Prepared, identify_documents, prepare, segment_documents
 from .reconstruct import reconstruct_stories
+from .replicas import add_replicas, split_replicas
 from .result import ScanResult
 from .results import ResultStore
 from .retrieve import lexical_search, semantic_knn
@@ -56,7 +59,8 @@ class Retrieved:
 @gc_paused
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
          settings: ScanSettings = ScanSettings(), progress: bool = False, index: str | None = None,
-         index_dir: str | os.PathLike = "indexes", workers: int | None = None) -> ScanResult:
+         index_dir: str | os.PathLike = "indexes", workers: int | None = None, dates: dict[str, str] | None = None
+         ) -> ScanResult:
     """Scan files and folders; see the module docstring.
 
     Args:
@@ -70,12 +74,16 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
             then holds the new articles and the archived ones they share a story with.
         workers: processes for aligning pairs (default: the usable cores, `$PROVENANCE_WORKERS`);
             the result does not depend on it.
+        dates: document id or file name -> date, for inputs that carry none (`direction.read_dates`
+            reads them from a CSV file); a date the input carries itself is replaced.
 
     Raises:
         InputError: nothing usable was found.
         ModelError: the model cannot be loaded offline.
     """
     loaded = load_paths(paths, max_bytes=settings.max_bytes)
+    if dates:
+        loaded = replace(loaded, documents=tuple(dated(loaded.documents, dates)))
     if embedder is None:
         from .embed import load_model
 
@@ -100,6 +108,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     skipped = [*skipped, *too_short]
     if not segs:
         raise InputError("no usable article among the inputs" + _first_skipped(skipped))
+    segs, repeats = split_replicas(segs)  # one text carried by several documents is analysed once
     texts = [seg.doc.text[s.start:s.end] for seg in segs for s in seg.sentences]
     doc_of_row = np.repeat(np.arange(len(segs)), [len(seg.sentences) for seg in segs])
     doc_keys = [digest(seg.doc.text) for seg in segs]
@@ -128,9 +137,9 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         semantic, sem_candidates = encode_and_search()
         prepared, features, lexical = model_free(workers)
     store.flush()
-    return analyse(prepared, semantic, embedder.model_id, embedder.languages, settings, skipped=skipped,
-                   progress=progress, store=store, retrieved=Retrieved(features, lexical, sem_candidates),
-                   workers=workers)
+    return add_replicas(analyse(prepared, semantic, embedder.model_id, embedder.languages, settings,
+                                skipped=skipped, progress=progress, store=store,
+                                retrieved=Retrieved(features, lexical, sem_candidates), workers=workers), repeats)
 
 
 def _first_skipped(skipped: list[Skipped]) -> str:
@@ -160,6 +169,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     covered = [covers(model_languages, p.langs.document) for p in prepared]
     same = same_story_matrix(np.vstack([_centroid(v) for v in vectors]), covered, details, settings.classify)
     neighbourhood = [frozenset(np.flatnonzero(same[i]).tolist()) | {i} for i in range(len(prepared))]
+    replicas = replica_groups([p.doc.text for p in prepared])
     candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus)
     sizes = [len(v) for v in vectors]
     anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
@@ -167,7 +177,9 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
     alignments, evidence = pair_evidences(candidates, aligned, details, neighbourhood)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
-    verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify, credits=credits)
+    leans = pair_leans(prepared, alignments, evidence, settings.classify.min_blocks)
+    verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify, credits=credits,
+                                  leans=leans, replicas=replicas)
     comparisons = compare_derived(inputs, verdicts, alignments, store, workers)
     store.flush()
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),

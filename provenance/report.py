@@ -17,7 +17,7 @@ from pathlib import Path
 from .divergences import severity
 from .errors import ProvenanceError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +56,7 @@ def build_report(result) -> dict:
             "relation": v.relation,
             "derived_from": ids[v.derived_from] if v.derived_from is not None else None,
             "cluster": _cluster_id(v.cluster),
+            "lineage": _lineage_id(v.lineage), "direction": _direction(v.direction),
             "coverage": v.evidence.aligned_share if v.evidence is not None else None,
             "source_used": _source_used(cmp_),
             "evidence": _evidence(v, ids),
@@ -99,6 +100,7 @@ def build_report(result) -> dict:
                 "photo_credits": [_credit(x, prepared, ids) for x in c.photo_credits],
             },
             "reconstruction": _reconstruction(rec, prepared, ids) if rec else None,
+            "lineages": [_lineage(x, prepared, ids) for x in c.lineages],
         })
     return {
         "schema_version": SCHEMA_VERSION,
@@ -121,6 +123,24 @@ def _source_used(cmp_) -> float | None:
     """Share of the source's story text this document carries (the other half of `coverage`)."""
     share = cmp_.summary.get("omitted_of_source") if cmp_ else None
     return None if share is None else round(1.0 - share, 4)
+
+
+def _lineage_id(k: int | None) -> str | None:
+    return None if k is None else f"lineage-{k + 1}"
+
+
+def _direction(d) -> dict | None:
+    if d is None:
+        return None
+    return {"established": d.established, "confidence": d.confidence, "kind": d.kind, "basis": list(d.basis),
+            "words": d.words()}
+
+
+def _lineage(x, prepared, ids) -> dict:
+    return {"id": _lineage_id(x.index), "root": ids[x.root], "members": sorted(ids[m] for m in x.members),
+            "attribution": {"agency": x.agency, "text_credits": [_credit(c, prepared, ids) for c in x.credits]},
+            "derived_from": None if x.derived_from is None else {
+                "lineage": _lineage_id(x.derived_from), "document": ids[x.via], "direction": _direction(x.direction)}}
 
 
 def _title(p) -> str | None:

@@ -101,10 +101,33 @@ def summary_table(report: dict, width: int | None = None) -> str:
         agency = c["attribution"]["agency"] or "no agency credit found"
         members = ", ".join("#" + row_of.get(m, m) for m in c["members"])
         lines.append(f"  {src}; {agency}; members {members}")
+        lines.extend(lineage_lines(c, docs, row_of))
     if report["skipped"]:
         lines.append(f"skipped {len(report['skipped'])} input(s):")
         lines.extend(f"  {s['path']}: {s['reason']}" for s in report["skipped"])
     return "\n".join(shorten_line(line, width) for line in lines)
+
+
+def lineage_lines(cluster: dict, docs: list[dict], row_of: dict[str, str]) -> list[str]:
+    """A story's lineages (root, agency, members, what it draws on), then every arrow in it whose
+    direction is not established, in words."""
+    def row(doc_id: str) -> str:
+        return "#" + row_of.get(doc_id, doc_id)
+
+    lines = []
+    for x in cluster.get("lineages", []):
+        drawn = x["derived_from"]
+        tail = f"; drawn from {row(drawn['document'])} ({drawn['lineage']})" if drawn else ""
+        lines.append(f"  {x['id']}: root {row(x['root'])}; {x['attribution']['agency'] or 'no agency credit'}; "
+                     f"members {', '.join(row(m) for m in x['members'])}{tail}")
+    members = set(cluster["members"])
+    for d in docs:
+        if d["id"] in members and d.get("direction") and not d["direction"]["established"]:
+            text = d["direction"]["words"]
+            for other in (d["derived_from"], *(x["root"] for x in cluster.get("lineages", []))):
+                text = text.replace(other, row(other))
+            lines.append(f"  {row(d['id'])} from {row(d['derived_from'])}: {text}")
+    return lines
 
 
 def shorten_line(line: str, width: int) -> str:

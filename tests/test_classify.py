@@ -5,6 +5,8 @@ settings so that a changed default moves the test with it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -127,6 +129,18 @@ def test_pair_sharing_only_quotations_is_independent():
     verdicts, clusters = run(two_docs(), [e, ev(0, 1, aligned_share=0.3, verbatim=1.0)])
     assert relations(verdicts) == [(INDEPENDENT, None), (INDEPENDENT, None)]
     assert [(c.source, c.members) for c in clusters] == [(None, (0, 1))]  # one story, no source
+
+
+def test_verbatim_quotations_alone_do_not_make_a_pair_derived():
+    # most of the target aligned word for word, but the aligned text is quotation: the outlets
+    # quote one primary source, and none of their own prose matches
+    e = ev(1, 0, aligned_share=ST.verbatim_link_share + EPS, own_aligned_share=0.05, verbatim=1.0,
+           detail_share=0.1, shared_details=1)
+    verdicts, _ = run(two_docs(), [e])
+    assert relations(verdicts) == [(INDEPENDENT, None), (INDEPENDENT, None)]
+    e = replace(e, own_aligned_share=ST.verbatim_link_share)  # the same pair with its own prose aligned
+    verdicts, _ = run(two_docs(), [e])
+    assert relations(verdicts) == [(SOURCE, None), (REWRITE, 0)]
 
 
 def test_too_few_blocks_show_no_derivation():

@@ -52,7 +52,7 @@ def test_scan_writes_report_and_prints_summary(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["scan", str(SEEDS), "-o", str(out)])
     assert res.exit_code == 0, res.output
     report = json.loads(out.read_text("utf-8"))
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "2.0"
     assert report["tool"]["model"] == "fake/bag-of-words"
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["#", "document", "lang", "relation", "from", "taken", "used", "div", "story"]
