@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
-from .classify import PairEvidence, Verdict, pair_evidence, pair_stats
+from .classify import Verdict
 from .compare import DocComparison, compare_pair
+from .evidence import PairEvidence, pair_evidence, pair_stats
 from .features import DocFeatures, detail_weights, pair_detail_vectors
 from .gloss import gloss_fingerprint
 from .glossary import has_dictionary
@@ -140,7 +141,7 @@ def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultSto
 def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore, workers: int | None = None,
                 progress: bool = False) -> dict[tuple[int, int], tuple]:
     """`(blocks, stats a->b, stats b->a)` of each pair (a, b), from the cache or aligned by
-    `workers` processes; `stats x->y`: `classify.PairStats` of y as the target."""
+    `workers` processes; `stats x->y`: `evidence.PairStats` of y as the target."""
     keys = pair_keys(inputs, pairs, store)
     cached = store.get_many("pair", list(keys.values()))
     ngrams: dict[int, DocNgrams] = {}

@@ -40,68 +40,7 @@ def build_report(result) -> dict:
     """The JSON-ready report for a `ScanResult` (see DESIGN.md, "Report contract")."""
     prepared = result.prepared
     ids = [p.doc.id for p in prepared]
-    docs = []
-    for v in result.verdicts:
-        p = prepared[v.doc]
-        doc = p.doc
-        cmp_ = result.comparisons.get(v.doc)
-        entry = {
-            "id": doc.id,
-            "path": doc.path,
-            "title": doc.meta.get("title") or _title(p),
-            "language": p.langs.document,
-            "languages": dict(p.langs.shares),
-            "text_basis": doc.text_basis,
-            "encoding": doc.encoding,
-            "relation": v.relation,
-            "derived_from": ids[v.derived_from] if v.derived_from is not None else None,
-            "cluster": _cluster_id(v.cluster),
-            "lineage": _lineage_id(v.lineage), "direction": _direction(v.direction),
-            "coverage": v.evidence.aligned_share if v.evidence is not None else None,
-            "source_used": _source_used(cmp_),
-            "evidence": _evidence(v, ids),
-            "edit_summary": cmp_.summary if cmp_ else None,
-            "alignments": [_alignment(a) for a in cmp_.alignments] if cmp_ else [],
-            "divergences": [_divergence(d) for d in cmp_.divergences] if cmp_ else [],
-            "excluded": [{"span": [b.start, b.end], "reason": b.excluded, "text": doc.text[b.start:b.end]}
-                         for b in p.seg.clean.excluded],
-        }
-        if v.derived_from is not None and prepared[v.derived_from].langs.document != p.langs.document:
-            entry["translated_from"] = prepared[v.derived_from].langs.document
-        signals = result.signals.get(v.doc, ())
-        if signals:
-            kinds = sorted({x.kind.split(" (")[0] for x in signals})
-            entry["translation_signals"] = {
-                "kinds": kinds,
-                # two independent kinds of trace make translation likely; one alone proves little
-                "likely_translated": len(kinds) >= 2,
-                "evidence": [{"kind": x.kind, "span": [x.start, x.end], "text": doc.text[x.start:x.end]}
-                             for x in signals],
-            }
-        for key in ("outlet", "date", "url"):
-            if doc.meta.get(key):
-                entry[key] = doc.meta[key]
-        if doc.text_basis != "file" or v.doc in result.archived:
-            entry["text"] = doc.text  # spans refer to this text, which is not the file's bytes
-        if v.doc in result.archived:
-            entry["archived"] = True
-        docs.append(entry)
-    docs.sort(key=lambda d: d["id"])
-    clusters = []
-    for c in result.clusters:
-        rec = result.reconstructions.get(c.index)
-        clusters.append({
-            "id": _cluster_id(c.index),
-            "source": ids[c.source] if c.source is not None else None,
-            "members": sorted(ids[m] for m in c.members),
-            "attribution": {
-                "agency": c.agency,
-                "text_credits": [_credit(x, prepared, ids) for x in c.credits],
-                "photo_credits": [_credit(x, prepared, ids) for x in c.photo_credits],
-            },
-            "reconstruction": _reconstruction(rec, prepared, ids) if rec else None,
-            "lineages": [_lineage(x, prepared, ids) for x in c.lineages],
-        })
+    docs = sorted((_document(result, v, ids) for v in result.verdicts), key=lambda d: d["id"])
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {
@@ -114,8 +53,75 @@ def build_report(result) -> dict:
         "warnings": list(result.warnings),
         **({"archive": result.archive} if result.archive else {}),
         "documents": docs,
-        "clusters": clusters,
+        "clusters": [_cluster(result, c, ids) for c in result.clusters],
         "skipped": [{"path": s.path, "reason": s.reason} for s in sorted(result.skipped, key=lambda s: s.path)],
+    }
+
+
+def _document(result, v, ids: list[str]) -> dict:
+    """One document's entry of the report."""
+    prepared = result.prepared
+    p = prepared[v.doc]
+    doc = p.doc
+    cmp_ = result.comparisons.get(v.doc)
+    entry = {
+        "id": doc.id,
+        "path": doc.path,
+        "title": doc.meta.get("title") or _title(p),
+        "language": p.langs.document,
+        "languages": dict(p.langs.shares),
+        "text_basis": doc.text_basis,
+        "encoding": doc.encoding,
+        "relation": v.relation,
+        "derived_from": ids[v.derived_from] if v.derived_from is not None else None,
+        "cluster": _cluster_id(v.cluster),
+        "lineage": _lineage_id(v.lineage), "direction": _direction(v.direction),
+        "coverage": v.evidence.aligned_share if v.evidence is not None else None,
+        "source_used": _source_used(cmp_),
+        "evidence": _evidence(v, ids),
+        "edit_summary": cmp_.summary if cmp_ else None,
+        "alignments": [_alignment(a) for a in cmp_.alignments] if cmp_ else [],
+        "divergences": [_divergence(d) for d in cmp_.divergences] if cmp_ else [],
+        "excluded": [{"span": [b.start, b.end], "reason": b.excluded, "text": doc.text[b.start:b.end]}
+                     for b in p.seg.clean.excluded],
+    }
+    if v.derived_from is not None and prepared[v.derived_from].langs.document != p.langs.document:
+        entry["translated_from"] = prepared[v.derived_from].langs.document
+    signals = result.signals.get(v.doc, ())
+    if signals:
+        kinds = sorted({x.kind.split(" (")[0] for x in signals})
+        entry["translation_signals"] = {
+            "kinds": kinds,
+            # two independent kinds of trace make translation likely; one alone proves little
+            "likely_translated": len(kinds) >= 2,
+            "evidence": [{"kind": x.kind, "span": [x.start, x.end], "text": doc.text[x.start:x.end]}
+                         for x in signals],
+        }
+    for key in ("outlet", "date", "url"):
+        if doc.meta.get(key):
+            entry[key] = doc.meta[key]
+    if doc.text_basis != "file" or v.doc in result.archived:
+        entry["text"] = doc.text  # spans refer to this text, which is not the file's bytes
+    if v.doc in result.archived:
+        entry["archived"] = True
+    return entry
+
+
+def _cluster(result, c, ids: list[str]) -> dict:
+    """One story cluster's entry of the report."""
+    prepared = result.prepared
+    rec = result.reconstructions.get(c.index)
+    return {
+        "id": _cluster_id(c.index),
+        "source": ids[c.source] if c.source is not None else None,
+        "members": sorted(ids[m] for m in c.members),
+        "attribution": {
+            "agency": c.agency,
+            "text_credits": [_credit(x, prepared, ids) for x in c.credits],
+            "photo_credits": [_credit(x, prepared, ids) for x in c.photo_credits],
+        },
+        "reconstruction": _reconstruction(rec, prepared, ids) if rec else None,
+        "lineages": [_lineage(x, prepared, ids) for x in c.lineages],
     }
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from . import __version__
 from .align import AlignedBlock
 from .attribution import Signal
-from .classify import Cluster, PairEvidence, Verdict
+from .classify import Cluster, Verdict
 from .compare import DocComparison
+from .evidence import PairEvidence
 from .load import Skipped
 from .match import DocPair
 from .preparation import Prepared
