@@ -28,7 +28,7 @@ GLOSS_FEATURES = 2**20
 
 # Words (letters first; hyphens inside). Apostrophes separate: French and Italian elisions (l'Iran,
 # d'un) must meet the bare word, and English possessives leave a one-letter token that is dropped.
-_TOKEN = re.compile(r"[^\W\d_](?:[\w\u0900-\u0963\u0966-\u097f\u0981-\u09fe-]*[\w\u0900-\u097f])?")
+_TOKEN = re.compile(r"[^\W\d_](?:[\w\u0900-\u0963\u0966-\u097f\u0981-\u09fe-]*[\w\u0900-\u0963\u0966-\u097f])?")
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +50,26 @@ def _function_word(word: str, lang: str) -> bool:
 
     try:
         return zipf_frequency(word, lang) >= FUNCTION_WORD_ZIPF
+    except (LookupError, ValueError):
+        return False
+
+
+#: In a script without letter case (Devanagari, Arabic) nothing marks a name, so a word the
+#: dictionary lacks that is this common in its language (Zipf 5: once in 100,000 words) is left out
+#: of the gloss rather than passed on as a name (newstest hi-en alignment F1 0.80 -> 0.83).
+COMMON_UNKNOWN_ZIPF = 5.0
+
+
+def _caseless(word: str) -> bool:
+    return not word[:1].isupper() and not word[:1].islower()
+
+
+@lru_cache(maxsize=200_000)
+def _common(word: str, lang: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    try:
+        return zipf_frequency(word, lang) >= COMMON_UNKNOWN_ZIPF
     except (LookupError, ValueError):
         return False
 
@@ -79,6 +99,8 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
             senses = lex.translate(word)
         if senses:
             out += ["w:" + s for s in senses if s not in stop]
+        if not senses and _caseless(word) and _common(word, lang):
+            continue  # a common word of a caseless script the dictionary lacks: no name, only noise
         if not senses or word[:1].isupper():
             key = skeleton(romanize(word))
             if len(key) >= 2:
