@@ -210,8 +210,11 @@ def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, cov
     comps = _components(n, linked)
     comp_of = {m: c for c, members in enumerate(comps) for m in members}
     credits = find_credits(prepared) if credits is None else credits
-    text_credit_docs = {c.doc for c in credits if c.kind == "text"}
-    roots = [_root([m for m in members if m not in replicas], prepared, ev, dates, text_credit_docs, leans, linked)
+    text_agencies: dict[int, set[str]] = defaultdict(set)
+    for c in credits:
+        if c.kind == "text":
+            text_agencies[c.doc].add(c.agency)
+    roots = [_root([m for m in members if m not in replicas], prepared, ev, dates, text_agencies, leans, linked)
              for members in comps]
     parent: dict[int, int | None] = {}
     scores: dict[int, float] = {}
@@ -393,11 +396,18 @@ def _drawn_from(roots, comps, ev, dates, settings, leans) -> dict[int, int]:
     return out
 
 
-def _root(members, prepared, ev, dates, text_credit_docs, leans, linked) -> int:
+def _root(members, prepared, ev, dates, text_agencies, leans, linked) -> int:
     """The member that explains the others best; among the earliest when every member is dated.
     Text cues (`leans`: (target, source) -> `direction.Lean`) add up to half a document's worth
     of explanation, so they settle near ties (an edited copy and its original explain each other
-    about equally) and leave a fuller carrier of a wire in place."""
+    about equally) and leave a fuller carrier of a wire in place. Between texts that explain each
+    other equally (a translation and its original), the one whose agency credits the others repeat
+    comes first: a French edition crediting "(AFP)" and "avec dpa" carries the dpa piece, not the
+    other way round."""
+    def acknowledged(m: int) -> int:
+        own = text_agencies.get(m)
+        return sum(1 for o in members if o != m and own and own <= text_agencies.get(o, set()))
+
     def explains(m: int) -> float:
         own = sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
         cue = sum(math.tanh(leans[(o, m)].score) for o in members if o in linked[m] and (o, m) in leans)
@@ -414,8 +424,8 @@ def _root(members, prepared, ev, dates, text_credit_docs, leans, linked) -> int:
     majority = {lg for lg, c in langs.items() if c == top}
     if len(majority) == 1 and any(prepared[m].langs.document in majority for m in pool):
         pool = [m for m in pool if prepared[m].langs.document in majority]
-    ranked = sorted(pool, key=lambda m: (round(explains(m), 3), m in text_credit_docs, prepared[m].story_chars, -m),
-                    reverse=True)
+    ranked = sorted(pool, key=lambda m: (round(explains(m), 3), acknowledged(m), m in text_agencies,
+                                         prepared[m].story_chars, -m), reverse=True)
     # a near-best candidate that the text cues clearly show copied another near-best one is no
     # root: among many copies, one of them can explain the others about as well as the original
     near = [m for m in ranked if explains(m) >= 0.9 * explains(ranked[0])]
