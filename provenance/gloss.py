@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
-from .glossary import Lexicon, fingerprint, lexicon
+from .glossary import Lexicon, fingerprint, lemma, lexicon, zipf
 from .names import romanize, skeleton
 
 #: Hashed columns of the gloss space (English lemmas and name skeletons).
@@ -44,16 +44,6 @@ def _english_stop_words() -> frozenset[str]:
 FUNCTION_WORD_ZIPF = 6.5
 
 
-@lru_cache(maxsize=200_000)
-def _function_word(word: str, lang: str) -> bool:
-    from wordfreq import zipf_frequency
-
-    try:
-        return zipf_frequency(word, lang) >= FUNCTION_WORD_ZIPF
-    except (LookupError, ValueError):
-        return False
-
-
 #: In a script without letter case (Devanagari, Arabic) nothing marks a name, so a word the
 #: dictionary lacks that is this common in its language (Zipf 5: once in 100,000 words) is left out
 #: of the gloss rather than passed on as a name (newstest hi-en alignment F1 0.80 -> 0.83).
@@ -64,21 +54,9 @@ def _caseless(word: str) -> bool:
     return not word[:1].isupper() and not word[:1].islower()
 
 
-@lru_cache(maxsize=200_000)
-def _common(word: str, lang: str) -> bool:
-    from wordfreq import zipf_frequency
-
-    try:
-        return zipf_frequency(word, lang) >= COMMON_UNKNOWN_ZIPF
-    except (LookupError, ValueError):
-        return False
-
-
 def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
     """The gloss of one sentence: English lemmas (prefixed "w:") and name skeletons ("n:").
     `lang`: the sentence's language; `lex`: its lexicon (looked up when not given)."""
-    from .glossary import _lemma
-
     english = lang == "en"
     if not english and lex is None:
         lex = lexicon(lang)
@@ -92,14 +70,14 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
             low = word.lower()
             if low in stop:
                 continue
-            senses = (_lemma(low, "en").lower(),)
-        elif _function_word(word.lower(), lang) or _function_word(_lemma(word.lower(), lang).lower(), lang):
+            senses = (lemma(low, "en").lower(),)
+        elif max(zipf(word.lower(), lang), zipf(lemma(word.lower(), lang).lower(), lang)) >= FUNCTION_WORD_ZIPF:
             continue
         else:
             senses = lex.translate(word)
         if senses:
             out += ["w:" + s for s in senses if s not in stop]
-        if not senses and _caseless(word) and _common(word, lang):
+        if not senses and _caseless(word) and zipf(word, lang) >= COMMON_UNKNOWN_ZIPF:
             continue  # a common word of a caseless script the dictionary lacks: no name, only noise
         if not senses or word[:1].isupper():
             key = skeleton(romanize(word))

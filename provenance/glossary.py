@@ -65,7 +65,7 @@ class Lexicon:
     def translate(self, word: str) -> tuple[str, ...]:
         """English lemmas for `word`: looked up as written, as its lemma, then in lower case
         (case tells German "Sagen", sayings, from "sagen", to say)."""
-        for form in (word, _lemma(word, self.lang), word.lower(), _lemma(word.lower(), self.lang)):
+        for form in (word, lemma(word, self.lang), word.lower(), lemma(word.lower(), self.lang)):
             found = self.words.get(form)
             if found is not None:
                 return found
@@ -157,7 +157,7 @@ def build_lexicon(lang: str, files: list[tuple[Path, Path, bool]]) -> dict[str, 
     def content(text: str) -> tuple[str, ...]:
         if text not in english:
             words = [w for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
-            english[text] = tuple(_lemma(w, "en").lower() for w in words) if 0 < len(words) <= 3 else ()
+            english[text] = tuple(lemma(w, "en").lower() for w in words) if 0 < len(words) <= 3 else ()
         return english[text]
 
     for index, data, forward in files:
@@ -167,9 +167,9 @@ def build_lexicon(lang: str, files: list[tuple[Path, Path, bool]]) -> dict[str, 
             for foreign, eng in pairs:
                 if _single_word(foreign):
                     got = senses.setdefault(foreign, {})
-                    for lemma in content(eng):
+                    for word in content(eng):
                         # forward senses first, in the dictionary's order; then by English frequency
-                        got.setdefault(lemma, len(got) if forward else 1000)
+                        got.setdefault(word, len(got) if forward else 1000)
     return {k: _ranked(v) for k, v in senses.items() if v}
 
 
@@ -177,15 +177,19 @@ def _ranked(candidates: dict[str, int]) -> tuple[str, ...]:
     """The `MAX_SENSES` best English lemmas: a forward dictionary's senses in its order, then the
     commonest English words (a reverse dictionary lists a foreign word under every English
     headword it translates, alphabetically: "vláda" under administration, cabinet, ..., government)."""
-    order = sorted(candidates, key=lambda w: (candidates[w], -_zipf(w)))
+    order = sorted(candidates, key=lambda w: (candidates[w], -zipf(w)))
     return tuple(order[:MAX_SENSES])
 
 
-@cache
-def _zipf(word: str) -> float:
+@lru_cache(maxsize=200_000)
+def zipf(word: str, lang: str = "en") -> float:
+    """wordfreq's Zipf frequency of `word` in `lang` (0 where wordfreq has no list for it)."""
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "en")
+    try:
+        return zipf_frequency(word, lang)
+    except (LookupError, ValueError):
+        return 0.0
 
 
 def _single_word(s: str) -> bool:
@@ -251,7 +255,8 @@ def _write_pickle(path: Path, value) -> None:
 
 
 @lru_cache(maxsize=200_000)
-def _lemma(word: str, lang: str) -> str:
+def lemma(word: str, lang: str) -> str:
+    """simplemma's lemma of `word` in `lang` (the word itself where it has none)."""
     import simplemma
 
     try:
