@@ -343,6 +343,10 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
         raise ArchiveError(f"{where} was built with model {meta['model']!r}, not {model!r}: pass "
                            f"--model {meta['model']} or use another index")
     stored = meta.get("model_fingerprint")
+    if fingerprint and stored and fingerprint != stored and fingerprint.split("+")[0] == stored.split("+")[0]:
+        raise ArchiveError(f"{where} holds {'int8' if stored.endswith('+int8') else 'float32'} vectors but this "
+                           f"model gives {'int8' if fingerprint.endswith('+int8') else 'float32'} ones: pass --backend "
+                           f"{'onnx-int8' if stored.endswith('+int8') else 'onnx (or torch)'} as when it was built")
     if fingerprint and stored and fingerprint != stored:
         raise ArchiveError(f"{where} was built with another model named {meta['model']!r} (its files differ: "
                            f"{stored} vs {fingerprint}): use the model the index was built with")

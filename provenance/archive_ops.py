@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import archive as arch
-from .embed import Embedder, encode_texts
+from .embed import Embedder, encode_texts, vectors_fingerprint
 from .errors import ArchiveError, InputError
 from .features import doc_details
 from .index import NPROBE, reproducible_faiss
@@ -161,8 +161,7 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
     with arch.locked(name, index_dir) as root:
         old = None
         if arch.exists(name, index_dir):
-            old = arch.load(name, index_dir, embedder.model_id, embedder.dimension,
-                            getattr(embedder, "fingerprint", None))
+            old = arch.load(name, index_dir, embedder.model_id, embedder.dimension, vectors_fingerprint(embedder))
         docs = list(old.documents) if old else []
         vecs = [old.vectors] if old else []
         have = {d.doc.id: d.doc.text for d in docs}
@@ -192,7 +191,7 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
         else:
             all_vecs = np.vstack(vecs) if vecs else np.zeros((0, embedder.dimension), np.float32)
             gen = arch.write_generation(root, embedder.model_id, embedder.dimension, docs, all_vecs,
-                                        getattr(embedder, "fingerprint", None) or (old.fingerprint if old else None),
+                                        vectors_fingerprint(embedder) or (old.fingerprint if old else None),
                                         supersedes=old.generation if old else None)
         return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
                            sum(len(v) for v in vecs), gen)

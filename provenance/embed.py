@@ -74,6 +74,16 @@ class HashingEmbedder:
         return normalize_rows(out)
 
 
+def vectors_fingerprint(embedder) -> str | None:
+    """What an archive's vectors depend on besides the model id: the digest of the model's files, and
+    whether they are int8-quantised (torch and onnx give the same float32 vectors; int8 ones differ
+    and must not join an archive of float32 vectors, nor the reverse)."""
+    fingerprint = getattr(embedder, "fingerprint", None)
+    if fingerprint and "int8" in (getattr(embedder, "backend", None) or ""):
+        return f"{fingerprint}+int8"
+    return fingerprint
+
+
 def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
     """Encode `texts` with `embedder`, each distinct text once (copies of a wire repeat whole
     sentences), in chunks of 256 under a progress bar when `progress`. Returns

@@ -23,7 +23,7 @@ from .archive_ops import new_documents, prepare_archived, restrict_to_focus, ret
 from .attribution import Credit, translation_signals
 from .classify import classify, same_story_matrix
 from .direction import dated, pair_leans
-from .embed import Embedder, count_to_encode, covers, encode_texts
+from .embed import Embedder, count_to_encode, covers, encode_texts, vectors_fingerprint
 from .errors import ConfigError, InputError
 from .features import DocFeatures, docs_features
 from .glossary import missing_dictionaries, missing_dictionary_warning
@@ -249,7 +249,7 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
                          ) -> ScanResult:
     """Compare new documents with each other and with archive `name` (see `scan`)."""
     archive = arch.load(name, index_dir, model=embedder.model_id, dimension=embedder.dimension,
-                        fingerprint=getattr(embedder, "fingerprint", None))
+                        fingerprint=vectors_fingerprint(embedder))
     fresh, already = new_documents(archive, documents, name)
     new_prepared, too_short = prepare(fresh, settings)
     skipped = [*skipped, *already, *too_short]

@@ -306,3 +306,19 @@ def test_scan_against_a_large_archive_analyses_only_what_the_index_retrieves(tmp
     assert len(analysed) < 20  # not the 151 archived documents
     v = {result.prepared[x.doc].doc.id: x for x in result.verdicts}
     assert result.prepared[v["004_26451090c78396de"].derived_from].doc.id == "000_dd2761f3083befb7"
+
+
+def test_int8_vectors_never_join_a_float32_archive(tmp_path):
+    """`--backend onnx-int8` vectors differ from float32 ones (torch and onnx agree): an archive
+    built with one refuses the other, in one line naming the backend to pass."""
+    fp32, int8 = FakeEmbedder(), FakeEmbedder()
+    fp32.fingerprint, fp32.backend = "abc123", "onnx"
+    int8.fingerprint, int8.backend = "abc123", "onnx-int8"
+    index_add("a", seeds(WIRE, AM), tmp_path, embedder=fp32)
+    with pytest.raises(ArchiveError, match=r"float32 vectors but this model gives int8 ones: pass --backend onnx"):
+        index_add("a", seeds(NAT), tmp_path, embedder=int8)
+    with pytest.raises(ArchiveError, match="int8"):
+        scan(seeds(NAT), embedder=int8, index="a", index_dir=tmp_path)
+    torch = FakeEmbedder()
+    torch.fingerprint, torch.backend = "abc123", "torch"
+    assert index_add("a", seeds(NAT), tmp_path, embedder=torch).added  # torch and onnx vectors mix
