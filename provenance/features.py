@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from .attribution import CreditSpan, credit_spans
-from .gloss import gloss_counts
+from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon
 from .lexical import char_ngram_counts, details, name_vocabulary
 from .preparation import Prepared
@@ -52,13 +52,19 @@ def doc_features(p: Prepared) -> DocFeatures:
 
 def docs_features(prepared: list[Prepared], store: ResultStore | None = None, workers: int | None = 1
                   ) -> list[DocFeatures]:
-    """`doc_features` of each document, reused from `store` for the same text and sentences;
-    computed by `workers` processes."""
+    """`doc_features` of each document, reused from `store` for the same text, sentences,
+    language and dictionaries (`gloss.gloss_fingerprint`); computed by `workers` processes."""
     store = store or ResultStore(None)
-    if workers != 1:  # read each dictionary once here, not once in every worker process
-        for lang in sorted({p.langs.document for p in prepared} - {"en"}):
-            lexicon(lang)
-    return store.memoise("features", prepared, lambda p: (p.doc.text, p.sentence_spans), doc_features, workers)
+    prints = {lang: gloss_fingerprint(lang) for lang in {p.langs.document for p in prepared}}
+
+    def read_dictionaries(todo: list[Prepared]) -> None:  # once here, not once in every worker process
+        if workers != 1:
+            for lang in sorted({p.langs.document for p in todo} - {"en"}):
+                lexicon(lang)
+
+    return store.memoise("features", prepared,
+                         lambda p: (p.doc.text, p.sentence_spans, p.langs.document, prints[p.langs.document]),
+                         doc_features, workers, before=read_dictionaries)
 
 
 def sentence_details(p: Prepared) -> list[list[str]]:

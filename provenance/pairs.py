@@ -146,12 +146,13 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
     cached = store.get_many("pair", list(keys.values()))
     ngrams: dict[int, DocNgrams] = {}
     glosses: dict[int, DocNgrams] = {}
+    has = {lang: has_dictionary(lang) for lang in {p.langs.document for p in inputs.prepared}}
+    glossed = [has[p.langs.document] for p in inputs.prepared]  # a dictionary for its language
 
     def align_one(ab: tuple[int, int]) -> tuple:
         a, b = ab
         pa, pb = inputs.prepared[a], inputs.prepared[b]
-        two_languages = pa.langs.document != pb.langs.document and all(
-            has_dictionary(p.langs.document) for p in (pa, pb))
+        two_languages = pa.langs.document != pb.langs.document and glossed[a] and glossed[b]
         for d in ab:
             if d not in ngrams:
                 ngrams[d] = doc_ngrams(inputs.features[d].counts)

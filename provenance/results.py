@@ -64,15 +64,20 @@ class ResultStore:
             self.backend.flush()
 
     def memoise(self, namespace: str, items: list, key_parts: Callable[[Any], tuple], compute: Callable,
-                workers: int | None = 1) -> list:
+                workers: int | None = 1, before: Callable[[list], Any] | None = None) -> list:
         """`[compute(x) for x in items]`, reused under `key(namespace, *key_parts(x))` (which must
         name everything the value depends on besides the code); one batched read, new values put
-        back. What is not found is computed by `workers` processes (`parallel.fork_map`)."""
+        back. What is not found is computed by `workers` processes (`parallel.fork_map`), after
+        `before(those items)` ran here (to load once what every worker process would otherwise load)."""
         if not self.enabled:
+            if before is not None:
+                before(items)
             return fork_map(compute, items, workers)
         keys = [self.key(namespace, *key_parts(x)) for x in items]
         found = self.get_many(namespace, keys)
         todo = [i for i, k in enumerate(keys) if found.get(k) is None]
+        if todo and before is not None:
+            before([items[i] for i in todo])
         for i, value in zip(todo, fork_map(compute, [items[i] for i in todo], workers), strict=True):
             found[keys[i]] = value
             self.put(namespace, keys[i], value)

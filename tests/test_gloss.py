@@ -147,3 +147,16 @@ def test_missing_dictionary_is_one_warning_not_a_failure(dict_dir, tmp_path):
     docs = {d["id"]: d for d in report["documents"]}
     # without the dictionary nothing in these texts carries across the scripts
     assert docs["ru"]["derived_from"] is None and docs["en"]["derived_from"] is None
+
+
+def test_installing_a_dictionary_refreshes_cached_features(dict_dir, tmp_path):
+    from provenance import CachedEmbedder
+
+    path = tmp_path / "articles.json"
+    path.write_text(json.dumps(RECORDS, ensure_ascii=False), "utf-8")
+    embedder = CachedEmbedder(HashingEmbedder(256, frozenset({"en"}), "test/bag-of-words"), tmp_path / "c")
+    before = {d["id"]: d for d in build_report(scan([path], embedder=embedder))["documents"]}
+    assert before["ru"]["derived_from"] is None  # no dictionary yet
+    write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
+    after = {d["id"]: d for d in build_report(scan([path], embedder=embedder))["documents"]}
+    assert {after["ru"]["derived_from"], after["en"]["derived_from"]} & {"ru", "en"}
