@@ -31,6 +31,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from .attribution import translation_signals
@@ -181,13 +182,25 @@ def _foreign_words(t, s) -> int:
     non-Latin word in a Latin-script text, a word with diacritics in an English one. (Latin words
     in a Cyrillic or Devanagari text do not count: original writers keep brand and foreign names
     in Latin letters too.)"""
-    t_text, s_words = t.doc.text, set(_WORD.findall(s.doc.text))
-    scripts = [_script(c) for c in t_text[:5000] if c.isalpha()]
-    if not scripts or max(set(scripts), key=scripts.count) != "latin":
-        return 0
-    english = t.langs.document == "en"
-    return sum(1 for w in set(_WORD.findall(t_text)) if len(w) >= 3 and w in s_words and w[0].isalpha() and
-               (_script(w[0]) != "latin" or (english and not w.isascii())))
+    foreign = _foreign_candidates(t.doc.text, t.langs.document == "en")
+    return len(foreign & _words(s.doc.text)) if foreign else 0
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    """The distinct words of `text` (cached: `pair_leans` asks once per pair, a text is in many)."""
+    return frozenset(_WORD.findall(text))
+
+
+@lru_cache(maxsize=4096)
+def _foreign_candidates(text: str, english: bool) -> frozenset[str]:
+    """The words of a Latin-script `text` that `_foreign_words` may count (none when the text is
+    mostly in another script)."""
+    scripts = Counter(_script(c) for c in text[:5000] if c.isalpha())
+    if not scripts or scripts.most_common(1)[0][0] != "latin":
+        return frozenset()
+    return frozenset(w for w in _words(text) if len(w) >= 3 and w[0].isalpha() and
+                     (_script(w[0]) != "latin" or (english and not w.isascii())))
 
 
 def lean(t, s, t_covered: set[int], s_covered: set[int], t_share: float, s_share: float,
