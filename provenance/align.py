@@ -97,8 +97,15 @@ def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:
     return np.divide(summed, den, out=np.zeros_like(summed), where=den > 0)
 
 
+#: a sparse channel of at most this many cells is multiplied as a dense array: for an article's
+#: few dozen sentences, sparse products cost more in overhead than they save
+DENSE_CELLS = 1_000_000
+
+
 def _float64(x):
-    return x.astype(np.float64) if sparse.issparse(x) else np.asarray(x, np.float64)
+    if sparse.issparse(x):
+        return x.toarray().astype(np.float64) if x.shape[0] * x.shape[1] <= DENSE_CELLS else x.astype(np.float64)
+    return np.asarray(x, np.float64)
 
 
 def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -143,11 +143,12 @@ def doc_ngrams(counts: sparse.csr_matrix) -> DocNgrams:
 class PairTfidf:
     """TF-IDF rows of two documents for their alignment, restricted to the n-grams both use (no
     other column adds to a product of a row of one and a row of the other): `a` (m, S) and `b`
-    (n, S), sparse CSR, each row scaled by its norm over all its columns; `a_pair_norms` (m-1,)
-    and `b_pair_norms` (n-1,): norms of the sums of adjacent rows over all their columns."""
+    (n, S), sparse CSR (a small document's: a dense array), each row scaled by its norm over all
+    its columns; `a_pair_norms` (m-1,) and `b_pair_norms` (n-1,): norms of the sums of adjacent
+    rows over all their columns."""
 
-    a: sparse.csr_matrix
-    b: sparse.csr_matrix
+    a: sparse.csr_matrix | np.ndarray
+    b: sparse.csr_matrix | np.ndarray
     a_pair_norms: np.ndarray
     b_pair_norms: np.ndarray
 
@@ -168,6 +169,9 @@ def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
         df[own] += other_df[other]
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         rows = d.log_tf.shape[0]
+        if rows * len(d.cols) <= PAIR_DENSE_MAX:
+            sides.append(_dense_side(d.log_tf, idf, own))
+            continue
         shared, adjacent = [], []
         # in chunks of rows (one row of overlap for the adjacent norms): a long document's weighted
         # copy is never held whole, only its shared columns
@@ -185,6 +189,18 @@ def pair_tfidf(a: DocNgrams, b: DocNgrams) -> PairTfidf:
 
 #: rows of one document weighted at a time by `pair_tfidf`
 PAIR_CHUNK_ROWS = 4096
+#: a document whose sentences x n-grams fit in this many cells is weighted as a dense array (an
+#: article of 40 sentences: ~200k cells); sparse matrices cost more in overhead than they save there
+PAIR_DENSE_MAX = 1_000_000
+
+
+def _dense_side(log_tf: sparse.csr_matrix, idf: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pair_tfidf`'s weighted shared columns and adjacent-pair norms of one small document."""
+    w = log_tf.toarray()
+    w *= idf
+    norms = np.sqrt(np.einsum("ij,ij->i", w, w))
+    w *= np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)[:, None]
+    return np.ascontiguousarray(w[:, own]), pair_norms(w)
 
 
 def fit_char_ngrams(texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:

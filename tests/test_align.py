@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from provenance.align import AlignSettings, Channel, align, similarity_matrices
 from provenance.errors import ConfigError
@@ -129,10 +130,15 @@ def test_fast_dp_takes_the_same_steps_as_the_cell_by_cell_recurrence():
         assert (_monotone_dp(s11, s21, s12, sj, tj, tau, pen) == _reference_dp(s11, s21, s12, sj, tj, tau, pen)).all()
 
 
-def test_pair_tfidf_equals_sparse_tfidf_over_the_pair():
-    """The shared-column rows give the same cosines, 1-1 and merged, as TF-IDF over all columns."""
+@pytest.mark.parametrize("dense_max", [0, 10**6])
+def test_pair_tfidf_equals_sparse_tfidf_over_the_pair(monkeypatch, dense_max):
+    """The shared-column rows give the same cosines, 1-1 and merged, as TF-IDF over all columns,
+    whether a document is weighted as a sparse matrix (long ones) or a dense array (short ones)."""
+    from provenance import lexical
     from provenance.align import pair_norms, similarity_matrices
     from provenance.lexical import char_ngram_counts, doc_ngrams, pair_tfidf, scope_idf, tfidf_rows
+
+    monkeypatch.setattr(lexical, "PAIR_DENSE_MAX", dense_max)
 
     a = ["The United States will reduce its troops in Iraq.", "Talks were held by video link.",
          "Nothing in common here: zzz qqq.", "The talks went on into the night."]
@@ -143,7 +149,9 @@ def test_pair_tfidf_equals_sparse_tfidf_over_the_pair():
     wa, wb = want[:len(a)], want[len(a):]
     got = pair_tfidf(doc_ngrams(counts[:len(a)]), doc_ngrams(counts[len(a):]))
     assert got.a.shape[1] == got.b.shape[1] < len(np.unique(counts.indices))  # shared columns only
-    assert np.allclose((got.a @ got.b.T).toarray(), wa @ wb.T, atol=1e-6)
+    assert sparse.issparse(got.a) == (dense_max == 0)
+    prod = got.a @ got.b.T
+    assert np.allclose(prod.toarray() if sparse.issparse(prod) else prod, wa @ wb.T, atol=1e-6)
     assert np.allclose(got.a_pair_norms, pair_norms(wa), atol=1e-6)
     assert np.allclose(got.b_pair_norms, pair_norms(wb), atol=1e-6)
     full = similarity_matrices([Channel("lex", wa, wb, 1.0)])

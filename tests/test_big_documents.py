@@ -337,6 +337,7 @@ def test_pair_tfidf_in_chunks_equals_it_whole(monkeypatch):
     b = _long_text(3000, seed=2).split(". ")
     counts = lexical.char_ngram_counts(a + b)
     na, nb = lexical.doc_ngrams(counts[:len(a)]), lexical.doc_ngrams(counts[len(a):])
+    monkeypatch.setattr(lexical, "PAIR_DENSE_MAX", 0)  # long documents are weighted sparse
     whole = lexical.pair_tfidf(na, nb)
     monkeypatch.setattr(lexical, "PAIR_CHUNK_ROWS", 3)
     chunked = lexical.pair_tfidf(na, nb)
