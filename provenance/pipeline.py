@@ -121,7 +121,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     def model_free(workers_here):
         prepared = identify_documents(segs, store, workers_here)
         features = docs_features(prepared, store, workers_here)
-        return prepared, features, lexical_search(prepared, features, settings.match)
+        return prepared, features, lexical_search(prepared, features, settings.match, store)
 
     if count_to_encode(embedder, texts) <= CONCURRENT_ENCODE_MAX:
         # a short encode (a warm re-scan): the model and the FAISS search run in a worker thread

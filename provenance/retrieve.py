@@ -4,6 +4,8 @@ character n-gram TF-IDF. `match` turns them into candidate document pairs."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from scipy import sparse
 
@@ -70,11 +72,37 @@ def _carried_over(vecs, doc_of_row, doc_keys, counts, depth, prev) -> tuple[np.n
     return knn_other_groups_extend(vecs, doc_of_row, depth, known[perm], scores[perm], rows[perm], added)
 
 
-def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings
-                   ) -> dict[tuple[int, int], float]:
+def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,
+                   store: ResultStore | None = None) -> dict[tuple[int, int], float]:
     """Sentence pairs mined from char n-gram TF-IDF (IDF over the whole scan) between documents,
     and between languages where the scan mixes them (`match.lexical_pairs`), there also from the
-    gloss rows (`gloss`: English lemmas through bilingual dictionaries). Needs no vectors."""
+    gloss rows (`gloss`: English lemmas through bilingual dictionaries). Needs no vectors.
+
+    The IDF spans the scan, so one new article changes every list; with `store`, an unchanged
+    scan (the same features, languages and settings, in order) gets the last result back."""
+    if store is None or not store.enabled:
+        return _lexical_search(prepared, feats, settings)
+    key = store.key("lexical-search", settings, [(p.langs.document, _rows_digest(f)) for p, f in zip(
+        prepared, feats, strict=True)])
+    found = store.get("lexical-search", key)
+    if found is None:
+        found = _lexical_search(prepared, feats, settings)
+        store.put("lexical-search", key, found)
+    return found
+
+
+def _rows_digest(f: DocFeatures) -> str:
+    """Digest of one document's n-gram and gloss count rows (all `lexical_search` reads of it)."""
+    h = hashlib.sha256()
+    for m in (f.counts, f.gloss):
+        h.update(repr((m.shape, m.indptr.dtype, m.indices.dtype, m.data.dtype)).encode())
+        for arr in (m.indptr, m.indices, m.data):
+            h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def _lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings
+                    ) -> dict[tuple[int, int], float]:
     doc_of_row = np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
     if not len(doc_of_row):
         return {}

@@ -58,3 +58,22 @@ def test_a_store_without_backend_computes_everything():
     out = store.memoise("ns", [1, 2, 2], lambda x: (x,), lambda x: calls.append(x) or x * 10)
     assert out == [10, 20, 20] and calls == [1, 2, 2]
     assert store.get("ns", store.key("ns", 1)) is None
+
+
+def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_redoes_it(tmp_path, monkeypatch):
+    """The lexical search's IDF spans the scan: reused only when every document is the same."""
+    import provenance.retrieve as retrieve
+
+    searches = []
+    real = retrieve._lexical_search
+    monkeypatch.setattr(retrieve, "_lexical_search", lambda prepared, *a: searches.append(len(prepared))
+                        or real(prepared, *a))
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    first = scan([SEEDS], embedder=cached)
+    again = scan([SEEDS], embedder=cached)
+    assert searches == [5]  # the re-scan was served from the cache
+    assert [v.relation for v in again.verdicts] == [v.relation for v in first.verdicts]
+    extra = tmp_path / "extra.txt"
+    extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
+    scan([SEEDS, extra], embedder=cached)
+    assert searches == [5, 6]
