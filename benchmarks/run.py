@@ -258,9 +258,10 @@ def build_speed_corpus(folder: Path, variants: int, rewrites_n: int, stories: in
     return extra[rewrites_n:]
 
 
-def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = True) -> dict:
+def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = True, quick: bool = False) -> dict:
     """overhead_ratio, warm_speedup and scaling on one corpus (see the module docstring);
-    `distinct`: also time the encoding of the distinct sentences alone (left out of --quick)."""
+    `distinct`: also time the encoding of the distinct sentences alone (left out of --quick);
+    `quick`: scaling at the full size only (it is one of the two scans the overhead takes)."""
     from provenance import load_paths, prepare
 
     docs = load_paths([folder]).documents
@@ -271,7 +272,8 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
     encode_runs = [_timed(embedder.encode, texts)]
     encode_unique = _timed(embedder.encode, unique) if distinct else None
     out: dict = {"documents": len(docs), "sentences": len(texts), "distinct_sentences": len(unique)}
-    out["scaling"] = scaling(folder, embedder, sorted({max(2, len(docs) // 8), max(2, len(docs) // 4), len(docs)}))
+    sizes = {len(docs)} if quick else {max(2, len(docs) // 8), max(2, len(docs) // 4), len(docs)}
+    out["scaling"] = scaling(folder, embedder, sorted(sizes))
     encode_runs.append(_timed(embedder.encode, texts))
     out.update(warm_speedup(folder, embedder, new_articles))
     # two end-to-end scans of the whole corpus with nothing cached (the largest scaling step, and
@@ -392,23 +394,37 @@ def main(argv=None) -> int:
     embedder = load_model()
     variants = 5
     res: dict = {"machine": machine(), "quick": args.quick, "backend": embedder.backend}
+    parts: dict[str, float] = {"model load": time.perf_counter() - t0}
+    res["part_seconds"] = parts
+
+    def timed_part(name, fn, *a, **kw):
+        t = time.perf_counter()
+        out = fn(*a, **kw)
+        parts[name] = round(time.perf_counter() - t, 1)
+        return out
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "corpus"
-        truth = build_corpus(folder, variants, wide=True)
+        truth = timed_part("corpora", build_corpus, folder, variants, wide=True)
         n_docs = len(list(folder.glob("*.json")))
         res["corpus"] = {"documents": n_docs, "labelled_pairs": {k: sum(1 for *_, x in truth if x == k) for k in KINDS}}
-        res["provenance"] = run_provenance(folder, truth, embedder)
-        res["baselines"] = {"paraphrase_mining+difflib": run_naive(folder, truth, embedder),
-                            "minhash_lsh": run_minhash(folder, truth)}
+        res["provenance"] = timed_part("quality: provenance", run_provenance, folder, truth, embedder)
+        res["baselines"] = {
+            "paraphrase_mining+difflib": timed_part("quality: paraphrase mining", run_naive, folder, truth, embedder),
+            "minhash_lsh": timed_part("quality: minhash", run_minhash, folder, truth)}
         fast = Path(tmp) / "speed"
         new = build_speed_corpus(fast, 2, 10 if args.quick else 30, 30 if args.quick else 60)
-        res["encoders"] = encoders(fast, ("torch", "onnx", "onnx-int8"), 300 if args.quick else 1000)
-        res["speed"] = speed(fast, embedder, new, distinct=not args.quick)
+        res["encoders"] = timed_part("encoders", encoders, fast, ("torch", "onnx", "onnx-int8"),
+                                     300 if args.quick else 1000)
+        res["speed"] = timed_part("speed", speed, fast, embedder, new, distinct=not args.quick, quick=args.quick)
         if args.stress or not args.quick:
             stress = Path(tmp) / "stress"
             new = build_speed_corpus(stress, 2, 30, 0)
-            res["stress"] = {"documents": len(list(stress.glob("*.json"))), **warm_speedup(stress, embedder, new)}
-    res["ann"] = ann(200_000 if args.quick else 1_000_000, hnsw_max=50_000 if args.quick else 200_000)
+            res["stress"] = {"documents": len(list(stress.glob("*.json"))),
+                             **timed_part("stress", warm_speedup, stress, embedder, new)}
+    res["ann"] = timed_part("ann", ann, 200_000 if args.quick else 1_000_000,
+                            hnsw_max=50_000 if args.quick else 200_000)
+    parts["model load"] = round(parts["model load"], 1)
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     # the headline figures, at the top level of the JSON
     for key in ("overhead_ratio", "overhead_ratio_distinct", "warm_speedup"):
@@ -457,7 +473,7 @@ def print_table(r: dict) -> None:
         rc = q["recall"]
         print(f"          {name:26} {q['seconds']:7.2f} {rc['copy']:6} {rc['rewrite']:8} {rc['translation']:12}"
               f" {rc['independent']:12} {q['false_links']:12}")
-    print(f"total {r['total_seconds']} s")
+    print(f"total {r['total_seconds']} s (" + ", ".join(f"{k} {v} s" for k, v in r["part_seconds"].items()) + ")")
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def _jvm_peak_mib(spark) -> float | None:
     return None
 
 
-def run_case(engine: str, folder: str, out: str) -> dict:
+def run_case(engine: str, folder: str, out: str, driver_memory: str = "1g") -> dict:
     """One scan in this process; the figures as a dict."""
     from provenance.embed import HashingEmbedder
 
@@ -127,7 +127,7 @@ def run_case(engine: str, folder: str, out: str) -> dict:
     else:
         from provenance.spark_engine import scan_spark, spark_session, write_output_dir
 
-        spark = spark_session("local[2]", conf={"spark.driver.memory": "2g"})
+        spark = spark_session("local[2]", conf={"spark.driver.memory": driver_memory})
         t1 = time.perf_counter()
         res = scan_spark([folder], spark, embedder=HashingEmbedder())
         summary = write_output_dir(res, out)
@@ -145,10 +145,12 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     ap.add_argument("--engines", nargs="+", default=["local", "spark"], choices=["local", "spark"])
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--driver-memory", default="1g",
+                    help="Spark's spark.driver.memory (in local mode the executors live in the driver's JVM)")
     ap.add_argument("--case", nargs=3, metavar=("ENGINE", "FOLDER", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
-        print(json.dumps(run_case(*args.case)))
+        print(json.dumps(run_case(*args.case, driver_memory=args.driver_memory)))
         return
     rows = []
     for n in args.sizes:
@@ -157,8 +159,10 @@ def main() -> None:
             corpus.mkdir()
             generate(corpus, n)
             for engine in args.engines:
-                got = subprocess.run([sys.executable, __file__, "--case", engine, str(corpus), str(Path(tmp) / "out")],
-                                     capture_output=True, text=True, check=True)
+                got = subprocess.run([sys.executable, __file__, "--case", engine, str(corpus), str(Path(tmp) / "out"),
+                                      "--driver-memory", args.driver_memory], capture_output=True, text=True)
+                if got.returncode:
+                    sys.exit(f"{engine} at {n} articles failed:\n{got.stderr[-3000:]}")
                 rows.append(json.loads(got.stdout.strip().splitlines()[-1]))
                 print(json.dumps(rows[-1]), flush=True)
     if args.json:
