@@ -89,12 +89,18 @@ def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder:
 
         embedder = load_model(model)
     if index is not None:
-        result = scan_against_archive(loaded.documents, embedder, index, index_dir, settings,
-                                      skipped=loaded.skipped, progress=progress, workers=workers)
+        result = replace(scan_against_archive(loaded.documents, embedder, index, index_dir, settings,
+                                              skipped=loaded.skipped, progress=progress, workers=workers),
+                         backend=_backend(embedder))
     else:
         result = scan_documents(loaded.documents, embedder, settings, skipped=loaded.skipped, progress=progress,
                                 workers=workers)
     return replace(result, warnings=(*loaded.warnings, *result.warnings)) if loaded.warnings else result
+
+
+def _backend(embedder) -> str | None:
+    """What runs `embedder`'s model, for the report (None for embedders without one)."""
+    return getattr(getattr(embedder, "inner", embedder), "backend", None)
 
 
 @gc_paused
@@ -137,9 +143,10 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         semantic, sem_candidates = encode_and_search()
         prepared, features, lexical = model_free(workers)
     store.flush()
-    return add_replicas(analyse(prepared, semantic, embedder.model_id, embedder.languages, settings,
-                                skipped=skipped, progress=progress, store=store,
-                                retrieved=Retrieved(features, lexical, sem_candidates), workers=workers), repeats)
+    result = analyse(prepared, semantic, embedder.model_id, embedder.languages, settings, skipped=skipped,
+                     progress=progress, store=store, retrieved=Retrieved(features, lexical, sem_candidates),
+                     workers=workers)
+    return replace(add_replicas(result, repeats), backend=_backend(embedder))
 
 
 def _first_skipped(skipped: list[Skipped]) -> str:

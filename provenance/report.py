@@ -68,6 +68,7 @@ def build_report(result) -> dict:
             "name": "provenance",
             "version": result.version,
             "model": result.model_id,
+            **({"backend": result.backend} if result.backend else {}),
             "model_languages": list(result.model_languages) if result.model_languages is not None else None,
             "settings": result.settings.as_dict(),
         },

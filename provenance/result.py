@@ -47,6 +47,7 @@ class ScanResult:
         signals: document index -> traces of translation in its own language.
         archived: indices of documents that come from an archive; `archive`: its name.
         version: the tool's version.
+        backend: what ran the model ("torch", "onnx", "onnx-int8"; None: vectors from elsewhere).
     """
 
     prepared: tuple[Prepared, ...]
@@ -65,3 +66,4 @@ class ScanResult:
     archived: frozenset = frozenset()
     archive: str | None = None
     version: str = __version__
+    backend: str | None = None

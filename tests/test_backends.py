@@ -99,3 +99,14 @@ def test_onnx_refuses_a_model_it_cannot_serve_in_one_line(tmp_path):
     with pytest.raises(ModelError, match=r"^--backend onnx: ONNX cannot serve this model \(its modules are "
                                          r"CLIPModel, .*use --backend torch$"):
         load_model(str(folder), backend="onnx", cache_dir=tmp_path)
+
+
+def test_the_report_names_the_backend_that_made_its_vectors(tiny_model_dir, tmp_path):  # noqa: F811
+    """int8 vectors differ from float32 ones: a report says which backend ran the model."""
+    from provenance import build_report, scan, validate_report
+
+    for backend in ("torch", "onnx-int8"):
+        embedder = CachedEmbedder(load_model(str(tiny_model_dir), backend=backend, cache_dir=tmp_path), tmp_path)
+        report = build_report(scan([SEEDS], embedder=embedder))
+        validate_report(report)
+        assert report["tool"]["backend"] == backend
