@@ -223,18 +223,15 @@ def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_
     from .spark_engine import expand_paths
 
     paths = tuple(expand_paths(paths))
-    if engine == "spark":
-        for flag, given in (("--passages", passages_out), ("--dates", dates_csv)):
-            if given:
-                raise click.UsageError(f"{flag} is not available with --engine spark yet: use the local engine")
-        return _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings,
-                              spark_master, quiet)
-    if output_dir:
-        raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
-    progress = sys.stderr.isatty()
     from .direction import read_dates
 
     dates = read_dates(dates_csv) if dates_csv else None
+    if engine == "spark":
+        return _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_name, settings,
+                              spark_master, quiet, dates)
+    if output_dir:
+        raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
+    progress = sys.stderr.isatty()
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
@@ -279,32 +276,44 @@ def _check_model_path(model: str | None) -> None:
                               "the bundled default")
 
 
-def _scan_on_spark(paths, output, html_out, output_dir, model, model_languages, index_name, settings, master,
-                   quiet) -> None:
-    """`scan --engine spark`: the report with -o (collected), part files with --output-dir."""
+def _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_name, settings, master, quiet,
+                   dates) -> None:
+    """`scan --engine spark`: the report (-o), its HTML view and passages, collected on the driver
+    for corpora that fit a report; part files with --output-dir for any size."""
     from .embed import parse_languages
-    from .report import write_report
-    from .spark_engine import build_spark_report, scan_spark, session_for_command, write_output_dir
+    from .export import write_passages
+    from .report import write_html, write_report
+    from .spark_engine import build_spark_report, collect_texts, scan_spark, session_for_command, write_output_dir
     from .summary import summary_table
 
-    for flag, given in (("--html", html_out), ("--index", index_name)):
-        if given:
-            raise click.UsageError(f"{flag} is not available with --engine spark yet: use the local engine")
+    (_, output), (_, html_out), (_, passages_out) = outputs
+    if index_name:
+        raise click.UsageError("--index is not available with --engine spark yet: use the local engine")
     with session_for_command(master) as spark:
-        result = scan_spark(paths, spark, model=model, languages=parse_languages(model_languages), settings=settings)
+        result = scan_spark(paths, spark, model=model, languages=parse_languages(model_languages), settings=settings,
+                            dates=dates)
         if output_dir:
             summary = write_output_dir(result, output_dir)
             click.echo(f"{summary['documents']} documents, {summary['clusters']} stories, {summary['skipped']} "
                        f"skipped written to {output_dir}", err=True)
-        if output or not output_dir:
+        if output or html_out or passages_out or not output_dir:
             report = build_spark_report(result)
             for s in report["skipped"]:
                 click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
+            for w in report["warnings"]:
+                click.echo(f"warning: {w}", err=True)
+            texts = collect_texts(result, [d["id"] for d in report["documents"]]) if html_out or passages_out else {}
             if output:
                 write_report(report, output)
-                click.echo(f"report written to {output}", err=True)
+            if html_out:
+                write_html(None, html_out, report, texts)
+            if passages_out:
+                write_passages(report, texts, passages_out)
             if not quiet:
                 click.echo(summary_table(report))
+            for what, path in outputs:
+                if path:
+                    click.echo(f"{what} written to {path}", err=True)
 
 
 @main.group()

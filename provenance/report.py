@@ -314,12 +314,14 @@ def write_report(result_or_report, path: str | os.PathLike) -> dict:
     return report
 
 
-def write_html(result, path: str | os.PathLike, report: dict | None = None) -> None:
-    """Render the self-contained HTML side-by-side view and write it atomically."""
+def write_html(result, path: str | os.PathLike, report: dict | None = None,
+               texts: dict[str, str] | None = None) -> None:
+    """Render the self-contained HTML side-by-side view and write it atomically. `report` and
+    `texts` ({document id: text}) when the caller has them (the Spark engine has no `result`)."""
     from .html import render_html, result_texts
 
     report = report if report is not None else build_report(result)
     try:
-        atomic_write_text(path, render_html(report, result_texts(result)))
+        atomic_write_text(path, render_html(report, texts if texts is not None else result_texts(result)))
     except OSError as exc:
         raise ProvenanceError(f"cannot write HTML report {path}: {exc.strerror or exc}") from None

@@ -37,6 +37,7 @@ from .spark_stages import (
     RESULT_SCHEMA,
     ModelSpec,
     analyse_component,
+    document_texts,
     load_files,
     prepare_documents,
 )
@@ -48,12 +49,14 @@ GLOB_CHARS = "*?["
 class SparkScan:
     """A scan's results as DataFrames: `results` (`kind` document / cluster / header / skip, with
     `json` for the first three), `skipped` (`path`, `reason`), `links` (`a`, `b`: the candidate
-    document pairs blocking found); `documents`: documents prepared."""
+    document pairs blocking found); `documents`: documents prepared; `texts` (`id`, `text`) of
+    the documents prepared, computed only when read (`collect_texts`)."""
 
     results: object
     skipped: object
     links: object
     documents: int
+    texts: object = None
 
 
 def spark_session(master: str | None = None, app: str = "provenance", conf: dict | None = None):
@@ -130,10 +133,11 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
 
 def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = None, languages: object = "auto",
                embedder=None, settings: ScanSettings = ScanSettings(),
-               blocks: BlockSettings = BlockSettings()) -> SparkScan:
+               blocks: BlockSettings = BlockSettings(), dates: dict[str, str] | None = None) -> SparkScan:
     """Scan with Spark (see the module docstring). `embedder`: a small picklable embedder to ship
     to the executors as it is (tests, `embed.HashingEmbedder`); otherwise executors load `model`
-    themselves (`embed.load_model(model, languages)`), which the driver checks first.
+    themselves (`embed.load_model(model, languages)`), which the driver checks first. `dates`:
+    document id or file name -> date, as `pipeline.scan` takes them (`scan --dates FILE.csv`).
 
     Raises:
         InputError: no input paths; ModelError: the model cannot be loaded.
@@ -159,7 +163,7 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
     loaded = files_df.mapInPandas(partial(load_files, max_bytes=settings.max_bytes), LOADED_SCHEMA)
     loaded = loaded.persist()
     prepared = (_unique_ids(loaded.filter(F.col("kind") == "doc"))
-                .mapInPandas(partial(prepare_documents, spec=spec, settings=settings, blocks=blocks),
+                .mapInPandas(partial(prepare_documents, spec=spec, settings=settings, blocks=blocks, dates=dates),
                              PREPARED_SCHEMA).persist())
     docs = prepared.filter(F.col("kind") == "doc")
     postings = docs.select("uid", F.explode("keys").alias("key"))
@@ -176,7 +180,18 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
                .unionByName(loaded.filter(F.col("kind") == "skip").select("path", "reason"))
                .unionByName(prepared.filter(F.col("kind") == "skip").select("path", "reason"))
                .unionByName(results.filter(F.col("kind") == "skip").select("path", "reason")))
-    return SparkScan(results, skipped, links, docs.count())
+    texts = docs.select("id", "blob").mapInPandas(document_texts, "id string, text string")
+    return SparkScan(results, skipped, links, docs.count(), texts)
+
+
+def collect_texts(scan: SparkScan, ids: Iterable[str]) -> dict[str, str]:
+    """{id: text} of the documents `ids` (those of a report), collected on the driver: what an
+    HTML view or a passage export of a report that fits one quotes."""
+    from pyspark.sql import functions as F
+
+    wanted = list(ids)
+    rows = scan.texts.filter(F.col("id").isin(wanted)).collect() if wanted else []
+    return {r["id"]: r["text"] for r in rows}
 
 
 def _unique_ids(docs):

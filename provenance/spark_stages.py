@@ -72,13 +72,15 @@ def load_files(batches, max_bytes: int):
         yield pd.DataFrame(rows, columns=[c.split()[0] for c in LOADED_SCHEMA.split(", ")])
 
 
-def prepare_documents(batches, spec, settings, blocks):
+def prepare_documents(batches, spec, settings, blocks, dates=None):
     """mapInPandas: rows (`uid`, `id`, `blob`) of loaded documents -> `PREPARED_SCHEMA` rows:
     the pickled (`Prepared`, `DocFeatures`), the sentence vectors (float32 bytes) and the
-    blocking keys; or a skipped row (too short, or a failure) with the reason."""
+    blocking keys; or a skipped row (too short, or a failure) with the reason. `dates`: id or
+    file name -> date, as `scan --dates` gives them (`direction.dated`)."""
     import numpy as np
     import pandas as pd
 
+    from .direction import dated
     from .embed import encode_texts
     from .features import doc_features
     from .preparation import prepare
@@ -91,6 +93,8 @@ def prepare_documents(batches, spec, settings, blocks):
         for uid, new_id, blob in zip(pdf["uid"], pdf["id"], pdf["blob"], strict=True):
             doc = pickle.loads(blob)
             doc = doc if doc.id == new_id else replace(doc, id=new_id)
+            if dates:
+                doc = dated([doc], dates)[0]
             try:
                 prepared, skipped = prepare([doc], settings)
                 if skipped:
@@ -109,6 +113,15 @@ def prepare_documents(batches, spec, settings, blocks):
                          blocking_keys(p.sentence_texts, f.keys, blocks)))
             offset += n
         yield pd.DataFrame(rows, columns=columns)
+
+
+def document_texts(batches):
+    """mapInPandas: prepared rows (`id`, `blob`) -> (`id`, `text`): the texts an HTML view or a
+    passage export quotes."""
+    import pandas as pd
+
+    for pdf in batches:
+        yield pd.DataFrame({"id": list(pdf["id"]), "text": [pickle.loads(b)[0].doc.text for b in pdf["blob"]]})
 
 
 def analyse_component(pdf, model_id: str, languages, settings):

@@ -173,3 +173,34 @@ def test_the_local_engine_takes_quoted_globs_too(tmp_path, fake_embedder, monkey
     assert ids == ["000_dd2761f3083befb7", "001_2a7d6a1efb716f92"]
     res = CliRunner().invoke(cli.main, ["scan", str(tmp_path / "*.nothing")])
     assert res.exit_code == 1 and "the pattern matches no file" in res.output
+
+
+def test_html_passages_and_dates_on_spark_match_the_local_engine(spark, tmp_path):
+    """--html, --passages and --dates work as they do locally: the same documents (direction
+    included: the dates decide it), an HTML view quoting the texts, the same passage rows."""
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    (tmp_path / "in").mkdir()
+    build_corpus(tmp_path / "in", variants=1, seed=0)
+    records = [json.loads(line) for line in (tmp_path / "in" / "feed.jsonl").read_text("utf-8").splitlines()]
+    dates = tmp_path / "dates.csv"
+    dates.write_text("document,date\n" + "".join(f"{r['id']},2020-06-{10 + k % 9:02d}\n"
+                                                 for k, r in enumerate(records)), "utf-8")
+    outs = {}
+    for engine in ("local", "spark"):
+        out = tmp_path / engine
+        out.mkdir()
+        res = CliRunner().invoke(main, ["scan", str(tmp_path / "in"), "--engine", engine, "--spark-master", "local[2]",
+                                        "-q", "--dates", str(dates), "-o", str(out / "r.json"),
+                                        "--html", str(out / "r.html"), "--passages", str(out / "p.jsonl")])
+        assert res.exit_code == 0, res.output
+        outs[engine] = out
+    local, got = (json.loads((outs[e] / "r.json").read_text("utf-8")) for e in ("local", "spark"))
+    assert _documents(got) == _documents(local)
+    assert [d["direction"] for d in got["documents"]] == [d["direction"] for d in local["documents"]]
+    assert any("dated 2020-06" in " ".join(d["direction"]["basis"]) for d in got["documents"] if d["direction"])
+    html = (outs["spark"] / "r.html").read_text("utf-8")
+    assert all(html.count(r["text"].split("\n")[0][:40]) for r in records)  # every text is quoted
+    assert (outs["spark"] / "p.jsonl").read_text("utf-8") == (outs["local"] / "p.jsonl").read_text("utf-8")
