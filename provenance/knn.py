@@ -287,39 +287,78 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
     kk = min(k, n)
     _, start, size = np.unique(groups, return_index=True, return_counts=True)
     step = max(1, min(block, BLOCK_CELLS // n))
-    own, cols, rest_o, dense_o = None, None, rest_t, dense_t
-    for lo, hi, big in _row_blocks(start, size, n, step, max_group):
-        if big is None:
-            cols = None
-            base = (rest[lo:hi] @ rest_t).toarray()
-            base += dense[lo:hi] @ dense_t
+    if n >= THREADED_ROWS_MIN:  # at least 4 blocks, to share among threads; whatever the number of
+        step = min(step, -(-n // 4))  # cores, the same blocks (float sums do not depend on it)
+    blocks = list(_row_blocks(start, size, n, step, max_group))
+    threads = _search_threads(n)
+
+    def search(lo, hi, cols, rest_o, dense_o):
+        """One block of rows: products, then each search's top `k`. Blocks write disjoint rows."""
+        base = (rest[lo:hi] @ rest_o).toarray()
+        base += dense[lo:hi] @ dense_o
+        if cols is None:
             _mask_same(base, groups, lo, hi)
-        else:
-            if big != own:  # the columns of the other groups, once per long group
-                own = big
-                cols = np.concatenate([np.arange(0, big[0]), np.arange(big[1], n)])
-                rest_o, dense_o = rest_t[:, cols], np.ascontiguousarray(dense_t[:, cols])
-            base = (rest[lo:hi] @ rest_o).toarray()
-            base += dense[lo:hi] @ dense_o
-        # `cols`: the row of each column of `base` (None: column j is row j)
-        for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
-            if exclude is None:
-                width = min(kk, base.shape[1])
-                if width:
-                    out_s[lo:hi, :width], out_r[lo:hi, :width] = _sorted_top(base, width, cols)
-                continue
-            # rows of each label against the columns of the other labels only (a few small copies
-            # of `base` instead of one masked copy of it)
-            exclude = np.asarray(exclude)
-            col_labels = exclude if cols is None else exclude[cols]
-            for lab in np.unique(exclude[lo:hi]):
-                rows = lo + np.flatnonzero(exclude[lo:hi] == lab)
-                sel = np.flatnonzero(col_labels != lab)
-                width = min(kk, len(sel))
-                if width:
-                    out_s[rows, :width], out_r[rows, :width] = _sorted_top(
-                        base[np.ix_(rows - lo, sel)], width, sel if cols is None else cols[sel])
+        _block_top(base, lo, hi, cols, kk, outs, excludes)
+
+    small = [(lo, hi) for lo, hi, big in blocks if big is None]
+    if threads > 1 and len(small) > 1:
+        # numpy's partition and BLAS release the GIL: row blocks run side by side on the cores
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(lambda b: search(b[0], b[1], None, rest_t, dense_t), small))
+    else:
+        for lo, hi in small:
+            search(lo, hi, None, rest_t, dense_t)
+    own = None
+    for lo, hi, big in blocks:
+        if big is None:
+            continue
+        if big != own:  # the columns of the other groups, once per long group
+            own = big
+            cols = np.concatenate([np.arange(0, big[0]), np.arange(big[1], n)])
+            rest_o, dense_o = rest_t[:, cols], np.ascontiguousarray(dense_t[:, cols])
+        search(lo, hi, cols, rest_o, dense_o)
     return outs
+
+
+#: rows from which `knn_other_groups_sparse_multi` splits its blocks over threads
+THREADED_ROWS_MIN = 1024
+
+
+def _search_threads(n: int) -> int:
+    """Threads for an exact search over `n` rows: the usable cores, one below `THREADED_ROWS_MIN`."""
+    if n < THREADED_ROWS_MIN:
+        return 1
+    import os
+
+    try:
+        return max(1, min(4, len(os.sched_getaffinity(0))))
+    except AttributeError:
+        return max(1, min(4, os.cpu_count() or 1))
+
+
+def _block_top(base: np.ndarray, lo: int, hi: int, cols: np.ndarray | None, kk: int, outs: list,
+               excludes: list) -> None:
+    """Write the top `kk` of rows `lo:hi` (their products `base`, `cols`: the row of each column of
+    `base`, None: column j is row j) into each search's `outs`."""
+    for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+        if exclude is None:
+            width = min(kk, base.shape[1])
+            if width:
+                out_s[lo:hi, :width], out_r[lo:hi, :width] = _sorted_top(base, width, cols)
+            continue
+        # rows of each label against the columns of the other labels only (a few small copies
+        # of `base` instead of one masked copy of it)
+        exclude = np.asarray(exclude)
+        col_labels = exclude if cols is None else exclude[cols]
+        for lab in np.unique(exclude[lo:hi]):
+            rows = lo + np.flatnonzero(exclude[lo:hi] == lab)
+            sel = np.flatnonzero(col_labels != lab)
+            width = min(kk, len(sel))
+            if width:
+                out_s[rows, :width], out_r[rows, :width] = _sorted_top(
+                    base[np.ix_(rows - lo, sel)], width, sel if cols is None else cols[sel])
 
 
 def _row_blocks(start: np.ndarray, size: np.ndarray, n: int, step: int, max_group: int):

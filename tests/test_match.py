@@ -74,6 +74,32 @@ def test_sparse_knn_with_common_columns_and_label_exclusion_matches_brute_force(
             assert np.allclose(scores[i][:len(expect[i])], sims[i, expect[i]], atol=1e-5)
 
 
+def test_sparse_search_is_exact_and_the_same_on_any_number_of_cores(monkeypatch):
+    """A scan's lexical search splits its rows over threads: the lists must equal a brute-force
+    search, and be identical (scores bit for bit) whatever the number of threads."""
+    from provenance import knn
+
+    rng = np.random.default_rng(11)
+    n, cols = knn.THREADED_ROWS_MIN + 150, 300
+    x = (rng.random((n, cols)) < 0.05) * rng.random((n, cols)).astype(np.float32)
+    x[:, :4] += rng.random((n, 4)) * 0.3  # common columns
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    groups = np.repeat(np.arange(n // 10 + 1), 10)[:n]
+    labels = np.array(["en", "fr", "de"])[groups % 3]
+    runs = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(knn, "_search_threads", lambda rows, t=threads: t)
+        runs.append(knn_other_groups_sparse_multi(sparse.csr_matrix(x), groups, 6, [None, labels]))
+    for other in runs[1:]:
+        for (s_a, r_a), (s_b, r_b) in zip(runs[0], other, strict=True):
+            assert np.array_equal(s_a, s_b) and np.array_equal(r_a, r_b)
+    sims = x.astype(np.float64) @ x.T.astype(np.float64)
+    expect = brute_force_knn(sims, groups, 6)
+    rows = runs[0][0][1]
+    agree = sum(list(rows[i][rows[i] >= 0]) == expect[i] for i in range(n))
+    assert agree >= n - 5  # float32 against float64 products: a near-tie may swap
+
+
 def test_knn_extend_equals_a_full_search():
     # the lists of an earlier scan's sentences, plus a new article: merged lists == full search
     rng = np.random.default_rng(5)
