@@ -399,6 +399,7 @@ _NAME_STOP = {
     "especially", "read", "publicity", "former", "new", "two", "three", "one",
 }
 
+@lru_cache(maxsize=65536)
 def name_key(token: str, lang: str | None = None) -> str:
     """Transliteration skeleton of a name token, so that spellings of one name meet:
     Kadhimi, Kazimi and Kadhemi give "kzm"; Soleimani and Suleimani give "slmn". A place name
