@@ -409,9 +409,14 @@ def _root(members, prepared, ev, dates, text_agencies, leans, linked) -> int:
         return sum(1 for o in members if o != m and own and own <= text_agencies.get(o, set()))
 
     def explains(m: int) -> float:
-        own = sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
-        cue = sum(math.tanh(leans[(o, m)].score) for o in members if o in linked[m] and (o, m) in leans)
-        return own + 0.5 * cue
+        # averaged over the members compared with `m`, per other member: how many pairs retrieval
+        # happened to compare (a carrier with page furniture on top is another's near neighbour less
+        # often) must not decide which text the others derive from
+        shares = [ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev]
+        cues = [math.tanh(leans[(o, m)].score) for o in members if o in linked[m] and (o, m) in leans]
+        own = sum(shares) / len(shares) if shares else 0.0
+        cue = sum(cues) / len(cues) if cues else 0.0
+        return (len(members) - 1) * (own + 0.5 * cue)
 
     pool = members
     if all(dates[m] is not None for m in members):
