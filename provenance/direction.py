@@ -4,8 +4,9 @@ A derivation arrow is only as good as its evidence. Dates settle it when both do
 one and they differ. Without dates, text cues lean one way or the other (each cue is signed:
 positive when the candidate source looks like the original):
 
-* `furniture`: page furniture (newsletter, social, "Read more" lines) the target carries and the
-  source does not: copies pick up their carrier's furniture;
+* `furniture`: page furniture (newsletter, social, "Read more" lines) the target carries on top of
+  all of the source's: copies pick up their carrier's furniture (two pages that each carry
+  furniture of their own, two outlets' pages, say nothing; a reworded line counts as shared);
 * `truncation`: the source's last paragraphs that the target lacks: editors cut from the end;
 * `fuller`: how much more of the target the source explains than the other way round (a cut copy
   is explained by its source in full, not the reverse);
@@ -178,6 +179,22 @@ def _furniture(p) -> Counter:
 
 
 _WORD = re.compile(r"\w+")
+
+
+def _unshared(a: Counter, b: Counter) -> tuple[int, int]:
+    """How many furniture lines of `a` and of `b` the other lacks; a line reworded (half its words or
+    more in common with a line of the other: "Read more: X", "Read also: X") is shared."""
+    only_b = list((b - a).elements())
+    words_b = [set(_WORD.findall(x)) for x in only_b]
+    left_a = 0
+    for x in (a - b).elements():
+        wx = set(_WORD.findall(x))
+        k = next((k for k, wy in enumerate(words_b) if wy is not None and len(wx & wy) >= 0.5 * len(wx | wy)), None)
+        if k is None:
+            left_a += 1
+        else:
+            words_b[k] = None
+    return left_a, sum(w is not None for w in words_b)
 #: a word in any script (`\w` alone cuts a Devanagari word at its vowel signs and viramas)
 _ANY_WORD = re.compile(r"(?:\w|[\u0900-\u0963\u0971-\u097f])+")
 
@@ -273,7 +290,10 @@ def lean(t, s, t_covered: set[int], s_covered: set[int], t_share: float, s_share
     cues: dict[str, float] = {}
     words: list[str] = []
     ft, fs = _furniture(t), _furniture(s)
-    furn = (ft - fs).total() - (fs - ft).total()
+    # only a page that carries all of the other's furniture and more says which is the copy: two
+    # pages that each carry furniture of their own (each outlet's) say nothing
+    more, less = _unshared(ft, fs)
+    furn = more - less if not (more and less) else 0
     if furn:
         cues["furniture"] = max(-1.0, min(1.0, furn / 2))
         words.append(("target" if furn > 0 else "source") + " carries page furniture the other lacks")
