@@ -174,3 +174,22 @@ def test_words_of_the_source_language_left_in_a_translation_point_to_the_origina
     assert dict(forward.cues)["source words"] > 0 and forward.score > 0
     assert any("sabji" in w and "Khushbu" in w for w in forward.basis)
     assert dict(lean(hi, en, set(), set(), 1.0, 1.0).cues)["source words"] < 0
+
+
+def test_furniture_says_which_is_the_copy_only_when_one_page_carries_all_of_the_others():
+    from provenance.direction import lean
+    from provenance.load import Document
+    from provenance.preparation import prepare
+    from provenance.settings import ScanSettings
+
+    story = ("The United States said on Thursday it would reduce its troops in Iraq over the coming months.\n\n"
+             "The two governments opened a strategic dialogue by video link, officials said in Baghdad.\n\n")
+    pages = {"wire": story + "Follow us on Twitter",
+             "copy": story + "Follow us on Twitter\n\nSubscribe to our newsletter",  # the wire's page and more
+             # another outlet's page: more furniture, but its own, not the wire's page and more
+             "other": story + "Share this article\n\nAdvertisement"}
+    docs = [Document(k, f"{k}.txt", v, meta={"language": "en"}) for k, v in pages.items()]
+    wire, copy, other = prepare(docs, ScanSettings(min_story_chars=0))[0]
+    assert dict(lean(copy, wire, set(), set(), 1.0, 1.0).cues)["furniture"] > 0
+    assert dict(lean(wire, copy, set(), set(), 1.0, 1.0).cues)["furniture"] < 0
+    assert "furniture" not in dict(lean(other, wire, set(), set(), 1.0, 1.0).cues)
