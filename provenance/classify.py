@@ -409,9 +409,14 @@ def _root(members, prepared, ev, dates, text_agencies, leans, linked) -> int:
         return sum(1 for o in members if o != m and own and own <= text_agencies.get(o, set()))
 
     def explains(m: int) -> float:
-        own = sum(ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev)
-        cue = sum(math.tanh(leans[(o, m)].score) for o in members if o in linked[m] and (o, m) in leans)
-        return own + 0.5 * cue
+        # averaged over the members compared with `m`, per other member: how many pairs retrieval
+        # happened to compare (a carrier with page furniture on top is another's near neighbour less
+        # often) must not decide which text the others derive from
+        shares = [ev[(o, m)].aligned_share for o in members if o != m and (o, m) in ev]
+        cues = [math.tanh(leans[(o, m)].score) for o in members if o in linked[m] and (o, m) in leans]
+        own = sum(shares) / len(shares) if shares else 0.0
+        cue = sum(cues) / len(cues) if cues else 0.0
+        return (len(members) - 1) * (own + 0.5 * cue)
 
     pool = members
     if all(dates[m] is not None for m in members):
@@ -428,11 +433,44 @@ def _root(members, prepared, ev, dates, text_agencies, leans, linked) -> int:
                                          prepared[m].story_chars, -m), reverse=True)
     # a near-best candidate that the text cues clearly show copied another near-best one is no
     # root: among many copies, one of them can explain the others about as well as the original
-    near = [m for m in ranked if explains(m) >= 0.9 * explains(ranked[0])]
+    near = _head_to_head([m for m in ranked if explains(m) >= 0.9 * explains(ranked[0])], members, ev, leans, linked)
     for m in near:
         if not any(leans[(m, c)].score > 1.0 for c in near if c != m and (m, c) in leans):
             return m
     return ranked[0]
+
+
+#: near-best root candidates compared head to head (the best-ranked ones)
+HEAD_TO_HEAD = 16
+
+
+def _head_to_head(near: list[int], members, ev, leans, linked) -> list[int]:
+    """`near` reordered by head-to-head wins (ties keep their order): two candidates are compared
+    on the members that were compared with both, and on each other. Averages over all comparisons
+    can mislead when retrieval compared one candidate mostly with easy members (a wire's full
+    carrier with nine of a trimmed carrier's copies, a rewrite of it with twenty-four)."""
+    near, rest = near[:HEAD_TO_HEAD], near[HEAD_TO_HEAD:]  # bounded: pairs of candidates times members
+
+    def value(o: int, m: int) -> float | None:
+        if (o, m) not in ev:
+            return None
+        cue = math.tanh(leans[(o, m)].score) if o in linked[m] and (o, m) in leans else 0.0
+        return ev[(o, m)].aligned_share + 0.5 * cue
+
+    wins = Counter()
+    for i, m in enumerate(near):
+        for c in near[i + 1:]:
+            diff = 0.0
+            for o in members:
+                vm, vc = value(o, m), value(o, c)
+                if o not in (m, c) and vm is not None and vc is not None:
+                    diff += vm - vc
+            direct_m, direct_c = value(c, m), value(m, c)
+            if direct_m is not None and direct_c is not None:
+                diff += direct_m - direct_c
+            if abs(diff) > 1e-9:
+                wins[m if diff > 0 else c] += 1
+    return sorted(near, key=lambda m: -wins[m]) + rest
 
 
 def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:

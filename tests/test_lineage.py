@@ -153,3 +153,43 @@ def test_terminal_summary_groups_the_story_by_lineage_and_says_what_is_a_guess(s
     lines = summary_table(seed_report, width=200).splitlines()
     assert "  lineage-1: root #1; AFP; members #1, #2, #5" in lines
     assert "  #5 from #1: both carry the AFP wire; fullest carrier: #1" in lines
+
+
+def test_words_of_the_source_language_left_in_a_translation_point_to_the_original():
+    from provenance.direction import lean
+    from provenance.load import Document
+    from provenance.preparation import prepare
+    from provenance.settings import ScanSettings
+
+    hindi = ("दिवाली पर थाली में आलू की सब्जी और खुशबू वाली मिठाई परोसी जाएगी। "
+             "शहर के सभी रेस्तरां में यह विशेष भोजन मिलेगा।")
+    english = ("For Diwali the thali will hold potato sabji and Khushbu sweets. "
+               "The special meal will be served in every restaurant of the city.")
+    docs = [Document("hi", "hi.txt", hindi, meta={"language": "hi"}),
+            Document("en", "en.txt", english, meta={"language": "en"})]
+    prepared, _ = prepare(docs, ScanSettings(min_story_chars=0))
+    hi, en = prepared
+    forward = lean(en, hi, set(), set(), 1.0, 1.0)  # "the Hindi text is the original of the English"
+    # sabji, Khushbu: common Hindi words, uncommon in English, carried over in transliteration
+    assert dict(forward.cues)["source words"] > 0 and forward.score > 0
+    assert any("sabji" in w and "Khushbu" in w for w in forward.basis)
+    assert dict(lean(hi, en, set(), set(), 1.0, 1.0).cues)["source words"] < 0
+
+
+def test_furniture_says_which_is_the_copy_only_when_one_page_carries_all_of_the_others():
+    from provenance.direction import lean
+    from provenance.load import Document
+    from provenance.preparation import prepare
+    from provenance.settings import ScanSettings
+
+    story = ("The United States said on Thursday it would reduce its troops in Iraq over the coming months.\n\n"
+             "The two governments opened a strategic dialogue by video link, officials said in Baghdad.\n\n")
+    pages = {"wire": story + "Follow us on Twitter",
+             "copy": story + "Follow us on Twitter\n\nSubscribe to our newsletter",  # the wire's page and more
+             # another outlet's page: more furniture, but its own, not the wire's page and more
+             "other": story + "Share this article\n\nAdvertisement"}
+    docs = [Document(k, f"{k}.txt", v, meta={"language": "en"}) for k, v in pages.items()]
+    wire, copy, other = prepare(docs, ScanSettings(min_story_chars=0))[0]
+    assert dict(lean(copy, wire, set(), set(), 1.0, 1.0).cues)["furniture"] > 0
+    assert dict(lean(wire, copy, set(), set(), 1.0, 1.0).cues)["furniture"] < 0
+    assert "furniture" not in dict(lean(other, wire, set(), set(), 1.0, 1.0).cues)
