@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from .glossary import Lexicon, fingerprint, lemma, lexicon, zipf
+from .loanwords import acronym, loanword
 from .names import romanize, skeleton
 
 #: Hashed columns of the gloss space (English lemmas and name skeletons).
@@ -74,9 +75,9 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
         elif max(zipf(word.lower(), lang), zipf(lemma(word.lower(), lang).lower(), lang)) >= FUNCTION_WORD_ZIPF:
             continue
         else:
-            senses = lex.translate(word)
+            senses = lex.translate(word) or _english_loan(word)
         if senses:
-            out += ["w:" + s for s in senses if s not in stop]
+            out += ["w:" + s for s in senses if s and s not in stop]
         if not senses and _caseless(word) and zipf(word, lang) >= COMMON_UNKNOWN_ZIPF:
             continue  # a common word of a caseless script the dictionary lacks: no name, only noise
         if not senses or word[:1].isupper():
@@ -84,6 +85,15 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
             if len(key) >= 2:
                 out.append("n:" + key)
     return out
+
+
+def _english_loan(word: str) -> tuple[str, ...]:
+    """An English word written in Devanagari (`loanwords`): an acronym spelled out (एसटीएफ: stf)
+    or a loanword (पुलिस: police), as its lemma."""
+    if not "\u0900" <= word[0] <= "\u097f":
+        return ()
+    found = acronym(word) or loanword(word)
+    return (lemma(found, "en").lower(),) if found else ()
 
 
 def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
