@@ -37,12 +37,14 @@ OTHER_DICTIONARIES = {"ru": (("mueller7", False),)}
 MAX_SENSES = 4
 
 #: Bumped when the parsing changes, so lexicons cached on disk are rebuilt.
-LEXICON_FORMAT = 7
+LEXICON_FORMAT = 8
 
-#: The gloss of a function word: a word whose main sense is an English stop word (Hindi होना "be",
-#: देना "give" and the other light verbs of compound verbs, Czech "být") has that sense only, which
-#: the gloss leaves out like the English stop word, rather than its rarer senses, which are noise
-#: ("stand", "fall", "charge", "station" for होना).
+#: The gloss of a function word: a word that an English-to-X dictionary gives first for an English
+#: stop word, and that has no commoner English sense (Hindi होना "be", देना "give" and the other
+#: light verbs of compound verbs), has that sense only, which the gloss leaves out like the English
+#: stop word, rather than its rarer senses, which are noise ("stand", "fall", "charge", "station"
+#: for होना). Forward (X-to-English) dictionaries list their senses in order and are left alone
+#: (on Tatoeba German gained nothing from the rule).
 FUNCTION = ("",)
 
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -176,7 +178,7 @@ def build_lexicon(lang: str, files: list[tuple[Path, Path, bool]]) -> dict[str, 
                 if _single_word(foreign):
                     got = senses.setdefault(foreign, {})
                     for word in content(eng):
-                        if not word and not forward and k:
+                        if not word and (forward or k):
                             continue  # "when: когда, время": only the first translation of a stop word is one
                         # forward senses first, in the dictionary's order; then by English frequency
                         got.setdefault(word, len(got) if forward else 1000)

@@ -29,6 +29,10 @@ MIN_KEY = 3
 #: English); a common native word that happens to sound like a rare English word (लेकिन 6.4,
 #: "lookin" 3.1) does not: the English word may be at most this much rarer (Zipf)
 MAX_ZIPF_DROP = 1.5
+#: an English word frequent enough may be this much less similar than the closest, rarer one
+RUNNER_UP_GAP = 0.1
+#: similarity one Zipf unit of English frequency is worth when choosing among close candidates
+FREQUENCY_WEIGHT = 0.05
 
 # Latin letter names as Hindi writes them, longest first (डब्ल्यू before डी)
 _LETTERS = {
@@ -111,18 +115,22 @@ def loanword(word: str) -> str | None:
 
     from .glossary import zipf
 
+    floor = zipf(word, "hi") - MAX_ZIPF_DROP
     forms = [word] + [word[:-len(e)] for e in _HINDI_ENDINGS if word.endswith(e) and len(word) > len(e) + 1]
-    best: tuple[float, int, str] | None = None
+    scored = []  # (similarity, -rank, English word)
     index = _english_index()
     for form in forms:
         ph = _phonetic(romanize(form).lower(), False)
         for rank, (english, eph) in enumerate(index.get(_key(ph), ())):
-            score = ratio(ph, eph) / 100 * _vowels_kept(ph, eph)
-            if best is None or (score, -rank) > (best[0], -best[1]):
-                best = (score, rank, english)
-    if best is None or best[0] < MIN_SIMILARITY or zipf(best[2]) < zipf(word, "hi") - MAX_ZIPF_DROP:
+            scored.append((ratio(ph, eph) / 100 * _vowels_kept(ph, eph), -rank, english))
+    if not scored:
         return None
-    return best[2]
+    top = max(scored)[0]
+    # the closest English word frequent enough; a name (कॉलेज: "coles") may sound closer than the
+    # loanword (college), but a word far behind the closest one is a coincidence (अनिल: anil, anal)
+    fits = [s for s in scored if zipf(s[2]) >= floor and s[0] >= max(MIN_SIMILARITY, top - RUNNER_UP_GAP)]
+    # among those, a commoner word wins a near tie (कॉलेजों: college 0.91 over Coles 1.0)
+    return max(fits, key=lambda s: s[0] + FREQUENCY_WEIGHT * zipf(s[2]))[2] if fits else None
 
 
 _CONSONANTS = re.compile(r"[^aeiou]")
