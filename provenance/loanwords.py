@@ -59,7 +59,7 @@ def acronym(word: str) -> str | None:
     return "".join(out) if len(out) >= 2 else None
 
 
-_EN_RULES = [("tch", "C"), ("ch", "C"), ("sh", "S"), ("ck", "k"), ("qu", "kv"), ("ph", "f"), ("th", "t"),
+_EN_RULES = [("sch", "sk"), ("oo", "u"), ("tch", "C"), ("ch", "C"), ("sh", "S"), ("ck", "k"), ("qu", "kv"), ("ph", "f"), ("th", "t"),
              ("gh", "g"), ("x", "ks"), ("q", "k"), ("w", "v"), ("z", "s"), ("j", "s"), ("y", "i")]
 _HI_RULES = [("ch", "C"), ("c", "C"), ("sh", "S"), ("kh", "k"), ("gh", "g"), ("th", "t"), ("dh", "d"),
              ("ph", "f"), ("bh", "b"), ("jh", "s"), ("z", "s"), ("j", "s"), ("w", "v"), ("y", "i")]
@@ -69,7 +69,7 @@ _SOFT_G = re.compile(r"g(?=[ei])")
 
 def _phonetic(text: str, english: bool) -> str:
     """`text` (ASCII, lower case) respelled so English spelling and a transliteration meet:
-    affricates as C, sh as S, s/z/j as s, English soft c as s and soft g as s."""
+    affricates as C, s/z/j/sh as s, English soft c and soft g as s, oo as u, a first vowel as a."""
     t = text
     if english:
         t = _SOFT.sub("s", t)
@@ -80,6 +80,8 @@ def _phonetic(text: str, english: bool) -> str:
     for a, b in rules:
         t = t.replace(a, b)
     t = t.replace("c", "k").replace("S", "s")
+    if t[:1] in ("e", "i", "o", "u"):  # a first vowel is the least certain (एडमिशन "edmisn", admission)
+        t = "a" + t[1:]
     return re.sub(r"(.)\1+", r"\1", t)
 
 
