@@ -7,9 +7,11 @@ dictionary lacks.
   the acronym they spell.
 * Loanwords: the word is transliterated (`anyascii`) and reduced to a sound key that forgives
   what a change of script changes (vowels, voicing of s, c/k/s, doubled letters); English words
-  of `wordfreq`'s list with the same key are candidates, and the one whose letters are closest
-  (`rapidfuzz`'s normalised Indel similarity, ties to the commoner word) is taken when it is
-  close enough.
+  of `wordfreq`'s list with the same key are candidates, scored by how close their letters are
+  (`rapidfuzz`'s normalised Indel similarity, times the share of Hindi's written vowels the
+  English word has too). The closest is taken when it is close enough and about as common in
+  English as the word is in Hindi (a loanword keeps its frequency; a native word or a name that
+  merely sounds like a rare English word does not), a commoner word winning a near tie.
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ def acronym(word: str) -> str | None:
     return "".join(out) if len(out) >= 2 else None
 
 
-_EN_RULES = [("sch", "sk"), ("oo", "u"), ("tch", "C"), ("ch", "C"), ("sh", "S"), ("ck", "k"), ("qu", "kv"), ("ph", "f"), ("th", "t"),
-             ("gh", "g"), ("x", "ks"), ("q", "k"), ("w", "v"), ("z", "s"), ("j", "s"), ("y", "i")]
+_EN_RULES = [("sch", "sk"), ("oo", "u"), ("tch", "C"), ("ch", "C"), ("sh", "S"), ("ck", "k"), ("qu", "kv"),
+             ("ph", "f"), ("th", "t"), ("gh", "g"), ("x", "ks"), ("q", "k"), ("w", "v"), ("z", "s"), ("j", "s"),
+             ("y", "i")]
 _HI_RULES = [("ch", "C"), ("c", "C"), ("sh", "S"), ("kh", "k"), ("gh", "g"), ("th", "t"), ("dh", "d"),
              ("ph", "f"), ("bh", "b"), ("jh", "s"), ("z", "s"), ("j", "s"), ("w", "v"), ("y", "i")]
 _SOFT = re.compile(r"c(?=[eiy])")
