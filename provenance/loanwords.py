@@ -133,7 +133,8 @@ def loanword(word: str) -> str | None:
     top = max(scored)[0]
     # the closest English word frequent enough; a name (कॉलेज: "coles") may sound closer than the
     # loanword (college), but a word far behind the closest one is a coincidence (अनिल: anil, anal)
-    fits = [s for s in scored if zipf(s[2]) >= floor and s[0] >= max(MIN_SIMILARITY, top - RUNNER_UP_GAP)]
+    close = [s for s in scored if s[0] >= max(MIN_SIMILARITY, top - RUNNER_UP_GAP)]
+    fits = [s for s in close if zipf(s[2]) >= floor]
     # among those, a commoner word wins a near tie (कॉलेजों: college 0.91 over Coles 1.0)
     return max(fits, key=lambda s: s[0] + FREQUENCY_WEIGHT * zipf(s[2]))[2] if fits else None
 
