@@ -44,7 +44,11 @@ class AlignSettings:
     margin_k: int = 3
     margin_threshold: float = 1.2
     margin_second_pass: float = 1.45
-    margin_floor: float = 0.12
+    #: least raw combined similarity of a sentence pair in margin mode (no evidence at all below it).
+    #: A translation's sentence often shares only two or three glossed words with its original
+    #: (combined similarity 0.06-0.12): on newstest 0.12 -> 0.06 took alignment recall from
+    #: 0.92 / 0.83 / 0.81 to 0.96 / 0.97 / 0.90 (cs / ru / hi) at the same precision.
+    margin_floor: float = 0.06
     #: In margin mode, a 1-1 gap between two aligned blocks (one sentence left on each side, as a
     #: translation with no shared names or numbers leaves) is aligned when its margin reaches this.
     margin_gap_fill: float = 1.0

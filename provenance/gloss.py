@@ -21,7 +21,8 @@ import numpy as np
 from scipy import sparse
 
 from .glossary import Lexicon, fingerprint, lemma, lexicon, zipf
-from .names import romanize, skeleton
+from .loanwords import acronym, loanword
+from .names import place_name, romanize, skeleton
 
 #: Hashed columns of the gloss space (English lemmas and name skeletons).
 GLOSS_FEATURES = 2**20
@@ -66,6 +67,7 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
         word = m.group(0)
         if len(word) < 2:
             continue
+        guess = False
         if english:
             low = word.lower()
             if low in stop:
@@ -75,15 +77,33 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
             continue
         else:
             senses = lex.translate(word)
+            if not senses:  # a place (इंग्लैंड: england), or English in another script: maybe a name too
+                senses = _place(word, lang) or _english_loan(word)
+                guess = bool(senses)
         if senses:
-            out += ["w:" + s for s in senses if s not in stop]
+            out += ["w:" + s for s in senses if s and s not in stop]
         if not senses and _caseless(word) and zipf(word, lang) >= COMMON_UNKNOWN_ZIPF:
             continue  # a common word of a caseless script the dictionary lacks: no name, only noise
-        if not senses or word[:1].isupper():
+        if not senses or guess or word[:1].isupper():
             key = skeleton(romanize(word))
             if len(key) >= 2:
                 out.append("n:" + key)
     return out
+
+
+def _place(word: str, lang: str) -> tuple[str, ...]:
+    """The words of the English name of the place `word` names (CLDR, `names.place_name`)."""
+    found = place_name(word, lang)
+    return tuple(w.lower() for w in found.split()) if found else ()
+
+
+def _english_loan(word: str) -> tuple[str, ...]:
+    """An English word written in Devanagari (`loanwords`): an acronym spelled out (एसटीएफ: stf)
+    or a loanword (पुलिस: police), as its lemma."""
+    if not "\u0900" <= word[0] <= "\u097f":
+        return ()
+    found = acronym(word) or loanword(word)
+    return (lemma(found, "en").lower(),) if found else ()
 
 
 def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:

@@ -37,7 +37,15 @@ OTHER_DICTIONARIES = {"ru": (("mueller7", False),)}
 MAX_SENSES = 4
 
 #: Bumped when the parsing changes, so lexicons cached on disk are rebuilt.
-LEXICON_FORMAT = 5
+LEXICON_FORMAT = 8
+
+#: The gloss of a function word: a word that an English-to-X dictionary gives first for an English
+#: stop word, and that has no commoner English sense (Hindi होना "be", देना "give" and the other
+#: light verbs of compound verbs), has that sense only, which the gloss leaves out like the English
+#: stop word, rather than its rarer senses, which are noise ("stand", "fall", "charge", "station"
+#: for होना). Forward (X-to-English) dictionaries list their senses in order and are left alone
+#: (on Tatoeba German gained nothing from the rule).
+FUNCTION = ("",)
 
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u0963\u0966-\u097f'\u2019-]*", re.UNICODE)
@@ -156,18 +164,22 @@ def build_lexicon(lang: str, files: list[tuple[Path, Path, bool]]) -> dict[str, 
 
     def content(text: str) -> tuple[str, ...]:
         if text not in english:
-            words = [w for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
-            english[text] = tuple(lemma(w, "en").lower() for w in words) if 0 < len(words) <= 3 else ()
+            words = _WORD.findall(text.lower())
+            kept = [w for w in words if w not in ENGLISH_STOP_WORDS]
+            english[text] = (tuple(lemma(w, "en").lower() for w in kept) if 0 < len(kept) <= 3
+                             else FUNCTION if len(words) == 1 else ())
         return english[text]
 
     for index, data, forward in files:
         for _, definition in read_dictd(index, data):
             head, trans = translations(definition)
             pairs = ([(head, t) for t in trans] if forward else [(t, head) for t in trans])
-            for foreign, eng in pairs:
+            for k, (foreign, eng) in enumerate(pairs):
                 if _single_word(foreign):
                     got = senses.setdefault(foreign, {})
                     for word in content(eng):
+                        if not word and (forward or k):
+                            continue  # "when: когда, время": only the first translation of a stop word is one
                         # forward senses first, in the dictionary's order; then by English frequency
                         got.setdefault(word, len(got) if forward else 1000)
     return {k: _ranked(v) for k, v in senses.items() if v}
@@ -177,8 +189,8 @@ def _ranked(candidates: dict[str, int]) -> tuple[str, ...]:
     """The `MAX_SENSES` best English lemmas: a forward dictionary's senses in its order, then the
     commonest English words (a reverse dictionary lists a foreign word under every English
     headword it translates, alphabetically: "vláda" under administration, cabinet, ..., government)."""
-    order = sorted(candidates, key=lambda w: (candidates[w], -zipf(w)))
-    return tuple(order[:MAX_SENSES])
+    order = sorted(candidates, key=lambda w: (candidates[w], -zipf(w) if w else -8.0))
+    return FUNCTION if order[0] == FUNCTION[0] else tuple(w for w in order if w)[:MAX_SENSES]
 
 
 @lru_cache(maxsize=200_000)

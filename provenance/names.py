@@ -38,6 +38,8 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 _ANUSVARA = re.compile(r"[\u0901\u0902](?=([\u092a-\u092e])?)")
 _DEVANAGARI = re.compile(r"[\u0900-\u0963\u0971-\u097F]+")
+_DEVANAGARI_LATIN = {"\u091a": "ch", "\u0921\u093c": "r", "\u095c": "r", "\u0922\u093c": "rh", "\u095d": "rh"}
+_DEVANAGARI_ENGLISH = re.compile("|".join(sorted(_DEVANAGARI_LATIN, key=len, reverse=True)))
 _CYRILLIC_ENDINGS = ("ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой",
                      "ей", "ую", "юю", "ах", "ях", "ы", "и", "у", "ю", "е", "а", "я")
 _CZECH_ENDINGS = ("ovi", "ové", "ech", "ích", "ách", "ům", "em", "ou", "ovy", "u", "e", "ě", "a", "y", "i")
@@ -107,7 +109,9 @@ def romanize(token: str) -> str:
 
     # anusvara and candrabindu: the nasal of the next consonant, written "m" before a labial
     # (नवंबर, November) and "n" elsewhere (दीपेंद्र, Dipendra)
-    return anyascii(_ANUSVARA.sub(lambda m: "\u092e\u094d" if m.group(1) else "\u0928\u094d", token))
+    token = _ANUSVARA.sub(lambda m: "\u092e\u094d" if m.group(1) else "\u0928\u094d", token)
+    # as English spells Indian names: च "ch" (anyascii: "c"; Sachin), ड़ ढ़ "r" (Chandigarh)
+    return anyascii(_DEVANAGARI_ENGLISH.sub(lambda m: _DEVANAGARI_LATIN[m.group(0)], token))
 
 
 def strip_inflection(token: str, lang: str | None) -> str:

@@ -160,3 +160,35 @@ def test_installing_a_dictionary_refreshes_cached_features(dict_dir, tmp_path):
     write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
     after = {d["id"]: d for d in build_report(scan([path], embedder=embedder))["documents"]}
     assert {after["ru"]["derived_from"], after["en"]["derived_from"]} & {"ru", "en"}
+
+
+def test_hindi_light_verbs_gloss_to_nothing_and_content_words_to_english(dict_dir):
+    # an English-to-Hindi dictionary read backwards: होना is the first translation of "be" (a stop
+    # word), so its other senses ("stand") are noise, not meaning
+    write_dictd(dict_dir, "freedict-eng-hin", [
+        ("be", "be <V>\n1. होना\n"), ("stand", "stand <V>\n1. खड़ा\n2. होना\n"),
+        ("when", "when <Adv>\n1. जब\n2. समय\n"), ("time", "time <N>\n1. समय\n"),
+        ("student", "student <N>\n1. छात्र\n"),
+    ])
+    from provenance.glossary import FUNCTION
+
+    lex = lexicon("hi")
+    assert lex.translate("होना") == FUNCTION
+    assert lex.translate("समय") == ("time",)  # a later translation of "when" is no function word
+    tokens = gloss_tokens("छात्र खड़ा होना", "hi")
+    assert "w:student" in tokens and "w:stand" in tokens and tokens.count("w:stand") == 1
+
+
+def test_english_words_in_devanagari_meet_their_english_form(dict_dir):
+    from provenance.loanwords import acronym, loanword
+
+    assert acronym("एसटीएफ") == "stf" and acronym("बीजेपी") == "bjp" and acronym("पुलिस") is None
+    assert loanword("कॉलेज") == "college" and loanword("प्रोफेसर") == "professor"
+    assert loanword("मेडिकल") == "medical" and loanword("कॉलेजों") == "college"  # plural ending cut
+    # a common Hindi word that sounds like a rare English one is no loanword (लेकिन "but", lookin)
+    assert loanword("लेकिन") is None
+    hi = set(gloss_tokens("एसटीएफ ने मेडिकल कॉलेज की जांच की।", "hi"))  # no dictionary at all
+    en = set(gloss_tokens("The STF investigated the medical college.", "en"))
+    assert {"w:stf", "w:medical", "w:college"} <= hi & en
+    # a place the dictionary lacks glosses to its English name (CLDR)
+    assert "w:australia" in gloss_tokens("ऑस्ट्रेलिया", "hi")
