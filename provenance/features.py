@@ -6,6 +6,7 @@ changes another article's features."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from . import loanwords
 from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon
@@ -50,6 +52,9 @@ def doc_features(p: Prepared) -> DocFeatures:
                        tuple(credit_spans(p)), gloss_counts(p.sentence_texts, p.langs.document))
 
 
+_DEVANAGARI = re.compile("[\u0900-\u097f]")
+
+
 def docs_features(prepared: list[Prepared], store: ResultStore | None = None, workers: int | None = 1
                   ) -> list[DocFeatures]:
     """`doc_features` of each document, reused from `store` for the same text, sentences,
@@ -61,6 +66,8 @@ def docs_features(prepared: list[Prepared], store: ResultStore | None = None, wo
         if workers != 1:
             for lang in sorted({p.langs.document for p in todo} - {"en"}):
                 lexicon(lang)
+            if any(_DEVANAGARI.search(p.doc.text) for p in todo):  # English loanwords in Devanagari
+                loanwords.load()
 
     return store.memoise("features", prepared,
                          lambda p: (p.doc.text, p.sentence_spans, p.langs.document, prints[p.langs.document]),

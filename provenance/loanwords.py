@@ -96,6 +96,11 @@ def _key(phonetic: str) -> str:
     return re.sub(r"(.)\1+", r"\1", first + re.sub(r"[aeiouh]", "", phonetic[1:]))
 
 
+def load() -> None:
+    """Build the English index now (before worker processes fork, so that they share it)."""
+    _english_index()
+
+
 @lru_cache(maxsize=1)
 def _english_index() -> dict[str, tuple[tuple[str, str], ...]]:
     """Sound key -> ((English word, its `_phonetic` spelling), ...), commonest word first."""
