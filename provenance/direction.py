@@ -231,14 +231,15 @@ def _words(text: str) -> frozenset[str]:
 def _foreign_candidates(text: str, english: bool) -> frozenset[str]:
     """The words of a Latin-script `text` that `_foreign_words` may count (none when the text is
     mostly in another script)."""
-    scripts = Counter(_script(c) for c in text[:5000] if c.isalpha())
-    if not scripts or scripts.most_common(1)[0][0] != "latin":
+    if _main_script(text) != "latin":
         return frozenset()
     return frozenset(w for w in _words(text) if len(w) >= 3 and w[0].isalpha() and
                      (_script(w[0]) != "latin" or (english and not w.isascii())))
 
 
+@lru_cache(maxsize=4096)
 def _main_script(text: str) -> str:
+    """The script most letters of `text`'s first 5,000 characters are in (cached per text)."""
     scripts = Counter(_script(c) for c in text[:5000] if c.isalpha())
     return scripts.most_common(1)[0][0] if scripts else "other"
 
