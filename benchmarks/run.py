@@ -231,19 +231,20 @@ def encoders(folder: Path, names: tuple[str, ...], limit: int = 400) -> dict:
 
     texts = list(dict.fromkeys(paragraphs_of(folder)[0]))[:limit]
     out, ref = {}, None
-    with tempfile.TemporaryDirectory() as cache:
-        for name in names:
-            model = load_model(backend=name, cache_dir=cache)
-            model.encode(texts[:16])
-            t = time.perf_counter()
-            vecs = model.encode(texts)
-            elapsed = time.perf_counter() - t
-            ref = vecs if ref is None else ref
-            cos = np.sum(vecs * ref, axis=1)
-            out[name] = {"paragraphs": len(texts), "seconds": round(elapsed, 2),
-                         "paragraphs_per_second": round(len(texts) / elapsed, 1),
-                         "cosine_to_torch_mean": round(float(cos.mean()), 4),
-                         "cosine_to_torch_min": round(float(cos.min()), 4)}
+    for name in names:
+        # the exported ONNX files are kept where scans keep them (the cache folder): a user exports
+        # them once per machine, and so does the benchmark
+        model = load_model(backend=name)
+        model.encode(texts[:16])
+        t = time.perf_counter()
+        vecs = model.encode(texts)
+        elapsed = time.perf_counter() - t
+        ref = vecs if ref is None else ref
+        cos = np.sum(vecs * ref, axis=1)
+        out[name] = {"paragraphs": len(texts), "seconds": round(elapsed, 2),
+                     "paragraphs_per_second": round(len(texts) / elapsed, 1),
+                     "cosine_to_torch_mean": round(float(cos.mean()), 4),
+                     "cosine_to_torch_min": round(float(cos.min()), 4)}
     return out
 
 
@@ -415,15 +416,15 @@ def main(argv=None) -> int:
         fast = Path(tmp) / "speed"
         new = build_speed_corpus(fast, 2, 10 if args.quick else 30, 30 if args.quick else 60)
         res["encoders"] = timed_part("encoders", encoders, fast, ("torch", "onnx", "onnx-int8"),
-                                     300 if args.quick else 1000)
+                                     120 if args.quick else 1000)
         res["speed"] = timed_part("speed", speed, fast, embedder, new, distinct=not args.quick, quick=args.quick)
         if args.stress or not args.quick:
             stress = Path(tmp) / "stress"
             new = build_speed_corpus(stress, 2, 30, 0)
             res["stress"] = {"documents": len(list(stress.glob("*.json"))),
                              **timed_part("stress", warm_speedup, stress, embedder, new)}
-    res["ann"] = timed_part("ann", ann, 200_000 if args.quick else 1_000_000,
-                            hnsw_max=50_000 if args.quick else 200_000)
+    res["ann"] = timed_part("ann", ann, 100_000 if args.quick else 1_000_000,
+                            hnsw_max=20_000 if args.quick else 200_000)
     parts["model load"] = round(parts["model load"], 1)
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     # the headline figures, at the top level of the JSON
