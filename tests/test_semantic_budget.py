@@ -150,22 +150,35 @@ def test_vectors_outside_the_mask_are_never_read(long_doc):
 
 
 def test_cached_results_follow_the_limit(long_doc, tmp_path):
-    """A warm re-scan gives the same report; another limit gives that limit's report, never
-    alignments cached under the first."""
+    """Which sentences of the book get vectors depends on the other articles of the scan: a warm
+    scan of other articles gives that scan's cold report, never alignments or neighbours cached
+    under the first selection; and another limit gives that limit's report."""
+    import shutil
+
     from provenance.cache import CachedEmbedder
 
-    def run(cap, cache):
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    for p in INSIDE[:2]:
+        shutil.copy(p, fewer / p.name)
+
+    def run(paths, cap, cache):
         embedder = CachedEmbedder(FakeEmbedder(), tmp_path / "cache") if cache else FakeEmbedder()
         try:
-            return build_report(scan([long_doc, SEEDS], embedder=embedder, settings=_settings(cap), workers=1))
+            return build_report(scan([long_doc, *paths], embedder=embedder, settings=_settings(cap), workers=1))
         finally:
             if cache:
                 embedder.close()
 
-    first, again = run(12, True), run(12, True)
-    assert first["documents"] == again["documents"]
-    assert run(0, True)["documents"] == run(0, False)["documents"]
-    assert not any("semantic_sentences" in d for d in run(0, True)["documents"])
+    first = run([SEEDS], LIMIT, True)
+    assert run([SEEDS], LIMIT, True)["documents"] == first["documents"]
+    warm, cold = run([fewer], LIMIT, True), run([fewer], LIMIT, False)
+    assert warm["documents"] == cold["documents"]
+    spans = [d["semantic_sentences"]["spans"] for r in (first, cold) for d in r["documents"] if d["id"] == "book"]
+    assert spans[0] != spans[1]  # another selection indeed
+    unlimited = run([SEEDS], 0, True)
+    assert unlimited["documents"] == run([SEEDS], 0, False)["documents"]
+    assert not any("semantic_sentences" in d for d in unlimited["documents"])
 
 
 def test_cli_flag_and_warning(long_doc, tmp_path, monkeypatch):
