@@ -10,13 +10,14 @@ and of the pairs asked for, so any engine (forked workers here, Spark elsewhere)
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
 from .classify import Verdict
-from .compare import DocComparison, compare_pair
+from .compare import DocComparison, compare_pair, text_vocabulary
 from .evidence import PairEvidence, pair_evidence, pair_stats
 from .features import DocFeatures, detail_weights, pair_detail_vectors
 from .gloss import gloss_fingerprint
@@ -233,6 +234,9 @@ def compare_derived(inputs: PairInputs, verdicts: list[Verdict], alignments: lis
         return compare_pair(inputs.prepared[s], inputs.prepared[t], blocks_between(s, t) or ())
 
     todo = [(s, t) for s, t in derived if blocks_between(s, t) is None or cached.get(compare_keys.get(t)) is None]
+    for d, n in Counter(d for st in todo for d in st).items():
+        if n > 1:  # a document in several comparisons (a long one): read once here, not in each worker
+            text_vocabulary(inputs.prepared[d].doc.text)
     computed = dict(zip(todo, fork_map(compare_one, todo, workers), strict=True))
     comparisons: dict[int, DocComparison] = {}
     for s, t in derived:
