@@ -72,7 +72,12 @@ class Channel:
 
     A channel may keep only the columns both sides use (the others add nothing to a product of a
     source and a target row): it then gives in `src_pair_norms` (m-1,) and `tgt_pair_norms`
-    (n-1,) the norms of the sums of adjacent rows over all their columns, which a 2-1 merge needs."""
+    (n-1,) the norms of the sums of adjacent rows over all their columns, which a 2-1 merge needs.
+
+    `src_present` (m,) and `tgt_present` (n,) bool, when given, say which rows hold evidence (an
+    over-long document has sentence vectors for some sentences only, `semantic_budget`): the
+    channel then weighs in only where both rows (both rows of a merge) have it, and the other
+    channels' weights are scaled up there, so a missing row is neither a match nor a mismatch."""
 
     name: str
     src: np.ndarray
@@ -80,6 +85,8 @@ class Channel:
     weight: float
     src_pair_norms: np.ndarray | None = None
     tgt_pair_norms: np.ndarray | None = None
+    src_present: np.ndarray | None = None
+    tgt_present: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -116,33 +123,65 @@ def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray
     """`(s11, s21, s12)`: 1-1 (m, n), src-pair-to-tgt (m-1, n), src-to-tgt-pair (m, n-1).
 
     One product per channel: a merged pair's cosine is the sum of its two rows' products over the
-    norm of their sum, so the merged sides need no products of their own."""
+    norm of their sum, so the merged sides need no products of their own. Channels with rows
+    marked absent (`Channel.src_present`) count only where both sides are present, each cell's
+    weights normalised over the channels present there."""
     if not channels:
         raise ConfigError("alignment needs at least one evidence channel")
     m, n = channels[0].src.shape[0], channels[0].tgt.shape[0]
     total_w = sum(c.weight for c in channels)
     if total_w <= 0:
         raise ConfigError("channel weights must sum to a positive number")
+    masked = any(c.src_present is not None or c.tgt_present is not None for c in channels)
     s11 = np.zeros((m, n))
     s21 = np.zeros((max(m - 1, 0), n))
     s12 = np.zeros((m, max(n - 1, 0)))
+    weights = (np.zeros_like(s11), np.zeros_like(s21), np.zeros_like(s12)) if masked else None
     for c in channels:
         if c.src.shape[0] != m or c.tgt.shape[0] != n:
             raise ConfigError(f"channel {c.name}: expected {m} source and {n} target rows, "
                               f"got {c.src.shape[0]} and {c.tgt.shape[0]}")
         w = c.weight / total_w
-        x, y = _float64(c.src), _float64(c.tgt)
+        x, y = _absent_zeroed(_float64(c.src), c.src_present), _absent_zeroed(_float64(c.tgt), c.tgt_present)
         prod = x @ y.T
         if sparse.issparse(prod):
             prod = prod.toarray()
-        s11 += w * prod
+        parts = [prod, None, None]
         if m > 1:
             norms = pair_norms(x) if c.src_pair_norms is None else np.asarray(c.src_pair_norms, np.float64)
-            s21 += w * _merged(prod, norms, 0)
+            parts[1] = _merged(prod, norms, 0)
         if n > 1:
             norms = pair_norms(y) if c.tgt_pair_norms is None else np.asarray(c.tgt_pair_norms, np.float64)
-            s12 += w * _merged(prod, norms, 1)
+            parts[2] = _merged(prod, norms, 1)
+        cell_w = _present_weights(c, m, n, w) if masked else (w, w, w)
+        for acc, part, cw, k in zip((s11, s21, s12), parts, cell_w, range(3), strict=True):
+            if part is not None:
+                acc += cw * part
+                if weights is not None:
+                    weights[k][...] += cw
+    if weights is not None:
+        for acc, wsum in zip((s11, s21, s12), weights, strict=True):
+            np.divide(acc, wsum, out=acc, where=wsum > 0)
     return s11, s21, s12
+
+
+def _absent_zeroed(x, present: np.ndarray | None):
+    """`x` with the rows not `present` set to 0: whatever they hold is never read."""
+    if present is None:
+        return x
+    present = np.asarray(present, bool)
+    if sparse.issparse(x):
+        return sparse.diags(present.astype(np.float64)) @ x
+    return np.where(present[:, None], x, 0.0)
+
+
+def _present_weights(c: Channel, m: int, n: int, w: float) -> tuple:
+    """Channel `c`'s weight per cell of s11, s21 and s12: `w` where both sides are present (a
+    merged side when both its rows are), else 0."""
+    ps = np.ones(m) if c.src_present is None else np.asarray(c.src_present, np.float64)
+    pt = np.ones(n) if c.tgt_present is None else np.asarray(c.tgt_present, np.float64)
+    return (w * np.outer(ps, pt), w * np.outer(ps[:-1] * ps[1:], pt) if m > 1 else w,
+            w * np.outer(ps, pt[:-1] * pt[1:]) if n > 1 else w)
 
 
 def length_prior(s11, s21, s12, ls: np.ndarray, lt: np.ndarray, gamma: float):
@@ -328,7 +367,9 @@ def align_anchored(channels: list[Channel], anchors: np.ndarray, settings: Align
     for i0, i1, j0, j1 in anchor_regions(anchors, m, n, max_cells):
         part = [Channel(c.name, c.src[i0:i1], c.tgt[j0:j1], c.weight,
                         None if c.src_pair_norms is None else c.src_pair_norms[i0:i1 - 1],
-                        None if c.tgt_pair_norms is None else c.tgt_pair_norms[j0:j1 - 1]) for c in channels]
+                        None if c.tgt_pair_norms is None else c.tgt_pair_norms[j0:j1 - 1],
+                        None if c.src_present is None else c.src_present[i0:i1],
+                        None if c.tgt_present is None else c.tgt_present[j0:j1]) for c in channels]
         for b in align(part, settings, sj[i0:i1 - 1], tj[j0:j1 - 1], margin,
                        None if src_lengths is None else np.asarray(src_lengths)[i0:i1],
                        None if tgt_lengths is None else np.asarray(tgt_lengths)[j0:j1]):

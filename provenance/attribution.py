@@ -113,7 +113,8 @@ def credit_spans(p) -> list[CreditSpan]:
     return out
 
 
-_ANY_AGENCY = re.compile(rf"(?:{AGENCY_ALT})", re.IGNORECASE)
+#: what every credit convention's agency group matches, in any case: a block without it has no credit
+_ANY_AGENCY = re.compile(rf"(?:{AGENCY_ALT})(?!\w)", re.IGNORECASE)
 
 
 def text_credits(s: str, furniture: bool = False) -> list[tuple[str, int, int]]:
@@ -121,7 +122,7 @@ def text_credits(s: str, furniture: bool = False) -> list[tuple[str, int, int]]:
     overlaps (where two conventions overlap, the earlier and then longer match wins). A signature
     naming two agencies ("(Reuters/AFP)") credits both, with the same span. In a credit-bearing
     furniture block (`furniture`), an agency that ends the line ("Von Anna Müller, dpa") counts too."""
-    if not _ANY_AGENCY.search(s):  # every credit names an agency: most blocks name none
+    if not _ANY_AGENCY.search(s):  # every convention names an agency: most blocks are done here
         return []
     found = []
     for _, pat in CREDIT_CUES:

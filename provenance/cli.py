@@ -161,6 +161,9 @@ def engine_options(fn):
 @model_options
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None,
               help="Skip input files larger than this many bytes (default 5,000,000).")
+@click.option("--max-semantic-sentences", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Encode at most N sentences of one document with the sentence model (default 1,000; 0: no "
+                   "limit); a longer one is still matched in full by names, numbers and n-grams (see README).")
 @click.option("--index", "index_name", metavar="NAME", default=None,
               help="Also compare with the archive NAME (see `provenance index add`).")
 @index_dir_option
@@ -176,8 +179,9 @@ def engine_options(fn):
 @_handle_errors
 def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passages_out: str | None,
          model: str | None, model_languages: str, backend: str, device: str, max_bytes: int | None,
-         index_name: str | None, index_dir: str, cache_dir: str | None, no_cache: bool, workers: int | None,
-         engine: str, spark_master: str, output_dir: str | None, dates_csv: str | None, quiet: bool) -> None:
+         max_semantic_sentences: int | None, index_name: str | None, index_dir: str, cache_dir: str | None,
+         no_cache: bool, workers: int | None, engine: str, spark_master: str, output_dir: str | None,
+         dates_csv: str | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field (other document types,
@@ -188,8 +192,9 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
     """
     outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
     try:
-        _scan(paths, outputs, (model, model_languages, backend, device), max_bytes, index_name, index_dir,
-              cache_dir, no_cache, workers, (engine, spark_master, output_dir), dates_csv, quiet)
+        _scan(paths, outputs, (model, model_languages, backend, device), (max_bytes, max_semantic_sentences),
+              index_name, index_dir, cache_dir, no_cache, workers, (engine, spark_master, output_dir), dates_csv,
+              quiet)
     except KeyboardInterrupt:
         kept = [p for _, p in outputs if p and os.path.exists(p)]
         click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
@@ -197,7 +202,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
         raise click.exceptions.Exit(130) from None
 
 
-def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_dir, no_cache, workers,
+def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir, no_cache, workers,
           engine_choice, dates_csv, quiet) -> None:
     from dataclasses import replace
 
@@ -218,8 +223,9 @@ def _scan(paths, outputs, model_choice, max_bytes, index_name, index_dir, cache_
     _check_index_name(index_name, index_dir)
     _check_model_path(model)
     settings = ScanSettings()
-    if max_bytes is not None:
-        settings = replace(settings, max_bytes=max_bytes)
+    for key, value in zip(("max_bytes", "max_semantic_sentences"), limits, strict=True):
+        if value is not None:
+            settings = replace(settings, **{key: value})
     from .spark_engine import expand_paths
 
     paths = tuple(expand_paths(paths))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -60,6 +61,13 @@ class DocComparison:
     summary: dict = field(default_factory=dict)
 
 
+@lru_cache(maxsize=16)
+def text_vocabulary(text: str) -> frozenset[str]:
+    """`lexical.name_vocabulary` of one text, kept for the next pair: a long document compared with
+    several others is read once (call it before forking the comparisons to share it)."""
+    return frozenset(name_vocabulary([text]))
+
+
 def _story(p) -> str:
     """The document text with page furniture blanked (offsets unchanged)."""
     chars = list(p.doc.text)
@@ -102,7 +110,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
     """Divergences of `tgt` (a Prepared) from `src`, given blocks oriented src -> tgt."""
     stext, ttext = src.doc.text, tgt.doc.text
     cross = src.langs.document != tgt.langs.document
-    known = name_vocabulary([stext, ttext])
+    known = text_vocabulary(stext) | text_vocabulary(ttext)
     s_quotes = [_quote_inner(stext[a:b]) for a, b in quote_spans(_story(src))]
     t_quotes = [_quote_inner(ttext[a:b]) for a, b in quote_spans(_story(tgt))]
     records: list[AlignmentRecord] = []

@@ -10,13 +10,14 @@ and of the pairs asked for, so any engine (forked workers here, Spark elsewhere)
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
 from .classify import Verdict
-from .compare import DocComparison, compare_pair
+from .compare import DocComparison, compare_pair, text_vocabulary
 from .evidence import PairEvidence, pair_evidence, pair_stats
 from .features import DocFeatures, detail_weights, pair_detail_vectors
 from .gloss import gloss_fingerprint
@@ -29,6 +30,7 @@ from .preparation import Prepared
 from .result import PairAlignment
 from .results import ResultStore
 from .runtime import progress_bar
+from .semantic_budget import mask_key
 from .settings import ScanSettings
 
 
@@ -45,6 +47,8 @@ class PairInputs:
         settings: the scan settings.
         anchors: for pairs too long to align in full, the (A, 2) sentence pairs (row in a, row
             in b) that retrieval found between them (`long_pair_anchors`).
+        encoded: per document, which sentences have a vector ((sentences,) bool), or None when
+            all do (`semantic_budget`); an empty list: all of every document.
     """
 
     prepared: list[Prepared]
@@ -54,12 +58,17 @@ class PairInputs:
     model_id: str
     settings: ScanSettings
     anchors: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    encoded: list[np.ndarray | None] = field(default_factory=list)
+
+    def encoded_rows(self, d: int) -> np.ndarray | None:
+        return self.encoded[d] if self.encoded else None
 
 
 def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
                ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
                settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None,
-               gloss: tuple[DocNgrams, DocNgrams] | None = None) -> list[AlignedBlock]:
+               gloss: tuple[DocNgrams, DocNgrams] | None = None,
+               encoded: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> list[AlignedBlock]:
     """Align two documents from their sentence vectors, char n-grams and detail keys, and for two
     languages from their glosses too (`gloss`: each side's gloss rows as `DocNgrams`, weighted by
     `ChannelWeights.gloss`).
@@ -72,13 +81,16 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
     A pair of more than `align.ALIGN_MAX_CELLS` sentence pairs (two long documents) is aligned
     around `anchors`, (A, 2) sentence pairs (row in a, row in b) known to match (`align_anchored`);
     without them, not at all.
+
+    `encoded`: which sentences of each side have a vector (None: all); the semantic channel
+    weighs in only between two that do (`align.Channel.src_present`).
     """
     lex = pair_tfidf(ngrams_a, ngrams_b)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
     w = settings.weights
     sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
     channels = [
-        Channel("semantic", sem_a, sem_b, sem_w),
+        Channel("semantic", sem_a, sem_b, sem_w, src_present=encoded[0], tgt_present=encoded[1]),
         Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
@@ -129,8 +141,12 @@ def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultSto
     texts = {d: digest(inputs.prepared[d].doc.text) for ab in pairs for d in ab}
     settings = digest(inputs.settings.as_dict())
     p = inputs.prepared
-    # a pair aligned around anchors depends on them too
+    # a pair aligned around anchors depends on them too, and on which sentences have vectors
     extra = {ab: [v.tolist()] for ab, v in inputs.anchors.items()}
+    for ab in pairs:
+        masks = [mask_key(inputs.encoded_rows(d)) for d in ab]
+        if any(masks):
+            extra.setdefault(ab, []).append(masks)
     dictionaries = {lang: gloss_fingerprint(lang) for lang in {p[d].langs.document for ab in pairs for d in ab}}
     return {(a, b): store.key("pair", inputs.model_id, settings, inputs.covered[a] and inputs.covered[b],
                               texts[a], texts[b], p[a].langs, p[b].langs, dictionaries[p[a].langs.document],
@@ -161,7 +177,8 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
         blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], ngrams[a], ngrams[b],
                                   inputs.features[a].keys, inputs.features[b].keys,
                                   inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab),
-                                  (glosses[a], glosses[b]) if two_languages else None))
+                                  (glosses[a], glosses[b]) if two_languages else None,
+                                  (inputs.encoded_rows(a), inputs.encoded_rows(b))))
         return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
 
     todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]
@@ -217,6 +234,9 @@ def compare_derived(inputs: PairInputs, verdicts: list[Verdict], alignments: lis
         return compare_pair(inputs.prepared[s], inputs.prepared[t], blocks_between(s, t) or ())
 
     todo = [(s, t) for s, t in derived if blocks_between(s, t) is None or cached.get(compare_keys.get(t)) is None]
+    for d, n in Counter(d for st in todo for d in st).items():
+        if n > 1:  # a document in several comparisons (a long one): read once here, not in each worker
+            text_vocabulary(inputs.prepared[d].doc.text)
     computed = dict(zip(todo, fork_map(compare_one, todo, workers), strict=True))
     comparisons: dict[int, DocComparison] = {}
     for s, t in derived:

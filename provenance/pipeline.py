@@ -39,6 +39,7 @@ from .result import ScanResult
 from .results import ResultStore
 from .retrieve import lexical_search, semantic_knn
 from .runtime import gc_paused
+from .semantic_budget import budget_warning, mask_key, rows_to_global, semantic_rows, split_mask
 from .settings import ScanSettings
 
 #: Scans that encode at most this many distinct texts (a warm re-scan) run the model-free work
@@ -116,20 +117,36 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         raise InputError("no usable article among the inputs" + _first_skipped(skipped))
     segs, repeats = split_replicas(segs)  # one text carried by several documents is analysed once
     texts = [seg.doc.text[s.start:s.end] for seg in segs for s in seg.sentences]
-    doc_of_row = np.repeat(np.arange(len(segs)), [len(seg.sentences) for seg in segs])
+    sizes = [len(seg.sentences) for seg in segs]
+    doc_of_row = np.repeat(np.arange(len(segs)), sizes)
     doc_keys = [digest(seg.doc.text) for seg in segs]
 
-    def encode_and_search():
-        vecs = encode_texts(embedder, texts, progress)
-        knn = semantic_knn(vecs, doc_of_row, doc_keys, embedder.model_id, settings.match, store)
-        return vecs, semantic_pairs(vecs, doc_of_row, settings.match, knn=knn)
+    def encode_and_search(encoded: np.ndarray | None = None):
+        if encoded is None:
+            vecs = encode_texts(embedder, texts, progress)
+            knn = semantic_knn(vecs, doc_of_row, doc_keys, embedder.model_id, settings.match, store)
+            return vecs, semantic_pairs(vecs, doc_of_row, settings.match, knn=knn)
+        rows = np.flatnonzero(encoded)  # an over-long document: some of its sentences only
+        vecs = encode_texts(embedder, [texts[r] for r in rows.tolist()], progress)
+        keys = [k if m is None else digest(k, mask_key(m)) for k, m in zip(doc_keys, split_mask(encoded, sizes),
+                                                                            strict=True)]
+        knn = semantic_knn(vecs, doc_of_row[rows], keys, embedder.model_id, settings.match, store)
+        full = np.zeros((len(texts), vecs.shape[1]), np.float32)  # rows outside `encoded` are never read
+        full[rows] = vecs
+        return full, rows_to_global(semantic_pairs(vecs, doc_of_row[rows], settings.match, knn=knn), rows)
 
     def model_free(workers_here):
         prepared = identify_documents(segs, store, workers_here)
         features = docs_features(prepared, store, workers_here)
         return prepared, features, lexical_search(prepared, features, settings.match, store)
 
-    if count_to_encode(embedder, texts) <= CONCURRENT_ENCODE_MAX:
+    encoded = None
+    if settings.max_semantic_sentences and max(sizes) > settings.max_semantic_sentences:
+        # an over-long document: lexical retrieval first, as it picks which of its sentences to encode
+        prepared, features, lexical = model_free(workers)
+        encoded = semantic_rows(sizes, lexical, settings.max_semantic_sentences)
+        semantic, sem_candidates = encode_and_search(encoded)
+    elif count_to_encode(embedder, texts) <= CONCURRENT_ENCODE_MAX:
         # a short encode (a warm re-scan): the model and the FAISS search run in a worker thread
         # (both release the GIL) while the model-free work runs here
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -145,7 +162,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     store.flush()
     result = analyse(prepared, semantic, embedder.model_id, embedder.languages, settings, skipped=skipped,
                      progress=progress, store=store, retrieved=Retrieved(features, lexical, sem_candidates),
-                     workers=workers)
+                     workers=workers, encoded=encoded)
     return replace(add_replicas(result, repeats), backend=_backend(embedder))
 
 
@@ -159,28 +176,34 @@ def _first_skipped(skipped: list[Skipped]) -> str:
 def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
             model_languages: frozenset[str] | None, settings: ScanSettings = ScanSettings(), *,
             skipped: Iterable[Skipped] = (), focus: frozenset[int] | None = None, store: ResultStore | None = None,
-            retrieved: Retrieved | None = None, progress: bool = False, workers: int | None = None) -> ScanResult:
+            retrieved: Retrieved | None = None, progress: bool = False, workers: int | None = None,
+            encoded: np.ndarray | None = None) -> ScanResult:
     """The vectors-in core of `scan`: `semantic` holds one L2-normalised row per sentence of
     `prepared`, in order, (sentences, dimension) float32. With `focus` (document indices), only
     pairs with at least one focus document are aligned: new articles against each other and
     against an archive. With `store`, results are reused when nothing they depend on changed.
     `retrieved`: features and candidates, when the caller computed them already (the scan does,
     while the model encodes). `workers`: processes for the pair work (default: the usable cores);
-    the result does not depend on it."""
+    the result does not depend on it. `encoded`: (sentences,) bool, which rows of `semantic` hold a
+    vector (an over-long document's are some of its sentences only, `semantic_budget`), the others
+    are never read; None: all."""
     store = store or ResultStore(None)
     vectors = _split_rows(semantic, prepared)
+    sizes = [len(v) for v in vectors]
+    masks = split_mask(encoded, sizes)
     feats = retrieved.features if retrieved is not None else docs_features(prepared, store)
     if len(feats) != len(prepared):
         raise ConfigError(f"got features for {len(feats)} documents, expected {len(prepared)}")
     details = [f.details for f in feats]
     covered = [covers(model_languages, p.langs.document) for p in prepared]
-    same = same_story_matrix(np.vstack([_centroid(v) for v in vectors]), covered, details, settings.classify)
+    same = same_story_matrix(np.vstack([_centroid(v if m is None else v[m]) for v, m in zip(vectors, masks,
+                                                                                               strict=True)]),
+                             covered, details, settings.classify)
     neighbourhood = [frozenset(np.flatnonzero(same[i]).tolist()) | {i} for i in range(len(prepared))]
     replicas = replica_groups([p.doc.text for p in prepared])
-    candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus)
-    sizes = [len(v) for v in vectors]
+    candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus, encoded)
     anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
-    inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors)
+    inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors, masks)
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
     alignments, evidence = pair_evidences(candidates, aligned, details, neighbourhood)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
@@ -192,9 +215,12 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),
                       tuple(evidence), tuple(skipped), model_id,
                       tuple(sorted(model_languages)) if model_languages is not None else None,
-                      settings, _coverage_warnings(prepared, covered, model_id) + _anchor_warnings(prepared, anchors),
+                      settings, _coverage_warnings(prepared, covered, model_id) + _anchor_warnings(prepared, anchors)
+                      + _budget_warnings(prepared, masks, settings),
                       reconstruct_stories(prepared, verdicts, clusters, comparisons),
-                      {i: tuple(s) for i, p in enumerate(prepared) if (s := translation_signals(p))})
+                      {i: tuple(s) for i, p in enumerate(prepared) if (s := translation_signals(p))},
+                      semantic_sentences={d: tuple(np.flatnonzero(m).tolist()) for d, m in enumerate(masks)
+                                          if m is not None})
 
 
 def _split_rows(semantic: np.ndarray, prepared: list[Prepared]) -> list[np.ndarray]:
@@ -211,12 +237,16 @@ def _doc_of_row(prepared: list[Prepared]) -> np.ndarray:
 
 
 def _candidates(prepared, semantic, feats, settings: ScanSettings, retrieved: Retrieved | None,
-                focus: frozenset[int] | None) -> tuple[list, list[dict]]:
+                focus: frozenset[int] | None, encoded: np.ndarray | None = None) -> tuple[list, list[dict]]:
     """Candidate document pairs from the semantic and lexical sentence pairs (`match.doc_pairs`),
-    and those sentence pairs."""
+    and those sentence pairs (the semantic ones among the `encoded` rows only)."""
     doc_of_row = _doc_of_row(prepared)
     lexical = retrieved.lexical if retrieved is not None else lexical_search(prepared, feats, settings.match)
-    semantic_c = retrieved.semantic if retrieved is not None else semantic_pairs(semantic, doc_of_row, settings.match)
+    if retrieved is not None:
+        semantic_c = retrieved.semantic
+    else:
+        rows = np.arange(len(doc_of_row)) if encoded is None else np.flatnonzero(encoded)
+        semantic_c = rows_to_global(semantic_pairs(semantic[rows], doc_of_row[rows], settings.match), rows)
     candidates = doc_pairs(semantic_c, lexical, doc_of_row, settings.match)
     if focus is not None:
         candidates = [c for c in candidates if c.a in focus or c.b in focus]
@@ -228,6 +258,11 @@ def _anchor_warnings(prepared: list[Prepared], anchors: dict) -> tuple[str, ...]
                  f"({len(prepared[a].seg.sentences)} x {len(prepared[b].seg.sentences)} sentences): aligned "
                  f"around the {len(found)} sentence pairs retrieval found between them"
                  for (a, b), found in sorted(anchors.items()))
+
+
+def _budget_warnings(prepared: list[Prepared], masks: list, settings: ScanSettings) -> tuple[str, ...]:
+    return tuple(budget_warning(p.doc.path, len(m), int(m.sum()), settings.max_semantic_sentences)
+                 for p, m in zip(prepared, masks, strict=True) if m is not None)
 
 
 def _coverage_warnings(prepared: list[Prepared], covered: list[bool], model_id: str) -> tuple[str, ...]:

@@ -39,11 +39,14 @@ def add_replicas(result: ScanResult, repeats: list[tuple[object, int]]) -> ScanR
     prepared = list(result.prepared)
     verdicts = list(result.verdicts)
     comparisons = dict(result.comparisons)
+    semantic = dict(result.semantic_sentences)
     clusters = {c.index: c for c in result.clusters}
     n_lineages = 1 + max((x.index for c in result.clusters for x in c.lineages), default=-1)
     for seg, rep in repeats:
         doc = len(prepared)
         prepared.append(replace(prepared[rep], seg=seg))
+        if rep in semantic:  # an over-long text: its carriers had the same sentences encoded
+            semantic[doc] = semantic[rep]
         rv = verdicts[rep]
         if rv.derived_from is not None:  # a copy carried twice: both carriers derive from the same parent
             d = rv.direction
@@ -71,7 +74,7 @@ def add_replicas(result: ScanResult, repeats: list[tuple[object, int]]) -> ScanR
                                 _direction(prepared[doc], prepared[rep])))
     ordered = tuple(sorted(clusters.values(), key=lambda c: c.index))
     return replace(result, prepared=tuple(prepared), verdicts=tuple(verdicts), clusters=ordered,
-                   comparisons=comparisons)
+                   comparisons=comparisons, semantic_sentences=semantic)
 
 
 def _direction(carrier, first) -> Direction:

@@ -119,6 +119,12 @@ def _document(result, v, ids: list[str]) -> dict:
             "evidence": [{"kind": x.kind, "span": [x.start, x.end], "text": doc.text[x.start:x.end]}
                          for x in signals],
         }
+    encoded = result.semantic_sentences.get(v.doc)
+    if encoded is not None:  # an over-long document: sentence vectors for some sentences only
+        entry["semantic_sentences"] = {
+            "encoded": len(encoded), "sentences": len(p.seg.sentences),
+            "limit": result.settings.max_semantic_sentences,
+            "spans": _runs(p.sentence_spans, encoded)}
     for key in ("outlet", "date", "url"):
         if doc.meta.get(key):
             entry[key] = doc.meta[key]
@@ -127,6 +133,17 @@ def _document(result, v, ids: list[str]) -> dict:
     if v.doc in result.archived:
         entry["archived"] = True
     return entry
+
+
+def _runs(spans: tuple[tuple[int, int], ...], rows: tuple[int, ...]) -> list[list[int]]:
+    """Character spans `[start, end]` of the runs of consecutive sentences among `rows` (ascending)."""
+    out: list[list[int]] = []
+    for k, r in enumerate(rows):
+        if k and r == rows[k - 1] + 1:
+            out[-1][1] = spans[r][1]
+        else:
+            out.append([spans[r][0], spans[r][1]])
+    return out
 
 
 def _cluster(result, c, ids: list[str]) -> dict:

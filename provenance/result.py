@@ -46,6 +46,8 @@ class ScanResult:
         reconstructions: cluster index -> the wire reconstructed from its source and copies.
         signals: document index -> traces of translation in its own language.
         archived: indices of documents that come from an archive; `archive`: its name.
+        semantic_sentences: document index -> the sentences (indices into its `seg.sentences`)
+            that got a sentence vector, for over-long documents only (`semantic_budget`).
         version: the tool's version.
         backend: what ran the model ("torch", "onnx", "onnx-int8"; None: vectors from elsewhere).
     """
@@ -67,3 +69,4 @@ class ScanResult:
     archive: str | None = None
     version: str = __version__
     backend: str | None = None
+    semantic_sentences: dict[int, tuple[int, ...]] = field(default_factory=dict)

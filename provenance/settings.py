@@ -35,7 +35,9 @@ class ChannelWeights:
 class ScanSettings:
     """Settings of every stage. `min_story_chars`: documents with less story text than this
     (characters) are skipped as too short to match; `max_bytes`: input files larger than this
-    are skipped."""
+    are skipped; `max_semantic_sentences`: a document of more sentences (a book, not an article)
+    gets sentence vectors for that many only, chosen by `semantic_budget` (0: no limit); its
+    other channels read all of it."""
 
     match: MatchSettings = field(default_factory=MatchSettings)
     align: AlignSettings = field(default_factory=AlignSettings)
@@ -43,9 +45,10 @@ class ScanSettings:
     weights: ChannelWeights = field(default_factory=ChannelWeights)
     min_story_chars: int = 120
     max_bytes: int = DEFAULT_MAX_BYTES
+    max_semantic_sentences: int = 1000
 
     def __post_init__(self):
-        check_range(self, ("min_story_chars",), low=0)
+        check_range(self, ("min_story_chars", "max_semantic_sentences"), low=0)
 
     def as_dict(self) -> dict:
         return asdict(self)
