@@ -88,3 +88,24 @@ def split(root: int, members: list[int], parent: dict[int, int | None], starts_l
     while walk_later:
         walk(walk_later.pop(0))
     return out
+
+
+#: the largest lineages of a story whose roots `unaligned_roots` pairs up
+ROOTS_COMPARED_MAX = 16
+
+
+def unaligned_roots(clusters, aligned, focus: frozenset[int] | None = None) -> list[tuple[int, int]]:
+    """Pairs (a < b) of one story's lineage roots that no alignment compared (`aligned`: the pairs
+    aligned so far). Whether one lineage drew on another is a question for every two roots (few in
+    a story: those of its `ROOTS_COMPARED_MAX` largest lineages), and retrieval alone may never ask
+    it: dozens of near-identical members of one family fill each other's neighbour lists and crowd
+    the other family's root out. With `focus` (a scan against an archive), pairs with a focus
+    document only."""
+    out = []
+    for c in clusters:
+        lineages = sorted(c.lineages, key=lambda x: (-len(x.members), x.root))[:ROOTS_COMPARED_MAX]
+        roots = sorted({x.root for x in lineages})
+        out += [(a, b) for i, a in enumerate(roots) for b in roots[i + 1:]
+                if (a, b) not in aligned and (focus is None or a in focus or b in focus)]
+    return out
+

@@ -28,9 +28,9 @@ from .errors import ConfigError, InputError
 from .features import DocFeatures, docs_features
 from .glossary import missing_dictionaries, missing_dictionary_warning
 from .hashing import digest
-from .lineage import replica_groups
+from .lineage import replica_groups, unaligned_roots
 from .load import Document, Skipped, load_paths
-from .match import doc_pairs, semantic_pairs
+from .match import DocPair, doc_pairs, semantic_pairs
 from .pairs import PairInputs, align_pairs, compare_derived, long_pair_anchors, pair_evidences
 from .preparation import Prepared, identify_documents, prepare, segment_documents
 from .reconstruct import reconstruct_stories
@@ -205,11 +205,20 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
     inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors, masks)
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
-    alignments, evidence = pair_evidences(candidates, aligned, details, neighbourhood)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
-    leans = pair_leans(prepared, alignments, evidence, settings.classify.min_blocks)
-    verdicts, clusters = classify(prepared, evidence, same, covered, settings=settings.classify, credits=credits,
-                                  leans=leans, replicas=replicas)
+
+    def judged(cands):
+        alignments, evidence = pair_evidences(cands, aligned, details, neighbourhood)
+        leans = pair_leans(prepared, alignments, evidence, settings.classify.min_blocks)
+        return alignments, evidence, *classify(prepared, evidence, same, covered, settings=settings.classify,
+                                               credits=credits, leans=leans, replicas=replicas)
+
+    alignments, evidence, verdicts, clusters = judged(candidates)
+    roots = unaligned_roots(clusters, aligned, focus)
+    if roots:  # lineage roots that retrieval never paired: did one lineage draw on another?
+        aligned.update(align_pairs(inputs, roots, store, workers))
+        alignments, evidence, verdicts, clusters = judged([*candidates, *(DocPair(a, b, 0, 0, 0, 0.0)
+                                                                          for a, b in roots)])
     comparisons = compare_derived(inputs, verdicts, alignments, store, workers)
     store.flush()
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),

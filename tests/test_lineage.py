@@ -193,3 +193,19 @@ def test_furniture_says_which_is_the_copy_only_when_one_page_carries_all_of_the_
     assert dict(lean(copy, wire, set(), set(), 1.0, 1.0).cues)["furniture"] > 0
     assert dict(lean(wire, copy, set(), set(), 1.0, 1.0).cues)["furniture"] < 0
     assert "furniture" not in dict(lean(other, wire, set(), set(), 1.0, 1.0).cues)
+
+
+def test_lineage_roots_that_retrieval_never_paired_are_compared():
+    """Whether one lineage drew on another is asked of every two roots of a story: near-identical
+    members of a big family can crowd the other family's root out of retrieval (200 rewrites of the
+    seeds: RFI's lineage was never compared with AFP's)."""
+    from types import SimpleNamespace
+
+    from provenance.lineage import ROOTS_COMPARED_MAX, Lineage, unaligned_roots
+
+    story = SimpleNamespace(lineages=(Lineage(0, 4, (4, 5, 6)), Lineage(1, 1, (1, 2)), Lineage(2, 9, (9, 3))))
+    assert unaligned_roots([story], {(1, 4)}) == [(1, 9), (4, 9)]
+    assert unaligned_roots([story], {(1, 4), (1, 9), (4, 9)}) == []
+    assert unaligned_roots([story], set(), focus=frozenset({9})) == [(1, 9), (4, 9)]  # against an archive
+    many = SimpleNamespace(lineages=tuple(Lineage(i, 100 + i, (100 + i,) * (2 + i)) for i in range(40)))
+    assert len(unaligned_roots([many], set())) == ROOTS_COMPARED_MAX * (ROOTS_COMPARED_MAX - 1) // 2
