@@ -282,7 +282,8 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
                                               block, max_group)
         return [_unpermuted(perm, s, r) for s, r in inner]
     dense, rest = _product_parts(mat.tocsr(), groups)
-    rest_t = rest.T.tocsc()
+    rest_t = rest.T.tocsc()  # column slices for long groups
+    rest_t_rows = rest_t.tocsr()  # products of row blocks: CSR @ CSR, no conversion per block
     dense_t = np.ascontiguousarray(dense.T)
     kk = min(k, n)
     _, start, size = np.unique(groups, return_index=True, return_counts=True)
@@ -306,10 +307,10 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(lambda b: search(b[0], b[1], None, rest_t, dense_t), small))
+            list(pool.map(lambda b: search(b[0], b[1], None, rest_t_rows, dense_t), small))
     else:
         for lo, hi in small:
-            search(lo, hi, None, rest_t, dense_t)
+            search(lo, hi, None, rest_t_rows, dense_t)
     own = None
     for lo, hi, big in blocks:
         if big is None:

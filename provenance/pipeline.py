@@ -215,7 +215,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
 
     alignments, evidence, verdicts, clusters = judged(candidates)
     roots = unaligned_roots(clusters, aligned, focus)
-    if roots:  # lineage roots that retrieval never paired: did one lineage draw on another?
+    if roots:  # lineage roots that retrieval never paired: did one lineage draw on another? (one pass)
+        anchors.update(long_pair_anchors(roots, sizes, mined, _doc_of_row(prepared)))  # two long roots
         aligned.update(align_pairs(inputs, roots, store, workers))
         alignments, evidence, verdicts, clusters = judged([*candidates, *(DocPair(a, b, 0, 0, 0, 0.0)
                                                                           for a, b in roots)])

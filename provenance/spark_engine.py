@@ -50,13 +50,15 @@ class SparkScan:
     """A scan's results as DataFrames: `results` (`kind` document / cluster / header / skip, with
     `json` for the first three), `skipped` (`path`, `reason`), `links` (`a`, `b`: the candidate
     document pairs blocking found); `documents`: documents prepared; `texts` (`id`, `text`) of
-    the documents prepared, computed only when read (`collect_texts`)."""
+    the documents prepared (`id`, `blob`: their texts are read by `collect_texts`); `backend`: what
+    ran the model (None for an embedder shipped as it is)."""
 
     results: object
     skipped: object
     links: object
     documents: int
     texts: object = None
+    backend: str | None = None
 
 
 def spark_session(master: str | None = None, app: str = "provenance", conf: dict | None = None):
@@ -180,8 +182,8 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
                .unionByName(loaded.filter(F.col("kind") == "skip").select("path", "reason"))
                .unionByName(prepared.filter(F.col("kind") == "skip").select("path", "reason"))
                .unionByName(results.filter(F.col("kind") == "skip").select("path", "reason")))
-    texts = docs.select("id", "blob").mapInPandas(document_texts, "id string, text string")
-    return SparkScan(results, skipped, links, docs.count(), texts)
+    return SparkScan(results, skipped, links, docs.count(), docs.select("id", "blob"),
+                     getattr(embedder, "backend", None))
 
 
 def collect_texts(scan: SparkScan, ids: Iterable[str]) -> dict[str, str]:
@@ -190,8 +192,10 @@ def collect_texts(scan: SparkScan, ids: Iterable[str]) -> dict[str, str]:
     from pyspark.sql import functions as F
 
     wanted = list(ids)
-    rows = scan.texts.filter(F.col("id").isin(wanted)).collect() if wanted else []
-    return {r["id"]: r["text"] for r in rows}
+    if not wanted:
+        return {}
+    texts = scan.texts.filter(F.col("id").isin(wanted)).mapInPandas(document_texts, "id string, text string")
+    return {r["id"]: r["text"] for r in texts.collect()}
 
 
 def _unique_ids(docs):
@@ -245,7 +249,8 @@ def build_spark_report(scan: SparkScan) -> dict:
     if not documents:
         raise InputError("no usable article among the inputs" + (
             f" ({len(skipped)} skipped: {skipped[0]['path']}: {skipped[0]['reason']})" if skipped else ""))
-    return {"schema_version": header.get("schema_version", SCHEMA_VERSION), "tool": header["tool"],
+    tool = {**header["tool"], **({"backend": scan.backend} if scan.backend else {})}
+    return {"schema_version": header.get("schema_version", SCHEMA_VERSION), "tool": tool,
             "warnings": _warnings(res), "documents": documents, "clusters": clusters, "skipped": skipped}
 
 
@@ -272,5 +277,7 @@ def write_output_dir(scan: SparkScan, folder: str | os.PathLike) -> dict:
                "skipped": scan.skipped.count(), "relations": dict(sorted(relations.items())),
                "parts": {"documents": "documents/part-*", "clusters": "clusters/part-*", "skipped": "skipped/part-*"},
                **_header(res), "warnings": _warnings(res)}
+    if scan.backend and "tool" in summary:
+        summary["tool"] = {**summary["tool"], "backend": scan.backend}
     atomic_write_text(folder / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     return summary

@@ -51,6 +51,7 @@ def test_seed_corpus_with_the_real_model_matches_the_local_engine(spark, seed_re
     got = build_spark_report(scan_spark([str(SEEDS)], spark))
     validate_report(got)
     assert _documents(got) == _documents(seed_report)
+    assert got["tool"]["backend"] == seed_report["tool"]["backend"] == "onnx"
     assert [c["members"] for c in got["clusters"]] == [c["members"] for c in seed_report["clusters"]]
 
 
