@@ -244,12 +244,26 @@ def _main_script(text: str) -> str:
     return scripts.most_common(1)[0][0] if scripts else "other"
 
 
-@lru_cache(maxsize=8192)
+#: `_lang_words` lists of this process: (text, language, cross, common) -> list; filled from the
+#: result cache by `pair_leans` (a word's frequency takes loading wordfreq's lists of its language)
+_LANG_WORDS: dict[tuple[str, str, bool, bool], dict[str, str]] = {}
+LANG_WORDS_KEPT = 8192
+
+
 def _lang_words(text: str, lang: str, cross: bool, common: bool) -> dict[str, str]:
     """Key -> word for the words of `text` common in `lang` (`common`) or, otherwise, uncommon in
     it and written in the text's own script. Keys meet across the pair: a word with its case ending
     cut and accents folded, or, across scripts (`cross`), the consonant skeleton of its
     transliteration (सब्जी and "sabji" are both "sbg")."""
+    key = (text, lang, cross, common)
+    if key not in _LANG_WORDS:
+        if len(_LANG_WORDS) >= LANG_WORDS_KEPT:
+            _LANG_WORDS.clear()
+        _LANG_WORDS[key] = _lang_words_of(*key)
+    return _LANG_WORDS[key]
+
+
+def _lang_words_of(text: str, lang: str, cross: bool, common: bool) -> dict[str, str]:
     from .names import fold, is_latin, romanize, skeleton, strip_inflection, zipf
 
     latin = _main_script(text) == "latin"
@@ -346,10 +360,13 @@ def judge(t_date: str | None, s_date: str | None, cue: Lean | None) -> Direction
     return Direction(False, conf, (dates, strength, *cue.basis))
 
 
-def pair_leans(prepared, alignments, evidence, min_blocks: int = 2) -> dict[tuple[int, int], Lean]:
+def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None) -> dict[tuple[int, int], Lean]:
     """`lean` both ways for every aligned pair with at least `min_blocks` blocks: (target, source)
     -> `Lean`. `alignments`: `result.PairAlignment`s (side a is the source side of their blocks);
-    `evidence`: `classify.PairEvidence`s, for the aligned shares."""
+    `evidence`: `classify.PairEvidence`s, for the aligned shares. `store`: a `results.ResultStore`
+    that keeps each text's source-words lists between scans."""
+    if store is not None and store.enabled:
+        _recall_lang_words(prepared, [al for al in alignments if len(al.blocks) >= min_blocks], store)
     share = {(e.target, e.source): e.aligned_share for e in evidence}
     signals: dict[int, int] = {}
 
@@ -368,3 +385,23 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2) -> dict[tupl
             out[(t, s)] = lean(prepared[t], prepared[s], tc, sc, share.get((t, s), 0.0), share.get((s, t), 0.0),
                                signal_kinds=(kinds(t), kinds(s)))
     return out
+
+
+def _recall_lang_words(prepared, alignments, store) -> None:
+    """The `_lang_words` lists the source-words cue will read for `alignments`' pairs in two
+    languages, from `store` or computed (and kept there)."""
+    from .hashing import digest
+
+    needed = set()
+    for al in alignments:
+        pa, pb = prepared[al.a], prepared[al.b]
+        la, lb = pa.langs.document, pb.langs.document
+        if la and lb and la != lb:
+            cross = _main_script(pa.doc.text) != _main_script(pb.doc.text)
+            needed |= {(p.doc.text, p.langs.document, cross, c) for p in (pa, pb) for c in (False, True)}
+    items = sorted(needed, key=lambda x: (digest(x[0]), x[1:]))
+    values = store.memoise("source-words", items, lambda x: (digest(x[0]), *x[1:]), lambda x: _lang_words(*x))
+    if len(_LANG_WORDS) + len(items) > LANG_WORDS_KEPT:
+        _LANG_WORDS.clear()
+    _LANG_WORDS.update(zip(items, values, strict=True))
+

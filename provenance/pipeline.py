@@ -209,7 +209,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
 
     def judged(cands):
         alignments, evidence = pair_evidences(cands, aligned, details, neighbourhood)
-        leans = pair_leans(prepared, alignments, evidence, settings.classify.min_blocks)
+        leans = pair_leans(prepared, alignments, evidence, settings.classify.min_blocks, store)
         return alignments, evidence, *classify(prepared, evidence, same, covered, settings=settings.classify,
                                                credits=credits, leans=leans, replicas=replicas)
 

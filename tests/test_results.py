@@ -77,3 +77,23 @@ def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_redoes_
     extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
     scan([SEEDS, extra], embedder=cached)
     assert searches == [5, 6]
+
+
+def test_a_new_process_rescanning_reuses_the_source_words_lists(tmp_path, monkeypatch, default_model):
+    """The direction cue's word lists (wordfreq look-ups) come from the cache in a later process."""
+    import provenance.direction as direction
+    from tests.conftest import ROOT
+
+    made = []
+    real = direction._lang_words_of
+    monkeypatch.setattr(direction, "_lang_words_of", lambda *a: made.append(a[1:]) or real(*a))
+    cached = CachedEmbedder(default_model, tmp_path / "cache")
+    paths = [SEEDS, ROOT / "tests" / "fixtures" / "crosslingual"]
+    direction._LANG_WORDS.clear()
+    first = scan(paths, embedder=cached)
+    assert made  # pairs in two languages read the lists
+    made.clear()
+    direction._LANG_WORDS.clear()  # as a new process starts
+    again = scan(paths, embedder=cached)
+    assert made == []
+    assert [v.direction for v in again.verdicts] == [v.direction for v in first.verdicts]
