@@ -399,8 +399,12 @@ def _recall_lang_words(prepared, alignments, store) -> None:
         if la and lb and la != lb:
             cross = _main_script(pa.doc.text) != _main_script(pb.doc.text)
             needed |= {(p.doc.text, p.langs.document, cross, c) for p in (pa, pb) for c in (False, True)}
-    items = sorted(needed, key=lambda x: (digest(x[0]), x[1:]))
-    values = store.memoise("source-words", items, lambda x: (digest(x[0]), *x[1:]), lambda x: _lang_words(*x))
+    needed -= _LANG_WORDS.keys()  # this process has those already
+    if not needed:
+        return
+    text_key = {text: digest(text) for text in {x[0] for x in needed}}
+    items = sorted(needed, key=lambda x: (text_key[x[0]], x[1:]))
+    values = store.memoise("source-words", items, lambda x: (text_key[x[0]], *x[1:]), lambda x: _lang_words(*x))
     if len(_LANG_WORDS) + len(items) > LANG_WORDS_KEPT:
         _LANG_WORDS.clear()
     _LANG_WORDS.update(zip(items, values, strict=True))

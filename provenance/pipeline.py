@@ -207,9 +207,12 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
 
+    leans: dict = {}  # a pair's lean depends on that pair alone: the second pass adds the new pairs'
+
     def judged(cands):
         alignments, evidence = pair_evidences(cands, aligned, details, neighbourhood)
-        leans = pair_leans(prepared, alignments, evidence, settings.classify.min_blocks, store)
+        leans.update(pair_leans(prepared, [al for al in alignments if (al.a, al.b) not in leans], evidence,
+                                settings.classify.min_blocks, store))
         return alignments, evidence, *classify(prepared, evidence, same, covered, settings=settings.classify,
                                                credits=credits, leans=leans, replicas=replicas)
 
