@@ -13,6 +13,7 @@ from scipy import sparse
 
 from .errors import ConfigError
 from .index import VectorIndex
+from .parallel import usable_cores
 
 #: Documents (groups) of at most this many rows are searched together: each batch of queries asks
 #: FAISS for `k +` the largest such group's size and drops the query's own-document rows. A longer
@@ -329,14 +330,7 @@ THREADED_ROWS_MIN = 1024
 
 def _search_threads(n: int) -> int:
     """Threads for an exact search over `n` rows: the usable cores, one below `THREADED_ROWS_MIN`."""
-    if n < THREADED_ROWS_MIN:
-        return 1
-    import os
-
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except AttributeError:
-        return max(1, min(4, os.cpu_count() or 1))
+    return 1 if n < THREADED_ROWS_MIN else max(1, min(4, usable_cores()))
 
 
 def _block_top(base: np.ndarray, lo: int, hi: int, cols: np.ndarray | None, kk: int, outs: list,

@@ -135,6 +135,8 @@ _LEAD = (r"mit\s+material\s+(?:von|der|des)|mit\s+informationen\s+(?:von|der)|qu
          r"additional\s+reporting\s+by|©|\(c\)|copyright")
 _ARTICLE = r"(?:la\s+agencia\s+|l['’]\s*|der\s+|dem\s+|die\s+|agência\s+|agenzia\s+|агентство\s+|وكالة\s+)?"
 _AG_PLAIN = rf"(?:{AGENCY_ALT})(?!\w)"
+#: what every credit convention's agency group matches, in any case: text without it holds no credit
+ANY_AGENCY = re.compile(_AG_PLAIN, re.IGNORECASE)
 _AND = r"(?:[/,;]|\bund\b|\bet\b|\by\b|\be\b|\band\b|\bи\b|و)"
 _AGLIST = rf"{_ARTICLE}{_AG_PLAIN}(?:\s*{_AND}\s*(?:{_AG_PLAIN}|[\w.]{{1,8}}))*"
 CREDIT_LINE = re.compile(rf"^\(?\s*(?:(?:{_LEAD})\s*:?\s*)?{_AGLIST}\s*(?:\d{{4}})?\s*[.)]*$", _I)

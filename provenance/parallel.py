@@ -37,11 +37,15 @@ def default_workers() -> int:
             return max(1, int(env))
         except ValueError:
             return 1
+    return max(1, min(usable_cores(), MAX_DEFAULT_WORKERS))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, else the machine's count)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+        return os.cpu_count() or 1
 
 
 @contextmanager

@@ -212,11 +212,16 @@ def _unique_ids(docs):
                             .otherwise(F.col("id"))).select("uid", "id", "blob")
 
 
-def _header(results) -> dict:
+def _header(scan: SparkScan) -> dict:
+    """`tool` and `schema_version` as the components' reports give them, with the backend that ran
+    the model (the executors' `analyse` has no embedder to read it from)."""
     from pyspark.sql import functions as F
 
-    row = results.filter(F.col("kind") == "header").select("json").first()
-    return json.loads(row["json"]) if row is not None else {}
+    row = scan.results.filter(F.col("kind") == "header").select("json").first()
+    header = json.loads(row["json"]) if row is not None else {}
+    if scan.backend and "tool" in header:
+        header["tool"] = {**header["tool"], "backend": scan.backend}
+    return header
 
 
 def _warnings(results) -> list[str]:
@@ -245,12 +250,11 @@ def build_spark_report(scan: SparkScan) -> dict:
     documents.sort(key=lambda d: d["id"])
     skipped = sorted(({"path": r["path"], "reason": r["reason"]} for r in scan.skipped.collect()),
                      key=lambda s: s["path"])
-    header = _header(res)
+    header = _header(scan)
     if not documents:
         raise InputError("no usable article among the inputs" + (
             f" ({len(skipped)} skipped: {skipped[0]['path']}: {skipped[0]['reason']})" if skipped else ""))
-    tool = {**header["tool"], **({"backend": scan.backend} if scan.backend else {})}
-    return {"schema_version": header.get("schema_version", SCHEMA_VERSION), "tool": tool,
+    return {"schema_version": header.get("schema_version", SCHEMA_VERSION), "tool": header["tool"],
             "warnings": _warnings(res), "documents": documents, "clusters": clusters, "skipped": skipped}
 
 
@@ -276,8 +280,6 @@ def write_output_dir(scan: SparkScan, folder: str | os.PathLike) -> dict:
     summary = {"documents": sum(relations.values()), "clusters": res.filter(F.col("kind") == "cluster").count(),
                "skipped": scan.skipped.count(), "relations": dict(sorted(relations.items())),
                "parts": {"documents": "documents/part-*", "clusters": "clusters/part-*", "skipped": "skipped/part-*"},
-               **_header(res), "warnings": _warnings(res)}
-    if scan.backend and "tool" in summary:
-        summary["tool"] = {**summary["tool"], "backend": scan.backend}
+               **_header(scan), "warnings": _warnings(res)}
     atomic_write_text(folder / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     return summary
