@@ -364,10 +364,17 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None) 
     """`lean` both ways for every aligned pair with at least `min_blocks` blocks: (target, source)
     -> `Lean`. `alignments`: `result.PairAlignment`s (side a is the source side of their blocks);
     `evidence`: `classify.PairEvidence`s, for the aligned shares. `store`: a `results.ResultStore`
-    that keeps each text's source-words lists between scans."""
-    if store is not None and store.enabled:
-        _recall_lang_words(prepared, [al for al in alignments if len(al.blocks) >= min_blocks], store)
+    that keeps each lean between scans (a lean depends on the two documents, the sentences the
+    alignment covers and the aligned shares alone) and each text's source-words lists."""
     share = {(e.target, e.source): e.aligned_share for e in evidence}
+    jobs = []  # (target, source, target's covered sentences, source's, aligned shares)
+    for al in alignments:
+        if len(al.blocks) < min_blocks:
+            continue
+        a_cov = tuple(sorted({i for blk in al.blocks for i in blk.src}))
+        b_cov = tuple(sorted({i for blk in al.blocks for i in blk.tgt}))
+        for t, s, tc, sc in ((al.b, al.a, b_cov, a_cov), (al.a, al.b, a_cov, b_cov)):
+            jobs.append((t, s, tc, sc, share.get((t, s), 0.0), share.get((s, t), 0.0)))
     signals: dict[int, int] = {}
 
     def kinds(i: int) -> int:
@@ -375,26 +382,35 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None) 
             signals[i] = _signal_kinds(prepared[i])
         return signals[i]
 
-    out = {}
-    for al in alignments:
-        if len(al.blocks) < min_blocks:
-            continue
-        a_cov = {i for blk in al.blocks for i in blk.src}
-        b_cov = {i for blk in al.blocks for i in blk.tgt}
-        for t, s, tc, sc in ((al.b, al.a, b_cov, a_cov), (al.a, al.b, a_cov, b_cov)):
-            out[(t, s)] = lean(prepared[t], prepared[s], tc, sc, share.get((t, s), 0.0), share.get((s, t), 0.0),
-                               signal_kinds=(kinds(t), kinds(s)))
-    return out
+    def compute(job) -> Lean:
+        t, s, tc, sc, ts, st = job
+        return lean(prepared[t], prepared[s], set(tc), set(sc), ts, st, signal_kinds=(kinds(t), kinds(s)))
+
+    if store is None or not store.enabled:
+        return {job[:2]: compute(job) for job in jobs}
+    keys = {i: _text_key(prepared[i]) for i in {x for job in jobs for x in job[:2]}}
+    leans = store.memoise("lean", jobs, lambda job: (keys[job[0]], keys[job[1]], *job[2:]), compute,
+                          before=lambda todo: _recall_lang_words(prepared, {tuple(sorted(j[:2])) for j in todo},
+                                                                 store))
+    return {job[:2]: x for job, x in zip(jobs, leans, strict=True)}
 
 
-def _recall_lang_words(prepared, alignments, store) -> None:
-    """The `_lang_words` lists the source-words cue will read for `alignments`' pairs in two
+def _text_key(p) -> str:
+    """Digest of all a `lean` reads of a document: its text, cleaning, segmentation and languages."""
+    from .hashing import digest
+
+    seg = p.seg
+    return digest(p.doc.text, seg.clean.blocks, seg.clean.excluded, seg.paragraphs, seg.sentences, p.langs)
+
+
+def _recall_lang_words(prepared, pairs, store) -> None:
+    """The `_lang_words` lists the source-words cue will read for `pairs` (of documents) in two
     languages, from `store` or computed (and kept there)."""
     from .hashing import digest
 
     needed = set()
-    for al in alignments:
-        pa, pb = prepared[al.a], prepared[al.b]
+    for a, b in sorted(pairs):
+        pa, pb = prepared[a], prepared[b]
         la, lb = pa.langs.document, pb.langs.document
         if la and lb and la != lb:
             cross = _main_script(pa.doc.text) != _main_script(pb.doc.text)

@@ -97,3 +97,28 @@ def test_a_new_process_rescanning_reuses_the_source_words_lists(tmp_path, monkey
     again = scan(paths, embedder=cached)
     assert made == []
     assert [v.direction for v in again.verdicts] == [v.direction for v in first.verdicts]
+
+
+def test_a_rescan_reuses_each_pairs_direction_lean_and_computes_the_new_pairs_only(tmp_path, monkeypatch):
+    """A lean depends on its two documents and their alignment alone: kept between scans, the same
+    as a scan without a cache computes, and computed again only for pairs with a new article."""
+    import provenance.direction as direction
+
+    made = []
+    real = direction.lean
+    monkeypatch.setattr(direction, "lean", lambda t, s, *a, **k: made.append((t.doc.id, s.doc.id)) or real(t, s, *a,
+                                                                                                           **k))
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    first = scan([SEEDS], embedder=cached)
+    assert made
+    made.clear()
+    again = scan([SEEDS], embedder=cached)
+    assert made == []
+    plain = scan([SEEDS], embedder=FakeEmbedder())
+    assert [v.direction for v in again.verdicts] == [v.direction for v in first.verdicts] == \
+        [v.direction for v in plain.verdicts]
+    made.clear()
+    extra = tmp_path / "extra.txt"
+    extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
+    scan([SEEDS, extra], embedder=cached)
+    assert made and all("extra" in t or "extra" in s for t, s in made)
