@@ -192,3 +192,38 @@ def test_english_words_in_devanagari_meet_their_english_form(dict_dir):
     assert {"w:stf", "w:medical", "w:college"} <= hi & en
     # a place the dictionary lacks glosses to its English name (CLDR)
     assert "w:australia" in gloss_tokens("ऑस्ट्रेलिया", "hi")
+
+
+def test_lemmas_are_simplemmas_and_a_new_process_reads_the_decoded_dictionary_back(tmp_path, monkeypatch):
+    """Lemma dictionaries are decoded once per machine and pickled: the lemmas stay simplemma's own,
+    and a later process (here: emptied process caches) reads the pickle instead of decoding."""
+    import re
+
+    import simplemma
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    from provenance import glossary
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path / "cache"))
+    for f in (glossary.lemma, glossary._dictionary, glossary._lemmatizer):
+        f.cache_clear()
+    words = {"de": re.findall(r"\w+", (ROOT / "tests/fixtures/tatoeba/tatoeba.deu-eng.deu").read_text("utf-8"))[:3000],
+             "es": re.findall(r"\w+", (ROOT / "tests/fixtures/tatoeba/tatoeba.spa-eng.spa").read_text("utf-8"))[:3000]}
+    words["de"] += ["Steuererhöhungen", "beschlossen", "'naus", "x\ud800y"]  # a lone surrogate: no lemma, no crash
+    expected = {lang: [_simplemma(simplemma, w, lang) for w in ws] for lang, ws in words.items()}
+    for lang, ws in words.items():
+        assert [glossary.lemma(w, lang) for w in ws] == expected[lang]
+    assert len(list((tmp_path / "cache" / "lexicons").glob("lemmas-*.pickle"))) == 2
+    assert glossary.lemma("Wort", "xx") == "Wort"  # a language simplemma lacks: the word itself
+    for f in (glossary.lemma, glossary._dictionary, glossary._lemmatizer):
+        f.cache_clear()
+    monkeypatch.setattr(DefaultDictionaryFactory, "get_dictionary", lambda *a: pytest.fail("decoded again"))
+    assert [glossary.lemma(w, "de") for w in words["de"]] == expected["de"]
+
+
+def _simplemma(simplemma, word: str, lang: str) -> str:
+    try:
+        return simplemma.lemmatize(word, lang)
+    except (ValueError, KeyError):
+        return word
