@@ -15,12 +15,11 @@ never depend on the rest of the scan and can be cached with its other features.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import numpy as np
 from scipy import sparse
 
-from .glossary import Lexicon, fingerprint, lemma, lexicon, zipf
+from .glossary import ENGLISH_STOP_WORDS, Lexicon, fingerprint, lemma, lexicon, zipf
+from .lexical import hashed_counts
 from .loanwords import acronym, loanword
 from .names import place_name, romanize, skeleton
 
@@ -30,13 +29,6 @@ GLOSS_FEATURES = 2**20
 # Words (letters first; hyphens inside). Apostrophes separate: French and Italian elisions (l'Iran,
 # d'un) must meet the bare word, and English possessives leave a one-letter token that is dropped.
 _TOKEN = re.compile(r"[^\W\d_](?:[\w\u0900-\u0963\u0966-\u097f\u0981-\u09fe-]*[\w\u0900-\u0963\u0966-\u097f])?")
-
-
-@lru_cache(maxsize=1)
-def _english_stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
 
 
 #: A word of another language at least this frequent (wordfreq's Zipf scale: 6.5 is once in ~300
@@ -61,7 +53,7 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
     english = lang == "en"
     if not english and lex is None:
         lex = lexicon(lang)
-    stop = _english_stop_words()
+    stop = ENGLISH_STOP_WORDS
     out: list[str] = []
     for m in _TOKEN.finditer(text):
         word = m.group(0)
@@ -107,17 +99,10 @@ def _english_loan(word: str) -> tuple[str, ...]:
 
 
 def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
-    """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR."""
-    from sklearn.feature_extraction import FeatureHasher
-
-    if not texts:
-        return sparse.csr_matrix((0, GLOSS_FEATURES), dtype=np.float32)
+    """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR (as
+    scikit-learn's `FeatureHasher(GLOSS_FEATURES, input_type="string", alternate_sign=False)`)."""
     lex = None if lang == "en" else lexicon(lang)
-    hasher = FeatureHasher(n_features=GLOSS_FEATURES, input_type="string", alternate_sign=False,
-                           dtype=np.float32)
-    m = hasher.transform(gloss_tokens(t, lang, lex) for t in texts).tocsr()
-    m.sort_indices()
-    return m
+    return hashed_counts([list(gloss_tokens(t, lang, lex)) for t in texts], GLOSS_FEATURES)
 
 
 def gloss_fingerprint(lang: str) -> str:

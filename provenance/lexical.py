@@ -59,17 +59,57 @@ def pair_norms(x: np.ndarray | sparse.spmatrix) -> np.ndarray:
 
 def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
     """Raw char 3-4-gram counts (inside word boundaries, lower-cased, accents folded), rows =
-    texts, columns = hashed n-grams (`HASH_FEATURES`)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
+    texts, columns = hashed n-grams (`HASH_FEATURES`): the matrix scikit-learn's
+    `HashingVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, strip_accents="unicode",
+    alternate_sign=False, norm=None)` gives, without importing scikit-learn (1.3-1.9 s in every
+    process that computes features; tests/test_stages.py checks both agree)."""
+    return hashed_counts([_char_wb_ngrams(_folded(romanized(t))) for t in texts], HASH_FEATURES)
 
-    if not texts:
-        return sparse.csr_matrix((0, HASH_FEATURES), dtype=np.float32)
-    texts = [romanized(t) for t in texts]
-    vec = HashingVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True, strip_accents="unicode",
-                            n_features=HASH_FEATURES, alternate_sign=False, norm=None, dtype=np.float32)
-    m = vec.transform(texts).tocsr()
-    m.sort_indices()
+
+def hashed_counts(rows: list[list[str]], n_features: int) -> sparse.csr_matrix:
+    """Counts of each row's string features hashed into `n_features` columns, float32 CSR with
+    sorted indices: scikit-learn's `FeatureHasher(input_type="string", alternate_sign=False)`
+    (signed 32-bit MurmurHash3 of the UTF-8 bytes, seed 0, by `mmh3`; column |h| mod n)."""
+    import mmh3
+
+    flat = [f for row in rows for f in row]
+    h = np.fromiter(map(mmh3.hash, flat), dtype=np.int64, count=len(flat))
+    # scikit-learn maps -2**31 (whose abs overflows 32 bits) to (2**31 - 1 - (n - 1)) mod n
+    cols = np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+    indptr = np.concatenate([[0], np.cumsum([len(row) for row in rows], dtype=np.int64)])
+    m = sparse.csr_matrix((np.ones(len(flat), np.float32), cols.astype(np.int32), indptr),
+                          shape=(len(rows), n_features))
+    m.sum_duplicates()  # sorts the indices too
     return m
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents (scikit-learn's `lowercase=True, strip_accents="unicode"`)."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _char_wb_ngrams(text: str) -> list[str]:
+    """Character n-grams (`NGRAM_RANGE`) of each whitespace-separated word padded with a space on
+    both sides; a word shorter than an n gives itself once (scikit-learn's "char_wb" analyzer)."""
+    lo, hi = NGRAM_RANGE
+    out: list[str] = []
+    add = out.append
+    for w in _WHITE_SPACES.sub(" ", text).split():
+        w = f" {w} "
+        size = len(w)
+        for n in range(lo, hi + 1):
+            if size <= n:
+                add(w)  # the whole (short) word, once for all n
+                break
+            for i in range(size - n + 1):
+                add(w[i:i + n])
+    return out
 
 
 # Runs of letters (and their marks) of scripts other than Latin: Greek to Devanagari and the other

@@ -178,3 +178,48 @@ def test_the_default_model_loads_its_weights_only_to_encode():
     vec = lazy.encode(["The United States said it would reduce its troops in Iraq."])
     assert lazy.loaded and vec.shape == (1, 384)
     assert lazy.model.get_sentence_embedding_dimension() == lazy.dimension
+
+
+def _texts_in_many_scripts() -> list[str]:
+    texts = [line for f in sorted((ROOT / "tests" / "fixtures" / "tatoeba").glob("tatoeba.*"))
+             for line in f.read_text("utf-8").splitlines()[:300]]
+    texts += [json.loads(line)["text"][:3000] for line in
+              (ROOT / "benchmarks" / "corpora" / "newstest" / "records.jsonl").read_text("utf-8").splitlines()[:40]]
+    texts += [f.read_text("utf-8") for f in sorted(SEEDS.glob("*.txt"))]
+    return texts + ["", "a", "  x \t y\n\nz  ", "ÉCOLE Ça ﬁne", "naïve café 😀 – “quoted”", "ab", "abc", "abcd"]
+
+
+def test_char_ngram_counts_are_scikit_learns_hashing_vectorizer():
+    """The n-gram rows are computed without importing scikit-learn (seconds per process): they must
+    stay the very matrix its HashingVectorizer gives, on Latin, Cyrillic and Devanagari text."""
+    import numpy as np
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from provenance.lexical import HASH_FEATURES, NGRAM_RANGE, char_ngram_counts, romanized
+
+    texts = _texts_in_many_scripts()
+    ref = HashingVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True, strip_accents="unicode",
+                            n_features=HASH_FEATURES, alternate_sign=False, norm=None, dtype=np.float32)
+    want = ref.transform([romanized(t) for t in texts]).tocsr()
+    want.sort_indices()
+    got = char_ngram_counts(texts)
+    assert got.dtype == np.float32 and got.shape == want.shape and got.has_sorted_indices
+    assert (got != want).nnz == 0 and got.nnz == want.nnz > 100_000
+
+
+def test_gloss_counts_hash_as_scikit_learns_feature_hasher_and_its_stop_words():
+    import numpy as np
+    from sklearn.feature_extraction import FeatureHasher
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SKLEARN_STOP_WORDS
+
+    from provenance.gloss import GLOSS_FEATURES
+    from provenance.glossary import ENGLISH_STOP_WORDS
+    from provenance.lexical import hashed_counts
+
+    assert ENGLISH_STOP_WORDS == SKLEARN_STOP_WORDS
+    rows = [t.split() for t in _texts_in_many_scripts()] + [[], ["vláda", "government", "सब्जी"] * 3]
+    want = FeatureHasher(n_features=GLOSS_FEATURES, input_type="string", alternate_sign=False,
+                         dtype=np.float32).transform(rows).tocsr()
+    got = hashed_counts(rows, GLOSS_FEATURES)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    assert (got != want).nnz == 0 and got.nnz == want.nnz > 10_000
