@@ -101,6 +101,21 @@ def test_clicking_a_divergence_brings_both_versions_into_view(page, seed_report,
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
     row.find_element(By.CSS_SELECTOR, "a.show").click()
     assert all(_in_view(browser, e) for e in shown)
+    # and none of it under the sticky toolbar or the side-by-side column header, on a short screen too
+    size = browser.get_window_size()
+    browser.set_window_size(size["width"], 320)
+    try:
+        browser.execute_script("window.scrollTo(0, 0)")
+        browser.execute_script("arguments[0].click()", row.find_element(By.CSS_SELECTOR, "a.show"))
+        assert all(_in_view(browser, e) for e in shown)
+        covered = browser.execute_script(
+            "const hs = Array.from(document.querySelectorAll('.toolbar, .sbs-head')).map(h => h.getBoundingClientRect());"
+            "return arguments[0].some(e => { const r = e.getBoundingClientRect(); return hs.some(h => h.height"
+            " && r.top < h.bottom && r.bottom > h.top && r.left < h.right && r.right > h.left); });",
+            shown)
+        assert not covered
+    finally:
+        browser.set_window_size(size["width"], size["height"])
     assert all("flash" in e.get_attribute("class") for e in shown)
     source, target = ("".join(e.text for e in pieces[side]) for side in "st")
     assert source.startswith('"There was a lack of confidence in the [US] relationship')
