@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .embed import encode_texts
 from .hashing import digest
 
 
@@ -76,3 +77,23 @@ def budget_warning(doc_path: str, sentences: int, encoded: int, cap: int) -> str
             f"{encoded} of them only (those paired lexically with other articles first); names, numbers, quotations "
             "and character n-grams cover all of it. Pass --max-semantic-sentences 0 to encode all (slow: tens "
             "of sentences a second on a CPU)")
+
+
+def over_budget(sizes: list[int], cap: int) -> bool:
+    """Whether a document of `sizes` has more sentences than the limit `cap` (0: no limit)."""
+    return cap > 0 and max(sizes, default=0) > cap
+
+
+def encode_within(embedder, texts: list[str], sizes: list[int], lexical: dict[tuple[int, int], float], cap: int,
+                  progress: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Encode the rows `semantic_rows` picks (every row when no document is over `cap`):
+    (len(texts), dimension) float32 vectors, zero rows where `encoded` is False (never read), and
+    the `encoded` mask (None: every row). `texts`: every document's sentences in row order."""
+    mask = semantic_rows(sizes, lexical, cap)
+    if mask is None:
+        return encode_texts(embedder, texts, progress), None
+    rows = np.flatnonzero(mask)
+    vecs = encode_texts(embedder, [texts[r] for r in rows.tolist()], progress)
+    full = np.zeros((len(texts), vecs.shape[1]), np.float32)
+    full[rows] = vecs
+    return full, mask
