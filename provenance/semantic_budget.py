@@ -9,7 +9,12 @@ Which sentences: first those that lexical retrieval paired with a sentence of an
 spread evenly over the document, so its centroid (story clustering) and the semantic search still
 sample all of it. Sentences without a vector are not zeros: `encoded` masks say which rows have
 one, and every consumer (the neighbour search, centroids, the alignment's semantic channel) leaves
-the others out, so a missing vector is never read as "unrelated"."""
+the others out, so a missing vector is never read as "unrelated".
+
+Every path that encodes applies it: the local scan over the scan's lexical pairs, `index add` and
+`scan --index` over those within the batch of new articles (`archive_ops.encode_batch`; an archive
+stores an over-long document's `encoded` sentence numbers with its vectors), and the Spark engine
+over those within the document's component (`spark_stages`)."""
 
 from __future__ import annotations
 
