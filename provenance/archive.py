@@ -6,10 +6,12 @@ Layout of `DIR/NAME/`:
     CURRENT              name of the live generation, replaced atomically (os.replace)
     gen-000007/          one complete, immutable generation:
         meta.json        schema version, model id, dimension, normalisation, index type,
-                         documents (id, path, text, metadata, sentence spans, row range),
-                         SHA-256 of vectors.npy and index.faiss
+                         documents (id, path, text, metadata, sentence spans, row range, and
+                         for an over-long document `encoded`: which of its sentences have a
+                         vector, `semantic_budget`), SHA-256 of vectors.npy and index.faiss
         meta.sha256      SHA-256 of meta.json (`sha256sum -c` format); older archives lack it
-        vectors.npy      float32 sentence vectors, L2-normalised, rows in document order
+        vectors.npy      float32 sentence vectors, L2-normalised, rows in document order (one
+                         per sentence, or per `encoded` sentence: none for the others)
         index.faiss      FAISS index over the same rows (type chosen by size)
         .readers         empty; readers hold a shared flock on it while they load the generation
     .lock                held (flock) by a writer for the whole update
@@ -51,7 +53,11 @@ from .errors import ArchiveError
 from .hashing import file_sha256
 from .load import Document
 
-SCHEMA_VERSION = 1
+#: Written when a document holds vectors for some of its sentences only (`encoded`); an archive
+#: without one is written as version 1, which tools from before the budget read too.
+SCHEMA_VERSION = 2
+#: Versions this tool reads: 1 (every sentence has a vector) and 2 (`encoded` lists).
+READS = (1, 2)
 _GEN = re.compile(r"^gen-(\d{6})$")
 META_SUM = "meta.sha256"
 READERS = ".readers"
@@ -72,6 +78,9 @@ class ArchivedDoc:
     languages: dict | None = None
     #: the document's detail keys (names, numbers), for model-free retrieval against the archive
     details: tuple[str, ...] = ()
+    #: which sentences have a vector (ascending; `rows` holds one row for each of them): an
+    #: over-long document's (`semantic_budget`); None: every sentence has one
+    encoded: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,9 +267,9 @@ def read_generation(gdir: Path) -> _Loaded:
             raise Damaged("meta.json does not hold an object")
         if sidecar is None and meta.get("meta_checksum") == META_SUM:
             raise Damaged(f"{META_SUM}, the checksum of meta.json, is missing")
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            raise Damaged(f"schema version {meta.get('schema_version')!r}, this tool reads {SCHEMA_VERSION}",
-                       schema=True)
+        if meta.get("schema_version") not in READS:
+            raise Damaged(f"schema version {meta.get('schema_version')!r}, this tool reads "
+                          f"{' and '.join(map(str, READS))}", schema=True)
         check_meta(meta)
         blobs = {}
         for fname in ("vectors.npy", "index.faiss"):
@@ -356,7 +365,8 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
     docs = tuple(ArchivedDoc(Document(d["id"], d["path"], d["text"], d["text_basis"], d.get("encoding"),
                                       d.get("meta", {})),
                              tuple(tuple(s) for s in d["sentences"]), tuple(d["rows"]), d.get("languages"),
-                             tuple(d.get("details", ())))
+                             tuple(d.get("details", ())),
+                             tuple(d["encoded"]) if d.get("encoded") is not None else None)
                  for d in meta["documents"])
     return Archive(root, name, meta["model"], meta["dimension"], meta["index_type"], docs, got.vectors, gen,
                    meta.get("model_fingerprint"), got.index, got.disk_bytes)
@@ -442,14 +452,16 @@ def _write_generation(root: Path, model: str, dimension: int, documents: list[Ar
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         kind = choose_index_type(len(vectors))
         faiss.write_index(build_faiss_index(vectors, kind), str(tmp / "index.faiss"))
+        partial = any(d.encoded is not None for d in documents)
         meta = {
-            "schema_version": SCHEMA_VERSION, "model": model, "model_fingerprint": fingerprint,
+            "schema_version": SCHEMA_VERSION if partial else 1, "model": model, "model_fingerprint": fingerprint,
             "dimension": dimension, "normalized": True,
             "metric": "inner_product", "index_type": kind, "rows": int(len(vectors)),
             "documents": [{"id": d.doc.id, "path": d.doc.path, "text": d.doc.text,
                            "text_basis": d.doc.text_basis, "encoding": d.doc.encoding, "meta": d.doc.meta,
                            "sentences": [list(s) for s in d.sentences], "rows": list(d.rows),
-                           "languages": d.languages, "details": list(d.details)}
+                           "languages": d.languages, "details": list(d.details),
+                           **({} if d.encoded is None else {"encoded": list(d.encoded)})}
                           for d in documents],
             "files": {f: file_sha256(tmp / f) for f in ("vectors.npy", "index.faiss")},
             # tells a reader that a missing meta.sha256 is damage, not an archive from before it

@@ -66,15 +66,28 @@ def check_meta(meta: dict) -> None:
             if not (_is(span, list) and len(span) == 2 and all(_is(x, int) for x in span)
                     and 0 <= span[0] <= span[1] <= n):
                 raise Damaged(f"{here}: sentence span {span!r} is not within its text of {n} characters")
+        vectors = _encoded_count(d.get("encoded"), len(d["sentences"]), here)
         rows = d["rows"]
         if not (len(rows) == 2 and all(_is(x, int) for x in rows)):
             raise Damaged(f"{here}: rows {rows!r} is not a pair of integers")
-        if rows != [row, row + len(d["sentences"])]:
-            raise Damaged(f"{here}: rows {rows!r}, expected {[row, row + len(d['sentences'])]} (one row per sentence, "
-                       "in document order)")
+        if rows != [row, row + vectors]:
+            raise Damaged(f"{here}: rows {rows!r}, expected {[row, row + vectors]} (one row per sentence with a "
+                          "vector, in document order)")
         row = rows[1]
     if row != meta["rows"]:
         raise Damaged(f"meta.json: the documents cover {row} rows, 'rows' says {meta['rows']}")
+
+
+def _encoded_count(encoded, sentences: int, here: str) -> int:
+    """How many vectors a document holds: one per sentence, or one per listed `encoded` sentence
+    (ascending sentence numbers). Raises Damaged."""
+    if encoded is None:
+        return sentences
+    if not (_is(encoded, list) and all(_is(x, int) for x in encoded)
+            and all(0 <= x < sentences for x in encoded)
+            and all(a < b for a, b in zip(encoded, encoded[1:], strict=False))):
+        raise Damaged(f"{here}: 'encoded' is not a list of ascending sentence numbers below {sentences}")
+    return len(encoded)
 
 
 def _check_languages(langs, here: str) -> None:

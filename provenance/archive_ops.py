@@ -11,14 +11,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import archive as arch
-from .embed import Embedder, encode_texts, vectors_fingerprint
+from .embed import Embedder, vectors_fingerprint
 from .errors import ArchiveError, InputError
-from .features import doc_details
+from .features import doc_details, docs_features
 from .index import NPROBE, reproducible_faiss
 from .langid import Languages, identify
 from .load import Skipped, load_paths
 from .preparation import Prepared, prepare, segment_documents
 from .result import ScanResult
+from .retrieve import lexical_search
+from .semantic_budget import budget_warning, encode_within, over_budget, split_mask
 from .settings import ScanSettings
 
 
@@ -34,6 +36,8 @@ class IndexUpdate:
     documents: int
     vectors: int
     generation: str
+    #: one line per added document over `max_semantic_sentences` (`semantic_budget.budget_warning`)
+    warnings: tuple[str, ...] = ()
 
 
 def retrieve_archived(archive: arch.Archive, new: list[Prepared], new_vecs: np.ndarray, settings: ScanSettings
@@ -81,12 +85,14 @@ def retrieve_archived(archive: arch.Archive, new: list[Prepared], new_vecs: np.n
 
 
 def prepare_archived(archive: arch.Archive, documents: list[arch.ArchivedDoc], embedder: Embedder,
-                     settings: ScanSettings, progress: bool) -> tuple[list[Prepared], np.ndarray]:
-    """Archived `documents` as `Prepared`, with their stored vectors and languages. A document
-    this version segments differently is identified and re-encoded (through the cache, if any)."""
+                     settings: ScanSettings, progress: bool) -> tuple[list[Prepared], np.ndarray, list]:
+    """Archived `documents` as `Prepared`, with their stored vectors (one row per sentence; zeros
+    where an over-long document has none), languages and `encoded` masks (None: every sentence has
+    a vector). A document this version segments differently is identified and re-encoded (through
+    the cache, if any), within `max_semantic_sentences` (evenly spread sentences)."""
     segs, _ = segment_documents([a.doc for a in documents], replace(settings, min_story_chars=0))
     by_id = {seg.doc.id: seg for seg in segs}
-    out, vecs = [], []
+    out, vecs, masks = [], [], []
     for a in documents:
         seg = by_id.get(a.doc.id)
         if seg is None:
@@ -99,11 +105,28 @@ def prepare_archived(archive: arch.Archive, documents: list[arch.ArchivedDoc], e
             langs = identify(seg)
         p = Prepared(seg, langs)
         if p.sentence_spans == a.sentences:
-            vecs.append(archive.vectors[a.rows[0]:a.rows[1]])
+            held, mask = with_gaps(archive.vectors[a.rows[0]:a.rows[1]], a.encoded, len(a.sentences))
         else:
-            vecs.append(encode_texts(embedder, p.sentence_texts, progress))
+            n = len(p.seg.sentences)
+            held, mask = encode_within(embedder, p.sentence_texts, [n], {}, settings.max_semantic_sentences,
+                                       progress)
+        vecs.append(held)
+        masks.append(mask)
         out.append(p)
-    return out, (np.vstack(vecs) if vecs else np.zeros((0, archive.dimension), np.float32))
+    return out, (np.vstack(vecs) if vecs else np.zeros((0, archive.dimension), np.float32)), masks
+
+
+def with_gaps(held: np.ndarray, encoded: tuple[int, ...] | None, sentences: int
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """A document's stored vectors as one row per sentence (zeros, never read, where `encoded`
+    lists none) and its `encoded` mask (None: every sentence has a vector)."""
+    if encoded is None:
+        return held, None
+    mask = np.zeros(sentences, bool)
+    mask[list(encoded)] = True
+    full = np.zeros((sentences, held.shape[1]), np.float32)
+    full[mask] = held
+    return full, mask
 
 
 def new_documents(archive: arch.Archive, documents: Iterable, name: str) -> tuple[list, list[Skipped]]:
@@ -121,14 +144,28 @@ def new_documents(archive: arch.Archive, documents: Iterable, name: str) -> tupl
     return fresh, skipped
 
 
-def restrict_to_focus(result: ScanResult, focus: frozenset[int], archive_name: str) -> ScanResult:
-    """Keep the new documents and the archived ones that share a story cluster with one."""
+def archived_mask(new_mask: np.ndarray | None, new_rows: int, old: list[Prepared], old_masks: list
+                  ) -> np.ndarray | None:
+    """The `encoded` mask over the new documents' `new_rows` rows, then the archived documents'
+    `old` (None: every row has a vector)."""
+    if new_mask is None and all(m is None for m in old_masks):
+        return None
+    return np.concatenate([np.ones(new_rows, bool) if new_mask is None else new_mask,
+                           *(np.ones(len(p.seg.sentences), bool) if m is None else m
+                             for p, m in zip(old, old_masks, strict=True))])
+
+
+def restrict_to_focus(result: ScanResult, focus: frozenset[int], archive_name: str,
+                      archived_warnings: tuple[str, ...] = ()) -> ScanResult:
+    """Keep the new documents and the archived ones that share a story cluster with one, and the
+    warnings but `archived_warnings` (the archived documents' budget, chosen at `index add`)."""
     clusters = {v.cluster for v in result.verdicts if v.doc in focus and v.cluster is not None}
     keep = {v.doc for v in result.verdicts if v.doc in focus or v.cluster in clusters}
     verdicts = tuple(v for v in result.verdicts if v.doc in keep)
     kept_clusters = tuple(c for c in result.clusters if c.index in clusters)
     archived = frozenset(i for i in keep if i not in focus)
-    return replace(result, verdicts=verdicts, clusters=kept_clusters, archived=archived, archive=archive_name)
+    return replace(result, verdicts=verdicts, clusters=kept_clusters, archived=archived, archive=archive_name,
+                   warnings=tuple(w for w in result.warnings if w not in set(archived_warnings)))
 
 
 def _load_model(embedder: Embedder | None, model: str | None) -> Embedder:
@@ -175,17 +212,22 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
                 continue
             have[p.doc.id] = p.doc.text
             new.append(p)
+        warnings: tuple[str, ...] = ()
         if new:
-            new_vecs = encode_texts(embedder, [t for p in new for t in p.sentence_texts], progress)
+            new_vecs, mask = encode_batch(embedder, new, settings, progress)
+            masks = split_mask(mask, [len(p.seg.sentences) for p in new])
             row = sum(len(v) for v in vecs)
-            for p in new:
-                n = len(p.seg.sentences)
+            for p, m in zip(new, masks, strict=True):
+                encoded = None if m is None else tuple(np.flatnonzero(m).tolist())
+                n = len(p.seg.sentences) if m is None else len(encoded)
                 langs = {"document": p.langs.document, "paragraphs": list(p.langs.paragraphs),
                          "shares": [list(x) for x in p.langs.shares], "declared": p.langs.declared}
                 docs.append(arch.ArchivedDoc(p.doc, p.sentence_spans, (row, row + n), langs,
-                                             tuple(sorted(doc_details(p)))))
+                                             tuple(sorted(doc_details(p))), encoded))
                 row += n
-            vecs.append(new_vecs)
+            vecs.append(new_vecs if mask is None else new_vecs[mask])
+            warnings = tuple(budget_warning(p.doc.path, len(m), int(m.sum()), settings.max_semantic_sentences)
+                             for p, m in zip(new, masks, strict=True) if m is not None)
         if not new and old is not None:
             gen = old.generation
         else:
@@ -194,7 +236,21 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
                                         vectors_fingerprint(embedder) or (old.fingerprint if old else None),
                                         supersedes=old.generation if old else None)
         return IndexUpdate(name, tuple(p.doc.id for p in new), (), tuple(skipped), len(docs),
-                           sum(len(v) for v in vecs), gen)
+                           sum(len(v) for v in vecs), gen, warnings)
+
+
+def encode_batch(embedder: Embedder, new: list[Prepared], settings: ScanSettings, progress: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence vectors of `new` (articles added to or scanned against an archive) within
+    `max_semantic_sentences`: an over-long document gets vectors for the sentences
+    `semantic_budget` picks from the lexical pairs found within this batch (the archive's
+    documents are not known before the vectors retrieve them), then evenly spread ones. Returns
+    one row per sentence (zeros where none) and the `encoded` mask (None: every row)."""
+    sizes = [len(p.seg.sentences) for p in new]
+    texts = [t for p in new for t in p.sentence_texts]
+    cap = settings.max_semantic_sentences
+    lexical = lexical_search(new, docs_features(new), settings.match) if over_budget(sizes, cap) else {}
+    return encode_within(embedder, texts, sizes, lexical, cap, progress)
 
 
 def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "indexes") -> IndexUpdate:
@@ -212,7 +268,7 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             if d.doc.id in drop:
                 continue
             n = d.rows[1] - d.rows[0]
-            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages, d.details))
+            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages, d.details, d.encoded))
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)

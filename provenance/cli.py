@@ -333,22 +333,34 @@ def index() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @index_dir_option
 @model_options
+@click.option("--max-semantic-sentences", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Encode at most N sentences of one document (default 1,000; 0: no limit), as `scan` does.")
 @cache_options
 @debug_option
 @_handle_errors
 def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str | None, model_languages: str,
-                  backend: str, device: str, cache_dir: str | None, no_cache: bool) -> None:
+                  backend: str, device: str, max_semantic_sentences: int | None, cache_dir: str | None,
+                  no_cache: bool) -> None:
     """Create the archive NAME or add the articles under PATHS to it (atomic: an interrupted
     update leaves the previous archive whole)."""
-    from .archive_ops import index_add
+    from dataclasses import replace
 
+    from .archive_ops import index_add
+    from .settings import ScanSettings
+
+    settings = ScanSettings()
+    if max_semantic_sentences is not None:
+        settings = replace(settings, max_semantic_sentences=max_semantic_sentences)
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
-        res = index_add(name, list(paths), index_dir, embedder=embedder, progress=sys.stderr.isatty())
+        res = index_add(name, list(paths), index_dir, embedder=embedder, settings=settings,
+                        progress=sys.stderr.isatty())
     finally:
         _close_cache(embedder)
     for s in res.skipped:
         click.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
+    for w in res.warnings:
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"index {name}: added {len(res.added)} document(s); now {res.documents} documents, "
                f"{res.vectors} vectors ({res.generation})")
 

@@ -19,7 +19,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import archive as arch
-from .archive_ops import new_documents, prepare_archived, restrict_to_focus, retrieve_archived
+from .archive_ops import (
+    archived_mask,
+    encode_batch,
+    new_documents,
+    prepare_archived,
+    restrict_to_focus,
+    retrieve_archived,
+)
 from .attribution import Credit, translation_signals
 from .classify import classify, same_story_matrix
 from .direction import dated, pair_leans
@@ -310,10 +317,13 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
     skipped = [*skipped, *already, *too_short]
     if not new_prepared:
         raise InputError("no usable new article among the inputs")
-    new_vecs = encode_texts(embedder, [t for p in new_prepared for t in p.sentence_texts], progress)
-    involved = retrieve_archived(archive, new_prepared, new_vecs, settings)
-    old_prepared, old_vecs = prepare_archived(archive, involved, embedder, settings, progress)
+    new_vecs, new_mask = encode_batch(embedder, new_prepared, settings, progress)  # within the budget
+    involved = retrieve_archived(archive, new_prepared, new_vecs if new_mask is None else new_vecs[new_mask],
+                                 settings)
+    old_prepared, old_vecs, old_masks = prepare_archived(archive, involved, embedder, settings, progress)
     focus = frozenset(range(len(new_prepared)))
+    encoded = archived_mask(new_mask, len(new_vecs), old_prepared, old_masks)
     result = analyse(new_prepared + old_prepared, np.vstack([new_vecs, old_vecs]), embedder.model_id,
-                     embedder.languages, settings, skipped=skipped, focus=focus, progress=progress, workers=workers)
-    return restrict_to_focus(result, focus, name)
+                     embedder.languages, settings, skipped=skipped, focus=focus, progress=progress, workers=workers,
+                     encoded=encoded)
+    return restrict_to_focus(result, focus, name, _budget_warnings(old_prepared, old_masks, settings))

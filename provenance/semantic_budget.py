@@ -9,12 +9,18 @@ Which sentences: first those that lexical retrieval paired with a sentence of an
 spread evenly over the document, so its centroid (story clustering) and the semantic search still
 sample all of it. Sentences without a vector are not zeros: `encoded` masks say which rows have
 one, and every consumer (the neighbour search, centroids, the alignment's semantic channel) leaves
-the others out, so a missing vector is never read as "unrelated"."""
+the others out, so a missing vector is never read as "unrelated".
+
+Every path that encodes applies it: the local scan over the scan's lexical pairs, `index add` and
+`scan --index` over those within the batch of new articles (`archive_ops.encode_batch`; an archive
+stores an over-long document's `encoded` sentence numbers with its vectors), and the Spark engine
+over those within the document's component (`spark_stages`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .embed import encode_texts
 from .hashing import digest
 
 
@@ -76,3 +82,23 @@ def budget_warning(doc_path: str, sentences: int, encoded: int, cap: int) -> str
             f"{encoded} of them only (those paired lexically with other articles first); names, numbers, quotations "
             "and character n-grams cover all of it. Pass --max-semantic-sentences 0 to encode all (slow: tens "
             "of sentences a second on a CPU)")
+
+
+def over_budget(sizes: list[int], cap: int) -> bool:
+    """Whether a document of `sizes` has more sentences than the limit `cap` (0: no limit)."""
+    return cap > 0 and max(sizes, default=0) > cap
+
+
+def encode_within(embedder, texts: list[str], sizes: list[int], lexical: dict[tuple[int, int], float], cap: int,
+                  progress: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Encode the rows `semantic_rows` picks (every row when no document is over `cap`):
+    (len(texts), dimension) float32 vectors, zero rows where `encoded` is False (never read), and
+    the `encoded` mask (None: every row). `texts`: every document's sentences in row order."""
+    mask = semantic_rows(sizes, lexical, cap)
+    if mask is None:
+        return encode_texts(embedder, texts, progress), None
+    rows = np.flatnonzero(mask)
+    vecs = encode_texts(embedder, [texts[r] for r in rows.tolist()], progress)
+    full = np.zeros((len(texts), vecs.shape[1]), np.float32)
+    full[rows] = vecs
+    return full, mask

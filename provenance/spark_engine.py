@@ -174,7 +174,7 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
     model_id, model_languages = embedder.model_id, embedder.languages
 
     def analyse_one(pdf):  # a plain function: Spark reads a partial's type hints and warns
-        return analyse_component(pdf, model_id, model_languages, settings)
+        return analyse_component(pdf, model_id, model_languages, settings, spec)
 
     results = (docs.select("uid", "blob", "vec").join(labels, "uid")
                .groupBy("comp").applyInPandas(analyse_one, RESULT_SCHEMA)).persist()

@@ -74,8 +74,9 @@ def load_files(batches, max_bytes: int):
 
 def prepare_documents(batches, spec, settings, blocks, dates=None):
     """mapInPandas: rows (`uid`, `id`, `blob`) of loaded documents -> `PREPARED_SCHEMA` rows:
-    the pickled (`Prepared`, `DocFeatures`), the sentence vectors (float32 bytes) and the
-    blocking keys; or a skipped row (too short, or a failure) with the reason. `dates`: id or
+    the pickled (`Prepared`, `DocFeatures`), the sentence vectors (float32 bytes; none for a
+    document over `max_semantic_sentences`, encoded with its component) and the blocking keys;
+    or a skipped row (too short, or a failure) with the reason. `dates`: id or
     file name -> date, as `scan --dates` gives them (`direction.dated`)."""
     import numpy as np
     import pandas as pd
@@ -84,6 +85,7 @@ def prepare_documents(batches, spec, settings, blocks, dates=None):
     from .embed import encode_texts
     from .features import doc_features
     from .preparation import prepare
+    from .semantic_budget import over_budget
     from .spark_blocks import blocking_keys
 
     embedder = _embedder(spec)
@@ -103,11 +105,13 @@ def prepare_documents(batches, spec, settings, blocks, dates=None):
                 done.append((int(uid), prepared[0], doc_features(prepared[0])))
             except Exception as exc:
                 rows.append(("skip", int(uid), doc.id, doc.path, _failure("preparing", exc), None, None, None))
-        texts = [t for _, p, _ in done for t in p.sentence_texts]
+        cap = settings.max_semantic_sentences
+        now = [not over_budget([len(p.seg.sentences)], cap) for _, p, _ in done]  # the others: per component
+        texts = [t for (_, p, _), e in zip(done, now, strict=True) if e for t in p.sentence_texts]
         vecs = encode_texts(embedder, texts) if texts else np.zeros((0, 1), np.float32)
         offset = 0
-        for uid, p, f in done:
-            n = len(p.seg.sentences)
+        for (uid, p, f), e in zip(done, now, strict=True):
+            n = len(p.seg.sentences) if e else 0
             rows.append(("doc", uid, p.doc.id, p.doc.path, None, pickle.dumps((p, f)),
                          np.ascontiguousarray(vecs[offset:offset + n], dtype=np.float32).tobytes(),
                          blocking_keys(p.sentence_texts, f.keys, blocks)))
@@ -124,12 +128,13 @@ def document_texts(batches):
         yield pd.DataFrame({"id": list(pdf["id"]), "text": [pickle.loads(b)[0].doc.text for b in pdf["blob"]]})
 
 
-def analyse_component(pdf, model_id: str, languages, settings):
+def analyse_component(pdf, model_id: str, languages, settings, spec=None):
     """applyInPandas over one component (`comp`, `uid`, `blob`, `vec`): the local engine's
     analysis of these documents (`pipeline.analyse`, candidates retrieved as `scan_documents`
-    retrieves them) and its report rows: `document` and `cluster` entries with cluster ids made
-    global (`story-<comp>-<k>`), and one `header` row (tool, warnings). A failure skips the
-    component's documents with the reason."""
+    retrieves them; an over-long document's sentences encoded here, with `spec`'s model, as the
+    local scan picks them from the component's lexical pairs) and its report rows: `document`
+    and `cluster` entries with cluster ids made global (`story-<comp>-<k>`), and one `header` row
+    (tool, warnings). A failure skips the component's documents with the reason."""
     import pandas as pd
 
     columns = [c.split()[0] for c in RESULT_SCHEMA.split(", ")]
@@ -137,7 +142,7 @@ def analyse_component(pdf, model_id: str, languages, settings):
     comp = int(pdf["comp"].iloc[0])
     items = [pickle.loads(b) for b in pdf["blob"]]
     try:
-        report = _component_report(items, list(pdf["vec"]), model_id, languages, settings)
+        report = _component_report(items, list(pdf["vec"]), model_id, languages, settings, spec)
     except Exception as exc:
         reason = _failure("analysis", exc)
         return pd.DataFrame([("skip", comp, int(u), p.doc.id, p.doc.path, reason, None)
@@ -156,21 +161,48 @@ def analyse_component(pdf, model_id: str, languages, settings):
     return pd.DataFrame(rows, columns=columns)
 
 
-def _component_report(items, vec_blobs, model_id: str, languages, settings) -> dict:
+def _component_report(items, vec_blobs, model_id: str, languages, settings, spec=None) -> dict:
     import numpy as np
 
     from .match import semantic_pairs
     from .pipeline import Retrieved, analyse
     from .report import build_report
     from .retrieve import lexical_search
+    from .semantic_budget import rows_to_global, semantic_rows
 
     prepared = [p for p, _ in items]
     feats = [f for _, f in items]
-    semantic = np.vstack([np.frombuffer(v, dtype=np.float32).reshape(len(p.seg.sentences), -1)
-                          for v, p in zip(vec_blobs, prepared, strict=True)])
-    doc_of_row = np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
-    retrieved = Retrieved(feats, lexical_search(prepared, feats, settings.match),
-                          semantic_pairs(semantic, doc_of_row, settings.match))
-    result = analyse(prepared, semantic, model_id, languages, settings, retrieved=retrieved, workers=1)
+    sizes = [len(p.seg.sentences) for p in prepared]
+    lexical = lexical_search(prepared, feats, settings.match)
+    encoded = semantic_rows(sizes, lexical, settings.max_semantic_sentences)
+    semantic = _component_vectors(prepared, vec_blobs, encoded, spec)
+    doc_of_row = np.repeat(np.arange(len(prepared)), sizes)
+    rows = np.arange(len(doc_of_row)) if encoded is None else np.flatnonzero(encoded)
+    retrieved = Retrieved(feats, lexical, rows_to_global(semantic_pairs(semantic[rows], doc_of_row[rows],
+                                                                        settings.match), rows))
+    result = analyse(prepared, semantic, model_id, languages, settings, retrieved=retrieved, workers=1,
+                     encoded=encoded)
     notes = tuple(f"{p.doc.path}: {n}" for p in prepared for n in p.doc.notes)
     return build_report(replace(result, warnings=(*notes, *result.warnings)))
+
+
+def _component_vectors(prepared, vec_blobs, encoded, spec):
+    """One row per sentence of the component: the vectors `prepare_documents` encoded, and those
+    of the `encoded` sentences of over-long documents (which came without), zeros elsewhere."""
+    import numpy as np
+
+    from .embed import encode_texts
+
+    sizes = [len(p.seg.sentences) for p in prepared]
+    parts = [np.frombuffer(v, dtype=np.float32).reshape(len(p.seg.sentences), -1) if len(v) else None
+             for v, p in zip(vec_blobs, prepared, strict=True)]
+    missing = [d for d, x in enumerate(parts) if x is None]
+    if missing:
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        wanted = [(d, r) for d in missing for r in np.flatnonzero(encoded[offsets[d]:offsets[d + 1]]).tolist()]
+        vecs = encode_texts(_embedder(spec), [prepared[d].sentence_texts[r] for d, r in wanted])
+        for d in missing:
+            parts[d] = np.zeros((sizes[d], vecs.shape[1]), np.float32)
+        for (d, r), v in zip(wanted, vecs, strict=True):
+            parts[d][r] = v
+    return np.vstack(parts)

@@ -36,13 +36,17 @@ def _filler(n: int, seed: int = 0) -> list[str]:
 
 @pytest.fixture
 def long_doc(tmp_path):
+    return write_book(tmp_path)
+
+
+def write_book(folder):
     """A book-length text (for a limit of 32 sentences): filler, and three whole seed articles (89
     sentences) between stretches of filler; beside the five seeds."""
     parts = [" ".join(_filler(60))]
     for k, p in enumerate(INSIDE):
         parts += [p.read_text("utf-8").strip(), " ".join(_filler(20 if k < 2 else 60, seed=k + 1))]
     text = "\n\n".join(parts) + "\n"
-    path = tmp_path / "book.txt"
+    path = folder / "book.txt"
     path.write_text(text, "utf-8")
     return path
 

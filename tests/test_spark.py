@@ -205,3 +205,49 @@ def test_html_passages_and_dates_on_spark_match_the_local_engine(spark, tmp_path
     html = (outs["spark"] / "r.html").read_text("utf-8")
     assert all(html.count(r["text"].split("\n")[0][:40]) for r in records)  # every text is quoted
     assert (outs["spark"] / "p.jsonl").read_text("utf-8") == (outs["local"] / "p.jsonl").read_text("utf-8")
+
+
+class _LoggedEmbedder(HashingEmbedder):
+    """Appends how many texts each call encodes to a file: Spark's executors are other processes."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.log = str(log)
+
+    def encode(self, texts):
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(f"{len(texts)}\n")
+        return super().encode(texts)
+
+
+def test_an_over_long_document_is_encoded_within_the_budget_as_locally(spark, tmp_path):
+    """A book beside the seeds, over `max_semantic_sentences`: Spark encodes that many of its
+    sentences only, after blocking (its component's lexical pairs pick them, as the local scan's
+    pick them over the scan), and here, where the book's component holds every document it pairs
+    with, the same sentences, relations and alignments as the local engine, with the warning."""
+    from dataclasses import replace
+
+    from provenance.settings import ScanSettings
+
+    from .test_semantic_budget import INSIDE, LIMIT, write_book
+
+    (tmp_path / "in").mkdir()
+    paths = [str(write_book(tmp_path / "in")), str(SEEDS)]
+    settings = replace(ScanSettings(), max_semantic_sentences=LIMIT)
+    log = tmp_path / "encoded.log"
+    res = scan_spark(paths, spark, embedder=_LoggedEmbedder(log), settings=settings)
+    comps = {r["id"]: r["comp"] for r in res.results.filter("kind = 'document'").collect()}
+    got = build_spark_report(res)
+    validate_report(got)
+    local = scan(paths, embedder=HashingEmbedder(), settings=settings, workers=1)
+    want = build_report(local)
+    seed_sentences = sum(len(p.seg.sentences) for p in local.prepared if p.doc.id != "book")
+    assert sum(int(x) for x in log.read_text("utf-8").split()) <= LIMIT + seed_sentences
+    # the seeds inside the book share its component, where its sentences are picked
+    assert all(comps[p.stem] == comps["book"] for p in INSIDE)
+    assert _documents(got) == _documents(want)
+    mark = next(d for d in got["documents"] if d["id"] == "book")["semantic_sentences"]
+    assert mark == next(d for d in want["documents"] if d["id"] == "book")["semantic_sentences"]
+    assert mark["encoded"] == LIMIT
+    budget = [w for w in got["warnings"] if "--max-semantic-sentences" in w]
+    assert len(budget) == 1 and budget == [w for w in want["warnings"] if "--max-semantic-sentences" in w]
