@@ -66,6 +66,9 @@ def check_meta(meta: dict) -> None:
             if not (_is(span, list) and len(span) == 2 and all(_is(x, int) for x in span)
                     and 0 <= span[0] <= span[1] <= n):
                 raise Damaged(f"{here}: sentence span {span!r} is not within its text of {n} characters")
+        if "encoded" in d and meta.get("schema_version") == 1:
+            raise Damaged(f"{here}: 'encoded' in a version 1 archive (which tools before it read as one vector per "
+                          "sentence)")
         vectors = _encoded_count(d.get("encoded"), len(d["sentences"]), here)
         rows = d["rows"]
         if not (len(rows) == 2 and all(_is(x, int) for x in rows)):

@@ -17,7 +17,7 @@ from scipy import sparse
 from . import loanwords
 from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
-from .glossary import lexicon
+from .glossary import lexicon, load_lemmas
 from .lexical import char_ngram_counts, details, name_vocabulary
 from .preparation import Prepared
 from .results import ResultStore
@@ -64,8 +64,10 @@ def docs_features(prepared: list[Prepared], store: ResultStore | None = None, wo
 
     def read_dictionaries(todo: list[Prepared]) -> None:  # once here, not once in every worker process
         if workers != 1:
-            for lang in sorted({p.langs.document for p in todo} - {"en"}):
-                lexicon(lang)
+            for lang in sorted({p.langs.document for p in todo}):
+                load_lemmas(lang)
+                if lang != "en":
+                    lexicon(lang)
             if any(_DEVANAGARI.search(p.doc.text) for p in todo):  # English loanwords in Devanagari
                 loanwords.load()
 

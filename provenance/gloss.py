@@ -102,7 +102,7 @@ def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
     """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR (as
     scikit-learn's `FeatureHasher(GLOSS_FEATURES, input_type="string", alternate_sign=False)`)."""
     lex = None if lang == "en" else lexicon(lang)
-    return hashed_counts([list(gloss_tokens(t, lang, lex)) for t in texts], GLOSS_FEATURES)
+    return hashed_counts((gloss_tokens(t, lang, lex) for t in texts), GLOSS_FEATURES)
 
 
 def gloss_fingerprint(lang: str) -> str:

@@ -21,7 +21,7 @@ import os
 import pickle
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -280,7 +280,9 @@ ENGLISH_STOP_WORDS = frozenset((
 
 
 def _write_pickle(path: Path, value) -> None:
-    """Write `value` to `path` atomically; a cache that cannot be written is only slower."""
+    """Write `value` to `path` atomically; a cache that cannot be written is only slower (and
+    leaves no partial file behind)."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -288,7 +290,8 @@ def _write_pickle(path: Path, value) -> None:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 # --- lemmas --------------------------------------------------------------------------------------
@@ -296,17 +299,39 @@ def _write_pickle(path: Path, value) -> None:
 # every process that lemmatises a word of that language: 1.0-1.6 s for German, Spanish or Russian (a
 # million entries each), paid by every CLI scan that reads a new article in one of them. Each is
 # decoded once per machine here (through simplemma's public factory) and pickled beside the
-# lexicons, keyed by simplemma's version and the data file: a later process reads it back in about a
-# third of the time. The lemmas are simplemma's own (same dictionaries, same strategy).
+# lexicons (`lemmas-LANG-KEY.pickle`, 3-41 MB each; one file per language, the older one removed),
+# keyed by `LEMMA_FORMAT`, simplemma's version and the data file: a later process reads it back in
+# about a third of the time. The lemmas are simplemma's own (same dictionaries, same strategy, the
+# same str view over bytes).
+
+#: Bumped when the pickled lemma dictionaries' layout changes (bytes -> bytes dicts now).
+LEMMA_FORMAT = 1
+#: Lemma dictionaries kept in memory at once (simplemma keeps 8 too).
+LEMMA_LANGUAGES_KEPT = 8
 
 
 @lru_cache(maxsize=200_000)
 def lemma(word: str, lang: str) -> str:
     """simplemma's lemma of `word` in `lang` (the word itself where it has none)."""
+    if lang not in _lemma_languages():
+        return word
     try:
         return _lemmatizer().lemmatize(word, lang)
     except (ValueError, KeyError):
         return word
+
+
+def load_lemmas(lang: str) -> None:
+    """Read `lang`'s lemma dictionary now (before forking workers, which then share it)."""
+    if lang in _lemma_languages():
+        _dictionary(lang)
+
+
+@cache
+def _lemma_languages() -> frozenset[str]:
+    from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+
+    return frozenset(SUPPORTED_LANGUAGES)
 
 
 @cache
@@ -319,43 +344,19 @@ def _lemmatizer():
 
 
 class _PickledDictionaries:
-    """A simplemma `DictionaryFactory` over `_dictionary` (each language once per process)."""
+    """A simplemma `DictionaryFactory` over `_dictionary`."""
 
     def get_dictionary(self, lang: str) -> Mapping[str, str]:
         return _dictionary(lang)
 
 
-class _BytesMapping(Mapping):
-    """str -> str view of a bytes -> bytes dict (a pickle of bytes loads twice as fast as of str)."""
-
-    def __init__(self, words: dict[bytes, bytes]):
-        self._words = words
-
-    def get(self, key, default=None):
-        try:
-            value = self._words.get(key.encode("utf-8"))
-        except UnicodeEncodeError:
-            return default
-        return value.decode("utf-8") if value is not None else default
-
-    def __getitem__(self, key: str) -> str:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (k.decode("utf-8") for k in self._words)
-
-    def __len__(self) -> int:
-        return len(self._words)
-
-
-@cache
-def _dictionary(lang: str) -> _BytesMapping:
-    """`lang`'s lemma dictionary, from the pickle or decoded by simplemma (and pickled). Raises
-    ValueError for a language simplemma does not cover, as simplemma does."""
+@lru_cache(maxsize=LEMMA_LANGUAGES_KEPT)
+def _dictionary(lang: str) -> Mapping[str, str]:
+    """`lang`'s lemma dictionary, from the pickle or decoded by simplemma (and pickled), in
+    simplemma's own str view over bytes. Raises ValueError for a language simplemma does not
+    cover, as simplemma does."""
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+    from simplemma.strategies.dictionaries.dictionary_factory import MappingStrToByteString
 
     path = _cache_path(lang)
     if path is not None:
@@ -363,7 +364,7 @@ def _dictionary(lang: str) -> _BytesMapping:
             with open(path, "rb") as fh:
                 words = pickle.load(fh)
             if isinstance(words, dict):
-                return _BytesMapping(words)
+                return MappingStrToByteString(words)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             pass
     decoded = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
@@ -371,12 +372,15 @@ def _dictionary(lang: str) -> _BytesMapping:
     words = {k.encode("utf-8"): values.setdefault(v, v.encode("utf-8")) for k, v in decoded.items()}
     if path is not None:
         _write_pickle(path, words)
-    return _BytesMapping(words)
+        for old in path.parent.glob(f"lemmas-{lang}-*.pickle"):  # an earlier simplemma's
+            if old != path:
+                old.unlink(missing_ok=True)
+    return MappingStrToByteString(words)
 
 
 def _cache_path(lang: str) -> Path | None:
-    """Where `lang`'s decoded dictionary is kept: named by simplemma's version and its data file's
-    size and time (None when simplemma has no file for `lang`)."""
+    """Where `lang`'s decoded dictionary is kept: named by `LEMMA_FORMAT`, simplemma's version and
+    its data file's size and time (None when simplemma has no file for `lang`)."""
     import simplemma
     from simplemma.strategies.dictionaries.dictionary_factory import DATA_FOLDER
 
@@ -384,8 +388,8 @@ def _cache_path(lang: str) -> Path | None:
     if not data.is_file():
         return None
     st = data.stat()
-    key = hashlib.sha256(f"{simplemma.__version__}|{lang}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    return _cache_folder() / f"lemmas-{lang}-{key}.pickle"
+    stamp = f"{LEMMA_FORMAT}|{simplemma.__version__}|{lang}|{st.st_size}|{st.st_mtime_ns}"
+    return _cache_folder() / f"lemmas-{lang}-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.pickle"
 
 
 def missing_dictionaries(languages: set[str]) -> list[str]:

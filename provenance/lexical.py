@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -63,22 +64,37 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
     `HashingVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, strip_accents="unicode",
     alternate_sign=False, norm=None)` gives, without importing scikit-learn (1.3-1.9 s in every
     process that computes features; tests/test_stages.py checks both agree)."""
-    return hashed_counts([_char_wb_ngrams(_folded(romanized(t))) for t in texts], HASH_FEATURES)
+    return hashed_counts((_char_wb_ngrams(_folded(romanized(t))) for t in texts), HASH_FEATURES)
 
 
-def hashed_counts(rows: list[list[str]], n_features: int) -> sparse.csr_matrix:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def hashed_counts(rows: Iterable[Iterable[str]], n_features: int) -> sparse.csr_matrix:
     """Counts of each row's string features hashed into `n_features` columns, float32 CSR with
     sorted indices: scikit-learn's `FeatureHasher(input_type="string", alternate_sign=False)`
-    (signed 32-bit MurmurHash3 of the UTF-8 bytes, seed 0, by `mmh3`; column |h| mod n)."""
+    (signed 32-bit MurmurHash3 of the UTF-8 bytes, seed 0, by `mmh3`; column |h| mod n). Rows are
+    hashed one at a time (a long document's n-grams are never all held as strings); a feature
+    with a lone surrogate (no UTF-8 form, where scikit-learn raises) is hashed by its
+    surrogate-escaped bytes."""
     import mmh3
 
-    flat = [f for row in rows for f in row]
-    h = np.fromiter(map(mmh3.hash, flat), dtype=np.int64, count=len(flat))
+    sizes: list[int] = []
+
+    def hashes():
+        for row in rows:
+            row = row if isinstance(row, list) else list(row)
+            sizes.append(len(row))
+            if _SURROGATE.search("".join(row)):  # mmh3 crashes on such a str
+                row = [f.encode("utf-8", "surrogatepass") for f in row]
+            yield from map(mmh3.hash, row)
+
+    h = np.fromiter(hashes(), dtype=np.int64)
     # scikit-learn maps -2**31 (whose abs overflows 32 bits) to (2**31 - 1 - (n - 1)) mod n
     cols = np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
-    indptr = np.concatenate([[0], np.cumsum([len(row) for row in rows], dtype=np.int64)])
-    m = sparse.csr_matrix((np.ones(len(flat), np.float32), cols.astype(np.int32), indptr),
-                          shape=(len(rows), n_features))
+    indptr = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+    m = sparse.csr_matrix((np.ones(len(h), np.float32), cols.astype(np.int32), indptr),
+                          shape=(len(sizes), n_features))
     m.sum_duplicates()  # sorts the indices too
     return m
 

@@ -128,7 +128,7 @@ def document_texts(batches):
         yield pd.DataFrame({"id": list(pdf["id"]), "text": [pickle.loads(b)[0].doc.text for b in pdf["blob"]]})
 
 
-def analyse_component(pdf, model_id: str, languages, settings, spec=None):
+def analyse_component(pdf, model_id: str, languages, settings, spec):
     """applyInPandas over one component (`comp`, `uid`, `blob`, `vec`): the local engine's
     analysis of these documents (`pipeline.analyse`, candidates retrieved as `scan_documents`
     retrieves them; an over-long document's sentences encoded here, with `spec`'s model, as the
@@ -161,7 +161,7 @@ def analyse_component(pdf, model_id: str, languages, settings, spec=None):
     return pd.DataFrame(rows, columns=columns)
 
 
-def _component_report(items, vec_blobs, model_id: str, languages, settings, spec=None) -> dict:
+def _component_report(items, vec_blobs, model_id: str, languages, settings, spec) -> dict:
     import numpy as np
 
     from .match import semantic_pairs

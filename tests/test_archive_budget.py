@@ -144,10 +144,14 @@ def test_archives_from_before_and_malformed_selections(tmp_path):
     doc = meta["documents"][0]
     n = len(doc["sentences"])
     bad = [{**doc, "encoded": x, "rows": [0, 2]} for x in ([1, 0], [0, n], ["a", 1])]
+    v2 = {**meta, "schema_version": 2}
     for d in bad:
         with pytest.raises(Damaged, match=r"'encoded' is not a list of ascending sentence numbers"):
-            check_meta({**meta, "documents": [d], "rows": 2})
-    check_meta({**meta, "documents": [{**doc, "encoded": [0, n - 1], "rows": [0, 2]}], "rows": 2})
+            check_meta({**v2, "documents": [d], "rows": 2})
+    good = {**doc, "encoded": [0, n - 1], "rows": [0, 2]}
+    check_meta({**v2, "documents": [good], "rows": 2})
+    with pytest.raises(Damaged, match=r"'encoded' in a version 1 archive"):  # older tools would misread it
+        check_meta({**meta, "documents": [good], "rows": 2})
     gdir = tmp_path / "old" / (tmp_path / "old" / "CURRENT").read_text("utf-8").strip()
     (gdir / "meta.sha256").unlink()
     (gdir / "meta.json").write_text(json.dumps({**meta, "schema_version": 3, "meta_checksum": None}), "utf-8")

@@ -109,7 +109,8 @@ def test_clicking_a_divergence_brings_both_versions_into_view(page, seed_report,
         browser.execute_script("arguments[0].click()", row.find_element(By.CSS_SELECTOR, "a.show"))
         assert all(_in_view(browser, e) for e in shown)
         covered = browser.execute_script(
-            "const hs = Array.from(document.querySelectorAll('.toolbar, .sbs-head')).map(h => h.getBoundingClientRect());"
+            "const hs = Array.from(document.querySelectorAll('.toolbar, .sbs-head'))"
+            "  .map(h => h.getBoundingClientRect());"
             "return arguments[0].some(e => { const r = e.getBoundingClientRect(); return hs.some(h => h.height"
             " && r.top < h.bottom && r.bottom > h.top && r.left < h.right && r.right > h.left); });",
             shown)
