@@ -81,6 +81,8 @@ class ArchivedDoc:
     #: which sentences have a vector (ascending; `rows` holds one row for each of them): an
     #: over-long document's (`semantic_budget`); None: every sentence has one
     encoded: tuple[int, ...] | None = None
+    #: the `max_semantic_sentences` those sentences were chosen under (with `encoded` only)
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -366,7 +368,7 @@ def load(name: str, index_dir, model: str | None = None, dimension: int | None =
                                       d.get("meta", {})),
                              tuple(tuple(s) for s in d["sentences"]), tuple(d["rows"]), d.get("languages"),
                              tuple(d.get("details", ())),
-                             tuple(d["encoded"]) if d.get("encoded") is not None else None)
+                             tuple(d["encoded"]) if d.get("encoded") is not None else None, d.get("limit"))
                  for d in meta["documents"])
     return Archive(root, name, meta["model"], meta["dimension"], meta["index_type"], docs, got.vectors, gen,
                    meta.get("model_fingerprint"), got.index, got.disk_bytes)
@@ -461,7 +463,8 @@ def _write_generation(root: Path, model: str, dimension: int, documents: list[Ar
                            "text_basis": d.doc.text_basis, "encoding": d.doc.encoding, "meta": d.doc.meta,
                            "sentences": [list(s) for s in d.sentences], "rows": list(d.rows),
                            "languages": d.languages, "details": list(d.details),
-                           **({} if d.encoded is None else {"encoded": list(d.encoded)})}
+                           **({} if d.encoded is None else {"encoded": list(d.encoded)}),
+                           **({} if d.encoded is None or d.limit is None else {"limit": d.limit})}
                           for d in documents],
             "files": {f: file_sha256(tmp / f) for f in ("vectors.npy", "index.faiss")},
             # tells a reader that a missing meta.sha256 is damage, not an archive from before it

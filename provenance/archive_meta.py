@@ -70,6 +70,8 @@ def check_meta(meta: dict) -> None:
             raise Damaged(f"{here}: 'encoded' in a version 1 archive (which tools before it read as one vector per "
                           "sentence)")
         vectors = _encoded_count(d.get("encoded"), len(d["sentences"]), here)
+        if "limit" in d and not ("encoded" in d and _is(d["limit"], int) and d["limit"] > 0):
+            raise Damaged(f"{here}: 'limit' {d['limit']!r} is not the positive sentence limit of an 'encoded' list")
         rows = d["rows"]
         if not (len(rows) == 2 and all(_is(x, int) for x in rows)):
             raise Damaged(f"{here}: rows {rows!r} is not a pair of integers")

@@ -85,14 +85,15 @@ def retrieve_archived(archive: arch.Archive, new: list[Prepared], new_vecs: np.n
 
 
 def prepare_archived(archive: arch.Archive, documents: list[arch.ArchivedDoc], embedder: Embedder,
-                     settings: ScanSettings, progress: bool) -> tuple[list[Prepared], np.ndarray, list]:
+                     settings: ScanSettings, progress: bool) -> tuple[list[Prepared], np.ndarray, list, list]:
     """Archived `documents` as `Prepared`, with their stored vectors (one row per sentence; zeros
-    where an over-long document has none), languages and `encoded` masks (None: every sentence has
-    a vector). A document this version segments differently is identified and re-encoded (through
-    the cache, if any), within `max_semantic_sentences` (evenly spread sentences)."""
+    where an over-long document has none), languages, `encoded` masks (None: every sentence has
+    a vector) and the sentence limit each mask was chosen under where it came from the archive
+    (None otherwise). A document this version segments differently is identified and re-encoded
+    (through the cache, if any), within `max_semantic_sentences` (evenly spread sentences)."""
     segs, _ = segment_documents([a.doc for a in documents], replace(settings, min_story_chars=0))
     by_id = {seg.doc.id: seg for seg in segs}
-    out, vecs, masks = [], [], []
+    out, vecs, masks, limits = [], [], [], []
     for a in documents:
         seg = by_id.get(a.doc.id)
         if seg is None:
@@ -106,14 +107,16 @@ def prepare_archived(archive: arch.Archive, documents: list[arch.ArchivedDoc], e
         p = Prepared(seg, langs)
         if p.sentence_spans == a.sentences:
             held, mask = with_gaps(archive.vectors[a.rows[0]:a.rows[1]], a.encoded, len(a.sentences))
+            limits.append(a.limit if mask is not None else None)
         else:
+            limits.append(None)
             n = len(p.seg.sentences)
             held, mask = encode_within(embedder, p.sentence_texts, [n], {}, settings.max_semantic_sentences,
                                        progress)
         vecs.append(held)
         masks.append(mask)
         out.append(p)
-    return out, (np.vstack(vecs) if vecs else np.zeros((0, archive.dimension), np.float32)), masks
+    return out, (np.vstack(vecs) if vecs else np.zeros((0, archive.dimension), np.float32)), masks, limits
 
 
 def with_gaps(held: np.ndarray, encoded: tuple[int, ...] | None, sentences: int
@@ -223,7 +226,8 @@ def index_add(name: str, paths: Iterable[str | os.PathLike], index_dir: str | os
                 langs = {"document": p.langs.document, "paragraphs": list(p.langs.paragraphs),
                          "shares": [list(x) for x in p.langs.shares], "declared": p.langs.declared}
                 docs.append(arch.ArchivedDoc(p.doc, p.sentence_spans, (row, row + n), langs,
-                                             tuple(sorted(doc_details(p))), encoded))
+                                             tuple(sorted(doc_details(p))), encoded,
+                                             None if m is None else settings.max_semantic_sentences))
                 row += n
             vecs.append(new_vecs if mask is None else new_vecs[mask])
             warnings = tuple(budget_warning(p.doc.path, len(m), int(m.sum()), settings.max_semantic_sentences)
@@ -268,7 +272,8 @@ def index_remove(name: str, ids: Iterable[str], index_dir: str | os.PathLike = "
             if d.doc.id in drop:
                 continue
             n = d.rows[1] - d.rows[0]
-            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages, d.details, d.encoded))
+            docs.append(arch.ArchivedDoc(d.doc, d.sentences, (row, row + n), d.languages, d.details, d.encoded,
+                                         d.limit))
             vecs.append(old.vectors[d.rows[0]:d.rows[1]])
             row += n
         all_vecs = np.vstack(vecs) if vecs else np.zeros((0, old.dimension), np.float32)

@@ -320,10 +320,12 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
     new_vecs, new_mask = encode_batch(embedder, new_prepared, settings, progress)  # within the budget
     involved = retrieve_archived(archive, new_prepared, new_vecs if new_mask is None else new_vecs[new_mask],
                                  settings)
-    old_prepared, old_vecs, old_masks = prepare_archived(archive, involved, embedder, settings, progress)
+    old_prepared, old_vecs, old_masks, old_limits = prepare_archived(archive, involved, embedder, settings, progress)
     focus = frozenset(range(len(new_prepared)))
     encoded = archived_mask(new_mask, len(new_vecs), old_prepared, old_masks)
     result = analyse(new_prepared + old_prepared, np.vstack([new_vecs, old_vecs]), embedder.model_id,
                      embedder.languages, settings, skipped=skipped, focus=focus, progress=progress, workers=workers,
                      encoded=encoded)
-    return restrict_to_focus(result, focus, name, _budget_warnings(old_prepared, old_masks, settings))
+    limits = {len(new_prepared) + k: x for k, x in enumerate(old_limits) if x is not None}  # chosen at `index add`
+    return restrict_to_focus(replace(result, semantic_limits=limits), focus, name,
+                             _budget_warnings(old_prepared, old_masks, settings))

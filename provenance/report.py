@@ -123,7 +123,7 @@ def _document(result, v, ids: list[str]) -> dict:
     if encoded is not None:  # an over-long document: sentence vectors for some sentences only
         entry["semantic_sentences"] = {
             "encoded": len(encoded), "sentences": len(p.seg.sentences),
-            "limit": result.settings.max_semantic_sentences,
+            "limit": result.semantic_limits.get(v.doc, result.settings.max_semantic_sentences),
             "spans": _runs(p.sentence_spans, encoded)}
     for key in ("outlet", "date", "url"):
         if doc.meta.get(key):

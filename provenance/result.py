@@ -48,6 +48,8 @@ class ScanResult:
         archived: indices of documents that come from an archive; `archive`: its name.
         semantic_sentences: document index -> the sentences (indices into its `seg.sentences`)
             that got a sentence vector, for over-long documents only (`semantic_budget`).
+        semantic_limits: document index -> the `max_semantic_sentences` its sentences were chosen
+            under, where that was not this scan's (an archived document: at `index add`).
         version: the tool's version.
         backend: what ran the model ("torch", "onnx", "onnx-int8"; None: vectors from elsewhere).
     """
@@ -70,3 +72,4 @@ class ScanResult:
     version: str = __version__
     backend: str | None = None
     semantic_sentences: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    semantic_limits: dict[int, int] = field(default_factory=dict)

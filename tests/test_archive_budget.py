@@ -56,6 +56,7 @@ def test_index_add_encodes_a_long_document_within_the_budget(book, tmp_path):
     # the batch is the scan: the same sentences as a local scan of the same inputs picks
     book_index = [p.doc.id for p in local.prepared].index("book")
     assert stored["book"]["encoded"] == list(local.semantic_sentences[book_index])
+    assert stored["book"]["limit"] == LIMIT and not any("limit" in d for i, d in stored.items() if i != "book")
     loaded = arch.load("a", tmp_path)
     assert next(d for d in loaded.documents if d.doc.id == "book").encoded == tuple(stored["book"]["encoded"])
     # removing another document keeps the book's selection and its vectors
@@ -64,6 +65,7 @@ def test_index_add_encodes_a_long_document_within_the_budget(book, tmp_path):
     after = arch.load("a", tmp_path)
     kept = next(d for d in after.documents if d.doc.id == "book")
     assert kept.encoded == tuple(stored["book"]["encoded"]) and np.array_equal(after.vectors[slice(*kept.rows)], before)
+    assert kept.limit == LIMIT
 
 
 def test_cli_index_add_warns_and_takes_the_flag(book, tmp_path, monkeypatch):
@@ -117,6 +119,13 @@ def test_an_archived_long_document_is_compared_without_its_missing_vectors(book,
     assert not any("--max-semantic-sentences" in w for w in report["warnings"])  # chosen at `index add`
     book_entry = next(d for d in report["documents"] if d["id"] == "book")
     assert book_entry["archived"] and book_entry["semantic_sentences"]["encoded"] == LIMIT
+    # the limit its sentences were chosen under at `index add`, whatever this scan's limit is
+    for limit in (0, 1000):
+        settings = replace(CAPPED, max_semantic_sentences=limit)
+        later = build_report(scan([new], embedder=FakeEmbedder(), settings=settings, index="a", index_dir=tmp_path,
+                                  workers=1))
+        entry = next(d for d in later["documents"] if d["id"] == "book")["semantic_sentences"]
+        assert (entry["encoded"], entry["limit"]) == (LIMIT, LIMIT)
 
     def nan_gaps(held, encoded, sentences):
         full, mask = real(held, encoded, sentences)
