@@ -88,6 +88,14 @@ def cache_dir_option(fn):
                         help="Embedding cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
 
 
+def budget_option(fn):
+    """`--max-semantic-sentences` (`ScanSettings.max_semantic_sentences`), for every command that encodes."""
+    return click.option("--max-semantic-sentences", type=click.IntRange(min=0), default=None, metavar="N",
+                        help="Encode at most N sentences of one document with the sentence model (default 1,000; "
+                             "0: no limit); a longer one is still matched in full by names, numbers and n-grams "
+                             "(see README).")(fn)
+
+
 def cache_options(fn):
     fn = click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")(fn)
     return cache_dir_option(fn)
@@ -161,9 +169,7 @@ def engine_options(fn):
 @model_options
 @click.option("--max-bytes", type=click.IntRange(min=1), default=None,
               help="Skip input files larger than this many bytes (default 5,000,000).")
-@click.option("--max-semantic-sentences", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Encode at most N sentences of one document with the sentence model (default 1,000; 0: no "
-                   "limit); a longer one is still matched in full by names, numbers and n-grams (see README).")
+@budget_option
 @click.option("--index", "index_name", metavar="NAME", default=None,
               help="Also compare with the archive NAME (see `provenance index add`).")
 @index_dir_option
@@ -333,8 +339,7 @@ def index() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @index_dir_option
 @model_options
-@click.option("--max-semantic-sentences", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Encode at most N sentences of one document (default 1,000; 0: no limit), as `scan` does.")
+@budget_option
 @cache_options
 @debug_option
 @_handle_errors
