@@ -169,6 +169,60 @@ def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, kno
     return out_s, out_r
 
 
+def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k: int, excludes: list,
+                                   known: np.ndarray, known_lists: list, added: np.ndarray, block: int = 2048
+                                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`knn_other_groups_sparse_multi(mat, groups, k, excludes)` when some rows' lists are known
+    already, as `knn_other_groups_extend` is for dense rows: rows without lists are searched
+    against every row, the known lists (`known_lists`: one `(scores, rows)` pair per entry of
+    `excludes`, each (len(known), k)) merged with the products of the `added` rows only. Same
+    result as the full search up to float rounding of the cosines."""
+    n = mat.shape[0]
+    groups = np.asarray(groups)
+    known = np.asarray(known, dtype=np.int64)
+    added = np.asarray(added, dtype=np.int64)
+    if len(groups) != n:
+        raise ConfigError(f"got {n} rows but {len(groups)} group labels")
+    if len(known_lists) != len(excludes) or any(s.shape != (len(known), k) or r.shape != (len(known), k)
+                                                 for s, r in known_lists):
+        raise ConfigError(f"known lists must be one ({len(known)}, {k}) pair per search")
+    if np.isin(added, known).any():
+        raise ConfigError("a row cannot be both known and added")
+    excludes = [None if e is None else np.asarray(e) for e in excludes]
+    mat = sparse.csr_matrix(mat)
+    outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
+    kk = min(k, n)
+    searched = np.setdiff1d(np.arange(n), known)
+    if len(searched):
+        mat_t = mat.T.tocsr()
+        step = max(1, min(block, BLOCK_CELLS // max(n, 1)))
+        for lo in range(0, len(searched), step):
+            q = searched[lo:lo + step]
+            base = (mat[q] @ mat_t).toarray()
+            base[groups[q][:, None] == groups[None, :]] = -np.inf
+            for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+                if exclude is not None:
+                    base_e = np.where(exclude[q][:, None] == exclude[None, :], -np.inf, base)
+                out_s[q, :kk], out_r[q, :kk] = _sorted_top(base if exclude is None else base_e, kk)
+    for (out_s, out_r), (ks, kr) in zip(outs, known_lists, strict=True):
+        out_s[known], out_r[known] = ks, kr
+    if not len(added) or not len(known):
+        return outs
+    added_t = mat[added].T.tocsr()
+    step = max(1, min(block, BLOCK_CELLS // (k + len(added))))
+    for lo in range(0, len(known), step):
+        q = known[lo:lo + step]
+        fresh = (mat[q] @ added_t).toarray()
+        fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
+        for (out_s, out_r), exclude, (ks, kr) in zip(outs, excludes, known_lists, strict=True):
+            f = fresh if exclude is None else np.where(exclude[q][:, None] == exclude[added][None, :], -np.inf, fresh)
+            listed = kr[lo:lo + step]
+            cand_s = np.concatenate([np.where(listed >= 0, ks[lo:lo + step], -np.inf), f], axis=1)
+            cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
+            out_s[q, :kk], out_r[q, :kk] = _sorted_top(cand_s, kk, cand_r)
+    return outs
+
+
 def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048,
                             exclude_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products).

@@ -189,16 +189,16 @@ def semantic_pairs(semantic: np.ndarray, doc_of_row: np.ndarray, settings: Match
 
 
 def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings(),
-                  languages: np.ndarray | None = None) -> dict[tuple[int, int], float]:
+                  languages: np.ndarray | None = None, searches: list | None = None) -> dict[tuple[int, int], float]:
     """Sentence pairs mined from char n-gram cosines (see `candidate_pairs`). Needs no model, so
-    the pipeline runs it while the model encodes."""
+    the pipeline runs it while the model encodes. `searches`: the neighbour lists of
+    `lexical_searches` when the caller has them already."""
     if not lexical.shape[0]:
         return {}
-    doc_of_row = np.asarray(doc_of_row)
-    depth = settings.k * settings.search_depth
     mixed = languages is not None and len(set(languages)) > 1
-    searches = knn_other_groups_sparse_multi(lexical, doc_of_row, depth,
-                                             [None, np.asarray(languages)] if mixed else [None])
+    if searches is None:
+        searches = knn_other_groups_sparse_multi(lexical, np.asarray(doc_of_row), settings.k * settings.search_depth,
+                                                 lexical_excludes(languages))
     s, r = searches[0]
     lex_distinct = _distinct_from_knn(s, r, settings.duplicate_lexical)
     out = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical, settings.k,
@@ -211,15 +211,24 @@ def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: 
     return out
 
 
+def lexical_excludes(languages: np.ndarray | None) -> list[np.ndarray | None]:
+    """The lexical channel's searches: among all other documents, and where the rows' `languages`
+    mix, among other-language documents only (labels whose rows a query skips)."""
+    mixed = languages is not None and len(set(languages)) > 1
+    return [None, np.asarray(languages)] if mixed else [None]
+
+
 def gloss_pairs(gloss: sparse.csr_matrix, doc_of_row: np.ndarray, languages: np.ndarray,
-                settings: MatchSettings = MatchSettings()) -> dict[tuple[int, int], float]:
+                settings: MatchSettings = MatchSettings(), search: tuple | None = None) -> dict[tuple[int, int], float]:
     """Sentence pairs between languages mined from gloss TF-IDF rows (`gloss.gloss_counts`, L2-
     normalised): each sentence searched among the other languages' sentences only, margins in that
-    neighbourhood (see `candidate_pairs`)."""
+    neighbourhood (see `candidate_pairs`). `search`: those neighbour lists, when the caller has them."""
     if not gloss.shape[0]:
         return {}
-    depth = settings.k * settings.search_depth
-    (s, r), = knn_other_groups_sparse_multi(gloss, np.asarray(doc_of_row), depth, [np.asarray(languages)])
+    if search is None:
+        (search,) = knn_other_groups_sparse_multi(gloss, np.asarray(doc_of_row), settings.k * settings.search_depth,
+                                                  [np.asarray(languages)])
+    s, r = search
     return mined_pairs(s, r, settings.gloss_floor, settings.margin, k=settings.k)
 
 

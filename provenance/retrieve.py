@@ -1,20 +1,31 @@
-"""Stage: retrieve candidate sentence pairs. Semantic neighbours from the sentence vectors (with
-the last scan's neighbour lists carried over where they still hold), lexical neighbours from
-character n-gram TF-IDF. `match` turns them into candidate document pairs."""
+"""Stage: retrieve candidate sentence pairs. Semantic neighbours from the sentence vectors,
+lexical neighbours from character n-gram and gloss rows weighted by language (`weights`); both
+with the last scan's neighbour lists carried over where they still hold. `match` turns them into
+candidate document pairs."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 from scipy import sparse
 
 from .features import DocFeatures
-from .knn import knn_other_groups, knn_other_groups_extend
-from .lexical import compact_columns, scope_idf, tfidf_rows
-from .match import MatchSettings, gloss_pairs, lexical_pairs
+from .hashing import digest
+from .knn import (
+    knn_other_groups,
+    knn_other_groups_extend,
+    knn_other_groups_sparse_extend,
+    knn_other_groups_sparse_multi,
+)
+from .lexical import compact_columns
+from .match import MatchSettings, gloss_pairs, lexical_excludes, lexical_pairs
 from .preparation import Prepared
 from .results import ResultStore
+from .weights import table_key, weighted_rows
+
+Lists = list[tuple[np.ndarray, np.ndarray]]
 
 
 def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], model_id: str,
@@ -29,21 +40,33 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
     depth = settings.k * settings.search_depth
     if store is None or not store.enabled or not len(vecs):
         return knn_other_groups(vecs, doc_of_row, depth)
-    counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
-    slot = store.key("knn", "semantic-knn", model_id, depth)
-    prev = store.get("knn", slot)
-    result = _carried_over(vecs, doc_of_row, doc_keys, counts, depth, prev) if prev is not None else None
-    if result is None:
-        result = knn_other_groups(vecs, doc_of_row, depth)
-    store.put("knn", slot, (tuple(doc_keys), counts.tolist(), result[0], result[1].astype(np.int32)))
+    (result,) = _kept_lists(
+        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys,
+        lambda: [knn_other_groups(vecs, doc_of_row, depth)],
+        lambda known, lists, added: [knn_other_groups_extend(vecs, doc_of_row, depth, known, *lists[0], added)])
     return result
 
 
-def _carried_over(vecs, doc_of_row, doc_keys, counts, depth, prev) -> tuple[np.ndarray, np.ndarray] | None:
+def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str],
+                search: Callable[[], Lists], extend: Callable[[np.ndarray, Lists, np.ndarray], Lists]) -> Lists:
+    """Neighbour lists (one `(scores, rows)` pair per search) from the last scan's in `slot`,
+    mapped to this scan's rows and extended (`extend(known rows, their lists, added rows)`), or
+    from `search()` when none are usable; this scan's lists are kept in the slot."""
+    counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
+    prev = store.get("knn", slot)
+    result = _carried_over(doc_of_row, doc_keys, counts, prev, extend) if prev is not None else None
+    if result is None:
+        result = search()
+    store.put("knn", slot, (tuple(doc_keys), counts.tolist(), [(s, r.astype(np.int32)) for s, r in result]))
+    return result
+
+
+def _carried_over(doc_of_row, doc_keys, counts, prev, extend) -> Lists | None:
     """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows;
     None when nothing of them is usable."""
+    n = len(doc_of_row)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    prev_keys, prev_counts, prev_scores, prev_rows = prev
+    prev_keys, prev_counts, prev_lists = prev
     free: dict[str, list[int]] = {}
     for i, key in enumerate(doc_keys):
         free.setdefault(key, []).append(i)
@@ -57,36 +80,39 @@ def _carried_over(vecs, doc_of_row, doc_keys, counts, depth, prev) -> tuple[np.n
             row_map[at:at + c] = np.arange(offsets[d], offsets[d] + c)
             seen[d] = True
         at += c
-    rows = np.where(prev_rows >= 0, row_map[np.maximum(prev_rows, 0)], -1).astype(np.int64)
-    usable = (row_map >= 0) & ~((prev_rows >= 0) & (rows < 0)).any(axis=1)
+    mapped = [np.where(r >= 0, row_map[np.maximum(r, 0)], -1).astype(np.int64) for _, r in prev_lists]
+    usable = row_map >= 0
+    for (_, r), rows in zip(prev_lists, mapped, strict=True):
+        usable &= ~((r >= 0) & (rows < 0)).any(axis=1)
     if not usable.any():
         return None
-    scores = np.asarray(prev_scores, dtype=np.float32)[usable]
-    rows = rows[usable]
-    # re-sorted by the rows' new order, which breaks ties
-    order = np.lexsort((np.where(rows >= 0, rows, len(vecs)), -np.where(rows >= 0, scores, -np.inf)), axis=1)
-    rows, scores = np.take_along_axis(rows, order, axis=1), np.take_along_axis(scores, order, axis=1)
     known = row_map[usable]
     perm = np.argsort(known, kind="stable")
-    added = np.flatnonzero(~seen[doc_of_row])
-    return knn_other_groups_extend(vecs, doc_of_row, depth, known[perm], scores[perm], rows[perm], added)
+    lists = []
+    for (s, _), rows in zip(prev_lists, mapped, strict=True):
+        scores, rows = np.asarray(s, dtype=np.float32)[usable], rows[usable]
+        # re-sorted by the rows' new order, which breaks ties
+        order = np.lexsort((np.where(rows >= 0, rows, n), -np.where(rows >= 0, scores, -np.inf)), axis=1)
+        lists.append((np.take_along_axis(scores, order, axis=1)[perm], np.take_along_axis(rows, order, axis=1)[perm]))
+    return extend(known[perm], lists, np.flatnonzero(~seen[doc_of_row]))
 
 
 def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,
                    store: ResultStore | None = None) -> dict[tuple[int, int], float]:
-    """Sentence pairs mined from char n-gram TF-IDF (IDF over the whole scan) between documents,
-    and between languages where the scan mixes them (`match.lexical_pairs`), there also from the
-    gloss rows (`gloss`: English lemmas through bilingual dictionaries). Needs no vectors.
+    """Sentence pairs mined from char n-gram rows (`weights.weighted_rows`) between documents, and
+    between languages where the scan mixes them (`match.lexical_pairs`), there also from the gloss
+    rows (`gloss`: English lemmas through bilingual dictionaries). Needs no vectors.
 
-    The IDF spans the scan, so one new article changes every list; with `store`, an unchanged
-    scan (the same features, languages and settings, in order) gets the last result back."""
+    A row's weights depend on its own text and language, so with `store` the neighbour lists of
+    the last scan are carried over as the semantic ones are (`semantic_knn`), and an unchanged scan
+    (the same features, languages and settings, in order) gets the last result back whole."""
     if store is None or not store.enabled:
         return _lexical_search(prepared, feats, settings)
-    key = store.key("lexical-search", settings, [(p.langs.document, _rows_digest(f)) for p, f in zip(
-        prepared, feats, strict=True)])
+    doc_keys = [digest(p.langs.document, _rows_digest(f)) for p, f in zip(prepared, feats, strict=True)]
+    key = store.key("lexical-search", settings, table_key(), doc_keys)
     found = store.get("lexical-search", key)
     if found is None:
-        found = _lexical_search(prepared, feats, settings)
+        found = _lexical_search(prepared, feats, settings, store, doc_keys)
         store.put("lexical-search", key, found)
     return found
 
@@ -101,19 +127,34 @@ def _rows_digest(f: DocFeatures) -> str:
     return h.hexdigest()
 
 
-def _lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings
+def _lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,
+                    store: ResultStore | None = None, doc_keys: list[str] | None = None
                     ) -> dict[tuple[int, int], float]:
     doc_of_row = np.repeat(np.arange(len(prepared)), [len(p.seg.sentences) for p in prepared])
     if not len(doc_of_row):
         return {}
-    counts = compact_columns(sparse.vstack([f.counts for f in feats]).tocsr())
-    lexical = tfidf_rows(counts, scope_idf(counts, np.arange(len(doc_of_row))))
-    del counts  # a long document's n-grams are the largest arrays of the search
     languages = np.array([prepared[d].langs.document for d in doc_of_row])
-    out = lexical_pairs(lexical, doc_of_row, settings, languages=languages)
-    if len(set(languages)) > 1:
-        glosses = compact_columns(sparse.vstack([f.gloss for f in feats]).tocsr())
-        glosses = tfidf_rows(glosses, scope_idf(glosses, np.arange(len(doc_of_row))))
-        for key, m in gloss_pairs(glosses, doc_of_row, languages, settings).items():
+    lexical = compact_columns(weighted_rows(sparse.vstack([f.counts for f in feats]).tocsr(), languages))
+    excludes = lexical_excludes(languages)
+    searches = _sparse_lists(lexical, doc_of_row, excludes, settings, store, doc_keys, "lexical-knn")
+    out = lexical_pairs(lexical, doc_of_row, settings, languages, searches)
+    if len(excludes) > 1:
+        glosses = compact_columns(weighted_rows(sparse.vstack([f.gloss for f in feats]).tocsr(), languages, "gloss"))
+        (search,) = _sparse_lists(glosses, doc_of_row, [languages], settings, store, doc_keys, "gloss-knn")
+        for key, m in gloss_pairs(glosses, doc_of_row, languages, settings, search).items():
             out[key] = max(out.get(key, 0.0), m)
     return out
+
+
+def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list, settings: MatchSettings,
+                  store: ResultStore | None, doc_keys: list[str] | None, name: str) -> Lists:
+    """The neighbour lists of `mat`'s rows for each of `excludes` (`knn.knn_other_groups_sparse_multi`),
+    carried over from the last scan in `store` (one slot per kind of rows and search)."""
+    depth = settings.k * settings.search_depth
+    if store is None or not store.enabled or doc_keys is None:
+        return knn_other_groups_sparse_multi(mat, doc_of_row, depth, excludes)
+    slot = store.key("knn", name, depth, len(excludes), table_key())
+    return _kept_lists(
+        store, slot, doc_of_row, doc_keys, lambda: knn_other_groups_sparse_multi(mat, doc_of_row, depth, excludes),
+        lambda known, lists, added: knn_other_groups_sparse_extend(mat, doc_of_row, depth, excludes, known, lists,
+                                                                   added))

@@ -9,6 +9,7 @@ from provenance.knn import (
     knn_other_groups,
     knn_other_groups_extend,
     knn_other_groups_sparse,
+    knn_other_groups_sparse_extend,
     knn_other_groups_sparse_multi,
 )
 from provenance.match import MatchSettings, candidate_pairs, mined_pairs, ratio_margin
@@ -120,6 +121,35 @@ def test_knn_extend_equals_a_full_search():
         assert np.allclose(s, s_full, atol=1e-5)
     with pytest.raises(ConfigError, match="both known and added"):
         knn_other_groups_extend(x, groups, 4, np.array([0]), s_full[:1], r_full[:1], np.array([0]))
+
+
+def test_sparse_knn_extend_equals_a_full_search_for_every_search():
+    # the lexical channel's lists of an earlier scan, plus new articles: merged lists == full search,
+    # both for the search among all documents and among other-language documents only
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        sizes = rng.integers(1, 9, size=int(rng.integers(2, 9)))
+        groups = np.repeat(np.arange(len(sizes)), sizes)
+        langs = rng.integers(0, 2, size=len(sizes))[groups]
+        dense = rng.random((len(groups), 12)) * (rng.random((len(groups), 12)) < 0.4)
+        dense[:, 0] += 0.01  # no empty row
+        mat = sparse.csr_matrix(unit(*dense))
+        excludes = [None, langs]
+        new_docs = rng.choice(len(sizes), size=int(rng.integers(0, len(sizes))), replace=False)
+        added = np.flatnonzero(np.isin(groups, new_docs))
+        old = np.flatnonzero(~np.isin(groups, new_docs))
+        before = knn_other_groups_sparse_multi(mat[old], groups[old], 4, [None, langs[old]])
+        keep = rng.random(len(old)) < 0.7  # the others are searched in full
+        lists = [(s[keep], np.where(r >= 0, old[np.maximum(r, 0)], -1)[keep]) for s, r in before]
+        got = knn_other_groups_sparse_extend(mat, groups, 4, excludes, old[keep], lists, added, block=3)
+        full = knn_other_groups_sparse_multi(mat, groups, 4, excludes)
+        for (s, r), (s_full, r_full) in zip(got, full, strict=True):
+            assert np.allclose(s, s_full, atol=1e-5), trial
+            tied = np.isclose(s_full[:, :, None], s_full[:, None, :], atol=1e-5).sum(axis=2) > 1
+            assert ((r == r_full) | tied).all(), trial
+    with pytest.raises(ConfigError, match="both known and added"):
+        knn_other_groups_sparse_extend(mat, groups, 4, [None], np.array([0]), [(full[0][0][:1], full[0][1][:1])],
+                                       np.array([0]))
 
 
 def test_margin_prefers_a_distinctive_pair_over_a_hub():

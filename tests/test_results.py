@@ -60,23 +60,31 @@ def test_a_store_without_backend_computes_everything():
     assert store.get("ns", store.key("ns", 1)) is None
 
 
-def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_redoes_it(tmp_path, monkeypatch):
-    """The lexical search's IDF spans the scan: reused only when every document is the same."""
+def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_searches_its_rows_only(tmp_path,
+                                                                                                monkeypatch):
+    """A lexical row's weights depend on its own text and language (`weights`): an unchanged re-scan
+    gets the whole result back, and a new article's re-scan keeps every other sentence's neighbour
+    lists and searches the new sentences only, with the result of a scan without a cache."""
     import provenance.retrieve as retrieve
+    from provenance import build_report
 
-    searches = []
-    real = retrieve._lexical_search
-    monkeypatch.setattr(retrieve, "_lexical_search", lambda prepared, *a: searches.append(len(prepared))
-                        or real(prepared, *a))
+    searches, full, extended = [], [], []
+    for name, log in (("_lexical_search", searches), ("knn_other_groups_sparse_multi", full),
+                      ("knn_other_groups_sparse_extend", extended)):
+        real = getattr(retrieve, name)
+        monkeypatch.setattr(retrieve, name, lambda *a, _real=real, _log=log, **k: _log.append(len(a[0]) if isinstance(
+            a[0], list) else a[0].shape[0]) or _real(*a, **k))
     cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
     first = scan([SEEDS], embedder=cached)
     again = scan([SEEDS], embedder=cached)
-    assert searches == [5]  # the re-scan was served from the cache
+    assert searches == [5] and len(full) == 1 and extended == []  # the re-scan was served from the cache
     assert [v.relation for v in again.verdicts] == [v.relation for v in first.verdicts]
     extra = tmp_path / "extra.txt"
     extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
-    scan([SEEDS, extra], embedder=cached)
-    assert searches == [5, 6]
+    warm = scan([SEEDS, extra], embedder=cached)
+    assert searches == [5, 6] and len(full) == 1 and len(extended) == 1  # no full search again
+    plain = scan([SEEDS, extra], embedder=FakeEmbedder())
+    assert build_report(warm)["documents"] == build_report(plain)["documents"]
 
 
 def test_a_new_process_rescanning_reuses_the_source_words_lists(tmp_path, monkeypatch, default_model):

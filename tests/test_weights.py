@@ -1,0 +1,70 @@
+"""The lexical channel's column weights: fixed by each row's language, never by the rest of the scan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from provenance import weights
+from provenance.gloss import gloss_counts
+from provenance.lexical import HASH_FEATURES, char_ngram_counts, hashed_counts
+
+
+def _weight(gram: str, lang: str) -> float:
+    """The weight of one n-gram's column in `lang`'s table."""
+    col = hashed_counts([[gram]], HASH_FEATURES).indices[0]
+    cols, idf = weights._table("ngram", lang)
+    at = np.searchsorted(cols, col)
+    return float(idf[at]) if at < len(cols) and cols[at] == col else weights.RARE
+
+
+def test_common_ngrams_weigh_little_and_rare_ones_much_in_each_language():
+    assert _weight(" th", "en") < 1.5 and _weight("the ", "en") < 1.5
+    assert _weight("zel", "en") > 6 and _weight("qzx", "en") == pytest.approx(weights.RARE)
+    # Russian rows are romanised before their n-grams are taken; so is the Russian word list
+    assert _weight(" i ", "ru") < 2  # и, "and"
+    assert _weight("chto", "ru") < 3  # что, "that"
+    assert _weight(" th", "ru") > _weight(" th", "en") + 3
+
+
+def test_a_rows_weights_do_not_depend_on_the_other_rows():
+    texts = ["Putin met Zelensky in Istanbul on Tuesday.", "The talks will resume next week, officials said.",
+             "Путин встретился с Зеленским во вторник."]
+    langs = np.array(["en", "en", "ru"])
+    together = weights.weighted_rows(char_ngram_counts(texts), langs)
+    for i, text in enumerate(texts):
+        alone = weights.weighted_rows(char_ngram_counts([text]), langs[i:i + 1])
+        assert np.array_equal(together[i].toarray(), alone.toarray())
+    norms = np.sqrt(np.asarray(together.multiply(together).sum(axis=1)).ravel())
+    assert np.allclose(norms, 1.0, atol=1e-6)
+
+
+def test_a_language_without_a_word_list_weighs_every_ngram_alike():
+    counts = char_ngram_counts(["Habari za asubuhi, rais alisema leo."])
+    got = weights.weighted_rows(counts, np.array(["xx"]))
+    plain = counts.astype(np.float32)
+    plain.data = 1.0 + np.log(plain.data)
+    plain = plain / np.sqrt(plain.multiply(plain).sum())
+    assert np.allclose(got.toarray(), sparse.csr_matrix(plain).toarray(), atol=1e-6)
+
+
+def test_gloss_rows_weigh_common_english_lemmas_below_names():
+    row = gloss_counts(["The president said Putin will visit."], "en")
+    got = weights.weighted_rows(row, np.array(["en"]), "gloss")
+    by_col = dict(zip(got.indices.tolist(), got.data.tolist(), strict=True))
+    say = hashed_counts([["w:say"]], row.shape[1]).indices[0]
+    name = [c for c in by_col if c != say and by_col[c] == max(by_col.values())]
+    assert say in by_col and name and by_col[say] < max(by_col.values()) / 2
+
+
+def test_tables_are_built_once_per_machine_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path / "cache"))
+    weights._cached_table.cache_clear()
+    cols, idf = weights._table("ngram", "fr")
+    assert list((tmp_path / "cache" / "lexicons").glob("weights-ngram-fr-*.npz"))
+    weights._cached_table.cache_clear()  # as a new process starts
+    monkeypatch.setattr(weights, "_build_ngrams", lambda lang: pytest.fail("built again"))
+    again = weights._table("ngram", "fr")
+    assert np.array_equal(again[0], cols) and np.array_equal(again[1], idf)
+    weights._cached_table.cache_clear()
