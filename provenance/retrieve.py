@@ -28,45 +28,65 @@ from .weights import table_key, weighted_rows
 Lists = list[tuple[np.ndarray, np.ndarray]]
 
 
+#: Neighbour lists are kept this many times deeper than the search needs: a list that named
+#: sentences of articles since removed (a folder that rolls over) still reaches the search's depth
+#: after dropping them, and is not searched again.
+SPARE_DEPTH = 2
+
+
 def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], model_id: str,
                  settings: MatchSettings, store: ResultStore | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each sentence's nearest sentences of other documents (`knn.knn_other_groups`), carried
     over from the last scan in `store`: a sentence vector depends on its text and the model alone,
-    so a list from the last scan still holds for the documents still here, unless it names a
-    sentence of a document now gone. Only the other sentences are searched, and the new articles'
-    sentences merged into the kept lists (`knn.knn_other_groups_extend`): exact up to float
-    rounding (and the order of equal cosines). `doc_keys`: a digest of each document's text, in
-    order. One slot per model and search depth: the last scan wins."""
+    so a list from the last scan still holds for the documents still here (`_carried_over`). Only
+    the other sentences are searched, and the new articles' sentences merged into the kept lists
+    (`knn.knn_other_groups_extend`): exact up to float rounding (and the order of equal cosines).
+    `doc_keys`: a digest of each document's text, in order. One slot per model and search depth:
+    the last scan wins."""
     depth = settings.k * settings.search_depth
     if store is None or not store.enabled or not len(vecs):
         return knn_other_groups(vecs, doc_of_row, depth)
     (result,) = _kept_lists(
-        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys,
-        lambda: [knn_other_groups(vecs, doc_of_row, depth)],
-        lambda known, lists, added: [knn_other_groups_extend(vecs, doc_of_row, depth, known, *lists[0], added)])
+        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys, depth,
+        lambda width: [knn_other_groups(vecs, doc_of_row, width)],
+        lambda known, lists, added, width: [knn_other_groups_extend(vecs, doc_of_row, width, known, *lists[0],
+                                                                    added)])
     return result
 
 
-def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str],
-                search: Callable[[], Lists], extend: Callable[[np.ndarray, Lists, np.ndarray], Lists]) -> Lists:
-    """Neighbour lists (one `(scores, rows)` pair per search) from the last scan's in `slot`,
-    mapped to this scan's rows and extended (`extend(known rows, their lists, added rows)`), or
-    from `search()` when none are usable; this scan's lists are kept in the slot."""
+def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str], depth: int,
+                search: Callable[[int], Lists], extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists]
+                ) -> Lists:
+    """Neighbour lists of `depth` (one `(scores, rows)` pair per search) from the last scan's in
+    `slot`, mapped to this scan's rows and extended (`extend(known rows, their lists, added rows,
+    width)`), or from `search(width)` when none are usable. This scan's lists are kept in the slot
+    `SPARE_DEPTH` times deeper, with how far each is exact."""
+    width = depth * SPARE_DEPTH
     counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
     prev = store.get("knn", slot)
-    result = _carried_over(doc_of_row, doc_keys, counts, prev, extend) if prev is not None else None
-    if result is None:
-        result = search()
-    store.put("knn", slot, (tuple(doc_keys), counts.tolist(), [(s, r.astype(np.int32)) for s, r in result]))
-    return result
+    found = _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, extend) if prev is not None else None
+    if found is None:
+        result = search(width)
+        found = result, [np.full(len(doc_of_row), width, np.int32) for _ in result]
+    result, exact = found
+    store.put("knn", slot, (tuple(doc_keys), counts.tolist(), [(s, r.astype(np.int32)) for s, r in result],
+                            [e.astype(np.int32) for e in exact]))
+    return [(s[:, :depth], r[:, :depth]) for s, r in result]
 
 
-def _carried_over(doc_of_row, doc_keys, counts, prev, extend) -> Lists | None:
-    """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows;
-    None when nothing of them is usable."""
+def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, extend) -> tuple[Lists, list] | None:
+    """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows, and
+    how far each list is exact now; None when nothing of them is usable.
+
+    A kept list is exact over its first `exact` entries (all of them after a full search). Entries
+    naming a sentence now gone are dropped; the rest of the exact part stays exact, and a list that
+    named every candidate stays complete. A row whose list keeps fewer than `depth` exact entries
+    is searched again; merged with the new rows, a list stays exact up to its last exact entry."""
     n = len(doc_of_row)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    prev_keys, prev_counts, prev_lists = prev
+    prev_keys, prev_counts, prev_lists, prev_exact = prev
+    if prev_lists[0][1].shape[1] != width:
+        return None
     free: dict[str, list[int]] = {}
     for i, key in enumerate(doc_keys):
         free.setdefault(key, []).append(i)
@@ -80,21 +100,38 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, extend) -> Lists | None:
             row_map[at:at + c] = np.arange(offsets[d], offsets[d] + c)
             seen[d] = True
         at += c
-    mapped = [np.where(r >= 0, row_map[np.maximum(r, 0)], -1).astype(np.int64) for _, r in prev_lists]
     usable = row_map >= 0
-    for (_, r), rows in zip(prev_lists, mapped, strict=True):
-        usable &= ~((r >= 0) & (rows < 0)).any(axis=1)
+    kept = []
+    for (s, r), e in zip(prev_lists, prev_exact, strict=True):
+        rows = np.where(r >= 0, row_map[np.maximum(r, 0)], -1).astype(np.int64)
+        gone = (r >= 0) & (rows < 0)
+        complete = (r >= 0).sum(axis=1) < e  # it ran out of candidates within its exact part
+        exact = np.where(complete, width, e - (gone & (np.arange(width)[None, :] < e[:, None])).sum(axis=1))
+        usable &= exact >= depth
+        kept.append((np.asarray(s, dtype=np.float32), rows, exact))
     if not usable.any():
         return None
     known = row_map[usable]
     perm = np.argsort(known, kind="stable")
-    lists = []
-    for (s, _), rows in zip(prev_lists, mapped, strict=True):
-        scores, rows = np.asarray(s, dtype=np.float32)[usable], rows[usable]
+    lists, lasts = [], []
+    for scores, rows, exact in kept:
+        scores, rows, exact = scores[usable][perm], rows[usable][perm], exact[usable][perm]
         # re-sorted by the rows' new order, which breaks ties
         order = np.lexsort((np.where(rows >= 0, rows, n), -np.where(rows >= 0, scores, -np.inf)), axis=1)
-        lists.append((np.take_along_axis(scores, order, axis=1)[perm], np.take_along_axis(rows, order, axis=1)[perm]))
-    return extend(known[perm], lists, np.flatnonzero(~seen[doc_of_row]))
+        scores, rows = np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
+        lists.append((scores, rows))
+        at = np.minimum(exact, width) - 1  # each list's last exact entry
+        lasts.append((exact >= width, scores[np.arange(len(at)), at], rows[np.arange(len(at)), at]))
+    known = known[perm]
+    result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
+    exact_now = []
+    for (s, r), (full, last_s, last_r) in zip(result, lasts, strict=True):
+        e = np.full(n, width, np.int32)
+        ms, mr = s[known], r[known]
+        upto = (mr >= 0) & ((ms > last_s[:, None]) | ((ms == last_s[:, None]) & (mr <= last_r[:, None])))
+        e[known] = np.where(full, width, upto.sum(axis=1))
+        exact_now.append(e)
+    return result, exact_now
 
 
 def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,
@@ -155,6 +192,7 @@ def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list
         return knn_other_groups_sparse_multi(mat, doc_of_row, depth, excludes)
     slot = store.key("knn", name, depth, len(excludes), table_key())
     return _kept_lists(
-        store, slot, doc_of_row, doc_keys, lambda: knn_other_groups_sparse_multi(mat, doc_of_row, depth, excludes),
-        lambda known, lists, added: knn_other_groups_sparse_extend(mat, doc_of_row, depth, excludes, known, lists,
-                                                                   added))
+        store, slot, doc_of_row, doc_keys, depth,
+        lambda width: knn_other_groups_sparse_multi(mat, doc_of_row, width, excludes),
+        lambda known, lists, added, width: knn_other_groups_sparse_extend(mat, doc_of_row, width, excludes, known,
+                                                                          lists, added))

@@ -274,6 +274,66 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
         assert ((r == r0) | same_vector | tied).all(), chosen
 
 
+def test_lexical_lists_carried_over_a_rolling_folder_equal_a_full_search_and_skip_rows_that_keep_their_depth():
+    # the lexical channel's lists (two searches: all documents, other languages only) across scans
+    # that add, remove and reorder articles: always a fresh search's lists; a list that named a
+    # removed article's sentence keeps its depth from its spare entries instead of being searched again
+    import numpy as np
+    from scipy import sparse
+
+    import provenance.retrieve as retrieve
+    from provenance.knn import knn_other_groups_sparse_multi
+    from provenance.match import MatchSettings
+    from provenance.results import ResultStore
+
+    class Store(dict):
+        def get_many(self, ns, keys):
+            return {k: self[ns, k] for k in keys if (ns, k) in self}
+
+        def put(self, ns, key, value):
+            self[ns, key] = value
+
+    rng = np.random.default_rng(3)
+    settings = MatchSettings(k=2, search_depth=2)
+    docs, langs = [], []
+    for i in range(12):
+        m = rng.random((int(rng.integers(1, 10)), 30)) * (rng.random((1, 30)) < 0.5)
+        m[:, i % 30] += 1.0  # no empty row
+        docs.append(m / np.linalg.norm(m, axis=1, keepdims=True))
+        langs.append("en" if i % 3 else "fr")
+    store = ResultStore(Store())
+    searched = []
+    real = retrieve.knn_other_groups_sparse_extend
+
+    def counting(mat, groups, k, excludes, known, lists, added):
+        searched.append(mat.shape[0] - len(known) - len(added))  # rows searched again, besides the new
+        return real(mat, groups, k, excludes, known, lists, added)
+
+    retrieve.knn_other_groups_sparse_extend = counting
+    try:
+        scans = [list(range(8)), [*range(8), 8], [0, 1, 2, 3, 4, 5, 6, 7, 9], [9, 7, 6, 5, 4, 3, 2, 1, 0, 10],
+                 [10, 0, 1, 2, 3, 4, 5, 6, 11], [2, 3]]
+        for chosen in scans:
+            mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
+            doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
+            languages = np.array([langs[i] for i in chosen for _ in docs[i]])
+            excludes = [None, languages]
+            got = retrieve._sparse_lists(mat, doc_of_row, excludes, settings, store, [f"d{i}" for i in chosen], "x")
+            full = knn_other_groups_sparse_multi(mat, doc_of_row, settings.k * settings.search_depth, excludes)
+            if 8 in chosen:  # rows whose lists name article 8's sentences, which the next scan drops
+                of_8 = np.flatnonzero(doc_of_row == chosen.index(8))
+                naming_8 = sum(int(np.isin(r0, of_8).any(axis=1).sum()) for _, r0 in full)
+            for (s, r), (s0, r0) in zip(got, full, strict=True):
+                assert np.allclose(s, s0, atol=1e-5), chosen
+                tied = np.isclose(s0[:, :, None], s0[:, None, :], atol=1e-5).sum(axis=2) > 1
+                assert ((r == r0) | tied).all(), chosen
+    finally:
+        retrieve.knn_other_groups_sparse_extend = real
+    # the scan that dropped article 8 searched few rows again, not every row whose list named it
+    assert len(searched) == len(scans) - 1
+    assert searched[1] < naming_8 / 2
+
+
 def test_archived_languages_are_stored_and_reused(tmp_path, monkeypatch):
     index_add("a", seeds(WIRE, AM), tmp_path, embedder=FakeEmbedder())
     stored = arch.load("a", tmp_path).documents[0].languages
