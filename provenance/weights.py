@@ -167,30 +167,42 @@ def _write_npz(path: Path, **arrays) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
+#: Entries weighed at a time (bounds the temporary arrays of a scan with tens of millions of n-grams).
+WEIGH_CHUNK = 1 << 22
+
+
 def weighted_rows(counts: sparse.csr_matrix, languages: np.ndarray, kind: str = "ngram") -> sparse.csr_matrix:
     """Sublinear TF rows (`1 + ln(count)`) times each column's weight in the row's language
-    (`kind` "gloss": the English gloss table for every row), L2-normalised; float32 CSR over the
-    same columns as `counts` (hashed, not compacted). A row's result depends on that row alone."""
+    (`languages`, one per row; `kind` "gloss": the English gloss table for every row),
+    L2-normalised; float32 CSR over the same columns as `counts` (hashed, not compacted). A row's
+    result depends on that row alone."""
     m = sparse.csr_matrix(counts, dtype=np.float32, copy=True)
     if not m.nnz:
         return m
-    entry_row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    weight = np.full(m.nnz, RARE, np.float32)
-    langs = np.asarray(languages)
-    for lang in (["en"] if kind == "gloss" else np.unique(langs).tolist()):
-        table = _table(kind, str(lang))
-        at = np.arange(m.nnz) if kind == "gloss" else np.flatnonzero(langs[entry_row] == lang)
-        if table is None:
-            weight[at] = 1.0  # no list for the language: every n-gram alike
-            continue
-        cols, idf = table
-        pos = np.minimum(np.searchsorted(cols, m.indices[at]), max(len(cols) - 1, 0))
-        hit = cols[pos] == m.indices[at] if len(cols) else np.zeros(len(at), bool)
-        weight[at] = np.where(hit, idf[pos], RARE)
-    data = (1.0 + np.log(m.data)) * weight
-    norms = np.sqrt(np.add.reduceat(np.square(data, dtype=np.float64), m.indptr[:-1])
-                    * (np.diff(m.indptr) > 0))
-    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    m.data = (data * inv[entry_row]).astype(np.float32)
+    sizes = np.diff(m.indptr)
+    names, codes = np.unique(np.asarray(languages), return_inverse=True)
+    if kind == "gloss":
+        names, codes = np.array(["en"]), np.zeros(len(sizes), np.int64)
+    tables = [_table(kind, str(lang)) for lang in names.tolist()]
+    entry_code = np.repeat(codes.ravel().astype(np.int32), sizes)
+    for lo in range(0, m.nnz, WEIGH_CHUNK):
+        hi = min(m.nnz, lo + WEIGH_CHUNK)
+        cols, code = m.indices[lo:hi], entry_code[lo:hi]
+        weight = np.full(hi - lo, RARE, np.float32)
+        for c in np.unique(code).tolist():
+            at = np.flatnonzero(code == c)
+            if tables[c] is None:
+                weight[at] = 1.0  # no list for the language: every n-gram alike
+                continue
+            t_cols, t_idf = tables[c]
+            pos = np.minimum(np.searchsorted(t_cols, cols[at]), max(len(t_cols) - 1, 0))
+            hit = t_cols[pos] == cols[at] if len(t_cols) else np.zeros(len(at), bool)
+            weight[at] = np.where(hit, t_idf[pos], RARE)
+        m.data[lo:hi] = (1.0 + np.log(m.data[lo:hi])) * weight
+    del entry_code
+    norms = np.zeros(len(sizes))
+    filled = sizes > 0
+    norms[filled] = np.sqrt(np.add.reduceat(np.square(m.data, dtype=np.float64), m.indptr[:-1][filled]))
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0).astype(np.float32)
+    m.data *= np.repeat(inv, sizes)
     return m
-

@@ -68,3 +68,19 @@ def test_tables_are_built_once_per_machine_and_read_back(tmp_path, monkeypatch):
     again = weights._table("ngram", "fr")
     assert np.array_equal(again[0], cols) and np.array_equal(again[1], idf)
     weights._cached_table.cache_clear()
+
+
+def test_rows_without_ngrams_stay_empty_wherever_they_are():
+    counts = char_ngram_counts(["", "Putin met Zelensky.", "--", "Talks resume.", ""])
+    got = weights.weighted_rows(counts, np.array(["en", "en", "en", "fr", "en"]))
+    assert got.shape == counts.shape and np.array_equal(np.diff(got.indptr), np.diff(counts.indptr))
+    norms = np.sqrt(np.asarray(got.multiply(got).sum(axis=1)).ravel())
+    assert np.allclose(norms, [0, 1, 0 if not np.diff(counts.indptr)[2] else 1, 1, 0], atol=1e-6)
+
+
+def test_weighing_in_chunks_changes_nothing(monkeypatch):
+    texts = ["Putin met Zelensky in Istanbul on Tuesday.", "Путин встретился с Зеленским.", "Talks resume."]
+    langs = np.array(["en", "ru", "fr"])
+    whole = weights.weighted_rows(char_ngram_counts(texts), langs)
+    monkeypatch.setattr(weights, "WEIGH_CHUNK", 7)
+    assert np.array_equal(weights.weighted_rows(char_ngram_counts(texts), langs).toarray(), whole.toarray())
