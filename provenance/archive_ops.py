@@ -20,7 +20,7 @@ from .load import Skipped, load_paths
 from .preparation import Prepared, prepare, segment_documents
 from .result import ScanResult
 from .retrieve import lexical_search
-from .semantic_budget import budget_warning, encode_within, over_budget, split_mask
+from .semantic_budget import budget_warning, encode_within, over_budget, split_mask, spread_rows
 from .settings import ScanSettings
 
 
@@ -127,9 +127,7 @@ def with_gaps(held: np.ndarray, encoded: tuple[int, ...] | None, sentences: int
         return held, None
     mask = np.zeros(sentences, bool)
     mask[list(encoded)] = True
-    full = np.zeros((sentences, held.shape[1]), np.float32)
-    full[mask] = held
-    return full, mask
+    return spread_rows(held, np.flatnonzero(mask), sentences), mask
 
 
 def new_documents(archive: arch.Archive, documents: Iterable, name: str) -> tuple[list, list[Skipped]]:

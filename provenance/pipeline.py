@@ -46,7 +46,7 @@ from .result import ScanResult
 from .results import ResultStore
 from .retrieve import lexical_search, semantic_knn
 from .runtime import gc_paused
-from .semantic_budget import budget_warning, mask_key, rows_to_global, semantic_rows, split_mask
+from .semantic_budget import budget_warning, mask_key, rows_to_global, semantic_rows, split_mask, spread_rows
 from .settings import ScanSettings
 
 #: Scans that encode at most this many distinct texts (a warm re-scan) run the model-free work
@@ -138,9 +138,8 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         keys = [k if m is None else digest(k, mask_key(m)) for k, m in zip(doc_keys, split_mask(encoded, sizes),
                                                                             strict=True)]
         knn = semantic_knn(vecs, doc_of_row[rows], keys, embedder.model_id, settings.match, store)
-        full = np.zeros((len(texts), vecs.shape[1]), np.float32)  # rows outside `encoded` are never read
-        full[rows] = vecs
-        return full, rows_to_global(semantic_pairs(vecs, doc_of_row[rows], settings.match, knn=knn), rows)
+        pairs = semantic_pairs(vecs, doc_of_row[rows], settings.match, knn=knn)
+        return spread_rows(vecs, rows, len(texts)), rows_to_global(pairs, rows)
 
     def model_free(workers_here):
         prepared = identify_documents(segs, store, workers_here)

@@ -98,7 +98,13 @@ def encode_within(embedder, texts: list[str], sizes: list[int], lexical: dict[tu
     if mask is None:
         return encode_texts(embedder, texts, progress), None
     rows = np.flatnonzero(mask)
-    vecs = encode_texts(embedder, [texts[r] for r in rows.tolist()], progress)
-    full = np.zeros((len(texts), vecs.shape[1]), np.float32)
+    return spread_rows(encode_texts(embedder, [texts[r] for r in rows.tolist()], progress), rows, len(texts)), mask
+
+
+def spread_rows(vecs: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """`vecs` (one per entry of `rows`) as rows `rows` of an (n, dimension) float32 array: the
+    layout of a scan whose over-long documents have vectors for some sentences only. The other
+    rows are zeros that nothing reads (the `encoded` mask beside it says which rows hold vectors)."""
+    full = np.zeros((n, vecs.shape[1]), np.float32)
     full[rows] = vecs
-    return full, mask
+    return full

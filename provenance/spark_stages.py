@@ -192,6 +192,7 @@ def _component_vectors(prepared, vec_blobs, encoded, spec):
     import numpy as np
 
     from .embed import encode_texts
+    from .semantic_budget import spread_rows
 
     sizes = [len(p.seg.sentences) for p in prepared]
     parts = [np.frombuffer(v, dtype=np.float32).reshape(len(p.seg.sentences), -1) if len(v) else None
@@ -201,8 +202,9 @@ def _component_vectors(prepared, vec_blobs, encoded, spec):
         offsets = np.concatenate([[0], np.cumsum(sizes)])
         wanted = [(d, r) for d in missing for r in np.flatnonzero(encoded[offsets[d]:offsets[d + 1]]).tolist()]
         vecs = encode_texts(_embedder(spec), [prepared[d].sentence_texts[r] for d, r in wanted])
+        at = 0
         for d in missing:
-            parts[d] = np.zeros((sizes[d], vecs.shape[1]), np.float32)
-        for (d, r), v in zip(wanted, vecs, strict=True):
-            parts[d][r] = v
+            rows = np.flatnonzero(encoded[offsets[d]:offsets[d + 1]])
+            parts[d] = spread_rows(vecs[at:at + len(rows)], rows, sizes[d])
+            at += len(rows)
     return np.vstack(parts)
