@@ -23,6 +23,7 @@ import re
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,32 @@ def default_cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "provenance"
+
+
+#: Lexicon files (dictionaries, simplemma's lemma lists, n-gram weight tables): built once per
+#: machine, kept in `LEXICONS` under the cache folder, rebuilt when missing.
+LEXICONS = "lexicons"
+_lexicon_root: list[Path] = []
+
+
+def lexicon_dir() -> Path:
+    """The folder of the lexicon files: `LEXICONS` under the cache folder a `cache_folder_for_lexicons`
+    block names (the CLI's `--cache-dir`), else under `default_cache_dir()`."""
+    return (_lexicon_root[-1] if _lexicon_root else default_cache_dir()) / LEXICONS
+
+
+@contextmanager
+def cache_folder_for_lexicons(cache_dir: str | os.PathLike | None):
+    """Within the block, lexicon files are read from and written to `cache_dir` (None: no change).
+    Forked workers inherit it; processes started otherwise (Spark's Python workers) use the default."""
+    if cache_dir is None:
+        yield
+        return
+    _lexicon_root.append(Path(cache_dir))
+    try:
+        yield
+    finally:
+        _lexicon_root.pop()
 
 
 def today() -> int:
@@ -447,6 +474,12 @@ class CachedEmbedder:
                 pass
         self._stamp("kv", namespace, rows)
         return out
+
+    def touch(self, namespace: str, keys: list[str]) -> None:
+        """Stamp as used today the entries of `keys` found, without reading their values (kept from
+        `prune` by a scan that relied on them without needing them this time)."""
+        self._stamp("kv", namespace, self._select("SELECT key, used FROM kv WHERE ns = ? AND key IN",
+                                                  list(dict.fromkeys(keys)), namespace))
 
     def put(self, namespace: str, key: str, value) -> None:
         import pickle

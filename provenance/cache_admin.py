@@ -1,6 +1,8 @@
 """Cache upkeep behind `provenance cache info|prune|clear`: what the cache files hold, dropping
 what no scan used for a while, deleting them. A file that cannot be handled now (locked by a
-running scan, damaged) gets one line with the fix; the others are handled all the same."""
+running scan, damaged) gets one line with the fix; the others are handled all the same. The
+lexicon files in the cache folder's `lexicons/` (dictionaries, lemma lists, n-gram weights: built
+once per machine) are counted by `info` and deleted by `clear`; `prune` leaves them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from .cache import (
     BUSY_TIMEOUT,
+    LEXICONS,
     PREFIX,
     claim,
     default_cache_dir,
@@ -31,6 +34,32 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
+
+
+#: Lexicon files (`glossary`, `weights`), and the temporary files of a write that was cut short.
+_LEXICON_FILE = re.compile(r"^\.?(lexicon|lemmas|weights)-.+\.(pickle|npz)(\.[^.]+\.tmp)?$")
+
+
+def lexicon_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The lexicon files under `cache_dir`'s `lexicons/` (default `default_cache_dir()`), sorted."""
+    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / LEXICONS
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and _LEXICON_FILE.match(p.name))
+
+
+def lexicons_info(cache_dir: str | os.PathLike | None = None) -> dict:
+    """{"folder", "files", "bytes"} of the lexicon files."""
+    files = lexicon_files(cache_dir)
+    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / LEXICONS
+    return {"folder": str(folder), "files": len(files), "bytes": sum(_file_size(p) for p in files)}
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _problem_line(path: Path, exc: sqlite3.Error) -> str:
@@ -135,7 +164,8 @@ _OURS = re.compile(r"\.(sqlite|corrupt(-\d{8}T\d{6}(-\d+)?)?)(-wal|-shm|-journal
 
 def clear(cache_dir: str | os.PathLike | None = None) -> dict:
     """Delete every cache file (and SQLite's side files, and damaged files set aside) in
-    `cache_dir`; nothing else there. A file another process has open is left, with a line in
+    `cache_dir`, and the lexicon files in its `lexicons/` (rebuilt when a scan needs them);
+    nothing else there. A file another process has open is left, with a line in
     `problems` (deleting it under that process could let its journal land in the next file)."""
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     removed = freed = 0
@@ -158,6 +188,17 @@ def clear(cache_dir: str | os.PathLike | None = None) -> dict:
                     continue
                 freed += size
                 removed += 1
+    for p in lexicon_files(folder):
+        try:
+            size = p.stat().st_size
+            p.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append(f"cannot delete {p} ({exc.strerror or exc}): check that you may write to {p.parent}")
+            continue
+        freed += size
+        removed += 1
     return {"files": removed, "bytes": freed, "problems": problems}
 
 

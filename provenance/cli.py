@@ -85,7 +85,9 @@ def model_options(fn):
 
 def cache_dir_option(fn):
     return click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-                        help="Embedding cache folder (default $PROVENANCE_CACHE_DIR or ~/.cache/provenance).")(fn)
+                        help="Cache folder: embeddings and results, and the lexicons (dictionaries, lemma lists, "
+                             "n-gram weights) in its lexicons/ (default $PROVENANCE_CACHE_DIR or "
+                             "~/.cache/provenance).")(fn)
 
 
 def budget_option(fn):
@@ -197,10 +199,13 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
     -o, a side-by-side HTML view with --html and a per-passage table with --passages.
     """
     outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
+    from .cache import cache_folder_for_lexicons
+
     try:
-        _scan(paths, outputs, (model, model_languages, backend, device), (max_bytes, max_semantic_sentences),
-              index_name, index_dir, cache_dir, no_cache, workers, (engine, spark_master, output_dir), dates_csv,
-              quiet)
+        with cache_folder_for_lexicons(cache_dir):
+            _scan(paths, outputs, (model, model_languages, backend, device), (max_bytes, max_semantic_sentences),
+                  index_name, index_dir, cache_dir, no_cache, workers, (engine, spark_master, output_dir), dates_csv,
+                  quiet)
     except KeyboardInterrupt:
         kept = [p for _, p in outputs if p and os.path.exists(p)]
         click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
@@ -356,10 +361,13 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
     settings = ScanSettings()
     if max_semantic_sentences is not None:
         settings = replace(settings, max_semantic_sentences=max_semantic_sentences)
+    from .cache import cache_folder_for_lexicons
+
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
-        res = index_add(name, list(paths), index_dir, embedder=embedder, settings=settings,
-                        progress=sys.stderr.isatty())
+        with cache_folder_for_lexicons(cache_dir):
+            res = index_add(name, list(paths), index_dir, embedder=embedder, settings=settings,
+                            progress=sys.stderr.isatty())
     finally:
         _close_cache(embedder)
     for s in res.skipped:
@@ -468,13 +476,18 @@ def _problems(lines: list[str]) -> None:
 @debug_option
 @_handle_errors
 def cache_info_cmd(cache_dir: str | None) -> None:
-    """Print each cache file's model, entries, size and the days its entries were last used."""
+    """Print each cache file's model, entries, size and the days its entries were last used, and
+    what the lexicon files take."""
     from . import cache_admin as c
 
     files = c.info(cache_dir)
     folder = cache_dir or c.default_cache_dir()
+    lex = c.lexicons_info(cache_dir)
+    if lex["files"]:
+        click.echo(f"{lex['folder']}: {lex['files']} lexicon file(s) (dictionaries, lemma lists, n-gram weights; "
+                   f"rebuilt when missing), {lex['bytes']:,} bytes")
     if not files:
-        click.echo(f"no cache in {folder}")
+        click.echo(f"no embedding cache in {folder}")
         return
     readable = [f for f in files if f["problem"] is None]
     for f in readable:
@@ -509,8 +522,8 @@ def cache_prune_cmd(days: int, cache_dir: str | None) -> None:
 @debug_option
 @_handle_errors
 def cache_clear_cmd(cache_dir: str | None, yes: bool) -> None:
-    """Delete all cache files (the next scan encodes everything again); files a running scan has
-    open are left."""
+    """Delete all cache files (the next scan encodes everything again) and the lexicon files (the
+    next scan that needs them rebuilds them); files a running scan has open are left."""
     from . import cache_admin as c
 
     folder = cache_dir or c.default_cache_dir()

@@ -248,9 +248,9 @@ def _lexicon(lang: str, key: str) -> Lexicon:
 
 
 def _cache_folder() -> Path:
-    from .cache import default_cache_dir
+    from .cache import lexicon_dir
 
-    return default_cache_dir() / "lexicons"
+    return lexicon_dir()
 
 
 #: scikit-learn's `ENGLISH_STOP_WORDS` (BSD-3; the Glasgow Information Retrieval Group's list), kept

@@ -55,6 +55,11 @@ class ResultStore:
     def get(self, namespace: str, key: str):
         return self.get_many(namespace, [key]).get(key)
 
+    def touch(self, namespace: str, keys: Sequence[str]) -> None:
+        """Keep the entries of `keys` from `cache prune` as if read now (their values are not read)."""
+        if self.enabled and keys and hasattr(self.backend, "touch"):
+            self.backend.touch(namespace, list(keys))
+
     def put(self, namespace: str, key: str, value) -> None:
         if self.enabled:
             self.backend.put(namespace, key, value)

@@ -47,7 +47,7 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
     if store is None or not store.enabled or not len(vecs):
         return knn_other_groups(vecs, doc_of_row, depth)
     (result,) = _kept_lists(
-        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys, depth,
+        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys, depth, 1,
         lambda width: [knn_other_groups(vecs, doc_of_row, width)],
         lambda known, lists, added, width: [knn_other_groups_extend(vecs, doc_of_row, width, known, *lists[0],
                                                                     added)])
@@ -55,16 +55,17 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
 
 
 def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str], depth: int,
-                search: Callable[[int], Lists], extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists]
-                ) -> Lists:
+                searches: int, search: Callable[[int], Lists],
+                extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists]) -> Lists:
     """Neighbour lists of `depth` (one `(scores, rows)` pair per search) from the last scan's in
-    `slot`, mapped to this scan's rows and extended (`extend(known rows, their lists, added rows,
+    `slot` (`searches` of them), mapped to this scan's rows and extended (`extend(known rows, their lists, added rows,
     width)`), or from `search(width)` when none are usable. This scan's lists are kept in the slot
     `SPARE_DEPTH` times deeper, with how far each is exact."""
     width = depth * SPARE_DEPTH
     counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
     prev = store.get("knn", slot)
-    found = _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, extend) if prev is not None else None
+    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend)
+             if prev is not None else None)
     if found is None:
         result = search(width)
         found = result, [np.full(len(doc_of_row), width, np.int32) for _ in result]
@@ -74,7 +75,7 @@ def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys:
     return [(s[:, :depth], r[:, :depth]) for s, r in result]
 
 
-def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, extend) -> tuple[Lists, list] | None:
+def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend) -> tuple[Lists, list] | None:
     """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows, and
     how far each list is exact now; None when nothing of them is usable.
 
@@ -85,8 +86,8 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, extend) -> t
     n = len(doc_of_row)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     prev_keys, prev_counts, prev_lists, prev_exact = prev
-    if prev_lists[0][1].shape[1] != width:
-        return None
+    if prev_lists[0][1].shape[1] != width or len(prev_lists) != searches:
+        return None  # another depth, or a scan of one language where this one mixes them (or back)
     free: dict[str, list[int]] = {}
     for i, key in enumerate(doc_keys):
         free.setdefault(key, []).append(i)
@@ -151,6 +152,8 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
     if found is None:
         found = _lexical_search(prepared, feats, settings, store, doc_keys)
         store.put("lexical-search", key, found)
+    else:  # the neighbour lists behind it serve the next scan that changes: kept from `cache prune`
+        store.touch("knn", [_slot(store, name, settings) for name in ("lexical-knn", "gloss-knn")])
     return found
 
 
@@ -190,9 +193,14 @@ def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list
     depth = settings.k * settings.search_depth
     if store is None or not store.enabled or doc_keys is None:
         return knn_other_groups_sparse_multi(mat, doc_of_row, depth, excludes)
-    slot = store.key("knn", name, depth, len(excludes), table_key())
     return _kept_lists(
-        store, slot, doc_of_row, doc_keys, depth,
+        store, _slot(store, name, settings), doc_of_row, doc_keys, depth, len(excludes),
         lambda width: knn_other_groups_sparse_multi(mat, doc_of_row, width, excludes),
         lambda known, lists, added, width: knn_other_groups_sparse_extend(mat, doc_of_row, width, excludes, known,
                                                                           lists, added))
+
+
+def _slot(store: ResultStore, name: str, settings: MatchSettings) -> str:
+    """The store key of the last scan's lists of `name` ("lexical-knn": n-gram rows, both searches;
+    "gloss-knn")."""
+    return store.key("knn", name, settings.k * settings.search_depth, table_key())

@@ -116,7 +116,7 @@ def test_cache_cli_info_prune_clear(tmp_path):
     runner = CliRunner()
     folder = tmp_path / "cache"
     res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
-    assert res.exit_code == 0 and "no cache" in res.output
+    assert res.exit_code == 0 and "no embedding cache" in res.output
     cached = CachedEmbedder(FakeEmbedder(), folder)
     cached.encode(["one", "two"])
     (folder / "unrelated.txt").write_text("not ours")
@@ -150,3 +150,29 @@ def test_vectors_survive_a_round_trip_bit_for_bit(tmp_path):
     first = cached.encode(texts)
     second = CachedEmbedder(FakeEmbedder(), tmp_path / "cache").encode(texts)
     assert np.array_equal(first, second)
+
+
+def test_a_scan_keeps_its_lexicons_in_the_cache_folder_given_and_cache_clear_deletes_them(tmp_path, monkeypatch):
+    """--cache-dir holds everything the tool caches: the lexicon files too (n-gram weights, lemma
+    lists, dictionaries), which `cache info` counts and `cache clear` deletes; the default folder
+    gets none of them."""
+    from provenance import weights
+    from tests.conftest import SEEDS
+
+    default = tmp_path / "default"
+    monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(default))
+    weights._cached_table.cache_clear()  # as in a new process, which reads or builds the tables
+    folder = tmp_path / "given"
+    runner = CliRunner()
+    res = runner.invoke(main, ["scan", str(SEEDS), "--cache-dir", str(folder), "-o", str(tmp_path / "r.json")])
+    weights._cached_table.cache_clear()
+    assert res.exit_code == 0, res.output
+    built = list((folder / "lexicons").glob("weights-ngram-en-*.npz"))
+    assert built and not (default / "lexicons").exists()
+    res = runner.invoke(main, ["cache", "info", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and "lexicon file(s)" in res.output
+    (folder / "lexicons" / "notes.txt").write_text("not ours")
+    res = runner.invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(folder)])
+    assert res.exit_code == 0 and not any(p.exists() for p in built)
+    assert (folder / "lexicons" / "notes.txt").exists()
+    assert not list(folder.glob("*.sqlite"))

@@ -85,6 +85,13 @@ def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_searche
     assert searches == [5, 6] and len(full) == 1 and len(extended) == 1  # no full search again
     plain = scan([SEEDS, extra], embedder=FakeEmbedder())
     assert build_report(warm)["documents"] == build_report(plain)["documents"]
+    # one language, then several (the lexical channel searches twice), then one again
+    from tests.conftest import ROOT
+
+    mixed = [SEEDS, extra, ROOT / "tests" / "fixtures" / "crosslingual"]
+    for paths in (mixed, [SEEDS, extra]):
+        warm = scan(paths, embedder=cached)
+        assert build_report(warm)["documents"] == build_report(scan(paths, embedder=FakeEmbedder()))["documents"]
 
 
 def test_a_new_process_rescanning_reuses_the_source_words_lists(tmp_path, monkeypatch, default_model):
