@@ -116,6 +116,13 @@ def _search_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, querie
     return out_s, out_r
 
 
+def knn_other_groups_rows(vectors: np.ndarray, groups: np.ndarray, k: int, queries: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """`knn_other_groups(vectors, groups, k)`'s lists of the rows `queries` only: (len(queries), k)."""
+    return _search_other_groups(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(groups), k,
+                                np.asarray(queries, dtype=np.int64))
+
+
 def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, known: np.ndarray,
                             known_scores: np.ndarray, known_rows: np.ndarray, added: np.ndarray, block: int = 2048
                             ) -> tuple[np.ndarray, np.ndarray]:
@@ -194,16 +201,9 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
     kk = min(k, n)
     searched = np.setdiff1d(np.arange(n), known)
     if len(searched):
-        mat_t = mat.T.tocsr()
-        step = max(1, min(block, BLOCK_CELLS // max(n, 1)))
-        for lo in range(0, len(searched), step):
-            q = searched[lo:lo + step]
-            base = (mat[q] @ mat_t).toarray()
-            base[groups[q][:, None] == groups[None, :]] = -np.inf
-            for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
-                if exclude is not None:
-                    base_e = np.where(exclude[q][:, None] == exclude[None, :], -np.inf, base)
-                out_s[q, :kk], out_r[q, :kk] = _sorted_top(base if exclude is None else base_e, kk)
+        for (out_s, out_r), (s, r) in zip(outs, knn_other_groups_sparse_rows(mat, groups, k, excludes, searched,
+                                                                            block), strict=True):
+            out_s[searched], out_r[searched] = s, r
     for (out_s, out_r), (ks, kr) in zip(outs, known_lists, strict=True):
         out_s[known], out_r[known] = ks, kr
     if not len(added) or not len(known):
@@ -220,6 +220,31 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
             cand_s = np.concatenate([np.where(listed >= 0, ks[lo:lo + step], -np.inf), f], axis=1)
             cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
             out_s[q, :kk], out_r[q, :kk] = _sorted_top(cand_s, kk, cand_r)
+    return outs
+
+
+def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: int, excludes: list,
+                                 queries: np.ndarray, block: int = 2048) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`knn_other_groups_sparse_multi(mat, groups, k, excludes)`'s lists of the rows `queries`
+    only: (len(queries), k) per search."""
+    n = mat.shape[0]
+    groups = np.asarray(groups)
+    queries = np.asarray(queries, dtype=np.int64)
+    excludes = [None if e is None else np.asarray(e) for e in excludes]
+    mat = sparse.csr_matrix(mat)
+    outs = [(np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64)) for _ in excludes]
+    kk = min(k, n)
+    mat_t = mat.T.tocsr()
+    step = max(1, min(block, BLOCK_CELLS // max(n, 1)))
+    for lo in range(0, len(queries), step):
+        q = queries[lo:lo + step]
+        base = (mat[q] @ mat_t).toarray()
+        base[groups[q][:, None] == groups[None, :]] = -np.inf
+        for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+            if exclude is not None:
+                base_e = np.where(exclude[q][:, None] == exclude[None, :], -np.inf, base)
+            out_s[lo:lo + len(q), :kk], out_r[lo:lo + len(q), :kk] = _sorted_top(
+                base if exclude is None else base_e, kk)
     return outs
 
 
@@ -302,11 +327,17 @@ def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarr
     return np.ascontiguousarray(dense, dtype=np.float32), csc[:, np.flatnonzero(spread)].tocsr()
 
 
+#: Decimals kept of a cosine before neighbours are ranked (float32 products differ in the 7th).
+SCORE_DIGITS = 6
+
+
 def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top `k` of each row, best first (ties: lower column first), -inf entries given as -1 rows.
     `cols`: the global column of each column of `sims` (default: its position), one row of them
-    per row of `sims` where they differ."""
-    psims, part = _top_k(sims, k)
+    per row of `sims` where they differ. Cosines are rounded to `SCORE_DIGITS` decimals first, so
+    that cosines equal but for float rounding (copies of a sentence, the same product computed in
+    two ways) are equal, and ordered by row whichever way they were computed."""
+    psims, part = _top_k(np.round(sims, SCORE_DIGITS), k)
     if cols is not None:
         part = np.take_along_axis(cols, part, axis=1) if cols.ndim == 2 else cols[part]
     order = np.lexsort((part, -psims), axis=1)

@@ -16,8 +16,10 @@ from .hashing import digest
 from .knn import (
     knn_other_groups,
     knn_other_groups_extend,
+    knn_other_groups_rows,
     knn_other_groups_sparse_extend,
     knn_other_groups_sparse_multi,
+    knn_other_groups_sparse_rows,
 )
 from .lexical import compact_columns
 from .match import MatchSettings, gloss_pairs, lexical_excludes, lexical_pairs
@@ -32,6 +34,13 @@ Lists = list[tuple[np.ndarray, np.ndarray]]
 #: sentences of articles since removed (a folder that rolls over) still reaches the search's depth
 #: after dropping them, and is not searched again.
 SPARE_DEPTH = 2
+#: Cosines closer than this count as equal when a kept list is judged: a sentence carried by many
+#: copies has neighbours of equal cosine, whose order a fresh search settles by row, and cosines
+#: computed in two scans may differ in their last bits.
+TIE = 1e-5
+#: Kept lists larger than this (in bytes) are not kept: a scan of millions of sentences searches
+#: afresh rather than write hundreds of megabytes per scan (SQLite refuses values over 1 GB).
+KEPT_BYTES_MAX = 2**28
 
 
 def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], model_id: str,
@@ -40,9 +49,8 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
     over from the last scan in `store`: a sentence vector depends on its text and the model alone,
     so a list from the last scan still holds for the documents still here (`_carried_over`). Only
     the other sentences are searched, and the new articles' sentences merged into the kept lists
-    (`knn.knn_other_groups_extend`): exact up to float rounding (and the order of equal cosines).
-    `doc_keys`: a digest of each document's text, in order. One slot per model and search depth:
-    the last scan wins."""
+    (`knn.knn_other_groups_extend`): the lists of a fresh search. `doc_keys`: a digest of each
+    document's text, in order. One slot per model and search depth: the last scan wins."""
     depth = settings.k * settings.search_depth
     if store is None or not store.enabled or not len(vecs):
         return knn_other_groups(vecs, doc_of_row, depth)
@@ -50,42 +58,55 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
         store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys, depth, 1,
         lambda width: [knn_other_groups(vecs, doc_of_row, width)],
         lambda known, lists, added, width: [knn_other_groups_extend(vecs, doc_of_row, width, known, *lists[0],
-                                                                    added)])
+                                                                    added)],
+        lambda rows, width: [knn_other_groups_rows(vecs, doc_of_row, width, rows)])
     return result
 
 
 def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str], depth: int,
                 searches: int, search: Callable[[int], Lists],
-                extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists]) -> Lists:
-    """Neighbour lists of `depth` (one `(scores, rows)` pair per search) from the last scan's in
-    `slot` (`searches` of them), mapped to this scan's rows and extended (`extend(known rows, their lists, added rows,
-    width)`), or from `search(width)` when none are usable. This scan's lists are kept in the slot
-    `SPARE_DEPTH` times deeper, with how far each is exact."""
+                extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists],
+                research: Callable[[np.ndarray, int], Lists]) -> Lists:
+    """Neighbour lists of `depth` (one `(scores, rows)` pair per search, `searches` of them): the
+    last scan's in `slot` mapped to this scan's rows and extended (`extend(known rows, their
+    lists, added rows, width)`, `research(rows, width)` for rows whose lists cannot be trusted),
+    or `search(width)` when none are usable. This scan's lists are kept in the slot `SPARE_DEPTH`
+    times deeper, each with its bound (`_carried_over`)."""
     width = depth * SPARE_DEPTH
     counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
     prev = store.get("knn", slot)
-    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend)
+    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend, research)
              if prev is not None else None)
     if found is None:
         result = search(width)
-        found = result, [np.full(len(doc_of_row), width, np.int32) for _ in result]
-    result, exact = found
-    store.put("knn", slot, (tuple(doc_keys), counts.tolist(), [(s, r.astype(np.int32)) for s, r in result],
-                            [e.astype(np.int32) for e in exact]))
+        found = result, [_bounds(s, r) for s, r in result]
+    result, bounds = found
+    kept = [(s, r.astype(np.int32)) for s, r in result]
+    if sum(s.nbytes + r.nbytes for s, r in kept) <= KEPT_BYTES_MAX:
+        store.put("knn", slot, (tuple(doc_keys), counts.tolist(), kept, [b.astype(np.float32) for b in bounds]))
     return [(s[:, :depth], r[:, :depth]) for s, r in result]
 
 
-def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend) -> tuple[Lists, list] | None:
-    """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows, and
-    how far each list is exact now; None when nothing of them is usable.
+def _bounds(s: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Each list's bound: every candidate scoring above it is listed (the last score of a full
+    list; -inf for a list that ran out of candidates)."""
+    return np.where(r[:, -1] >= 0, s[:, -1], -np.inf)
 
-    A kept list is exact over its first `exact` entries (all of them after a full search). Entries
-    naming a sentence now gone are dropped; the rest of the exact part stays exact, and a list that
-    named every candidate stays complete. A row whose list keeps fewer than `depth` exact entries
-    is searched again; merged with the new rows, a list stays exact up to its last exact entry."""
+
+def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend, research
+                  ) -> tuple[Lists, list[np.ndarray]] | None:
+    """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows, and
+    each list's bound; None when nothing of them is usable.
+
+    A list holds every candidate scoring above its bound (after a search, `_bounds`). Entries
+    naming a sentence now gone are dropped, which leaves that true; merged with the new rows, it
+    stays true above the higher of its bound and the merged list's last score. A row is searched
+    again when fewer than `depth` of its kept entries score clearly (`TIE`) above the bound, or
+    when the `depth`-th and the next entry of its merged list tie: a fresh search orders equal
+    cosines by row, and cosines from two scans may differ in their last bits."""
     n = len(doc_of_row)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    prev_keys, prev_counts, prev_lists, prev_exact = prev
+    prev_keys, prev_counts, prev_lists, prev_bounds = prev
     if prev_lists[0][1].shape[1] != width or len(prev_lists) != searches:
         return None  # another depth, or a scan of one language where this one mixes them (or back)
     free: dict[str, list[int]] = {}
@@ -103,36 +124,39 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, ex
         at += c
     usable = row_map >= 0
     kept = []
-    for (s, r), e in zip(prev_lists, prev_exact, strict=True):
+    for (s, r), bound in zip(prev_lists, prev_bounds, strict=True):
+        s = np.asarray(s, dtype=np.float32)
         rows = np.where(r >= 0, row_map[np.maximum(r, 0)], -1).astype(np.int64)
-        gone = (r >= 0) & (rows < 0)
-        complete = (r >= 0).sum(axis=1) < e  # it ran out of candidates within its exact part
-        exact = np.where(complete, width, e - (gone & (np.arange(width)[None, :] < e[:, None])).sum(axis=1))
-        usable &= exact >= depth
-        kept.append((np.asarray(s, dtype=np.float32), rows, exact))
+        usable &= ((rows >= 0) & (s > bound[:, None] + TIE)).sum(axis=1) >= depth
+        kept.append((s, rows, bound))
     if not usable.any():
         return None
     known = row_map[usable]
     perm = np.argsort(known, kind="stable")
-    lists, lasts = [], []
-    for scores, rows, exact in kept:
-        scores, rows, exact = scores[usable][perm], rows[usable][perm], exact[usable][perm]
+    known = known[perm]
+    lists, kept_bounds = [], []
+    for scores, rows, bound in kept:
+        scores, rows = scores[usable][perm], rows[usable][perm]
+        kept_bounds.append(bound[usable][perm])
         # re-sorted by the rows' new order, which breaks ties
         order = np.lexsort((np.where(rows >= 0, rows, n), -np.where(rows >= 0, scores, -np.inf)), axis=1)
-        scores, rows = np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
-        lists.append((scores, rows))
-        at = np.minimum(exact, width) - 1  # each list's last exact entry
-        lasts.append((exact >= width, scores[np.arange(len(at)), at], rows[np.arange(len(at)), at]))
-    known = known[perm]
+        lists.append((np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)))
     result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
-    exact_now = []
-    for (s, r), (full, last_s, last_r) in zip(result, lasts, strict=True):
-        e = np.full(n, width, np.int32)
-        ms, mr = s[known], r[known]
-        upto = (mr >= 0) & ((ms > last_s[:, None]) | ((ms == last_s[:, None]) & (mr <= last_r[:, None])))
-        e[known] = np.where(full, width, upto.sum(axis=1))
-        exact_now.append(e)
-    return result, exact_now
+    doubtful = np.zeros(n, bool)
+    for s, r in result:
+        nxt = r[known, depth] >= 0 if width > depth else np.zeros(len(known), bool)
+        doubtful[known] |= nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
+    bounds = []
+    for (s, r), bound in zip(result, kept_bounds, strict=True):
+        b = _bounds(s, r)
+        b[known] = np.maximum(b[known], bound)
+        bounds.append(b)
+    again = np.flatnonzero(doubtful)
+    if len(again):
+        for (s, r), b, (s2, r2) in zip(result, bounds, research(again, width), strict=True):
+            s[again], r[again] = s2, r2
+            b[again] = _bounds(s2, r2)
+    return result, bounds
 
 
 def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,
@@ -197,7 +221,8 @@ def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list
         store, _slot(store, name, settings), doc_of_row, doc_keys, depth, len(excludes),
         lambda width: knn_other_groups_sparse_multi(mat, doc_of_row, width, excludes),
         lambda known, lists, added, width: knn_other_groups_sparse_extend(mat, doc_of_row, width, excludes, known,
-                                                                          lists, added))
+                                                                          lists, added),
+        lambda rows, width: knn_other_groups_sparse_rows(mat, doc_of_row, width, excludes, rows))
 
 
 def _slot(store: ResultStore, name: str, settings: MatchSettings) -> str:

@@ -8,8 +8,9 @@
 Each component is analysed by the very functions the local engine runs on a whole scan, so both
 engines give the same documents wherever every pair the local engine links lies within one
 component (the blocking keys are built for that: names, numbers and word shingles survive
-copying, rewriting and translation). Statistics the local engine takes over the whole scan
-(n-gram IDF, k-NN margins) are taken over the component. Nothing per document reaches the driver
+copying, rewriting and translation). The k-NN margins the local engine takes over the whole scan
+are taken over the component (n-gram weights are fixed by language, `weights`, so they agree).
+Nothing per document reaches the driver
 except the rows of a report asked for with `-o`; `write_output_dir` writes JSON-lines part files.
 
 pyspark is imported lazily: the local engine and `import provenance` never need it.

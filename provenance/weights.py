@@ -56,15 +56,6 @@ def _idf(rate: np.ndarray) -> np.ndarray:
     return (np.log((1.0 + PSEUDO_SENTENCES) / (1.0 + PSEUDO_SENTENCES * p)) + 1.0).astype(np.float32)
 
 
-def _wordfreq_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("wordfreq")
-    except PackageNotFoundError:
-        return "none"
-
-
 @cache
 def _languages() -> frozenset[str]:
     try:
@@ -130,9 +121,23 @@ def _table(kind: str, lang: str) -> tuple[np.ndarray, np.ndarray] | None:
 
 @cache
 def table_key() -> str:
-    """What the tables depend on: this module's construction and wordfreq's data."""
-    return hashlib.sha256(f"{WEIGHTS_FORMAT}|{_wordfreq_version()}|{TABLE_WORDS}|{SENTENCE_WORDS}|"
-                          f"{PSEUDO_SENTENCES}|{HASH_FEATURES}".encode()).hexdigest()[:16]
+    """What the tables depend on: how they are built (this module), how words become n-grams and
+    glosses (`lexical`, `gloss`, `glossary`, `names`: their source), the data and code behind those
+    (wordfreq, simplemma, anyascii) and Python's Unicode tables."""
+    import unicodedata
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256(f"{WEIGHTS_FORMAT}|{TABLE_WORDS}|{SENTENCE_WORDS}|{PSEUDO_SENTENCES}|{HASH_FEATURES}|"
+                       f"{unicodedata.unidata_version}".encode())
+    for package in ("wordfreq", "simplemma", "anyascii"):
+        try:
+            h.update(f"|{package} {version(package)}".encode())
+        except PackageNotFoundError:
+            h.update(f"|{package} none".encode())
+    here = Path(__file__).parent
+    for module in ("weights", "lexical", "gloss", "glossary", "names"):
+        h.update((here / f"{module}.py").read_bytes())
+    return h.hexdigest()[:16]
 
 
 @cache
@@ -143,7 +148,7 @@ def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarra
     try:
         with np.load(path) as z:
             return z["cols"], z["idf"]
-    except (OSError, ValueError, KeyError, EOFError):
+    except Exception:  # missing, truncated, another layout (zipfile.BadZipFile among them): rebuilt
         pass
     cols, idf = _build_gloss() if kind == "gloss" else _build_ngrams(lang)
     _write_npz(path, cols=cols, idf=idf)

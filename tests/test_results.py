@@ -137,3 +137,4 @@ def test_a_rescan_reuses_each_pairs_direction_lean_and_computes_the_new_pairs_on
     extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
     scan([SEEDS, extra], embedder=cached)
     assert made and all("extra" in t or "extra" in s for t, s in made)
+
