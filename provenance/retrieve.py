@@ -14,6 +14,7 @@ from scipy import sparse
 from .features import DocFeatures
 from .hashing import digest
 from .knn import (
+    SCORE_DIGITS,
     knn_other_groups,
     knn_other_groups_extend,
     knn_other_groups_rows,
@@ -139,7 +140,8 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, ex
         scores, rows = scores[usable][perm], rows[usable][perm]
         kept_bounds.append(bound[usable][perm])
         # re-sorted by the rows' new order, which breaks ties
-        order = np.lexsort((np.where(rows >= 0, rows, n), -np.where(rows >= 0, scores, -np.inf)), axis=1)
+        order = np.lexsort((np.where(rows >= 0, rows, n),
+                            -np.where(rows >= 0, np.round(scores, SCORE_DIGITS), -np.inf)), axis=1)
         lists.append((np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)))
     result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
     doubtful = np.zeros(n, bool)
