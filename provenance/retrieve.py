@@ -56,7 +56,8 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
     if store is None or not store.enabled or not len(vecs):
         return knn_other_groups(vecs, doc_of_row, depth)
     (result,) = _kept_lists(
-        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys, depth, 1,
+        store, store.key("knn", "semantic-knn", model_id, depth), doc_of_row, doc_keys, depth,
+        [settings.semantic_floor],
         lambda width: [knn_other_groups(vecs, doc_of_row, width)],
         lambda known, lists, added, width: [knn_other_groups_extend(vecs, doc_of_row, width, known, *lists[0],
                                                                     added)],
@@ -65,18 +66,19 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
 
 
 def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str], depth: int,
-                searches: int, search: Callable[[int], Lists],
+                floors: list[float], search: Callable[[int], Lists],
                 extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists],
                 research: Callable[[np.ndarray, int], Lists]) -> Lists:
-    """Neighbour lists of `depth` (one `(scores, rows)` pair per search, `searches` of them): the
-    last scan's in `slot` mapped to this scan's rows and extended (`extend(known rows, their
-    lists, added rows, width)`, `research(rows, width)` for rows whose lists cannot be trusted),
-    or `search(width)` when none are usable. This scan's lists are kept in the slot `SPARE_DEPTH`
+    """Neighbour lists of `depth` (one `(scores, rows)` pair per search, one search per entry of
+    `floors`: the lowest cosine that search's pairs are mined at): the last scan's in `slot`
+    mapped to this scan's rows and extended (`extend(known rows, their lists, added rows, width)`,
+    `research(rows, width)` for rows whose lists cannot be trusted), or `search(width)` when none
+    are usable. This scan's lists are kept in the slot `SPARE_DEPTH`
     times deeper, each with its bound (`_carried_over`)."""
     width = depth * SPARE_DEPTH
     counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
     prev = store.get("knn", slot)
-    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend, research)
+    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research)
              if prev is not None else None)
     if found is None:
         result = search(width)
@@ -94,7 +96,7 @@ def _bounds(s: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(r[:, -1] >= 0, s[:, -1], -np.inf)
 
 
-def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, extend, research
+def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research
                   ) -> tuple[Lists, list[np.ndarray]] | None:
     """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows, and
     each list's bound; None when nothing of them is usable.
@@ -103,12 +105,14 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, ex
     naming a sentence now gone are dropped, which leaves that true; merged with the new rows, it
     stays true above the higher of its bound and the merged list's last score. A row is searched
     again when fewer than `depth` of its kept entries score clearly (`TIE`) above the bound, or
-    when the `depth`-th and the next entry of its merged list tie: a fresh search orders equal
-    cosines by row, and cosines from two scans may differ in their last bits."""
+    when the `depth`-th and the next entry of its merged list tie at a cosine that can be mined
+    (at least its search's floor): a fresh search orders equal cosines by row, and cosines from two
+    scans may differ in their last bits. (Which of several equal cosines below the floor a list
+    names changes nothing: they are never mined, and margins read their values only.)"""
     n = len(doc_of_row)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     prev_keys, prev_counts, prev_lists, prev_bounds = prev
-    if prev_lists[0][1].shape[1] != width or len(prev_lists) != searches:
+    if prev_lists[0][1].shape[1] != width or len(prev_lists) != len(floors):
         return None  # another depth, or a scan of one language where this one mixes them (or back)
     free: dict[str, list[int]] = {}
     for i, key in enumerate(doc_keys):
@@ -145,9 +149,10 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, searches, ex
         lists.append((np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)))
     result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
     doubtful = np.zeros(n, bool)
-    for s, r in result:
+    for (s, r), floor in zip(result, floors, strict=True):
         nxt = r[known, depth] >= 0 if width > depth else np.zeros(len(known), bool)
-        doubtful[known] |= nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
+        doubtful[known] |= (nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
+                            & (s[known, depth - 1] >= floor - TIE))
     bounds = []
     for (s, r), bound in zip(result, kept_bounds, strict=True):
         b = _bounds(s, r)
@@ -217,10 +222,12 @@ def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list
     """The neighbour lists of `mat`'s rows for each of `excludes` (`knn.knn_other_groups_sparse_multi`),
     carried over from the last scan in `store` (one slot per kind of rows and search)."""
     depth = settings.k * settings.search_depth
+    floors = ([settings.gloss_floor] if name == "gloss-knn"
+              else [settings.lexical_floor, settings.cross_lingual_floor][:len(excludes)])
     if store is None or not store.enabled or doc_keys is None:
         return knn_other_groups_sparse_multi(mat, doc_of_row, depth, excludes)
     return _kept_lists(
-        store, _slot(store, name, settings), doc_of_row, doc_keys, depth, len(excludes),
+        store, _slot(store, name, settings), doc_of_row, doc_keys, depth, floors,
         lambda width: knn_other_groups_sparse_multi(mat, doc_of_row, width, excludes),
         lambda known, lists, added, width: knn_other_groups_sparse_extend(mat, doc_of_row, width, excludes, known,
                                                                           lists, added),
