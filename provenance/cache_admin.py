@@ -40,9 +40,13 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
 _LEXICON_FILE = re.compile(r"^\.?(lexicon|lemmas|weights)-.+\.(pickle|npz)(\.[^.]+\.tmp)?$")
 
 
+def _lexicon_folder(cache_dir: str | os.PathLike | None) -> Path:
+    return (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / LEXICONS
+
+
 def lexicon_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     """The lexicon files under `cache_dir`'s `lexicons/` (default `default_cache_dir()`), sorted."""
-    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / LEXICONS
+    folder = _lexicon_folder(cache_dir)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and _LEXICON_FILE.match(p.name))
@@ -51,8 +55,8 @@ def lexicon_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
 def lexicons_info(cache_dir: str | os.PathLike | None = None) -> dict:
     """{"folder", "files", "bytes"} of the lexicon files."""
     files = lexicon_files(cache_dir)
-    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / LEXICONS
-    return {"folder": str(folder), "files": len(files), "bytes": sum(_file_size(p) for p in files)}
+    return {"folder": str(_lexicon_folder(cache_dir)), "files": len(files),
+            "bytes": sum(_file_size(p) for p in files)}
 
 
 def _file_size(path: Path) -> int:

@@ -280,18 +280,26 @@ ENGLISH_STOP_WORDS = frozenset((
 
 
 def _write_pickle(path: Path, value) -> None:
-    """Write `value` to `path` atomically; a cache that cannot be written is only slower (and
-    leaves no partial file behind)."""
+    """Write `value` to `path` atomically (`write_cache_file`)."""
+    write_cache_file(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_cache_file(path: Path, write) -> bool:
+    """Write a lexicon file atomically: `write(binary file)` into a temporary file beside `path`,
+    then renamed. A cache that cannot be written is only slower (and leaves no partial file
+    behind): False then."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            write(fh)
         os.replace(tmp, path)
+        return True
     except OSError:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+        return False
 
 
 # --- lemmas --------------------------------------------------------------------------------------

@@ -170,10 +170,17 @@ def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, kno
         listed = known_rows[lo:lo + block]
         fresh = vectors[q] @ added_t
         fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
-        cand_s = np.concatenate([np.where(listed >= 0, known_scores[lo:lo + block], -np.inf), fresh], axis=1)
-        cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
-        out_s[q, :kk], out_r[q, :kk] = _sorted_top(cand_s, kk, cand_r)
+        out_s[q, :kk], out_r[q, :kk] = _merged(known_scores[lo:lo + block], listed, fresh, added, kk)
     return out_s, out_r
+
+
+def _merged(listed_s: np.ndarray, listed_r: np.ndarray, fresh: np.ndarray, added: np.ndarray, kk: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The top `kk` of known lists (`listed_s`, `listed_r`) and the added rows' products with the
+    same queries (`fresh`, -inf where excluded), in `_sorted_top`'s order."""
+    cand_s = np.concatenate([np.where(listed_r >= 0, listed_s, -np.inf), fresh], axis=1)
+    cand_r = np.concatenate([listed_r, np.broadcast_to(added, (len(listed_r), len(added)))], axis=1)
+    return _sorted_top(cand_s, kk, cand_r)
 
 
 def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k: int, excludes: list,
@@ -216,10 +223,7 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
         fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
         for (out_s, out_r), exclude, (ks, kr) in zip(outs, excludes, known_lists, strict=True):
             f = fresh if exclude is None else np.where(exclude[q][:, None] == exclude[added][None, :], -np.inf, fresh)
-            listed = kr[lo:lo + step]
-            cand_s = np.concatenate([np.where(listed >= 0, ks[lo:lo + step], -np.inf), f], axis=1)
-            cand_r = np.concatenate([listed, np.broadcast_to(added, (len(q), len(added)))], axis=1)
-            out_s[q, :kk], out_r[q, :kk] = _sorted_top(cand_s, kk, cand_r)
+            out_s[q, :kk], out_r[q, :kk] = _merged(ks[lo:lo + step], kr[lo:lo + step], f, added, kk)
     return outs
 
 

@@ -191,8 +191,8 @@ def semantic_pairs(semantic: np.ndarray, doc_of_row: np.ndarray, settings: Match
 def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings(),
                   languages: np.ndarray | None = None, searches: list | None = None) -> dict[tuple[int, int], float]:
     """Sentence pairs mined from char n-gram cosines (see `candidate_pairs`). Needs no model, so
-    the pipeline runs it while the model encodes. `searches`: the neighbour lists of
-    `lexical_searches` when the caller has them already."""
+    the pipeline runs it while the model encodes. `searches`: the neighbour lists of the searches
+    `lexical_excludes(languages)` names, when the caller has them already."""
     if not lexical.shape[0]:
         return {}
     mixed = languages is not None and len(set(languages)) > 1

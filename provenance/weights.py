@@ -29,8 +29,6 @@ beside the lexicons (`lexicons/weights-KIND-LANG-KEY.npz`).
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -142,9 +140,9 @@ def table_key() -> str:
 
 @cache
 def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarray]:
-    from .glossary import _cache_folder
+    from .cache import lexicon_dir
 
-    path = _cache_folder() / f"weights-{kind}-{lang}-{key}.npz"
+    path = lexicon_dir() / f"weights-{kind}-{lang}-{key}.npz"
     try:
         with np.load(path) as z:
             return z["cols"], z["idf"]
@@ -156,20 +154,14 @@ def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarra
 
 
 def _write_npz(path: Path, **arrays) -> None:
-    """Write `arrays` to `path` atomically; a table that cannot be kept is only rebuilt next time."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
+    """Write `arrays` to `path` atomically and remove the tables of other keys; a table that cannot
+    be kept is only rebuilt next time."""
+    from .glossary import write_cache_file
+
+    if write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
         for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)
-    except OSError:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 #: Entries weighed at a time (bounds the temporary arrays of a scan with tens of millions of n-grams).
@@ -185,9 +177,10 @@ def weighted_rows(counts: sparse.csr_matrix, languages: np.ndarray, kind: str = 
     if not m.nnz:
         return m
     sizes = np.diff(m.indptr)
-    names, codes = np.unique(np.asarray(languages), return_inverse=True)
     if kind == "gloss":
         names, codes = np.array(["en"]), np.zeros(len(sizes), np.int64)
+    else:
+        names, codes = np.unique(np.asarray(languages), return_inverse=True)
     tables = [_table(kind, str(lang)) for lang in names.tolist()]
     entry_code = np.repeat(codes.ravel().astype(np.int32), sizes)
     for lo in range(0, m.nnz, WEIGH_CHUNK):
