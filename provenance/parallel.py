@@ -21,7 +21,7 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Fewer jobs than this per extra worker run in this process alone.
+#: Fewer jobs than this per extra worker run in this process alone (by default: jobs of a few ms).
 MIN_ITEMS_PER_WORKER = 24
 #: Upper bound of the default worker count (the jobs are short; more processes mostly add forks).
 MAX_DEFAULT_WORKERS = 8
@@ -71,22 +71,25 @@ def can_fork() -> bool:
 
 
 def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None,
-             on_done: Callable[[int], None] | None = None) -> list[R]:
+             on_done: Callable[[int], None] | None = None, min_per_worker: int = MIN_ITEMS_PER_WORKER
+             ) -> list[R]:
     """`[fn(x) for x in items]`, shared among `workers` processes (default `default_workers()`).
 
     `fn` may be a closure: the workers are forked, so they see everything this process holds.
     Results must pickle. `on_done(n)` is called in this process as jobs finish (for a progress bar).
+    `min_per_worker`: fewer jobs than this per extra worker run in this process alone (a fork
+    costs 10-40 ms in a process holding a model: cheap jobs need many to pay for it).
     """
     items = list(items)
     if not items:
         return []
     with single_threaded_blas():
-        return _fork_map(fn, items, workers, on_done)
+        return _fork_map(fn, items, workers, on_done, min_per_worker)
 
 
-def _fork_map(fn, items: list, workers: int | None, on_done) -> list:
+def _fork_map(fn, items: list, workers: int | None, on_done, min_per_worker: int) -> list:
     workers = default_workers() if workers is None else max(1, int(workers))
-    workers = min(workers, 1 + len(items) // MIN_ITEMS_PER_WORKER)
+    workers = min(workers, 1 + len(items) // max(1, min_per_worker))
     if workers <= 1 or not can_fork():
         out = []
         for x in items:
@@ -94,11 +97,14 @@ def _fork_map(fn, items: list, workers: int | None, on_done) -> list:
             if on_done:
                 on_done(1)
         return out
-    # interleaved shares: neighbouring jobs (pairs of one story) cost alike
-    shares = [list(range(k, len(items), workers)) for k in range(workers)]
+    # Jobs are handed out as they are asked for, not in fixed shares: jobs differ in cost (a long
+    # pair, a long document) and a forked worker starts late and runs slower at first (its pages
+    # are copied as it writes them), so fixed shares left this process waiting for the others.
+    chunks = _claim_tokens(len(items))
     children = []
+    results: dict[int, object] = {}
     try:
-        for k in range(1, workers):
+        for _ in range(1, workers):
             read_fd, write_fd = os.pipe()
             with warnings.catch_warnings():
                 # Python 3.12+ warns on fork in a process with threads (torch's pool): the workers
@@ -106,38 +112,82 @@ def _fork_map(fn, items: list, workers: int | None, on_done) -> list:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the worker
-                _work(fn, [items[i] for i in shares[k]], read_fd, write_fd)
+                _work(fn, items, chunks, read_fd, write_fd)
             os.close(write_fd)
-            children.append((k, pid, read_fd))
-        results: dict[int, list] = {0: []}
-        for i in shares[0]:
-            results[0].append(fn(items[i]))
+            children.append((pid, read_fd))
+        for i in _claimed(chunks, len(items)):
+            results[i] = fn(items[i])
             if on_done:
                 on_done(1)
-        for k, pid, read_fd in children:
+        for pid, read_fd in children:
             with os.fdopen(read_fd, "rb") as fh:
-                data = fh.read()
-            _, status = os.waitpid(pid, 0)
-            got = None
-            if status == 0 and data:
-                try:
-                    got = pickle.loads(data)
-                except Exception:  # a torn result: redo it here
-                    got = None
-            if got is None or len(got) != len(shares[k]):
-                got = [fn(items[i]) for i in shares[k]]
-            results[k] = got
-            if on_done:
+                data = fh.read()  # the worker closes its end once all is written
+            _exited.append(pid)
+            got: dict = {}
+            if data:
+                try:  # a worker that failed wrote nothing, or a stream pickle cannot end
+                    got = dict(pickle.loads(data))
+                except Exception:  # a torn result: its jobs are redone below
+                    got = {}
+            results.update(got)
+            if on_done and got:
                 on_done(len(got))
         children = []
     finally:
-        for _, pid, read_fd in children:  # interrupted: reap the workers
+        os.close(chunks)
+        for pid, read_fd in children:  # interrupted: reap the workers
             _reap(pid, read_fd)
-    out: list = [None] * len(items)
-    for k, share in enumerate(shares):
-        for i, r in zip(share, results[k], strict=True):
-            out[i] = r
-    return out
+        _reap_exited()
+    for i in range(len(items)):  # the jobs of a worker that failed
+        if i not in results:
+            results[i] = fn(items[i])
+            if on_done:
+                on_done(1)
+    return [results[i] for i in range(len(items))]
+
+
+#: Jobs are claimed through a pipe holding at most this many 4-byte tokens (4096 bytes: PIPE_BUF,
+#: which even a pipe shrunk to one page holds, so writing them never blocks).
+_TOKENS = 1024
+
+
+def _claim_tokens(n: int) -> int:
+    """A pipe's read end holding one token per chunk of jobs (`_claimed` reads them); its write end
+    is closed, so a reader finds the end of the jobs as the end of the pipe. A read of 4 bytes from
+    a pipe is never split between two readers."""
+    read_fd, write_fd = os.pipe()
+    try:
+        count = min(n, _TOKENS)
+        os.write(write_fd, b"".join(k.to_bytes(4, "little") for k in range(count)))
+    finally:
+        os.close(write_fd)
+    return read_fd
+
+
+def _claimed(read_fd: int, n: int):
+    """The job indices of the chunks this process claims, until none is left."""
+    size = -(-n // min(n, _TOKENS))
+    while True:
+        token = os.read(read_fd, 4)
+        if len(token) < 4:
+            return
+        k = int.from_bytes(token, "little")
+        yield from range(k * size, min(n, (k + 1) * size))
+
+
+#: Workers that sent their results and are exiting: reaped when they are gone, not waited for
+#: (a worker's exit takes 10-20 ms in a process holding a model, as its copied memory is freed).
+_exited: list[int] = []
+
+
+def _reap_exited() -> None:
+    for pid in list(_exited):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            done = pid
+        if done:
+            _exited.remove(pid)
 
 
 def _reap(pid: int, read_fd: int) -> None:
@@ -148,18 +198,21 @@ def _reap(pid: int, read_fd: int) -> None:
             pass
 
 
-def _work(fn, items, read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in the worker
-    """Body of a forked worker: compute, write the pickled results, exit without cleanup (the
-    parent's open files, caches and atexit handlers are not the worker's to flush)."""
+def _work(fn, items, chunks: int, read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in the worker
+    """Body of a forked worker: compute the jobs it claims, write them pickled as (index, result),
+    exit without cleanup (the parent's open files, caches and atexit handlers are not the
+    worker's to flush)."""
     global _in_worker
     _in_worker = True
     code = 1
     try:
         os.close(read_fd)
-        data = pickle.dumps([fn(x) for x in items], protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps([(i, fn(items[i])) for i in _claimed(chunks, len(items))],
+                            protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
             view = view[os.write(write_fd, view):]
+        os.close(write_fd)  # the parent reads to the end at once, while this process exits
         code = 0
     except BaseException:
         code = 1

@@ -118,7 +118,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     """Scan loaded documents (see `scan`). Cached results are used where `embedder` is a
     `cache.CachedEmbedder`."""
     store = ResultStore.for_embedder(embedder)
-    segs, too_short = segment_documents(documents, settings, store)
+    segs, too_short = segment_documents(documents, settings, store, workers)
     skipped = [*skipped, *too_short]
     if not segs:
         raise InputError("no usable article among the inputs" + _first_skipped(skipped))

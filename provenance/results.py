@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .hashing import code_digest, digest
-from .parallel import fork_map
+from .parallel import MIN_ITEMS_PER_WORKER, fork_map
 
 #: Bump to abandon every cached result (the code digest already changes with any code change).
 FORMAT_VERSION = 1
@@ -69,21 +69,24 @@ class ResultStore:
             self.backend.flush()
 
     def memoise(self, namespace: str, items: list, key_parts: Callable[[Any], tuple], compute: Callable,
-                workers: int | None = 1, before: Callable[[list], Any] | None = None) -> list:
+                workers: int | None = 1, before: Callable[[list], Any] | None = None,
+                min_per_worker: int = MIN_ITEMS_PER_WORKER) -> list:
         """`[compute(x) for x in items]`, reused under `key(namespace, *key_parts(x))` (which must
         name everything the value depends on besides the code); one batched read, new values put
         back. What is not found is computed by `workers` processes (`parallel.fork_map`), after
-        `before(those items)` ran here (to load once what every worker process would otherwise load)."""
+        `before(those items)` ran here (to load once what every worker process would otherwise load);
+        `min_per_worker` as `fork_map`'s."""
         if not self.enabled:
             if before is not None:
                 before(items)
-            return fork_map(compute, items, workers)
+            return fork_map(compute, items, workers, min_per_worker=min_per_worker)
         keys = [self.key(namespace, *key_parts(x)) for x in items]
         found = self.get_many(namespace, keys)
         todo = [i for i, k in enumerate(keys) if found.get(k) is None]
         if todo and before is not None:
             before([items[i] for i in todo])
-        for i, value in zip(todo, fork_map(compute, [items[i] for i in todo], workers), strict=True):
+        computed = fork_map(compute, [items[i] for i in todo], workers, min_per_worker=min_per_worker)
+        for i, value in zip(todo, computed, strict=True):
             found[keys[i]] = value
             self.put(namespace, keys[i], value)
         return [found[k] for k in keys]

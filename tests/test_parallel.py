@@ -52,6 +52,33 @@ def test_a_failing_worker_has_its_share_redone_here(forks):
     assert forks["n"] == 1
 
 
+@linux_only
+def test_a_worker_killed_midway_has_the_jobs_it_claimed_redone_here(forks):
+    def dies_at_30(i):
+        if parallel._in_worker and i >= 30:
+            os._exit(3)  # as if killed: whatever it claimed is lost with it
+        return -i
+
+    assert fork_map(dies_at_30, list(range(90)), 2) == [-i for i in range(90)]
+    assert forks["n"] == 1
+
+
+@linux_only
+def test_jobs_go_to_whichever_process_is_free(forks):
+    """A slow job in one process does not hold back the jobs behind it: the others take them
+    (fixed shares left one process idle while the other worked through its share)."""
+    import time
+
+    def job(i):
+        if i == 0:
+            time.sleep(0.5)
+        return os.getpid()
+
+    pids = fork_map(job, list(range(60)), 2)
+    assert len(set(pids)) == 2
+    assert pids.count(pids[0]) <= 5  # whoever took the slow job did few others meanwhile
+
+
 def test_few_jobs_or_one_worker_stay_in_this_process(forks):
     assert fork_map(lambda i: i + 1, list(range(10)), 8) == list(range(1, 11))
     assert fork_map(lambda i: i + 1, list(range(100)), 1) == list(range(1, 101))
