@@ -239,10 +239,19 @@ def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: 
     outs = [(np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64)) for _ in excludes]
     kk = min(k, n)
     mat_t = mat.T.tocsr()
+    nonnegative = not len(mat.data) or mat.data.min() >= 0
     step = max(1, min(block, BLOCK_CELLS // max(n, 1)))
     for lo in range(0, len(queries), step):
         q = queries[lo:lo + step]
-        base = (mat[q] @ mat_t).toarray()
+        product = mat[q] @ mat_t
+        if nonnegative and product.nnz <= SPARSE_TOP_SHARE * len(q) * n:
+            # most products are 0 (gloss rows, rare words): ranked without a dense copy
+            product.sum_duplicates()
+            for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+                out_s[lo:lo + len(q), :kk], out_r[lo:lo + len(q), :kk] = _sparse_sorted_top(
+                    product, kk, groups, q, exclude)
+            continue
+        base = product.toarray()
         base[groups[q][:, None] == groups[None, :]] = -np.inf
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
             if exclude is not None:
@@ -250,6 +259,68 @@ def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: 
             out_s[lo:lo + len(q), :kk], out_r[lo:lo + len(q), :kk] = _sorted_top(
                 base if exclude is None else base_e, kk)
     return outs
+
+
+#: `knn_other_groups_sparse_rows` ranks a block's products without a dense copy where at most
+#: this share of them is non-zero (sorting the non-zero ones costs more than a dense top-k above it)
+SPARSE_TOP_SHARE = 0.05
+
+
+def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, queries: np.ndarray,
+                       exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """`_sorted_top` of the rows of `product` (queries x n, no negative entry), with the columns of
+    the query's own group (and, with `exclude`, of its label) left out, without a dense copy:
+    a row's positive products (rounded to `SCORE_DIGITS`) in `_sorted_top`'s order, then, where
+    fewer than `k`, its cosines of 0, which `_sorted_top` lists by column: the lowest columns the
+    row may list and holds no positive product with."""
+    m, n = product.shape
+    out_s = np.zeros((m, k), np.float32)
+    out_r = np.full((m, k), -1, np.int64)
+    row = np.repeat(np.arange(m), np.diff(product.indptr))
+    col = product.indices.astype(np.int64)
+    values = np.round(product.data.astype(np.float32), SCORE_DIGITS)
+    g_q = groups[queries]
+    keep = (values > 0) & (groups[col] != g_q[row])
+    e_q = None
+    if exclude is not None:
+        e_q = exclude[queries]
+        keep &= exclude[col] != e_q[row]
+    row, col, values = row[keep], col[keep], values[keep]
+    order = np.lexsort((col, -values, row))
+    row, col, values = row[order], col[order], values[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    top = rank < k
+    out_s[row[top], rank[top]] = values[top]
+    out_r[row[top], rank[top]] = col[top]
+    positives = np.bincount(row, minlength=m)
+    short = np.flatnonzero(positives < k)
+    if not len(short):
+        return out_s, out_r
+    starts = np.searchsorted(row, np.arange(m + 1))
+    combos: dict[tuple, list[int]] = {}
+    for i in short.tolist():
+        combos.setdefault((g_q[i], None if e_q is None else e_q[i]), []).append(i)
+    for (g, e), rows in combos.items():
+        allowed = groups != g
+        if e is not None:
+            allowed &= exclude != e
+        rows = np.array(rows)
+        have = positives[rows]
+        first = np.flatnonzero(allowed)[:k + int(have.max())]  # enough whatever a row holds
+        # which of `first` each row holds a positive product with
+        held = np.zeros((len(rows), len(first)), bool)
+        spans = [np.arange(starts[i], starts[i + 1]) for i in rows.tolist()]
+        at = np.concatenate(spans) if spans else np.zeros(0, np.int64)
+        local = np.repeat(np.arange(len(rows)), [len(x) for x in spans])
+        pos = np.minimum(np.searchsorted(first, col[at]), max(len(first) - 1, 0))
+        hit = first[pos] == col[at] if len(first) else np.zeros(len(at), bool)
+        held[local[hit], pos[hit]] = True
+        free = ~held
+        slot = have[:, None] + np.cumsum(free, axis=1) - 1  # where each free column would go
+        take = free & (slot < k)
+        r_i, c_i = np.nonzero(take)
+        out_r[rows[r_i], slot[r_i, c_i]] = first[c_i]
+    return out_s, out_r
 
 
 def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048,

@@ -161,6 +161,32 @@ def test_sparse_knn_extend_equals_a_full_search_for_every_search():
                                        np.array([0]))
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_lists_of_some_rows_equal_the_full_search_exactly_however_sparse_their_products(monkeypatch, share):
+    # rows searched again in a warm scan (`knn_other_groups_sparse_rows`) must name exactly the
+    # neighbours a cold scan's search does, ties included, whether their products are ranked dense
+    # or sparse (most products 0: the cosines of 0 listed by lowest row, as the full search does)
+    from provenance import knn
+
+    monkeypatch.setattr(knn, "SPARSE_TOP_SHARE", share)
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        sizes = rng.integers(1, 7, size=int(rng.integers(2, 12)))
+        groups = np.repeat(np.arange(len(sizes)), sizes)
+        langs = rng.integers(0, 3, size=len(sizes))[groups]
+        dense = (rng.integers(0, 3, (len(groups), 10)) * (rng.random((len(groups), 10)) < 0.15)).astype(float)
+        dense[np.arange(len(groups)), rng.integers(0, 10, len(groups))] += 1.0  # ties and many zeros
+        mat = sparse.csr_matrix(unit(*dense))
+        excludes = [None, langs]
+        k = int(rng.integers(1, 12))
+        queries = rng.choice(len(groups), size=int(rng.integers(1, len(groups) + 1)), replace=False)
+        got = knn.knn_other_groups_sparse_rows(mat, groups, k, excludes, queries, block=4)
+        full = knn_other_groups_sparse_multi(mat, groups, k, excludes)
+        for (s, r), (s_full, r_full) in zip(got, full, strict=True):
+            assert np.array_equal(r, r_full[queries]), trial
+            assert np.allclose(s, s_full[queries], atol=2e-6), trial
+
+
 def test_margin_prefers_a_distinctive_pair_over_a_hub():
     x = unit([1, 0, 0, 0],          # row 0, doc 0: the query sentence
              [0.8, 0.6, 0, 0],      # row 1, doc 1: its true counterpart (cos 0.80)
