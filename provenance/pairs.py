@@ -135,22 +135,23 @@ def _joinable(p: Prepared) -> np.ndarray:
 def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore) -> dict[tuple[int, int], str]:
     """The cache key of each pair's alignment: model, settings, whether the model covers both,
     both texts and their languages (which a declared language can set), and the dictionaries the
-    gloss channel reads for them. Empty without a store."""
+    gloss channel reads for them. Empty without a store. Each document's part is digested once
+    (a warm re-scan keys every pair of the folder, three times)."""
     if not store.enabled:
         return {}
-    texts = {d: digest(inputs.prepared[d].doc.text) for ab in pairs for d in ab}
-    settings = digest(inputs.settings.as_dict())
     p = inputs.prepared
+    involved = {d for ab in pairs for d in ab}
+    dictionaries = {lang: gloss_fingerprint(lang) for lang in {p[d].langs.document for d in involved}}
+    docs = {d: digest(p[d].doc.text, p[d].langs, dictionaries[p[d].langs.document]) for d in involved}
+    settings = digest(inputs.settings.as_dict())
     # a pair aligned around anchors depends on them too, and on which sentences have vectors
     extra = {ab: [v.tolist()] for ab, v in inputs.anchors.items()}
     for ab in pairs:
         masks = [mask_key(inputs.encoded_rows(d)) for d in ab]
         if any(masks):
             extra.setdefault(ab, []).append(masks)
-    dictionaries = {lang: gloss_fingerprint(lang) for lang in {p[d].langs.document for ab in pairs for d in ab}}
     return {(a, b): store.key("pair", inputs.model_id, settings, inputs.covered[a] and inputs.covered[b],
-                              texts[a], texts[b], p[a].langs, p[b].langs, dictionaries[p[a].langs.document],
-                              dictionaries[p[b].langs.document], *extra.get((a, b), []))
+                              docs[a], docs[b], *extra.get((a, b), []))
             for a, b in pairs}
 
 

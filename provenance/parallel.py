@@ -4,8 +4,9 @@ The jobs hold the GIL, so threads would not help. `fork_map` forks worker proces
 the scan's state (documents, vectors, features) without copying or pickling it; only results
 come back, through a pipe. Used on Linux only (fork is unsafe with the libraries loaded here on
 macOS, absent on Windows), for enough jobs to pay for the fork (~10-30 ms), and never from a
-forked worker. A worker that fails for any reason has its share redone in the parent, so the
-result is always `[fn(x) for x in items]`, in order.
+forked worker. Each process takes the next jobs as it becomes free (`_claimed`); a worker that
+fails for any reason has the jobs it took redone in the parent, so the result is always
+`[fn(x) for x in items]`, in order.
 """
 
 from __future__ import annotations
