@@ -278,7 +278,7 @@ def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, q
     out_r = np.full((m, k), -1, np.int64)
     row = np.repeat(np.arange(m), np.diff(product.indptr))
     col = product.indices.astype(np.int64)
-    values = np.round(product.data.astype(np.float32), SCORE_DIGITS)
+    values = np.round(product.data, SCORE_DIGITS)  # in its own dtype, as `_sorted_top` rounds it
     g_q = groups[queries]
     keep = (values > 0) & (groups[col] != g_q[row])
     e_q = None
