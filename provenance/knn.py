@@ -288,15 +288,15 @@ def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, q
     row, col, values = row[keep], col[keep], values[keep]
     order = np.lexsort((col, -values, row))
     row, col, values = row[order], col[order], values[order]
-    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    starts = np.searchsorted(row, np.arange(m + 1))  # each row's positive products: starts[i]:starts[i + 1]
+    rank = np.arange(len(row)) - starts[row]
     top = rank < k
     out_s[row[top], rank[top]] = values[top]
     out_r[row[top], rank[top]] = col[top]
-    positives = np.bincount(row, minlength=m)
+    positives = np.diff(starts)
     short = np.flatnonzero(positives < k)
     if not len(short):
         return out_s, out_r
-    starts = np.searchsorted(row, np.arange(m + 1))
     combos: dict[tuple, list[int]] = {}
     for i in short.tolist():
         combos.setdefault((g_q[i], None if e_q is None else e_q[i]), []).append(i)

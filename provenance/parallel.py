@@ -125,10 +125,10 @@ def _fork_map(fn, items: list, workers: int | None, on_done, min_per_worker: int
                 data = fh.read()  # the worker closes its end once all is written
             _exited.append(pid)
             got: dict = {}
-            if data:
-                try:  # a worker that failed wrote nothing, or a stream pickle cannot end
+            if data:  # a worker that failed wrote nothing
+                try:
                     got = dict(pickle.loads(data))
-                except Exception:  # a torn result: its jobs are redone below
+                except Exception:  # cut short (the worker was killed while writing): redone below
                     got = {}
             results.update(got)
             if on_done and got:
