@@ -115,6 +115,16 @@ def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False) -
     return vecs
 
 
+def encodes_side_by_side(embedder: Embedder) -> bool:
+    """Whether `embedder`'s model runs its batches side by side, each on one thread
+    (`backends.OnnxEncoder` on the CPU): work on another thread then delays a batch now and then
+    and costs the encoding no more than its own CPU time. Not so for torch, whose intra-op threads
+    wait for each other at every step (a busy core stalls them all), nor for embedders that do not
+    say (tests' fakes)."""
+    inner = getattr(embedder, "inner", embedder)
+    return (getattr(inner, "backend", "") or "").startswith("onnx") and getattr(inner, "device", None) == "cpu"
+
+
 def count_to_encode(embedder: Embedder, texts: list[str]) -> int:
     """How many distinct texts `embedder` would have to encode (its cache's misses, if it has one)."""
     unique = list(dict.fromkeys(texts))
@@ -131,13 +141,15 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model, model_id: str, languages: frozenset[str] | None, batch_size: int = 64,
                  fingerprint: str | None = None, dimension: int | None = None, loader=None,
-                 backend: str = "torch"):
+                 backend: str = "torch", device: str = "cpu"):
         self._model = model
         self._loader = loader
         self.model_id = model_id
         #: what runs the model: "torch", "onnx" (float32) or "onnx-int8" (`backends.BACKENDS`); the
         #: cache keeps each backend's vectors apart
         self.backend = backend
+        #: where the model runs ("cpu", "cuda", ...)
+        self.device = device
         self.languages = languages
         self.batch_size = batch_size
         #: digest of the model's files (`model_fingerprint`), None for a model known by id only
@@ -330,7 +342,7 @@ def load_model(name: str | None = None, languages: frozenset[str] | None | str =
     else:
         langs = languages  # type: ignore[assignment]
     return SentenceTransformerEmbedder(model, model_id, langs, fingerprint=fingerprint, dimension=dimension,
-                                       loader=load, backend=backend)
+                                       loader=load, backend=backend, device=device)
 
 
 def _choose_backend(backend: str, folder: Path | None, device: str) -> str:

@@ -30,7 +30,7 @@ from .archive_ops import (
 from .attribution import Credit, translation_signals
 from .classify import classify, same_story_matrix
 from .direction import dated, pair_leans
-from .embed import Embedder, count_to_encode, covers, encode_texts, vectors_fingerprint
+from .embed import Embedder, count_to_encode, covers, encode_texts, encodes_side_by_side, vectors_fingerprint
 from .errors import ConfigError, InputError
 from .features import DocFeatures, docs_features
 from .glossary import missing_dictionaries, missing_dictionary_warning
@@ -50,7 +50,8 @@ from .semantic_budget import budget_warning, mask_key, rows_to_global, semantic_
 from .settings import ScanSettings
 
 #: Scans that encode at most this many distinct texts (a warm re-scan) run the model-free work
-#: beside the encoding; longer encodes run alone first (see `scan_documents`).
+#: beside the encoding; longer encodes run alone first unless the model runs its batches side by
+#: side (`embed.encodes_side_by_side`; see `scan_documents`).
 CONCURRENT_ENCODE_MAX = 256
 
 
@@ -152,17 +153,18 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         prepared, features, lexical = model_free(workers)
         encoded = semantic_rows(sizes, lexical, settings.max_semantic_sentences)
         semantic, sem_candidates = encode_and_search(encoded)
-    elif count_to_encode(embedder, texts) <= CONCURRENT_ENCODE_MAX:
-        # a short encode (a warm re-scan): the model and the FAISS search run in a worker thread
-        # (both release the GIL) while the model-free work runs here
+    elif encodes_side_by_side(embedder) or count_to_encode(embedder, texts) <= CONCURRENT_ENCODE_MAX:
+        # the model and the FAISS search run in a worker thread (both release the GIL) while the
+        # model-free work runs here, in this process (no fork beside running threads): for a model
+        # that runs its batches side by side, or a short encode (a warm re-scan)
         with ThreadPoolExecutor(max_workers=1) as pool:
             future = pool.submit(encode_and_search)
             prepared, features, lexical = model_free(1)
             semantic, sem_candidates = future.result()
     else:
-        # a long encode fills every core: work beside it would only slow it down (torch's threads
-        # wait for each other at every step, and one of them waits for us). The model-free work
-        # comes after it, on all cores.
+        # a long encode on intra-op threads (torch) fills every core: work beside it would only slow
+        # it down (its threads wait for each other at every step, and one of them waits for us).
+        # The model-free work comes after it, on all cores.
         semantic, sem_candidates = encode_and_search()
         prepared, features, lexical = model_free(workers)
     store.flush()

@@ -3,6 +3,8 @@ cache kept apart per backend, and --device."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -10,6 +12,7 @@ from click.testing import CliRunner
 from provenance.cache import CachedEmbedder
 from provenance.cli import main
 from provenance.embed import load_model
+from provenance.parallel import usable_cores
 from tests.conftest import SEEDS, FakeEmbedder
 from tests.test_crosslingual import tiny_model_dir  # noqa: F401  (the fixture)
 
@@ -110,3 +113,64 @@ def test_the_report_names_the_backend_that_made_its_vectors(tiny_model_dir, tmp_
         report = build_report(scan([SEEDS], embedder=embedder))
         validate_report(report)
         assert report["tool"]["backend"] == backend
+
+
+def test_onnx_runs_batches_side_by_side_and_each_text_keeps_its_vector(tiny_model_dir, tmp_path):  # noqa: F811
+    """On the CPU the ONNX encoder runs its batches on several threads, one ONNX Runtime thread
+    each: a text's vector does not depend on the thread count, the batch size or its batch-mates,
+    and an error in one batch reaches the caller."""
+    onnx = load_model(str(tiny_model_dir), backend="onnx", cache_dir=tmp_path)
+    texts = [f"{TEXTS[i % 3]} {'and more words ' * (i % 7)}({i})" for i in range(45)]
+    encoder = onnx.model
+    assert (encoder.threads, encoder.batch_size) == (usable_cores(), 8)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    for threads, batch in ((1, 32), (3, 8), (4, 1)):
+        encoder.threads, encoder.batch_size = threads, batch
+        assert np.allclose(encoder.encode(texts), alone, atol=1e-5), (threads, batch)
+
+    class Failing:
+        calls = 0
+
+        def run(self, *args):
+            Failing.calls += 1
+            if Failing.calls == 3:
+                raise RuntimeError("batch 3 failed")
+            return session.run(*args)
+
+    session, encoder.session = encoder.session, Failing()
+    with pytest.raises(RuntimeError, match="batch 3 failed"):
+        encoder.encode(texts)
+
+
+def test_the_model_free_work_runs_beside_a_model_that_runs_batches_side_by_side(tiny_model_dir, tmp_path,  # noqa: F811
+                                                                               monkeypatch):
+    """Torch's intra-op threads stall when a core is busy, so only ONNX on the CPU gets the
+    model-free work beside a long encoding; a scan's result does not depend on which way it ran."""
+    from provenance import build_report, pipeline, scan
+    from provenance.embed import encodes_side_by_side
+
+    onnx = load_model(str(tiny_model_dir), backend="onnx", cache_dir=tmp_path)
+    assert encodes_side_by_side(onnx) and encodes_side_by_side(CachedEmbedder(onnx, tmp_path))
+    assert not encodes_side_by_side(load_model(str(tiny_model_dir), backend="torch"))
+    assert not encodes_side_by_side(FakeEmbedder())
+
+    started = threading.Event()  # the model-free work began
+
+    class SideBySide(FakeEmbedder):
+        backend, device = "onnx", "cpu"
+
+        def encode(self, texts):
+            self.beside = started.wait(timeout=10)  # returns at once when it runs beside
+            return super().encode(texts)
+
+    monkeypatch.setattr(pipeline, "CONCURRENT_ENCODE_MAX", 0)  # every encode is a long one
+    model_free = pipeline.identify_documents
+    monkeypatch.setattr(pipeline, "identify_documents", lambda *a: started.set() or model_free(*a))
+    plain, beside = FakeEmbedder(), SideBySide()
+    reports = []
+    for embedder in (plain, beside):
+        started.clear()
+        report = build_report(scan([SEEDS], embedder=embedder, workers=2))
+        reports.append({k: v for k, v in report.items() if k not in ("tool", "generated")})
+    assert beside.beside and plain.calls == 1
+    assert reports[0] == reports[1]
