@@ -6,14 +6,13 @@ bounded batches, and a long document is never searched against itself."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 from scipy import sparse
 
 from .errors import ConfigError
 from .index import VectorIndex
 from .parallel import usable_cores
+from .ranking import _merged, _refill_zeros, _sorted_top, _sparse_sorted_top
 
 #: Documents (groups) of at most this many rows are searched together: each batch of queries asks
 #: FAISS for `k +` the largest such group's size and drops the query's own-document rows. A longer
@@ -174,15 +173,6 @@ def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, kno
     return out_s, out_r
 
 
-def _merged(listed_s: np.ndarray, listed_r: np.ndarray, fresh: np.ndarray, added: np.ndarray, kk: int
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """The top `kk` of known lists (`listed_s`, `listed_r`) and the added rows' products with the
-    same queries (`fresh`, -inf where excluded), in `_sorted_top`'s order."""
-    cand_s = np.concatenate([np.where(listed_r >= 0, listed_s, -np.inf), fresh], axis=1)
-    cand_r = np.concatenate([listed_r, np.broadcast_to(added, (len(listed_r), len(added)))], axis=1)
-    return _sorted_top(cand_s, kk, cand_r)
-
-
 def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k: int, excludes: list,
                                    known: np.ndarray, known_lists: list, added: np.ndarray, block: int = 2048
                                    ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -213,17 +203,18 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
             out_s[searched], out_r[searched] = s, r
     for (out_s, out_r), (ks, kr) in zip(outs, known_lists, strict=True):
         out_s[known], out_r[known] = ks, kr
-    if not len(added) or not len(known):
-        return outs
     added_t = mat[added].T.tocsr()
     step = max(1, min(block, BLOCK_CELLS // (k + len(added))))
-    for lo in range(0, len(known), step):
+    for lo in range(0, len(known) if len(added) else 0, step):
         q = known[lo:lo + step]
         fresh = (mat[q] @ added_t).toarray()
         fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
         for (out_s, out_r), exclude, (ks, kr) in zip(outs, excludes, known_lists, strict=True):
             f = fresh if exclude is None else np.where(exclude[q][:, None] == exclude[added][None, :], -np.inf, fresh)
             out_s[q, :kk], out_r[q, :kk] = _merged(ks[lo:lo + step], kr[lo:lo + step], f, added, kk)
+    if len(known) and (not len(mat.data) or mat.data.min() >= 0):
+        for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
+            _refill_zeros(out_s, out_r, known, groups, exclude, n)
     return outs
 
 
@@ -266,94 +257,11 @@ def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: 
 SPARSE_TOP_SHARE = 0.05
 
 
-def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, queries: np.ndarray,
-                       exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """`_sorted_top` of the rows of `product` (queries x n, no negative entry), with the columns of
-    the query's own group (and, with `exclude`, of its label) left out, without a dense copy:
-    a row's positive products (rounded to `SCORE_DIGITS`) in `_sorted_top`'s order, then, where
-    fewer than `k`, its cosines of 0, which `_sorted_top` lists by column: the lowest columns the
-    row may list and holds no positive product with."""
-    m, n = product.shape
-    out_s = np.zeros((m, k), np.float32)
-    out_r = np.full((m, k), -1, np.int64)
-    row = np.repeat(np.arange(m), np.diff(product.indptr))
-    col = product.indices.astype(np.int64)
-    values = np.round(product.data, SCORE_DIGITS)  # in its own dtype, as `_sorted_top` rounds it
-    g_q = groups[queries]
-    keep = (values > 0) & (groups[col] != g_q[row])
-    e_q = None
-    if exclude is not None:
-        e_q = exclude[queries]
-        keep &= exclude[col] != e_q[row]
-    row, col, values = row[keep], col[keep], values[keep]
-    order = np.lexsort((col, -values, row))
-    row, col, values = row[order], col[order], values[order]
-    starts = np.searchsorted(row, np.arange(m + 1))  # each row's positive products: starts[i]:starts[i + 1]
-    rank = np.arange(len(row)) - starts[row]
-    top = rank < k
-    out_s[row[top], rank[top]] = values[top]
-    out_r[row[top], rank[top]] = col[top]
-    positives = np.diff(starts)
-    short = np.flatnonzero(positives < k)
-    if not len(short):
-        return out_s, out_r
-    combos: dict[tuple, list[int]] = {}
-    for i in short.tolist():
-        combos.setdefault((g_q[i], None if e_q is None else e_q[i]), []).append(i)
-    for (g, e), rows in combos.items():
-        allowed = groups != g
-        if e is not None:
-            allowed &= exclude != e
-        rows = np.array(rows)
-        have = positives[rows]
-        first = np.flatnonzero(allowed)[:k + int(have.max())]  # enough whatever a row holds
-        # which of `first` each row holds a positive product with
-        held = np.zeros((len(rows), len(first)), bool)
-        spans = [np.arange(starts[i], starts[i + 1]) for i in rows.tolist()]
-        at = np.concatenate(spans) if spans else np.zeros(0, np.int64)
-        local = np.repeat(np.arange(len(rows)), [len(x) for x in spans])
-        pos = np.minimum(np.searchsorted(first, col[at]), max(len(first) - 1, 0))
-        hit = first[pos] == col[at] if len(first) else np.zeros(len(at), bool)
-        held[local[hit], pos[hit]] = True
-        free = ~held
-        slot = have[:, None] + np.cumsum(free, axis=1) - 1  # where each free column would go
-        take = free & (slot < k)
-        r_i, c_i = np.nonzero(take)
-        out_r[rows[r_i], slot[r_i, c_i]] = first[c_i]
-    return out_s, out_r
-
-
 def knn_other_groups_sparse(mat: sparse.csr_matrix, groups: np.ndarray, k: int, block: int = 2048,
                             exclude_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Same as `knn_other_groups` for sparse L2-normalised rows (exact, blockwise products).
     `exclude_same`: labels per row (e.g. languages); rows sharing the query's label are skipped too."""
     return knn_other_groups_sparse_multi(mat, groups, k, [exclude_same], block)[0]
-
-
-def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The `k` largest entries of each row and their columns (unordered). Among entries equal to a
-    row's k-th largest, the lowest columns are taken, so the answer is the same whichever routine
-    found it: torch's topk where torch is loaded already (several times faster than numpy's
-    argpartition on wide rows), numpy's otherwise (a re-scan served from the cache never loads
-    torch)."""
-    torch = sys.modules.get("torch")
-    if torch is not None and getattr(getattr(torch, "__spec__", None), "_initializing", False):
-        torch = None  # another thread is still importing it (the model loads beside this): using a
-        # half-imported torch here deadlocks both threads
-    if torch is None:
-        cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(sims, cols, axis=1)
-    else:
-        found = torch.topk(torch.from_numpy(np.ascontiguousarray(sims)), k, dim=1, sorted=False)
-        values, cols = found.values.numpy(), found.indices.numpy().astype(np.int64)
-    kth = values.min(axis=1, initial=np.inf)[:, None]
-    above = (sims > kth).sum(axis=1)
-    tied = np.flatnonzero(above + (sims == kth).sum(axis=1) > k)
-    for r in tied.tolist():  # ties at the k-th place (copies repeat sentences): lowest columns
-        row = sims[r]
-        pick = np.concatenate([np.flatnonzero(row > kth[r, 0]), np.flatnonzero(row == kth[r, 0])[:k - above[r]]])
-        cols[r], values[r] = pick, row[pick]
-    return values, cols
 
 
 def _mask_same(sims: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> None:
@@ -400,26 +308,6 @@ def _product_parts(mat: sparse.csr_matrix, groups: np.ndarray) -> tuple[np.ndarr
     spread[heavy] = False
     dense = csc[:, heavy].toarray() if len(heavy) else np.zeros((n, 0), np.float32)
     return np.ascontiguousarray(dense, dtype=np.float32), csc[:, np.flatnonzero(spread)].tocsr()
-
-
-#: Decimals kept of a cosine before neighbours are ranked (float32 products differ in the 7th).
-SCORE_DIGITS = 6
-
-
-def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Top `k` of each row, best first (ties: lower column first), -inf entries given as -1 rows.
-    `cols`: the global column of each column of `sims` (default: its position), one row of them
-    per row of `sims` where they differ. Cosines are rounded to `SCORE_DIGITS` decimals first, so
-    that cosines equal but for float rounding (copies of a sentence, the same product computed in
-    two ways) are equal, and ordered by row whichever way they were computed."""
-    psims, part = _top_k(np.round(sims, SCORE_DIGITS), k)
-    if cols is not None:
-        part = np.take_along_axis(cols, part, axis=1) if cols.ndim == 2 else cols[part]
-    order = np.lexsort((part, -psims), axis=1)
-    rows = np.take_along_axis(part, order, axis=1)
-    sc = np.take_along_axis(psims, order, axis=1)
-    valid = np.isfinite(sc)
-    return np.where(valid, sc, 0.0), np.where(valid, rows, -1)
 
 
 def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k: int,

@@ -14,7 +14,6 @@ from scipy import sparse
 from .features import DocFeatures
 from .hashing import digest
 from .knn import (
-    SCORE_DIGITS,
     knn_other_groups,
     knn_other_groups_extend,
     knn_other_groups_rows,
@@ -25,6 +24,7 @@ from .knn import (
 from .lexical import compact_columns
 from .match import MatchSettings, gloss_pairs, lexical_excludes, lexical_pairs
 from .preparation import Prepared
+from .ranking import SCORE_DIGITS
 from .results import ResultStore
 from .weights import table_key, weighted_rows
 
@@ -68,17 +68,19 @@ def semantic_knn(vecs: np.ndarray, doc_of_row: np.ndarray, doc_keys: list[str], 
 def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys: list[str], depth: int,
                 floors: list[float], search: Callable[[int], Lists],
                 extend: Callable[[np.ndarray, Lists, np.ndarray, int], Lists],
-                research: Callable[[np.ndarray, int], Lists]) -> Lists:
+                research: Callable[[np.ndarray, int], Lists], zeros_known: bool = False) -> Lists:
     """Neighbour lists of `depth` (one `(scores, rows)` pair per search, one search per entry of
     `floors`: the lowest cosine that search's pairs are mined at): the last scan's in `slot`
     mapped to this scan's rows and extended (`extend(known rows, their lists, added rows, width)`,
     `research(rows, width)` for rows whose lists cannot be trusted), or `search(width)` when none
     are usable. This scan's lists are kept in the slot `SPARE_DEPTH`
-    times deeper, each with its bound (`_carried_over`)."""
+    times deeper, each with its bound (`_carried_over`). `zeros_known`: no score is below 0 and
+    `extend` lists the cosines of 0 as a search does (sparse rows), so a list that ran into them
+    holds every candidate and is usable whatever its length."""
     width = depth * SPARE_DEPTH
     counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
     prev = store.get("knn", slot)
-    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research)
+    found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research, zeros_known)
              if prev is not None else None)
     if found is None:
         result = search(width)
@@ -96,7 +98,7 @@ def _bounds(s: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(r[:, -1] >= 0, s[:, -1], -np.inf)
 
 
-def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research
+def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research, zeros_known=False
                   ) -> tuple[Lists, list[np.ndarray]] | None:
     """The last scan's lists `prev` mapped to this scan's rows and extended with the new rows, and
     each list's bound; None when nothing of them is usable.
@@ -108,7 +110,11 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     when the `depth`-th and the next entry of its merged list tie at a cosine that can be mined
     (at least its search's floor): a fresh search orders equal cosines by row, and cosines from two
     scans may differ in their last bits. (Which of several equal cosines below the floor a list
-    names changes nothing: they are never mined, and margins read their values only.)"""
+    names changes nothing: they are never mined, and margins read their values only.) With
+    `zeros_known`, a list whose bound is 0 or less (it ran into cosines of 0: a gloss row shares a
+    lemma with few sentences) lists every positive cosine, so it is kept however few it holds and
+    `extend` fills in the cosines of 0 (~790 gloss rows of a warm re-scan here were searched again
+    every scan before)."""
     n = len(doc_of_row)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     prev_keys, prev_counts, prev_lists, prev_bounds = prev
@@ -132,7 +138,8 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     for (s, r), bound in zip(prev_lists, prev_bounds, strict=True):
         s = np.asarray(s, dtype=np.float32)
         rows = np.where(r >= 0, row_map[np.maximum(r, 0)], -1).astype(np.int64)
-        usable &= ((rows >= 0) & (s > bound[:, None] + TIE)).sum(axis=1) >= depth
+        deep = ((rows >= 0) & (s > bound[:, None] + TIE)).sum(axis=1) >= depth
+        usable &= (deep | (bound <= 0)) if zeros_known else deep
         kept.append((s, rows, bound))
     if not usable.any():
         return None
@@ -231,7 +238,8 @@ def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list
         lambda width: knn_other_groups_sparse_multi(mat, doc_of_row, width, excludes),
         lambda known, lists, added, width: knn_other_groups_sparse_extend(mat, doc_of_row, width, excludes, known,
                                                                           lists, added),
-        lambda rows, width: knn_other_groups_sparse_rows(mat, doc_of_row, width, excludes, rows))
+        lambda rows, width: knn_other_groups_sparse_rows(mat, doc_of_row, width, excludes, rows),
+        zeros_known=not mat.nnz or mat.data.min() >= 0)
 
 
 def _slot(store: ResultStore, name: str, settings: MatchSettings) -> str:

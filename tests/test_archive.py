@@ -382,3 +382,56 @@ def test_int8_vectors_never_join_a_float32_archive(tmp_path):
     torch = FakeEmbedder()
     torch.fingerprint, torch.backend = "abc123", "torch"
     assert index_add("a", seeds(NAT), tmp_path, embedder=torch).added  # torch and onnx vectors mix
+
+
+def test_kept_lists_that_ran_into_cosines_of_zero_are_not_searched_again_and_equal_a_full_search():
+    # gloss rows share lemmas with few sentences, so their lists run into cosines of 0: such a list
+    # holds every positive cosine, and merging the new rows' products and listing the cosines of 0
+    # as a search does (lowest rows first) gives a full search's list, bit for bit
+    import numpy as np
+    from scipy import sparse
+
+    import provenance.retrieve as retrieve
+    from provenance.knn import knn_other_groups_sparse_multi
+    from provenance.match import MatchSettings
+    from provenance.results import ResultStore
+
+    class Store(dict):
+        def get_many(self, ns, keys):
+            return {k: self[ns, k] for k in keys if (ns, k) in self}
+
+        def put(self, ns, key, value):
+            self[ns, key] = value
+
+    rng = np.random.default_rng(5)
+    settings = MatchSettings(k=2, search_depth=2)
+    width = settings.k * settings.search_depth * retrieve.SPARE_DEPTH
+    docs = []
+    for i in range(12):
+        m = (rng.random((int(rng.integers(2, 8)), 80)) < 0.04) * 1.0
+        m[:, i] += 1.0
+        docs.append(m / np.linalg.norm(m, axis=1, keepdims=True))
+    searched, ran_into_zero = [], []
+    real = retrieve.knn_other_groups_sparse_extend
+
+    def counting(mat, groups, k, excludes, known, lists, added):
+        searched.append(mat.shape[0] - len(known) - len(added))  # rows searched again, besides the new
+        return real(mat, groups, k, excludes, known, lists, added)
+
+    retrieve.knn_other_groups_sparse_extend = counting
+    store = ResultStore(Store())
+    try:
+        for chosen in [list(range(8)), [*range(8), 8], [0, 1, 2, 3, 4, 5, 6, 7, 9], [9, 7, 6, 5, 4, 3, 2, 1, 0, 10],
+                       [10, 0, 1, 2, 3, 4, 5, 6, 11]]:
+            mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
+            doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
+            (s, r), = retrieve._sparse_lists(mat, doc_of_row, [None], settings, store, [f"d{i}" for i in chosen],
+                                             "gloss-knn")
+            (s0, r0), = knn_other_groups_sparse_multi(mat, doc_of_row, width // retrieve.SPARE_DEPTH, [None])
+            assert np.array_equal(r, r0) and np.array_equal(s, s0), chosen
+            (kept, _), = knn_other_groups_sparse_multi(mat, doc_of_row, width, [None])
+            ran_into_zero.append(int((kept[:, -1] == 0).sum()))
+    finally:
+        retrieve.knn_other_groups_sparse_extend = real
+    assert len(searched) == 4 and min(ran_into_zero) >= 6
+    assert sum(searched) < sum(ran_into_zero[:-1]) / 3  # it was every one of them

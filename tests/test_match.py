@@ -42,8 +42,8 @@ def test_knn_excludes_own_document_and_matches_brute_force():
 
 
 def brute_force_knn(sims, groups, k, labels=None):
-    """Top `k` by cosine kept to `knn.SCORE_DIGITS` decimals (closer cosines are equal), then by row."""
-    from provenance.knn import SCORE_DIGITS
+    """Top `k` by cosine kept to `ranking.SCORE_DIGITS` decimals (closer cosines are equal), then by row."""
+    from provenance.ranking import SCORE_DIGITS
 
     sims = np.round(sims, SCORE_DIGITS)
     n = len(sims)
@@ -237,7 +237,7 @@ def test_top_k_breaks_ties_the_same_with_or_without_torch(monkeypatch):
 
     import torch
 
-    from provenance.knn import _top_k
+    from provenance.ranking import _top_k
 
     rng = np.random.default_rng(3)
     sims = np.round(rng.random((50, 40)), 1).astype(np.float32)  # many equal values
@@ -264,7 +264,7 @@ def test_top_k_never_touches_a_torch_another_thread_is_still_importing(monkeypat
     import types
     from importlib.machinery import ModuleSpec
 
-    from provenance.knn import _top_k
+    from provenance.ranking import _top_k
 
     half = types.ModuleType("torch")
     half.__spec__ = ModuleSpec("torch", None)

@@ -1,0 +1,159 @@
+"""Ranking of neighbour lists: each query's best `k` candidates, best first, equal cosines by row,
+whichever routine found them (a full search, lists kept from an earlier scan merged with new
+rows, sparse products ranked without a dense copy). Every search in `knn` ranks through here, so
+a list is the same however it was computed."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from scipy import sparse
+
+#: Decimals kept of a cosine before neighbours are ranked (float32 products differ in the 7th).
+SCORE_DIGITS = 6
+
+
+def _merged(listed_s: np.ndarray, listed_r: np.ndarray, fresh: np.ndarray, added: np.ndarray, kk: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The top `kk` of known lists (`listed_s`, `listed_r`, in `_sorted_top`'s order) and the added
+    rows' products with the same queries (`fresh`, -inf where excluded), in `_sorted_top`'s order.
+    A full list that every added product ranks below (most of them: a new article shares little
+    with most sentences) is its own answer; the others are ranked again."""
+    listed = np.where(listed_r >= 0, listed_s.astype(np.result_type(listed_s, fresh)), -np.inf)
+    kept = np.round(listed, SCORE_DIGITS)  # as `_sorted_top` rounds them
+    if kk == listed_r.shape[1]:
+        out_s, out_r = np.where(listed_r >= 0, kept, 0.0), listed_r.copy()
+        # ranked again: a list a product equal to a listed cosine may enter (ties go by row), or
+        # one whose order the rounding here would change (kept lists were sorted by their own)
+        ordered = ((kept[:, :-1] > kept[:, 1:]) | ((kept[:, :-1] == kept[:, 1:])
+                                                   & (listed_r[:, :-1] < listed_r[:, 1:]))).all(axis=1)
+        redo = np.flatnonzero(~ordered | (np.round(fresh, SCORE_DIGITS).max(axis=1, initial=-np.inf)
+                                          >= kept.min(axis=1)))
+    else:
+        out_s, out_r = np.zeros((len(listed_r), kk), kept.dtype), np.full((len(listed_r), kk), -1, np.int64)
+        redo = np.arange(len(listed_r))
+    if len(redo):
+        cand_s = np.concatenate([listed[redo], fresh[redo]], axis=1)
+        cand_r = np.concatenate([listed_r[redo], np.broadcast_to(added, (len(redo), len(added)))], axis=1)
+        out_s[redo], out_r[redo] = _sorted_top(cand_s, kk, cand_r)
+    return out_s, out_r
+
+
+def _refill_zeros(out_s: np.ndarray, out_r: np.ndarray, known: np.ndarray, groups: np.ndarray,
+                  exclude: np.ndarray | None, n: int) -> None:
+    """In place: the lists of `known` rows that end in cosines of 0 (or in no entry) get them as a
+    search lists them, the lowest rows each may list and holds no positive cosine with
+    (`_sparse_sorted_top`), after their positive cosines. Exact for a list that held every
+    positive cosine before the merge (a kept list that ran into cosines of 0); for any other, the
+    entries it changes lie below its bound, which no later scan trusts."""
+    sub_s, sub_r = out_s[known], out_r[known]
+    tail = ((sub_r >= 0) & (sub_s <= 0)) | (sub_r < 0)
+    redo = np.flatnonzero(tail.any(axis=1))
+    if not len(redo):
+        return
+    s, r = sub_s[redo], sub_r[redo]
+    positive = (r >= 0) & (s > 0)
+    at, slot = np.nonzero(positive)
+    product = sparse.csr_matrix((s[at, slot], (at, r[at, slot])), shape=(len(redo), n))
+    rows = known[redo]
+    out_s[rows], out_r[rows] = _sparse_sorted_top(product, out_s.shape[1], groups, rows, exclude)
+
+
+def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, queries: np.ndarray,
+                       exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """`_sorted_top` of the rows of `product` (queries x n, no negative entry), with the columns of
+    the query's own group (and, with `exclude`, of its label) left out, without a dense copy:
+    a row's positive products (rounded to `SCORE_DIGITS`) in `_sorted_top`'s order, then, where
+    fewer than `k`, its cosines of 0, which `_sorted_top` lists by column: the lowest columns the
+    row may list and holds no positive product with."""
+    m, n = product.shape
+    out_s = np.zeros((m, k), np.float32)
+    out_r = np.full((m, k), -1, np.int64)
+    row = np.repeat(np.arange(m), np.diff(product.indptr))
+    col = product.indices.astype(np.int64)
+    values = np.round(product.data, SCORE_DIGITS)  # in its own dtype, as `_sorted_top` rounds it
+    g_q = groups[queries]
+    keep = (values > 0) & (groups[col] != g_q[row])
+    e_q = None
+    if exclude is not None:
+        e_q = exclude[queries]
+        keep &= exclude[col] != e_q[row]
+    row, col, values = row[keep], col[keep], values[keep]
+    order = np.lexsort((col, -values, row))
+    row, col, values = row[order], col[order], values[order]
+    starts = np.searchsorted(row, np.arange(m + 1))  # each row's positive products: starts[i]:starts[i + 1]
+    rank = np.arange(len(row)) - starts[row]
+    top = rank < k
+    out_s[row[top], rank[top]] = values[top]
+    out_r[row[top], rank[top]] = col[top]
+    positives = np.diff(starts)
+    short = np.flatnonzero(positives < k)
+    if not len(short):
+        return out_s, out_r
+    combos: dict[tuple, list[int]] = {}
+    for i in short.tolist():
+        combos.setdefault((g_q[i], None if e_q is None else e_q[i]), []).append(i)
+    for (g, e), rows in combos.items():
+        allowed = groups != g
+        if e is not None:
+            allowed &= exclude != e
+        rows = np.array(rows)
+        have = positives[rows]
+        first = np.flatnonzero(allowed)[:k + int(have.max())]  # enough whatever a row holds
+        # which of `first` each row holds a positive product with
+        held = np.zeros((len(rows), len(first)), bool)
+        spans = [np.arange(starts[i], starts[i + 1]) for i in rows.tolist()]
+        at = np.concatenate(spans) if spans else np.zeros(0, np.int64)
+        local = np.repeat(np.arange(len(rows)), [len(x) for x in spans])
+        pos = np.minimum(np.searchsorted(first, col[at]), max(len(first) - 1, 0))
+        hit = first[pos] == col[at] if len(first) else np.zeros(len(at), bool)
+        held[local[hit], pos[hit]] = True
+        free = ~held
+        slot = have[:, None] + np.cumsum(free, axis=1) - 1  # where each free column would go
+        take = free & (slot < k)
+        r_i, c_i = np.nonzero(take)
+        out_r[rows[r_i], slot[r_i, c_i]] = first[c_i]
+    return out_s, out_r
+
+
+def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` largest entries of each row and their columns (unordered). Among entries equal to a
+    row's k-th largest, the lowest columns are taken, so the answer is the same whichever routine
+    found it: torch's topk where torch is loaded already (several times faster than numpy's
+    argpartition on wide rows), numpy's otherwise (a re-scan served from the cache never loads
+    torch)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and getattr(getattr(torch, "__spec__", None), "_initializing", False):
+        torch = None  # another thread is still importing it (the model loads beside this): using a
+        # half-imported torch here deadlocks both threads
+    if torch is None:
+        cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(sims, cols, axis=1)
+    else:
+        found = torch.topk(torch.from_numpy(np.ascontiguousarray(sims)), k, dim=1, sorted=False)
+        values, cols = found.values.numpy(), found.indices.numpy().astype(np.int64)
+    kth = values.min(axis=1, initial=np.inf)[:, None]
+    above = (sims > kth).sum(axis=1)
+    tied = np.flatnonzero(above + (sims == kth).sum(axis=1) > k)
+    for r in tied.tolist():  # ties at the k-th place (copies repeat sentences): lowest columns
+        row = sims[r]
+        pick = np.concatenate([np.flatnonzero(row > kth[r, 0]), np.flatnonzero(row == kth[r, 0])[:k - above[r]]])
+        cols[r], values[r] = pick, row[pick]
+    return values, cols
+
+
+def _sorted_top(sims: np.ndarray, k: int, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top `k` of each row, best first (ties: lower column first), -inf entries given as -1 rows.
+    `cols`: the global column of each column of `sims` (default: its position), one row of them
+    per row of `sims` where they differ. Cosines are rounded to `SCORE_DIGITS` decimals first, so
+    that cosines equal but for float rounding (copies of a sentence, the same product computed in
+    two ways) are equal, and ordered by row whichever way they were computed."""
+    psims, part = _top_k(np.round(sims, SCORE_DIGITS), k)
+    if cols is not None:
+        part = np.take_along_axis(cols, part, axis=1) if cols.ndim == 2 else cols[part]
+    order = np.lexsort((part, -psims), axis=1)
+    rows = np.take_along_axis(part, order, axis=1)
+    sc = np.take_along_axis(psims, order, axis=1)
+    valid = np.isfinite(sc)
+    return np.where(valid, sc, 0.0), np.where(valid, rows, -1)
