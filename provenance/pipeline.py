@@ -217,8 +217,10 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
 
     leans: dict = {}  # a pair's lean depends on that pair alone: the second pass adds the new pairs'
 
-    def judged(cands):
-        alignments, evidence = pair_evidences(cands, aligned, details, neighbourhood)
+    def judged(cands, known=((), ())):
+        """`known`: the alignments and evidence of the first of `cands`, from the first pass."""
+        alignments, evidence = pair_evidences(cands[len(known[0]):], aligned, details, neighbourhood)
+        alignments, evidence = [*known[0], *alignments], [*known[1], *evidence]
         leans.update(pair_leans(prepared, [al for al in alignments if (al.a, al.b) not in leans], evidence,
                                 settings.classify.min_blocks, store))
         return alignments, evidence, *classify(prepared, evidence, same, covered, settings=settings.classify,
@@ -230,7 +232,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         anchors.update(long_pair_anchors(roots, sizes, mined, _doc_of_row(prepared)))  # two long roots
         aligned.update(align_pairs(inputs, roots, store, workers))
         alignments, evidence, verdicts, clusters = judged([*candidates, *(DocPair(a, b, 0, 0, 0, 0.0)
-                                                                          for a, b in roots)])
+                                                                          for a, b in roots)], (alignments, evidence))
     comparisons = compare_derived(inputs, verdicts, alignments, store, workers)
     store.flush()
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),
