@@ -292,9 +292,10 @@ def _run_all(run: Callable[[int], None], n: int, threads: int) -> None:
     here once every thread has stopped."""
     taken = itertools.count()
     errors: list[BaseException] = []
+    done = threading.Event()  # set however this thread leaves (an error, Ctrl-C): the others stop too
 
     def worker() -> None:
-        while not errors and (k := next(taken)) < n:
+        while not errors and not done.is_set() and (k := next(taken)) < n:
             try:
                 run(k)
             except BaseException as exc:  # noqa: BLE001 -- re-raised in the calling thread
@@ -303,9 +304,12 @@ def _run_all(run: Callable[[int], None], n: int, threads: int) -> None:
     helpers = [threading.Thread(target=worker, daemon=True) for _ in range(threads - 1)]
     for t in helpers:
         t.start()
-    worker()
-    for t in helpers:
-        t.join()
+    try:
+        worker()
+    finally:
+        done.set()
+        for t in helpers:
+            t.join()
     if errors:
         raise errors[0]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from pathlib import Path
 from typing import Protocol
@@ -84,9 +85,20 @@ def vectors_fingerprint(embedder) -> str | None:
     return fingerprint
 
 
-def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
+#: Texts per `embedder.encode` call where `encode_texts` shows progress or may be stopped.
+ENCODE_CHUNK = 256
+
+
+class EncodingStopped(Exception):
+    """`encode_texts` was told to stop (the scan that asked for the vectors failed meanwhile)."""
+
+
+def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False,
+                 stop: threading.Event | None = None) -> np.ndarray:
     """Encode `texts` with `embedder`, each distinct text once (copies of a wire repeat whole
-    sentences), in chunks of 256 under a progress bar when `progress`. Returns
+    sentences), in chunks of 256 under a progress bar when `progress`, or when another thread may
+    `stop` it (then it raises `EncodingStopped` before the next chunk: a scan interrupted while it
+    encodes in a worker thread waits for one chunk, not for the whole encoding). Returns
     (len(texts), dimension) float32.
 
     Raises:
@@ -94,18 +106,20 @@ def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False) -
     """
     unique = list(dict.fromkeys(texts))
     if len(unique) < len(texts):
-        vecs = encode_texts(embedder, unique, progress)
+        vecs = encode_texts(embedder, unique, progress, stop)
         where = {t: i for i, t in enumerate(unique)}
         return vecs[[where[t] for t in texts]]
-    if not progress or len(texts) < 64:
+    if (not progress and stop is None) or len(texts) < 64:
         vecs = embedder.encode(texts)
     else:
         from tqdm import tqdm
 
         chunks = []
-        with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False) as bar:
-            for lo in range(0, len(texts), 256):
-                chunks.append(embedder.encode(texts[lo:lo + 256]))
+        with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False, disable=not progress) as bar:
+            for lo in range(0, len(texts), ENCODE_CHUNK):
+                if stop is not None and stop.is_set():
+                    raise EncodingStopped()
+                chunks.append(embedder.encode(texts[lo:lo + ENCODE_CHUNK]))
                 bar.update(len(chunks[-1]))
         vecs = np.vstack(chunks)
     vecs = np.asarray(vecs, dtype=np.float32)

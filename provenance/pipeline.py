@@ -12,6 +12,7 @@ only wires them.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -129,9 +130,9 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     doc_of_row = np.repeat(np.arange(len(segs)), sizes)
     doc_keys = [digest(seg.doc.text) for seg in segs]
 
-    def encode_and_search(encoded: np.ndarray | None = None):
+    def encode_and_search(encoded: np.ndarray | None = None, stop: threading.Event | None = None):
         if encoded is None:
-            vecs = encode_texts(embedder, texts, progress)
+            vecs = encode_texts(embedder, texts, progress, stop)
             knn = semantic_knn(vecs, doc_of_row, doc_keys, embedder.model_id, settings.match, store)
             return vecs, semantic_pairs(vecs, doc_of_row, settings.match, knn=knn)
         rows = np.flatnonzero(encoded)  # an over-long document: some of its sentences only
@@ -157,9 +158,14 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         # the model and the FAISS search run in a worker thread (both release the GIL) while the
         # model-free work runs here, in this process (no fork beside running threads): for a model
         # that runs its batches side by side, or a short encode (a warm re-scan)
+        stop = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(encode_and_search)
-            prepared, features, lexical = model_free(1)
+            future = pool.submit(encode_and_search, stop=stop)
+            try:
+                prepared, features, lexical = model_free(1)
+            except BaseException:  # Ctrl-C or a failure: the encoding stops at its next chunk
+                stop.set()
+                raise
             semantic, sem_candidates = future.result()
     else:
         # a long encode on intra-op threads (torch) fills every core: work beside it would only slow

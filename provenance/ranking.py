@@ -1,7 +1,9 @@
-"""Ranking of neighbour lists: each query's best `k` candidates, best first, equal cosines by row,
-whichever routine found them (a full search, lists kept from an earlier scan merged with new
-rows, sparse products ranked without a dense copy). Every search in `knn` ranks through here, so
-a list is the same however it was computed."""
+"""Ranking of neighbour lists: each query's best `k` candidates, best first, cosines rounded to
+`SCORE_DIGITS` decimals and equal ones by row, whichever routine found them (a full search, lists
+kept from an earlier scan merged with new rows, sparse products ranked without a dense copy).
+Every search in `knn` ranks through here, so ties are settled the same way however a list was
+computed; a cosine computed in two ways (a dense BLAS part plus a sparse rest, or one sparse
+product) can still round 1e-6 apart."""
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@ cache kept apart per backend, and --device."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -128,18 +130,27 @@ def test_onnx_runs_batches_side_by_side_and_each_text_keeps_its_vector(tiny_mode
         encoder.threads, encoder.batch_size = threads, batch
         assert np.allclose(encoder.encode(texts), alone, atol=1e-5), (threads, batch)
 
-    class Failing:
-        calls = 0
+    running, overlapped, calls, lock = [0], [False], itertools.count(1), threading.Lock()
 
+    class Watched:  # records whether two batches ever ran at once; fails the third batch
         def run(self, *args):
-            Failing.calls += 1
-            if Failing.calls == 3:
+            if next(calls) == 3:
                 raise RuntimeError("batch 3 failed")
-            return session.run(*args)
+            with lock:
+                running[0] += 1
+                overlapped[0] |= running[0] > 1
+            time.sleep(0.05)
+            try:
+                return session.run(*args)
+            finally:
+                with lock:
+                    running[0] -= 1
 
-    session, encoder.session = encoder.session, Failing()
+    session, encoder.session = encoder.session, Watched()
+    encoder.threads, encoder.batch_size = 2, 8
     with pytest.raises(RuntimeError, match="batch 3 failed"):
         encoder.encode(texts)
+    assert overlapped[0]
 
 
 def test_the_model_free_work_runs_beside_a_model_that_runs_batches_side_by_side(tiny_model_dir, tmp_path,  # noqa: F811
@@ -154,23 +165,63 @@ def test_the_model_free_work_runs_beside_a_model_that_runs_batches_side_by_side(
     assert not encodes_side_by_side(load_model(str(tiny_model_dir), backend="torch"))
     assert not encodes_side_by_side(FakeEmbedder())
 
-    started = threading.Event()  # the model-free work began
+    encoding, started = threading.Event(), threading.Event()
 
     class SideBySide(FakeEmbedder):
         backend, device = "onnx", "cpu"
 
-        def encode(self, texts):
-            self.beside = started.wait(timeout=10)  # returns at once when it runs beside
+        def encode(self, texts):  # meets the model-free work half-way: both wait for the other
+            encoding.set()
+            self.beside = started.wait(timeout=10)
             return super().encode(texts)
 
     monkeypatch.setattr(pipeline, "CONCURRENT_ENCODE_MAX", 0)  # every encode is a long one
     model_free = pipeline.identify_documents
-    monkeypatch.setattr(pipeline, "identify_documents", lambda *a: started.set() or model_free(*a))
+
+    def identify(*args):
+        started.set()
+        seen.append(plain.calls if embedder is plain else encoding.wait(timeout=10))
+        return model_free(*args)
+
+    monkeypatch.setattr(pipeline, "identify_documents", identify)
     plain, beside = FakeEmbedder(), SideBySide()
-    reports = []
+    reports, seen = [], []
     for embedder in (plain, beside):
         started.clear()
         report = build_report(scan([SEEDS], embedder=embedder, workers=2))
         reports.append({k: v for k, v in report.items() if k not in ("tool", "generated")})
-    assert beside.beside and plain.calls == 1
+    # the plain one had encoded everything before the model-free work began; the other met it
+    assert seen == [1, True] and beside.beside
     assert reports[0] == reports[1]
+
+
+def test_a_scan_that_fails_beside_the_encoding_stops_it(tmp_path, monkeypatch):
+    """Ctrl-C or an error in the model-free work does not wait for the whole encoding: it stops at
+    its next chunk of `embed.ENCODE_CHUNK` texts."""
+    from provenance import pipeline, scan
+    from provenance.embed import ENCODE_CHUNK, EncodingStopped, encode_texts
+
+    class Slow(FakeEmbedder):
+        backend, device = "onnx", "cpu"
+
+        def encode(self, texts):
+            time.sleep(0.3)
+            return super().encode(texts)
+
+    for d in range(4):
+        (tmp_path / f"{d}.txt").write_text("\n\n".join(f"Story {d} sentence number {i} tells of item {i * 7 + d}."
+                                                     for i in range(150)), "utf-8")
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(EncodingStopped):
+        encode_texts(Slow(), [f"text {i}" for i in range(300)], stop=stop)
+
+    def failing(*args):
+        time.sleep(0.1)
+        raise RuntimeError("the model-free work failed")
+
+    monkeypatch.setattr(pipeline, "identify_documents", failing)
+    slow = Slow()
+    with pytest.raises(RuntimeError, match="model-free work failed"):
+        scan([tmp_path], embedder=slow)
+    assert slow.encoded <= 2 * ENCODE_CHUNK < 600  # of 600 sentences
