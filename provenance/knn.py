@@ -212,7 +212,7 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
         for (out_s, out_r), exclude, (ks, kr) in zip(outs, excludes, known_lists, strict=True):
             f = fresh if exclude is None else np.where(exclude[q][:, None] == exclude[added][None, :], -np.inf, fresh)
             out_s[q, :kk], out_r[q, :kk] = _merged(ks[lo:lo + step], kr[lo:lo + step], f, added, kk)
-    if len(known) and (not len(mat.data) or mat.data.min() >= 0):
+    if len(known) and nonnegative(mat):
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
             _refill_zeros(out_s, out_r, known, groups, exclude, n)
     return outs
@@ -230,12 +230,12 @@ def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: 
     outs = [(np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64)) for _ in excludes]
     kk = min(k, n)
     mat_t = mat.T.tocsr()
-    nonnegative = not len(mat.data) or mat.data.min() >= 0
+    positive_only = nonnegative(mat)
     step = max(1, min(block, BLOCK_CELLS // max(n, 1)))
     for lo in range(0, len(queries), step):
         q = queries[lo:lo + step]
         product = mat[q] @ mat_t
-        if nonnegative and product.nnz <= SPARSE_TOP_SHARE * len(q) * n:
+        if positive_only and product.nnz <= SPARSE_TOP_SHARE * len(q) * n:
             # most products are 0 (gloss rows, rare words): ranked without a dense copy
             product.sum_duplicates()
             for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
@@ -250,6 +250,12 @@ def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: 
             out_s[lo:lo + len(q), :kk], out_r[lo:lo + len(q), :kk] = _sorted_top(
                 base if exclude is None else base_e, kk)
     return outs
+
+
+def nonnegative(mat: sparse.csr_matrix) -> bool:
+    """Whether no entry of `mat` is negative (n-gram and gloss rows): then a product of 0 is the
+    lowest there is, and lists that run into it can be completed without a search."""
+    return not len(mat.data) or bool(mat.data.min() >= 0)
 
 
 #: `knn_other_groups_sparse_rows` ranks a block's products without a dense copy where at most

@@ -20,6 +20,7 @@ from .knn import (
     knn_other_groups_sparse_extend,
     knn_other_groups_sparse_multi,
     knn_other_groups_sparse_rows,
+    nonnegative,
 )
 from .lexical import compact_columns
 from .match import MatchSettings, gloss_pairs, lexical_excludes, lexical_pairs
@@ -239,7 +240,7 @@ def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list
         lambda known, lists, added, width: knn_other_groups_sparse_extend(mat, doc_of_row, width, excludes, known,
                                                                           lists, added),
         lambda rows, width: knn_other_groups_sparse_rows(mat, doc_of_row, width, excludes, rows),
-        zeros_known=not mat.nnz or mat.data.min() >= 0)
+        zeros_known=nonnegative(mat))
 
 
 def _slot(store: ResultStore, name: str, settings: MatchSettings) -> str:

@@ -238,16 +238,6 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
     from provenance.match import MatchSettings
     from provenance.retrieve import semantic_knn
 
-    class Store(dict):
-        def get(self, ns, key):
-            return dict.get(self, (ns, key))
-
-        def get_many(self, ns, keys):
-            return {k: v for k in keys if (v := self.get(ns, k)) is not None}
-
-        def put(self, ns, key, value):
-            self[ns, key] = value
-
     rng = np.random.default_rng(7)
     settings = MatchSettings(k=2, search_depth=2)
     docs = []
@@ -258,7 +248,7 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
     keys = [f"text-{i}" for i in range(9)] + ["text-0"]
     from provenance.results import ResultStore
 
-    store = ResultStore(Store())
+    store = ResultStore(_DictStore())
     scans = [[0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 2, 3, 4, 5], [5, 4, 3, 2, 0, 9], [9, 0, 6, 7, 8, 1],
              [9, 0, 6, 7, 8, 1], [2]]
     for chosen in scans:
@@ -274,7 +264,34 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
         assert ((r == r0) | same_vector | tied).all(), chosen
 
 
-def test_lexical_lists_carried_over_a_rolling_folder_equal_a_full_search_and_skip_rows_that_keep_their_depth():
+class _DictStore(dict):
+    """A `ResultStore` backend in memory."""
+
+    def get_many(self, ns, keys):
+        return {k: self[ns, k] for k in keys if (ns, k) in self}
+
+    def put(self, ns, key, value):
+        self[ns, key] = value
+
+
+def _rows_searched_again(monkeypatch) -> list[int]:
+    """Filled with the rows each `knn_other_groups_sparse_extend` call of `retrieve` searches again,
+    besides the new ones."""
+    import provenance.retrieve as retrieve
+
+    searched: list[int] = []
+    real = retrieve.knn_other_groups_sparse_extend
+
+    def counting(mat, groups, k, excludes, known, lists, added):
+        searched.append(mat.shape[0] - len(known) - len(added))
+        return real(mat, groups, k, excludes, known, lists, added)
+
+    monkeypatch.setattr(retrieve, "knn_other_groups_sparse_extend", counting)
+    return searched
+
+
+def test_lexical_lists_carried_over_a_rolling_folder_equal_a_full_search_and_skip_rows_that_keep_their_depth(
+        monkeypatch):
     # the lexical channel's lists (two searches: all documents, other languages only) across scans
     # that add, remove and reorder articles: always a fresh search's lists; a list that named a
     # removed article's sentence keeps its depth from its spare entries instead of being searched again
@@ -286,13 +303,6 @@ def test_lexical_lists_carried_over_a_rolling_folder_equal_a_full_search_and_ski
     from provenance.match import MatchSettings
     from provenance.results import ResultStore
 
-    class Store(dict):
-        def get_many(self, ns, keys):
-            return {k: self[ns, k] for k in keys if (ns, k) in self}
-
-        def put(self, ns, key, value):
-            self[ns, key] = value
-
     rng = np.random.default_rng(3)
     settings = MatchSettings(k=2, search_depth=2)
     docs, langs = [], []
@@ -301,34 +311,24 @@ def test_lexical_lists_carried_over_a_rolling_folder_equal_a_full_search_and_ski
         m[:, i % 30] += 1.0  # no empty row
         docs.append(m / np.linalg.norm(m, axis=1, keepdims=True))
         langs.append("en" if i % 3 else "fr")
-    store = ResultStore(Store())
-    searched = []
-    real = retrieve.knn_other_groups_sparse_extend
-
-    def counting(mat, groups, k, excludes, known, lists, added):
-        searched.append(mat.shape[0] - len(known) - len(added))  # rows searched again, besides the new
-        return real(mat, groups, k, excludes, known, lists, added)
-
-    retrieve.knn_other_groups_sparse_extend = counting
-    try:
-        scans = [list(range(8)), [*range(8), 8], [0, 1, 2, 3, 4, 5, 6, 7, 9], [9, 7, 6, 5, 4, 3, 2, 1, 0, 10],
-                 [10, 0, 1, 2, 3, 4, 5, 6, 11], [2, 3]]
-        for chosen in scans:
-            mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
-            doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
-            languages = np.array([langs[i] for i in chosen for _ in docs[i]])
-            excludes = [None, languages]
-            got = retrieve._sparse_lists(mat, doc_of_row, excludes, settings, store, [f"d{i}" for i in chosen], "x")
-            full = knn_other_groups_sparse_multi(mat, doc_of_row, settings.k * settings.search_depth, excludes)
-            if 8 in chosen:  # rows whose lists name article 8's sentences, which the next scan drops
-                of_8 = np.flatnonzero(doc_of_row == chosen.index(8))
-                naming_8 = sum(int(np.isin(r0, of_8).any(axis=1).sum()) for _, r0 in full)
-            for (s, r), (s0, r0) in zip(got, full, strict=True):
-                assert np.allclose(s, s0, atol=1e-5), chosen
-                tied = np.isclose(s0[:, :, None], s0[:, None, :], atol=1e-5).sum(axis=2) > 1
-                assert ((r == r0) | tied).all(), chosen
-    finally:
-        retrieve.knn_other_groups_sparse_extend = real
+    store = ResultStore(_DictStore())
+    searched = _rows_searched_again(monkeypatch)
+    scans = [list(range(8)), [*range(8), 8], [0, 1, 2, 3, 4, 5, 6, 7, 9], [9, 7, 6, 5, 4, 3, 2, 1, 0, 10],
+             [10, 0, 1, 2, 3, 4, 5, 6, 11], [2, 3]]
+    for chosen in scans:
+        mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
+        doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
+        languages = np.array([langs[i] for i in chosen for _ in docs[i]])
+        excludes = [None, languages]
+        got = retrieve._sparse_lists(mat, doc_of_row, excludes, settings, store, [f"d{i}" for i in chosen], "x")
+        full = knn_other_groups_sparse_multi(mat, doc_of_row, settings.k * settings.search_depth, excludes)
+        if 8 in chosen:  # rows whose lists name article 8's sentences, which the next scan drops
+            of_8 = np.flatnonzero(doc_of_row == chosen.index(8))
+            naming_8 = sum(int(np.isin(r0, of_8).any(axis=1).sum()) for _, r0 in full)
+        for (s, r), (s0, r0) in zip(got, full, strict=True):
+            assert np.allclose(s, s0, atol=1e-5), chosen
+            tied = np.isclose(s0[:, :, None], s0[:, None, :], atol=1e-5).sum(axis=2) > 1
+            assert ((r == r0) | tied).all(), chosen
     # the scan that dropped article 8 searched few rows again, not every row whose list named it
     assert len(searched) == len(scans) - 1
     assert searched[1] < naming_8 / 2
@@ -384,7 +384,7 @@ def test_int8_vectors_never_join_a_float32_archive(tmp_path):
     assert index_add("a", seeds(NAT), tmp_path, embedder=torch).added  # torch and onnx vectors mix
 
 
-def test_kept_lists_that_ran_into_cosines_of_zero_are_not_searched_again_and_equal_a_full_search():
+def test_kept_lists_that_ran_into_cosines_of_zero_are_not_searched_again_and_equal_a_full_search(monkeypatch):
     # gloss rows share lemmas with few sentences, so their lists run into cosines of 0: such a list
     # holds every positive cosine, and merging the new rows' products and listing the cosines of 0
     # as a search does (lowest rows each may list first) gives a full search's list (these rows of
@@ -397,13 +397,6 @@ def test_kept_lists_that_ran_into_cosines_of_zero_are_not_searched_again_and_equ
     from provenance.match import MatchSettings
     from provenance.results import ResultStore
 
-    class Store(dict):
-        def get_many(self, ns, keys):
-            return {k: self[ns, k] for k in keys if (ns, k) in self}
-
-        def put(self, ns, key, value):
-            self[ns, key] = value
-
     rng = np.random.default_rng(5)
     settings = MatchSettings(k=2, search_depth=2)
     width = settings.k * settings.search_depth * retrieve.SPARE_DEPTH
@@ -412,28 +405,18 @@ def test_kept_lists_that_ran_into_cosines_of_zero_are_not_searched_again_and_equ
         m = (rng.random((int(rng.integers(2, 8)), 80)) < 0.04) * 1.0
         m[:, i] += 1.0
         docs.append(m / np.linalg.norm(m, axis=1, keepdims=True))
-    searched, ran_into_zero = [], []
-    real = retrieve.knn_other_groups_sparse_extend
-
-    def counting(mat, groups, k, excludes, known, lists, added):
-        searched.append(mat.shape[0] - len(known) - len(added))  # rows searched again, besides the new
-        return real(mat, groups, k, excludes, known, lists, added)
-
-    retrieve.knn_other_groups_sparse_extend = counting
-    store = ResultStore(Store())
-    try:
-        for chosen in [list(range(8)), [*range(8), 8], [0, 1, 2, 3, 4, 5, 6, 7, 9], [9, 7, 6, 5, 4, 3, 2, 1, 0, 10],
-                       [10, 0, 1, 2, 3, 4, 5, 6, 11]]:
-            mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
-            doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
-            languages = np.array(["fr" if i % 3 == 0 else "en" for i in chosen for _ in docs[i]])
-            (s, r), = retrieve._sparse_lists(mat, doc_of_row, [languages], settings, store,
-                                             [f"d{i}" for i in chosen], "gloss-knn")
-            (s0, r0), = knn_other_groups_sparse_multi(mat, doc_of_row, width // retrieve.SPARE_DEPTH, [languages])
-            assert np.array_equal(r, r0) and np.array_equal(s, s0), chosen
-            (kept, _), = knn_other_groups_sparse_multi(mat, doc_of_row, width, [languages])
-            ran_into_zero.append(int((kept[:, -1] == 0).sum()))
-    finally:
-        retrieve.knn_other_groups_sparse_extend = real
+    searched, ran_into_zero = _rows_searched_again(monkeypatch), []
+    store = ResultStore(_DictStore())
+    for chosen in [list(range(8)), [*range(8), 8], [0, 1, 2, 3, 4, 5, 6, 7, 9], [9, 7, 6, 5, 4, 3, 2, 1, 0, 10],
+                   [10, 0, 1, 2, 3, 4, 5, 6, 11]]:
+        mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
+        doc_of_row = np.repeat(np.arange(len(chosen)), [len(docs[i]) for i in chosen])
+        languages = np.array(["fr" if i % 3 == 0 else "en" for i in chosen for _ in docs[i]])
+        (s, r), = retrieve._sparse_lists(mat, doc_of_row, [languages], settings, store,
+                                         [f"d{i}" for i in chosen], "gloss-knn")
+        (s0, r0), = knn_other_groups_sparse_multi(mat, doc_of_row, width // retrieve.SPARE_DEPTH, [languages])
+        assert np.array_equal(r, r0) and np.array_equal(s, s0), chosen
+        (kept, _), = knn_other_groups_sparse_multi(mat, doc_of_row, width, [languages])
+        ran_into_zero.append(int((kept[:, -1] == 0).sum()))
     assert len(searched) == 4 and min(ran_into_zero) >= 6
     assert sum(searched) < sum(ran_into_zero[:-1]) / 3  # it was every one of them
