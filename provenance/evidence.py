@@ -5,6 +5,7 @@ explains (`PairStats`, cached with the alignment) and, with the story's detail r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -30,8 +31,17 @@ class PairEvidence:
 
 
 def _sent_texts(p, idx):
-    t = p.doc.text
-    return [t[p.seg.sentences[i].start:p.seg.sentences[i].end] for i in idx]
+    texts = p.sentence_texts
+    return [texts[i] for i in idx]
+
+
+@lru_cache(maxsize=4096)
+def _quoted_shares(sentences: tuple[str, ...]) -> np.ndarray:
+    """`quoted_share` of each sentence (read-only): a document is the target of every pair it is
+    in, so its shares are computed once."""
+    out = np.array([quoted_share(x) for x in sentences], dtype=float)
+    out.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> P
     oriented a -> b, with the target on side b when `target_is_b`."""
     tsent = pt.sentence_texts
     lens = np.array([len(x) for x in tsent], dtype=float)
-    qshare = np.array([quoted_share(x) for x in tsent])
+    qshare = _quoted_shares(tsent)
     own = lens * (1 - qshare)
     covered: set[int] = set()      # target sentences aligned (a sentence may sit in several blocks
     own_covered: set[int] = set()  # when the second pass reused it; it counts once)

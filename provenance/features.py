@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from . import loanwords
+from .align import DENSE_CELLS
 from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon, load_lemmas
@@ -100,16 +101,27 @@ def detail_weights(doc_sets: list[frozenset[str]], scope: Iterable[int]) -> dict
 
 
 def pair_detail_vectors(keys_a: list[list[str]], keys_b: list[list[str]]
-                        ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    """L2-normalised detail rows of two documents, sparse: each key weighted by its rarity among
-    the pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05)."""
-    rows = [frozenset(row) for row in list(keys_a) + list(keys_b)]
+                        ) -> tuple[np.ndarray | sparse.csr_matrix, np.ndarray | sparse.csr_matrix]:
+    """L2-normalised detail rows of two documents: each key weighted by its rarity among the
+    pair's sentences, `log((n + 1) / (df + 0.5))` (floor 0.05). Float64 arrays for a pair whose
+    rows x keys fit in `align.DENSE_CELLS` (what the alignment would make of them: building them
+    dense costs a third of going through a sparse matrix), sparse CSR for longer ones."""
+    rows = [frozenset(row) for row in (*keys_a, *keys_b)]
     rarity = detail_weights(rows, range(len(rows)))  # the sentences play the documents' part
     vocab = {k: i for i, k in enumerate(sorted(rarity))}
-    indptr = np.cumsum([0] + [len(row) for row in rows])
-    indices = np.fromiter((vocab[k] for row in rows for k in row), dtype=np.int64, count=int(indptr[-1]))
-    data = np.maximum(np.array([rarity[k] for row in rows for k in row], dtype=np.float64), 0.05)
-    m = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
+    lengths = [len(row) for row in rows]
+    n = sum(lengths)
+    indices = np.fromiter((vocab[k] for row in rows for k in row), dtype=np.int64, count=n)
+    data = np.maximum(np.fromiter((rarity[k] for row in rows for k in row), dtype=np.float64, count=n), 0.05)
+    width = max(len(vocab), 1)
+    if len(rows) * width <= DENSE_CELLS:
+        m = np.zeros((len(rows), width))
+        m[np.repeat(np.arange(len(rows)), lengths), indices] = data
+        norms = np.sqrt(np.einsum("ij,ij->i", m, m))
+        m /= np.where(norms > 0, norms, 1.0)[:, None]
+        return m[:len(keys_a)], m[len(keys_a):]
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    m = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     m.data /= np.repeat(np.where(norms > 0, norms, 1.0), np.diff(indptr))
     m.sort_indices()

@@ -53,6 +53,7 @@ _WORD = re.compile(r"[^\W\d_][\w\u0900-\u0963\u0966-\u097f'\u2019-]*", re.UNICOD
 _NOISE = re.compile(r"\[[^\]]*\]|<[^>]*>|\([^)]*\)|\{[^}]*\}|/[^/]*/|(?<!\w)_\w+\.")
 _NUMBERED = re.compile(r"(?:^|(?<=[\s;,]))\d+[.)]\s*")
 _SKIP_LINE = re.compile(r"^\s*(\"|see:|synonyms?:|note:|antonyms?:|see also)", re.I)
+_SENSE_SEP = re.compile(r"[,;]")
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def translations(definition: str) -> tuple[str, list[str]]:
         if not line.strip() or _SKIP_LINE.match(line):
             continue
         line = _NOISE.sub(" ", _NUMBERED.sub(";", line)).replace("~", " ")
-        out += [p.strip() for p in re.split(r"[,;]", line) if p.strip()]
+        out += [p for p in map(str.strip, _SENSE_SEP.split(line)) if p]
     return head, out
 
 
@@ -188,7 +189,10 @@ def _ranked(candidates: dict[str, int]) -> tuple[str, ...]:
     """The `MAX_SENSES` best English lemmas: a forward dictionary's senses in its order, then the
     commonest English words (a reverse dictionary lists a foreign word under every English
     headword it translates, alphabetically: "vláda" under administration, cabinet, ..., government)."""
-    order = sorted(candidates, key=lambda w: (candidates[w], -zipf(w) if w else -8.0))
+    if len(set(candidates.values())) == len(candidates):  # a forward dictionary's senses: its order alone
+        order = sorted(candidates, key=candidates.__getitem__)
+    else:
+        order = sorted(candidates, key=lambda w: (candidates[w], -zipf(w) if w else -8.0))
     return FUNCTION if order[0] == FUNCTION[0] else tuple(w for w in order if w)[:MAX_SENSES]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from .clean import CleanDocument, clean
 from .langid import Languages, identify
@@ -32,10 +33,11 @@ class Prepared:
     def doc(self) -> Document:
         return self.seg.doc
 
-    @property
-    def sentence_texts(self) -> list[str]:
+    @cached_property
+    def sentence_texts(self) -> tuple[str, ...]:
+        """The sentences' texts, cut once (every stage reads them; each pair reads both sides')."""
         t = self.doc.text
-        return [t[s.start:s.end] for s in self.seg.sentences]
+        return tuple(t[s.start:s.end] for s in self.seg.sentences)
 
     @property
     def sentence_spans(self) -> tuple[tuple[int, int], ...]:

@@ -346,16 +346,21 @@ def test_pair_tfidf_in_chunks_equals_it_whole(monkeypatch):
     assert np.allclose(chunked.b_pair_norms, whole.b_pair_norms)
 
 
-def test_detail_rows_are_sparse_and_normalised():
+def test_detail_rows_are_normalised_and_sparse_for_long_documents(monkeypatch):
+    from provenance import features
     from provenance.features import pair_detail_vectors
 
     a = [["n:kzm", "5200"], [], ["n:kzm"]]
     b = [["5200", "n:trmp"], ["n:kzm", "n:kzm"]]
-    da, db = pair_detail_vectors(a, b)
-    assert sparse.issparse(da) and da.shape == (3, 3) and db.shape == (2, 3)
-    norms = np.sqrt(np.asarray(sparse.vstack([da, db]).multiply(sparse.vstack([da, db])).sum(axis=1)).ravel())
-    assert np.allclose(norms, [1, 0, 1, 1, 1])
-    assert (da @ db.T).toarray()[2, 1] == pytest.approx(1.0)  # the same single key
+    dense = pair_detail_vectors(a, b)  # an article pair: arrays, as the alignment reads them
+    monkeypatch.setattr(features, "DENSE_CELLS", 14)  # 5 rows x 3 keys no longer fit: sparse
+    long = pair_detail_vectors(a, b)
+    assert not sparse.issparse(dense[0]) and sparse.issparse(long[0]) and sparse.issparse(long[1])
+    for da, db in (dense, (long[0].toarray(), long[1].toarray())):
+        assert da.shape == (3, 3) and db.shape == (2, 3)
+        assert np.allclose(np.linalg.norm(np.vstack([da, db]), axis=1), [1, 0, 1, 1, 1])
+        assert (da @ db.T)[2, 1] == pytest.approx(1.0)  # the same single key
+    assert np.allclose(dense[0], long[0].toarray()) and np.allclose(dense[1], long[1].toarray())
 
 
 def test_anchor_chain_and_regions():
