@@ -399,8 +399,10 @@ def _text_key(p) -> str:
     """Digest of all a `lean` reads of a document: its text, cleaning, segmentation and languages."""
     from .hashing import digest
 
-    seg = p.seg
-    return digest(p.doc.text, seg.clean.blocks, seg.clean.excluded, seg.paragraphs, seg.sentences, p.langs)
+    seg = p.seg  # the fields as plain tuples: a dataclass's repr costs ~10x more, and a warm re-scan keys every text
+    return digest(p.doc.text, [(b.start, b.end, b.role, b.excluded) for b in seg.clean.blocks],
+                  [(q.start, q.end, q.role) for q in seg.paragraphs],
+                  [(s.start, s.end, s.paragraph) for s in seg.sentences], p.langs)
 
 
 def _recall_lang_words(prepared, pairs, store) -> None:

@@ -235,11 +235,11 @@ def gloss_pairs(gloss: sparse.csr_matrix, doc_of_row: np.ndarray, languages: np.
 def doc_pairs(sem_pairs: dict, lex_pairs: dict, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings()
               ) -> list[DocPair]:
     """Document pairs with at least `min_sentence_pairs` mined sentence pairs, sorted by (a, b)."""
-    doc_of_row = np.asarray(doc_of_row)
+    doc_of_row = np.asarray(doc_of_row).tolist()  # Python ints: indexing an array costs more than the loop
     per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
     for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
         for (i, j), m in pairs.items():
-            da, db = int(doc_of_row[i]), int(doc_of_row[j])
+            da, db = doc_of_row[i], doc_of_row[j]
             key = (min(da, db), max(da, db))
             rec = per_doc[key]
             rec["all"].add((i, j))
