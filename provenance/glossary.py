@@ -110,8 +110,23 @@ def dictionary_files(lang: str) -> list[tuple[Path, Path, bool]]:
     return out
 
 
+#: `alpha3` of the languages langdetect tells apart, as langcodes gives them: a scan looks them up
+#: every time, and importing langcodes costs 70 ms of a re-scan (tests/test_gloss.py checks the table)
+ALPHA3 = {
+    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "ca": "cat", "cs": "ces", "cy": "cym", "da": "dan",
+    "de": "deu", "el": "ell", "en": "eng", "es": "spa", "et": "est", "fa": "fas", "fi": "fin", "fr": "fra",
+    "gu": "guj", "he": "heb", "hi": "hin", "hr": "hrv", "hu": "hun", "id": "ind", "it": "ita", "ja": "jpn",
+    "kn": "kan", "ko": "kor", "lt": "lit", "lv": "lav", "mk": "mkd", "ml": "mal", "mr": "mar", "ne": "nep",
+    "nl": "nld", "no": "nor", "pa": "pan", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sk": "slk",
+    "sl": "slv", "so": "som", "sq": "sqi", "sv": "swe", "sw": "swa", "ta": "tam", "te": "tel", "th": "tha",
+    "tl": "fil", "tr": "tur", "uk": "ukr", "ur": "urd", "vi": "vie", "zh": "zho",
+}
+
+
 def alpha3(lang: str) -> str | None:
     """ISO 639-3 (terminology) code of an ISO 639-1 code, as FreeDict names its files."""
+    if lang in ALPHA3:
+        return ALPHA3[lang]
     import langcodes
 
     try:

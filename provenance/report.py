@@ -48,9 +48,40 @@ class ReportSchemaError(ValueError):
 
 @lru_cache(maxsize=1)
 def _compiled_schema():
+    """The schema's validator. fastjsonschema writes it as Python source (0.035 s) that Python
+    then compiles (0.065 s): a tenth of an unchanged re-scan. The source and its bytecode are kept
+    beside the lexicons (`cache.lexicon_dir`), keyed by the schema and fastjsonschema's version, so
+    later processes load the bytecode (written here even where `PYTHONDONTWRITEBYTECODE` is set);
+    where that folder cannot be written, the validator is compiled in memory."""
+    import importlib.util
+    import py_compile
+
     import fastjsonschema
 
-    return fastjsonschema.compile({**schema(), "$schema": "http://json-schema.org/draft-07/schema#"})
+    from .cache import lexicon_dir
+    from .hashing import digest
+
+    definition = {**schema(), "$schema": "http://json-schema.org/draft-07/schema#"}
+    key = digest(json.dumps(definition, sort_keys=True), fastjsonschema.VERSION)[:16]
+    path = lexicon_dir() / f"report_validator_{key}.py"
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(fastjsonschema.compile_to_code(definition))
+                os.replace(tmp, path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        if not Path(importlib.util.cache_from_source(str(path))).is_file():
+            py_compile.compile(str(path), doraise=True)  # written atomically
+        spec = importlib.util.spec_from_file_location(f"_provenance_report_validator_{key}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.validate
+    except (OSError, SyntaxError, ImportError, AttributeError, py_compile.PyCompileError):
+        return fastjsonschema.compile(definition)
 
 
 def _cluster_id(k: int | None) -> str | None:
@@ -242,7 +273,16 @@ def _credit(x, prepared, ids) -> dict:
 
 
 def dumps(report: dict) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    """The report as indented JSON. Through orjson: the standard library indents in pure Python
+    (0.1-0.17 s for the speed corpus's 2 MB report, a tenth of an unchanged re-scan; orjson
+    0.01 s), with the same text but for small floats' notation (`0.00001` for `1e-05`); the
+    standard library for what orjson refuses (a key that is not a string, an integer past 64 bits)."""
+    try:
+        import orjson
+
+        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    except (ImportError, TypeError):
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
 def check_writable(path: str | os.PathLike, what: str = "report") -> None:

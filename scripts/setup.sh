@@ -49,6 +49,10 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# Bytecode for the package's own modules (an editable install has none, and where
+# PYTHONDONTWRITEBYTECODE is set Python never writes it): each scan then starts ~0.2 s sooner.
+# Only changed files are compiled; a stale file is only slower, never wrong.
+.venv/bin/python -m compileall -q provenance >/dev/null 2>&1 || true
 stamp=.venv/.provenance-setup
 want=$(cat pyproject.toml scripts/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

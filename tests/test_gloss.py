@@ -227,3 +227,14 @@ def _simplemma(simplemma, word: str, lang: str) -> str:
         return simplemma.lemmatize(word, lang)
     except (ValueError, KeyError):
         return word
+
+
+def test_dictionary_language_codes_are_langcodes_own():
+    """The table that spares a scan importing langcodes says what langcodes says, and a code
+    outside it still gets langcodes' answer."""
+    import langcodes
+
+    from provenance.glossary import ALPHA3, alpha3
+
+    assert {k: langcodes.Language.get(k).to_alpha3() for k in ALPHA3} == ALPHA3
+    assert alpha3("gl") == "glg" and alpha3("de") == "deu" and alpha3("not a language") is None
