@@ -1,8 +1,9 @@
-"""Cache upkeep behind `provenance cache info|prune|clear`: what the cache files hold, dropping
+"""Cache upkeep behind `provenance cache info|prepare|prune|clear`: what the cache files hold, dropping
 what no scan used for a while, deleting them. A file that cannot be handled now (locked by a
 running scan, damaged) gets one line with the fix; the others are handled all the same. The
 lexicon files in the cache folder's `lexicons/` (dictionaries, lemma lists, n-gram weights: built
-once per machine) are counted by `info` and deleted by `clear`; `prune` leaves them."""
+once per machine) are built ahead of any scan by `prepare`, counted by `info` and deleted by
+`clear`; `prune` leaves them."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 #: Lexicon files (`glossary`, `weights`), and the temporary files of a write that was cut short.
-_LEXICON_FILE = re.compile(r"^\.?(lexicon|lemmas|weights)-.+\.(pickle|npz)(\.[^.]+\.tmp)?$")
+_LEXICON_FILE = re.compile(r"^\.?((lexicon|lemmas|weights)-.+\.(pickle|npz)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
 
 
 def _lexicon_folder(cache_dir: str | os.PathLike | None) -> Path:
@@ -49,7 +50,44 @@ def lexicon_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     folder = _lexicon_folder(cache_dir)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and _LEXICON_FILE.match(p.name))
+    found = [p for p in folder.iterdir() if p.is_file() and _LEXICON_FILE.match(p.name)]
+    bytecode = folder / "__pycache__"  # the report validator's (`report._compiled_schema`)
+    if bytecode.is_dir():
+        found += [p for p in bytecode.glob("report_validator_*.pyc") if p.is_file()]
+    return sorted(found)
+
+
+def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = None) -> dict:
+    """Build the lexicon files a scan would build on first meeting a language: English's and those
+    of every language with a dictionary installed (`glossary.dictionary_files`): the dictionary's
+    lexicon, the lemma list and the n-gram weight table, and the gloss table. German's lexicon alone
+    takes ~20 s; languages are built side by side on `workers` processes (default: the usable
+    cores). Files already there are only checked. Returns {"folder", "languages", "built"}."""
+    from . import glossary, weights
+    from .cache import cache_folder_for_lexicons
+    from .parallel import fork_map
+    from .weights import prepare_tables
+
+    languages = ["en", *sorted(lang for lang in glossary.ALPHA3 if lang != "en" and glossary.dictionary_files(lang))]
+    before = set(lexicon_files(cache_dir))
+    # what this process read from another folder is read (or built) again from this one
+    for memo in (weights._cached_table, glossary._lexicon, glossary._dictionary):
+        memo.cache_clear()
+    with cache_folder_for_lexicons(cache_dir):
+        prepare_tables("en", gloss=True)
+        fork_map(_prepare_language, sorted(languages, key=lambda x: x != "de"), workers, min_per_worker=1)
+    return {"folder": str(_lexicon_folder(cache_dir)), "languages": languages,
+            "built": len(set(lexicon_files(cache_dir)) - before)}
+
+
+def _prepare_language(lang: str) -> None:
+    from .glossary import lexicon, load_lemmas
+    from .weights import prepare_tables
+
+    load_lemmas(lang)
+    if lang != "en":
+        lexicon(lang)
+    prepare_tables(lang)
 
 
 def lexicons_info(cache_dir: str | os.PathLike | None = None) -> dict:

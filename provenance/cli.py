@@ -44,15 +44,13 @@ def _handle_errors(fn):
     def wrapper(*args, debug: bool = False, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except ProvenanceError as exc:
-            if debug:
-                traceback.print_exc()
-            raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
-        except Exception as exc:  # a bug: one line for users, the traceback with --debug
+        except Exception as exc:  # one line for users (a bug's says so), the traceback with --debug
             if debug:
                 traceback.print_exc()
+            if isinstance(exc, ProvenanceError):
+                raise click.ClickException(str(exc)) from None
             raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug "
                                        "for the traceback, and please report it)") from None
     return wrapper
@@ -498,6 +496,20 @@ def cache_info_cmd(cache_dir: str | None) -> None:
     if readable:
         click.echo(f"total {sum(f['bytes'] for f in readable):,} bytes in {len(readable)} file(s)")
     _problems([f["problem"] for f in files if f["problem"] is not None])
+
+
+@cache.command("prepare", epilog=examples("provenance cache prepare"))
+@cache_dir_option
+@debug_option
+@_handle_errors
+def cache_prepare_cmd(cache_dir: str | None) -> None:
+    """Build now the lexicon files (dictionaries, lemma lists, n-gram weights) of English and of every
+    language with a dictionary installed, so that no scan stops to build them (the set-up runs this)."""
+    from . import cache_admin as c
+
+    r = c.prepare(cache_dir)
+    click.echo(f"lexicons of {len(r['languages'])} languages ({', '.join(r['languages'])}) ready in {r['folder']}: "
+               f"{r['built']} file(s) built")
 
 
 @cache.command("prune", epilog=examples("provenance cache prune --unused-for 30"))

@@ -117,6 +117,14 @@ def _table(kind: str, lang: str) -> tuple[np.ndarray, np.ndarray] | None:
     return _cached_table(kind, lang, table_key())
 
 
+def prepare_tables(lang: str, gloss: bool = False) -> None:
+    """Read (or build and keep) `lang`'s n-gram table, and with `gloss` the English gloss table,
+    ahead of any scan (`cache_admin.prepare`)."""
+    _table("ngram", lang)
+    if gloss:
+        _table("gloss", "en")
+
+
 @cache
 def table_key() -> str:
     """What the tables depend on: how they are built (this module), how words become n-grams and

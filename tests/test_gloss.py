@@ -238,3 +238,33 @@ def test_dictionary_language_codes_are_langcodes_own():
 
     assert {k: langcodes.Language.get(k).to_alpha3() for k in ALPHA3} == ALPHA3
     assert alpha3("gl") == "glg" and alpha3("de") == "deu" and alpha3("not a language") is None
+
+
+def test_cache_prepare_builds_every_dictionary_language_once_and_clear_removes_it(dict_dir, tmp_path):
+    """`provenance cache prepare` (the set-up runs it) builds ahead of any scan what a scan would
+    build on first meeting a language, into the folder asked for, even in a process that already
+    read them from another folder; a second run builds nothing; `cache clear` removes them all."""
+    from click.testing import CliRunner
+
+    from provenance import report
+    from provenance.cache import cache_folder_for_lexicons
+    from provenance.cli import main
+
+    write_dictd(dict_dir, "freedict-rus-eng", [("мост", "мост /most/ <n, masc>\n1. bridge, viaduct\n")])
+    lexicon("ru")  # read from the default folder ($PROVENANCE_CACHE_DIR) in this process
+    cache = tmp_path / "elsewhere"
+    first = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(cache)])
+    assert first.exit_code == 0 and "2 languages (en, ru)" in first.output, first.output
+    built = {p.name.rsplit("-", 1)[0] for p in (cache / "lexicons").iterdir() if p.is_file()}
+    assert {"lexicon-ru", "lemmas-ru", "lemmas-en", "weights-ngram-ru", "weights-ngram-en",
+            "weights-gloss-en"} <= built
+    again = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(cache)])
+    assert again.exit_code == 0 and ": 0 file(s) built" in again.output
+    report._compiled_schema.cache_clear()
+    with cache_folder_for_lexicons(cache):
+        report._compiled_schema()  # the report's validator is kept there too
+    report._compiled_schema.cache_clear()
+    assert list((cache / "lexicons").glob("report_validator_*.py"))
+    cleared = CliRunner().invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(cache)])
+    assert cleared.exit_code == 0
+    assert not [p for p in (cache / "lexicons").rglob("*") if p.is_file()]
