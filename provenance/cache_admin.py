@@ -53,7 +53,7 @@ def lexicon_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     found = [p for p in folder.iterdir() if p.is_file() and _LEXICON_FILE.match(p.name)]
     bytecode = folder / "__pycache__"  # the report validator's (`report._compiled_schema`)
     if bytecode.is_dir():
-        found += [p for p in bytecode.glob("report_validator_*.pyc") if p.is_file()]
+        found += [p for p in bytecode.glob("report_validator_*") if p.is_file()]
     return sorted(found)
 
 
@@ -63,31 +63,46 @@ def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = No
     lexicon, the lemma list and the n-gram weight table, and the gloss table. German's lexicon alone
     takes ~20 s; languages are built side by side on `workers` processes (default: the usable
     cores). Files already there are only checked. Returns {"folder", "languages", "built"}."""
+    import tempfile
+
     from . import glossary, weights
     from .cache import cache_folder_for_lexicons
     from .parallel import fork_map
-    from .weights import prepare_tables
 
     languages = ["en", *sorted(lang for lang in glossary.ALPHA3 if lang != "en" and glossary.dictionary_files(lang))]
+    folder = _lexicon_folder(cache_dir)
+    try:  # a folder that cannot take the files: said now, not after a minute of building
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise InputError(f"cannot write the lexicons to {folder} ({exc.strerror or exc}): pass a writable "
+                         "--cache-dir") from None
     before = set(lexicon_files(cache_dir))
     # what this process read from another folder is read (or built) again from this one
     for memo in (weights._cached_table, glossary._lexicon, glossary._dictionary):
         memo.cache_clear()
     with cache_folder_for_lexicons(cache_dir):
-        prepare_tables("en", gloss=True)
-        fork_map(_prepare_language, sorted(languages, key=lambda x: x != "de"), workers, min_per_worker=1)
-    return {"folder": str(_lexicon_folder(cache_dir)), "languages": languages,
-            "built": len(set(lexicon_files(cache_dir)) - before)}
+        problems = [_prepare_language("en", gloss=True)]
+        others = sorted(languages[1:], key=lambda x: x != "de")  # the longest first
+        problems += fork_map(_prepare_language, others, workers, min_per_worker=1)
+    return {"folder": str(folder), "languages": languages, "built": len(set(lexicon_files(cache_dir)) - before),
+            "problems": [p for p in problems if p]}
 
 
-def _prepare_language(lang: str) -> None:
-    from .glossary import lexicon, load_lemmas
+def _prepare_language(lang: str, gloss: bool = False) -> str | None:
+    """Build `lang`'s lexicon files; one line on what failed (a damaged dictionary file), else None."""
+    from .glossary import dictionary_files, lexicon, load_lemmas
     from .weights import prepare_tables
 
-    load_lemmas(lang)
-    if lang != "en":
-        lexicon(lang)
-    prepare_tables(lang)
+    try:
+        load_lemmas(lang)
+        if lang != "en":
+            lexicon(lang)
+        prepare_tables(lang, gloss)
+    except Exception as exc:  # noqa: BLE001 -- one line per language; the others are built all the same
+        where = ", ".join(str(d) for _, d, _ in dictionary_files(lang)) or "its lemma list or word list"
+        return f"{lang}: not built ({type(exc).__name__}: {exc}); check {where}"
+    return None
 
 
 def lexicons_info(cache_dir: str | os.PathLike | None = None) -> dict:

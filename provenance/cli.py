@@ -503,13 +503,13 @@ def cache_info_cmd(cache_dir: str | None) -> None:
 @debug_option
 @_handle_errors
 def cache_prepare_cmd(cache_dir: str | None) -> None:
-    """Build now the lexicon files (dictionaries, lemma lists, n-gram weights) of English and of every
-    language with a dictionary installed, so that no scan stops to build them (the set-up runs this)."""
+    """Build the lexicons of English and every language with a dictionary installed (the set-up does)."""
     from . import cache_admin as c
 
     r = c.prepare(cache_dir)
-    click.echo(f"lexicons of {len(r['languages'])} languages ({', '.join(r['languages'])}) ready in {r['folder']}: "
+    click.echo(f"lexicons of {len(r['languages'])} languages ({', '.join(r['languages'])}) in {r['folder']}: "
                f"{r['built']} file(s) built")
+    _problems(r["problems"])
 
 
 @cache.command("prune", epilog=examples("provenance cache prune --unused-for 30"))

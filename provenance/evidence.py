@@ -35,7 +35,7 @@ def _sent_texts(p, idx):
     return [texts[i] for i in idx]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _quoted_shares(sentences: tuple[str, ...]) -> np.ndarray:
     """`quoted_share` of each sentence (read-only): a document is the target of every pair it is
     in, so its shares are computed once."""
@@ -64,7 +64,7 @@ def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> P
     oriented a -> b, with the target on side b when `target_is_b`."""
     tsent = pt.sentence_texts
     lens = np.array([len(x) for x in tsent], dtype=float)
-    qshare = _quoted_shares(tsent)
+    qshare = _quoted_shares(tuple(tsent))
     own = lens * (1 - qshare)
     covered: set[int] = set()      # target sentences aligned (a sentence may sit in several blocks
     own_covered: set[int] = set()  # when the second pass reused it; it counts once)

@@ -39,6 +39,10 @@ class Prepared:
         t = self.doc.text
         return tuple(t[s.start:s.end] for s in self.seg.sentences)
 
+    def __getstate__(self) -> dict:
+        """Pickled without the cut sentences (Spark ships prepared documents; they are cut again)."""
+        return {k: v for k, v in self.__dict__.items() if k != "sentence_texts"}
+
     @property
     def sentence_spans(self) -> tuple[tuple[int, int], ...]:
         return tuple((s.start, s.end) for s in self.seg.sentences)

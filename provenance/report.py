@@ -7,6 +7,7 @@ so the same inputs give a byte-identical report.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -50,12 +51,11 @@ class ReportSchemaError(ValueError):
 def _compiled_schema():
     """The schema's validator. fastjsonschema writes it as Python source (0.035 s) that Python
     then compiles (0.065 s): a tenth of an unchanged re-scan. The source and its bytecode are kept
-    beside the lexicons (`cache.lexicon_dir`), keyed by the schema and fastjsonschema's version, so
-    later processes load the bytecode (written here even where `PYTHONDONTWRITEBYTECODE` is set);
-    where that folder cannot be written, the validator is compiled in memory."""
-    import importlib.util
-    import py_compile
-
+    beside the lexicons (`cache.lexicon_dir`), named by a digest of the schema and fastjsonschema's
+    version, so later processes load the bytecode (written here even where
+    `PYTHONDONTWRITEBYTECODE` is set; checked by name, not by time). A copy that does not load is
+    deleted (the next process writes it again) and the validator compiled in memory, as it is
+    where that folder cannot be written."""
     import fastjsonschema
 
     from .cache import lexicon_dir
@@ -65,23 +65,33 @@ def _compiled_schema():
     key = digest(json.dumps(definition, sort_keys=True), fastjsonschema.VERSION)[:16]
     path = lexicon_dir() / f"report_validator_{key}.py"
     try:
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return _load_validator(path, definition)
+    except Exception:  # noqa: BLE001 -- unwritable folder, damaged or foreign file: compiled here
+        for spoilt in (path, Path(importlib.util.cache_from_source(str(path)))):
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(fastjsonschema.compile_to_code(definition))
-                os.replace(tmp, path)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
-        if not Path(importlib.util.cache_from_source(str(path))).is_file():
-            py_compile.compile(str(path), doraise=True)  # written atomically
-        spec = importlib.util.spec_from_file_location(f"_provenance_report_validator_{key}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.validate
-    except (OSError, SyntaxError, ImportError, AttributeError, py_compile.PyCompileError):
+                spoilt.unlink(missing_ok=True)
+            except OSError:
+                pass
         return fastjsonschema.compile(definition)
+
+
+def _load_validator(path: Path, definition: dict):
+    """The validator kept at `path` (written first if missing), its bytecode beside it."""
+    import py_compile
+
+    import fastjsonschema
+    from fastjsonschema.ref_resolver import RefResolver
+
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        root = RefResolver.from_schema(definition, store={}).get_scope_name()  # the function fastjsonschema names
+        atomic_write_text(path, f"{fastjsonschema.compile_to_code(definition)}\nvalidate = {root}\n")
+    if not Path(importlib.util.cache_from_source(str(path))).is_file():
+        py_compile.compile(str(path), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    spec = importlib.util.spec_from_file_location(f"_provenance_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.validate
 
 
 def _cluster_id(k: int | None) -> str | None:
@@ -280,7 +290,7 @@ def dumps(report: dict) -> str:
     try:
         import orjson
 
-        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+        return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode("utf-8") + "\n"
     except (ImportError, TypeError):
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 

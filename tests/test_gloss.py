@@ -268,3 +268,21 @@ def test_cache_prepare_builds_every_dictionary_language_once_and_clear_removes_i
     cleared = CliRunner().invoke(main, ["cache", "clear", "--yes", "--cache-dir", str(cache)])
     assert cleared.exit_code == 0
     assert not [p for p in (cache / "lexicons").rglob("*") if p.is_file()]
+
+
+def test_cache_prepare_says_which_language_failed_and_builds_the_others(dict_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    write_dictd(dict_dir, "freedict-rus-eng", [("мост", "мост /most/ <n, masc>\n1. bridge, viaduct\n")])
+    write_dictd(dict_dir, "freedict-deu-eng", [("Brücke", "Brücke\n1. bridge\n")])
+    (dict_dir / "freedict-deu-eng.dict.dz").write_bytes(b"not gzip at all")  # damaged
+    cache = tmp_path / "c"
+    r = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(cache)])
+    assert r.exit_code == 1 and "de: not built" in r.output and "freedict-deu-eng.dict.dz" in r.output
+    lexicons = cache / "lexicons"
+    assert list(lexicons.glob("lexicon-ru-*.pickle")) and not list(lexicons.glob("lexicon-de-*"))
+    (tmp_path / "a file").write_text("x")
+    r = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(tmp_path / "a file" / "below")])
+    assert r.exit_code == 1 and "cannot write the lexicons to" in r.output and len(r.output.splitlines()) == 1

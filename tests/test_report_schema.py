@@ -41,28 +41,33 @@ def test_the_fast_check_agrees_with_the_reference_validator(seed_report):
 
 def test_the_compiled_check_is_kept_for_the_next_process_and_a_spoilt_copy_is_not_trusted(
         seed_report, tmp_path, monkeypatch):
-    """The validator's source and bytecode are written once beside the lexicons; a later process
-    loads them (here: the per-process memo cleared). A copy that no longer loads is replaced by a
-    validator compiled in memory, which still rejects a broken report."""
+    """The validator's source and bytecode are written once beside the lexicons, and a later
+    process (here: the per-process memo cleared) runs the validator from them. A copy that no
+    longer loads is deleted and the validator compiled in memory, which still rejects a broken
+    report; the next process writes the copy again."""
     from provenance import report as report_mod
 
     monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path))
-    report_mod._compiled_schema.cache_clear()
+    folder = tmp_path / "lexicons"
     try:
-        validate_report(seed_report)
-        kept = list((tmp_path / "lexicons").glob("report_validator_*.py"))
-        assert len(kept) == 1 and list((tmp_path / "lexicons" / "__pycache__").glob(kept[0].stem + ".*.pyc"))
         report_mod._compiled_schema.cache_clear()
-        validate_report(seed_report)  # loaded back: nothing new written
-        assert list((tmp_path / "lexicons").glob("report_validator_*.py")) == kept
-        for pyc in (tmp_path / "lexicons" / "__pycache__").glob("*.pyc"):
-            pyc.unlink()
-        kept[0].write_text("def validate(:\n", "utf-8")  # spoilt
+        validate_report(seed_report)
+        kept = list(folder.glob("report_validator_*.py"))
+        assert len(kept) == 1 and list((folder / "__pycache__").glob(kept[0].stem + ".*.pyc"))
+        report_mod._compiled_schema.cache_clear()
+        assert report_mod._compiled_schema().__code__.co_filename == str(kept[0])  # run from the kept file
+        validate_report(seed_report)
+        kept[0].write_text("def validate(:\n", "utf-8")  # spoilt, its bytecode too
+        for pyc in (folder / "__pycache__").glob("*.pyc"):
+            pyc.write_bytes(pyc.read_bytes()[:20])
         report_mod._compiled_schema.cache_clear()
         validate_report(seed_report)
         bad = copy.deepcopy(seed_report)
         bad["schema_version"] = "0.1"
         with pytest.raises(ReportSchemaError, match="report breaks its schema"):
             validate_report(bad)
+        assert not kept[0].exists()  # deleted, so that
+        report_mod._compiled_schema.cache_clear()
+        assert report_mod._compiled_schema().__code__.co_filename == str(kept[0])  # the next one writes it again
     finally:
         report_mod._compiled_schema.cache_clear()

@@ -226,3 +226,19 @@ def test_gloss_counts_hash_as_scikit_learns_feature_hasher_and_its_stop_words():
     got = hashed_counts(rows, GLOSS_FEATURES)
     assert got.dtype == np.float32 and got.shape == want.shape
     assert (got != want).nnz == 0 and got.nnz == want.nnz > 10_000
+
+
+def test_a_prepared_document_pickles_without_its_cut_sentences():
+    """Spark ships prepared documents: the sentences each stage reads are cut once per process,
+    not carried in the pickle beside the text they come from."""
+    import pickle
+
+    from provenance.preparation import prepare
+
+    (p,), _ = prepare([d for d in load_paths([SEEDS]).documents if d.id.startswith("000")])
+    texts = p.sentence_texts
+    assert "sentence_texts" in p.__dict__ and isinstance(texts, tuple) and len(texts) > 10
+    shipped = pickle.dumps(p)
+    assert len(shipped) < len(pickle.dumps((p.seg, p.langs))) + 500
+    back = pickle.loads(shipped)
+    assert "sentence_texts" not in back.__dict__ and back == p and back.sentence_texts == texts
