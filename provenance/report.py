@@ -7,6 +7,7 @@ so the same inputs give a byte-identical report.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -68,10 +69,8 @@ def _compiled_schema():
         return _load_validator(path, definition)
     except Exception:  # noqa: BLE001 -- unwritable folder, damaged or foreign file: compiled here
         for spoilt in (path, Path(importlib.util.cache_from_source(str(path)))):
-            try:
+            with contextlib.suppress(OSError):
                 spoilt.unlink(missing_ok=True)
-            except OSError:
-                pass
         return fastjsonschema.compile(definition)
 
 
@@ -287,11 +286,11 @@ def dumps(report: dict) -> str:
     (0.1-0.17 s for the speed corpus's 2 MB report, a tenth of an unchanged re-scan; orjson
     0.01 s), with the same text but for small floats' notation (`0.00001` for `1e-05`); the
     standard library for what orjson refuses (a key that is not a string, an integer past 64 bits)."""
-    try:
-        import orjson
+    import orjson
 
+    try:
         return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode("utf-8") + "\n"
-    except (ImportError, TypeError):
+    except TypeError:
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -62,7 +62,6 @@ echo "setting up .venv (first run takes a few minutes)..." >&2
 .venv/bin/python -m pip install --quiet --upgrade pip 2>/dev/null || true
 .venv/bin/python -m pip install --quiet -c scripts/constraints.txt torch==2.13.0
 .venv/bin/python -m pip install --quiet -c scripts/constraints.txt -e ".[test,spark]"
-.venv/bin/python -m compileall -q provenance >/dev/null 2>&1 || true
 # The dictionaries' lexicons, lemma lists and n-gram weights (~1 min on two cores, once per
 # machine), so that no scan, and no first benchmark run, stops to build them.
 echo "building the lexicons of the installed dictionaries..." >&2
