@@ -3,7 +3,8 @@ what no scan used for a while, deleting them. A file that cannot be handled now 
 running scan, damaged) gets one line with the fix; the others are handled all the same. The
 lexicon files in the cache folder's `lexicons/` (dictionaries, lemma lists, n-gram weights: built
 once per machine) are built ahead of any scan by `prepare`, counted by `info` and deleted by
-`clear`; `prune` leaves them."""
+`clear`; `prune` leaves them (a file superseded by one of a newer key is deleted when that one is
+written: `cache.drop_superseded`)."""
 
 from __future__ import annotations
 

@@ -262,7 +262,10 @@ def _lexicon(lang: str, key: str) -> Lexicon:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
     words = build_lexicon(lang, files)
-    _write_pickle(path, words)
+    if _write_pickle(path, words):
+        from .cache import drop_superseded
+
+        drop_superseded(path, f"lexicon-{lang}-*.pickle")  # another dictionary's or format's
     return Lexicon(lang, words, sources, key)
 
 
@@ -298,9 +301,9 @@ ENGLISH_STOP_WORDS = frozenset((
 ).split())
 
 
-def _write_pickle(path: Path, value) -> None:
-    """Write `value` to `path` atomically (`write_cache_file`)."""
-    write_cache_file(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
+def _write_pickle(path: Path, value) -> bool:
+    """Write `value` to `path` atomically (`write_cache_file`); False when it could not be."""
+    return write_cache_file(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def write_cache_file(path: Path, write) -> bool:
@@ -397,11 +400,10 @@ def _dictionary(lang: str) -> Mapping[str, str]:
     decoded = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
     values: dict[str, bytes] = {}  # one object per distinct lemma: the pickle refers to it, not repeats it
     words = {k.encode("utf-8"): values.setdefault(v, v.encode("utf-8")) for k, v in decoded.items()}
-    if path is not None:
-        _write_pickle(path, words)
-        for old in path.parent.glob(f"lemmas-{lang}-*.pickle"):  # an earlier simplemma's
-            if old != path:
-                old.unlink(missing_ok=True)
+    if path is not None and _write_pickle(path, words):
+        from .cache import drop_superseded
+
+        drop_superseded(path, f"lemmas-{lang}-*.pickle")  # an earlier simplemma's
     return MappingStrToByteString(words)
 
 

@@ -81,11 +81,16 @@ def _load_validator(path: Path, definition: dict):
     import fastjsonschema
     from fastjsonschema.ref_resolver import RefResolver
 
+    from .cache import drop_superseded
+
+    pyc = Path(importlib.util.cache_from_source(str(path)))
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         root = RefResolver.from_schema(definition, store={}).get_scope_name()  # the function fastjsonschema names
         atomic_write_text(path, f"{fastjsonschema.compile_to_code(definition)}\nvalidate = {root}\n")
-    if not Path(importlib.util.cache_from_source(str(path))).is_file():
+        drop_superseded(path, "report_validator_*.py")  # another schema's or fastjsonschema's
+        drop_superseded(pyc, f"report_validator_*{''.join(pyc.suffixes)}")  # this Python's only
+    if not pyc.is_file():
         py_compile.compile(str(path), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     spec = importlib.util.spec_from_file_location(f"_provenance_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)

@@ -164,12 +164,11 @@ def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarra
 def _write_npz(path: Path, **arrays) -> None:
     """Write `arrays` to `path` atomically and remove the tables of other keys; a table that cannot
     be kept is only rebuilt next time."""
+    from .cache import drop_superseded
     from .glossary import write_cache_file
 
     if write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
-        for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.npz"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        drop_superseded(path, f"{path.name.rsplit('-', 1)[0]}-*.npz")
 
 
 #: Entries weighed at a time (bounds the temporary arrays of a scan with tens of millions of n-grams).

@@ -176,3 +176,40 @@ def test_a_scan_keeps_its_lexicons_in_the_cache_folder_given_and_cache_clear_del
     assert res.exit_code == 0 and not any(p.exists() for p in built)
     assert (folder / "lexicons" / "notes.txt").exists()
     assert not list(folder.glob("*.sqlite"))
+
+
+def test_lexicon_files_of_earlier_keys_are_deleted_when_their_successors_are_written(seed_report, tmp_path,
+                                                                                    monkeypatch):
+    """An upgrade (another dictionary, simplemma, schema or version of the code) writes lexicon files
+    under new keys; the files of the old keys, which nothing reads again, are deleted then instead of
+    piling up (a dictionary lexicon is up to 10 MB, a lemma list up to 74 MB). Other files stay."""
+    import sys
+
+    from provenance import glossary, report, weights
+
+    folder = tmp_path / "cache" / "lexicons"
+    monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path / "cache"))
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    stale = [folder / "lexicon-fr-0123456789abcdef.pickle", folder / "lemmas-fr-0123456789abcdef.pickle",
+             folder / "weights-ngram-fr-0123456789abcdef.npz", folder / "report_validator_0123456789abcdef.py",
+             folder / "__pycache__" / f"report_validator_0123456789abcdef.{tag}.pyc"]
+    kept = [folder / "lexicon-es-0123456789abcdef.pickle", folder / "notes.txt",
+            folder / "__pycache__" / "report_validator_0123456789abcdef.cpython-99.pyc"]  # another Python's
+    for p in stale + kept:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"old")
+    memos = (glossary._lexicon, glossary._dictionary, glossary._lemmatizer, glossary.lemma, weights._cached_table,
+             report._compiled_schema)
+    for memo in memos:
+        memo.cache_clear()
+    try:
+        assert glossary.lexicon("fr").words and glossary.lemma("chevaux", "fr") == "cheval"
+        weights.prepare_tables("fr")
+        report.validate_report(seed_report)
+    finally:
+        for memo in memos:
+            memo.cache_clear()
+    assert not [p for p in stale if p.exists()]
+    assert all(p.exists() for p in kept)
+    assert {p.name.split("-")[0] for p in folder.glob("*-fr-*")} == {"lexicon", "lemmas", "weights"}
+    assert len(list(folder.glob("report_validator_*.py"))) == 1
