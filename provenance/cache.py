@@ -54,9 +54,8 @@ def lexicon_dir() -> Path:
 
 
 def drop_superseded(path: Path, pattern: str) -> None:
-    """Delete the files beside `path` that match the glob `pattern` but are not `path`: the lexicon
-    files of earlier keys (another dictionary, simplemma, schema or version of this code), which no
-    scan reads again. A file that cannot be deleted stays (it only takes room)."""
+    """Delete the files beside `path` matching the glob `pattern`, but not `path`: lexicon files of
+    earlier keys (another dictionary, simplemma, schema or code), which no scan reads again."""
     for old in path.parent.glob(pattern):
         if old != path:
             with suppress(OSError):

@@ -4,6 +4,8 @@ any one of them."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 from .classify import COPY, Cluster, Verdict
@@ -32,10 +34,12 @@ def reconstruct_wire(prepared, source: int, copies: dict[int, DocComparison]) ->
     """The most probable original text behind a source and its copies.
 
     Passages follow the source's order; a passage groups source sentences that some carrier
-    aligned together. For each passage the most complete version (the longest; editors cut
-    more often than they add) is chosen, so a clause one carrier cut survives from another.
-    Passages only a copy has, aligned to nothing, are listed as `unplaced` (the wire's or that
-    outlet's own: two carriers cannot tell).
+    aligned together. For each passage the version is chosen whose words the other carriers bear
+    out most (`_best_version`), then the most complete (the longest; editors cut more often than
+    they add), so a clause one carrier cut survives from another, while what one outlet added to
+    its edited copy (an opener, an attribution, a synonym) is not taken for the wire's where
+    other carriers kept the wire's words. Passages only a copy has, aligned to nothing, are listed
+    as `unplaced` (the wire's or that outlet's own: two carriers cannot tell).
 
     Args:
         source: index of the cluster's source.
@@ -66,7 +70,7 @@ def reconstruct_wire(prepared, source: int, copies: dict[int, DocComparison]) ->
             spans = [s for i in idx for s in versions.get(i, {}).get(doc, [])]
             if spans:
                 carriers.append((doc, (min(a for a, _ in spans), max(b for _, b in spans))))
-        best_doc, best_span = max(carriers, key=lambda c: (c[1][1] - c[1][0], c[0] == source))
+        best_doc, best_span = _best_version(prepared, carriers, source)
         passages.append(Passage(best_doc, best_span, tuple(carriers)))
     # merge passages whose chosen spans overlap (a copy merged what the source split)
     merged: list[Passage] = []
@@ -83,6 +87,31 @@ def reconstruct_wire(prepared, source: int, copies: dict[int, DocComparison]) ->
     for doc, cmp_ in sorted(copies.items()):
         unplaced += [(doc, d.target_span) for d in cmp_.divergences if d.type == "added" and d.target_span]
     return Reconstruction((source, *sorted(copies)), tuple(merged), tuple(unplaced))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _best_version(prepared, carriers: list[tuple[int, tuple[int, int]]], source: int) -> tuple[int, tuple[int, int]]:
+    """The carrier version of a passage with the most words that another carrier's version also
+    has (counted with their repeats), then the fewest that none has, then the longest, then the
+    source's. Two carriers bear each other out equally, so the longer is taken, as it always was;
+    among more, a version's own additions count against it, and the words it replaced still count
+    for the versions that kept them (a clause that most carriers lack is then left out)."""
+    counts = [Counter(_WORD.findall(prepared[d].doc.text[a:b].casefold())) for d, (a, b) in carriers]
+    if len(counts) > 2:
+        top: dict[str, tuple[int, int]] = {}  # word -> its highest and second-highest count among the versions
+        for c in counts:
+            for w, n in c.items():
+                first, second = top.get(w, (0, 0))
+                top[w] = (n, first) if n >= first else (first, max(second, n))
+        support = [sum(min(n, top[w][1] if n == top[w][0] else top[w][0]) for w, n in c.items()) for c in counts]
+    else:
+        support = [0] * len(counts)
+    own = [c.total() - s if len(counts) > 2 else 0 for c, s in zip(counts, support, strict=True)]
+    best = max(range(len(carriers)), key=lambda k: (support[k], -own[k], carriers[k][1][1] - carriers[k][1][0],
+                                                    carriers[k][0] == source))
+    return carriers[best]
 
 
 def reconstruct_stories(prepared, verdicts: list[Verdict], clusters: list[Cluster],

@@ -156,6 +156,31 @@ def test_reconstruct_wire_takes_each_passage_from_the_carrier_that_kept_it():
     assert rec.unplaced == ()
 
 
+def test_reconstruct_wire_does_not_take_one_outlets_additions_for_the_wire():
+    """Edited copies that each add an opener or an attribution and swap a word are longer than the
+    wire: the reconstruction keeps the words the carriers bear out, and still recovers a clause
+    the source cut but two copies kept."""
+    wire = [
+        "Protesters met Prime Minister Kadhimi in Baghdad on Sunday after weeks of unrest.",
+        "At least 43 people were wounded in clashes near Tahrir Square, medics said.",
+        "The talks are expected to resume in the capital next week.",
+    ]
+    source = [wire[0], wire[1].replace(" near Tahrir Square", ""), wire[2]]
+    edited = [
+        ["Meanwhile, protesters met Prime Minister Kadhimi in Baghdad on Sunday after weeks of unrest.", wire[1],
+         "The negotiations are expected to resume in the capital next week, according to reports."],
+        ["Protesters met Prime Minister Kadhimi in Baghdad on Sunday after weeks of unrest, sources said.", wire[1],
+         "Separately, the talks are due to resume in the capital next week."],
+        ["Protesters met Prime Minister Kadhimi in Baghdad on Sunday after seven days of unrest.",
+         wire[1].replace("medics said", "medics told reporters"), "The talks are set to resume in the city next week."],
+    ]
+    prepared = [prep(source, "source"), *(prep(e, f"copy{k}") for k, e in enumerate(edited))]
+    copies = {k + 1: compare_pair(prepared[0], prepared[k + 1], one_to_one([(0, 0), (1, 1), (2, 2)]))
+              for k in range(len(edited))}
+    rec = reconstruct_wire(prepared, 0, copies)
+    assert [prepared[p.doc].doc.text[p.span[0]:p.span[1]] for p in rec.passages] == wire
+
+
 
 def test_respelled_speaker_is_a_name_variant_not_a_changed_attribution():
     # line 2 quotes Kadhimi: respelling him is one name variant, not also a new speaker
