@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +51,6 @@ def lexicon_dir() -> Path:
     """The folder of the lexicon files: `LEXICONS` under the cache folder a `cache_folder_for_lexicons`
     block names (the CLI's `--cache-dir`), else under `default_cache_dir()`."""
     return (_lexicon_root[-1] if _lexicon_root else default_cache_dir()) / LEXICONS
-
-
-def drop_superseded(path: Path, pattern: str) -> None:
-    """Delete the files beside `path` matching the glob `pattern`, but not `path`: lexicon files of
-    earlier keys (another dictionary, simplemma, schema or code), which no scan reads again."""
-    for old in path.parent.glob(pattern):
-        if old != path:
-            with suppress(OSError):
-                old.unlink(missing_ok=True)
 
 
 @contextmanager

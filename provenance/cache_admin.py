@@ -4,7 +4,7 @@ running scan, damaged) gets one line with the fix; the others are handled all th
 lexicon files in the cache folder's `lexicons/` (dictionaries, lemma lists, n-gram weights: built
 once per machine) are built ahead of any scan by `prepare`, counted by `info` and deleted by
 `clear`; `prune` leaves them (a file superseded by one of a newer key is deleted when that one is
-written: `cache.drop_superseded`)."""
+written: `lexicon_files.drop_superseded`)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,10 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
 
 
-#: Lexicon files (`glossary`, `weights`), and the temporary files of a write that was cut short.
-_LEXICON_FILE = re.compile(r"^\.?((lexicon|lemmas|weights)-.+\.(pickle|npz)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
+#: Lexicon files (`glossary`, `weights`, `wordfreqs`, `report`), and the temporary files of a write
+#: that was cut short.
+_LEXICON_FILE = re.compile(
+    r"^\.?((lexicon|lemmas|weights|zipf)-.+\.(pickle|npz)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
 
 
 def _lexicon_folder(cache_dir: str | os.PathLike | None) -> Path:
@@ -66,7 +68,7 @@ def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = No
     cores). Files already there are only checked. Returns {"folder", "languages", "built"}."""
     import tempfile
 
-    from . import glossary, weights
+    from . import glossary, weights, wordfreqs
     from .cache import cache_folder_for_lexicons
     from .parallel import fork_map
 
@@ -80,7 +82,7 @@ def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = No
                          "--cache-dir") from None
     before = set(lexicon_files(cache_dir))
     # what this process read from another folder is read (or built) again from this one
-    for memo in (weights._cached_table, glossary._lexicon, glossary._dictionary):
+    for memo in (weights._cached_table, glossary._lexicon, glossary._dictionary, wordfreqs._table):
         memo.cache_clear()
     with cache_folder_for_lexicons(cache_dir):
         problems = [_prepare_language("en", gloss=True)]
@@ -92,6 +94,7 @@ def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = No
 
 def _prepare_language(lang: str, gloss: bool = False) -> str | None:
     """Build `lang`'s lexicon files; one line on what failed (a damaged dictionary file), else None."""
+    from . import wordfreqs
     from .glossary import dictionary_files, lexicon, load_lemmas
     from .weights import prepare_tables
 
@@ -100,6 +103,7 @@ def _prepare_language(lang: str, gloss: bool = False) -> str | None:
         if lang != "en":
             lexicon(lang)
         prepare_tables(lang, gloss)
+        wordfreqs.prepare(lang)
     except Exception as exc:  # noqa: BLE001 -- one line per language; the others are built all the same
         where = ", ".join(str(d) for _, d, _ in dictionary_files(lang)) or "its lemma list or word list"
         return f"{lang}: not built ({type(exc).__name__}: {exc}); check {where}"

@@ -20,11 +20,12 @@ import hashlib
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+
+from .lexicon_files import drop_superseded, write_cache_file
 
 #: Folders searched for `freedict-*.index` / `.dict.dz` files, after `$PROVENANCE_DICT_DIR`.
 SYSTEM_DICT_DIRS = ("/usr/share/dictd", "/usr/local/share/dictd")
@@ -211,15 +212,12 @@ def _ranked(candidates: dict[str, int]) -> tuple[str, ...]:
     return FUNCTION if order[0] == FUNCTION[0] else tuple(w for w in order if w)[:MAX_SENSES]
 
 
-@lru_cache(maxsize=200_000)
 def zipf(word: str, lang: str = "en") -> float:
-    """wordfreq's Zipf frequency of `word` in `lang` (0 where wordfreq has no list for it)."""
-    from wordfreq import zipf_frequency
+    """wordfreq's Zipf frequency of `word` in `lang` (0 where wordfreq has no list for it;
+    `wordfreqs.zipf`, which needs no wordfreq import for plain words)."""
+    from .wordfreqs import zipf as wordfreq_zipf
 
-    try:
-        return zipf_frequency(word, lang)
-    except (LookupError, ValueError):
-        return 0.0
+    return wordfreq_zipf(word, lang)
 
 
 def _single_word(s: str) -> bool:
@@ -263,7 +261,6 @@ def _lexicon(lang: str, key: str) -> Lexicon:
         pass
     words = build_lexicon(lang, files)
     if _write_pickle(path, words):
-        from .cache import drop_superseded
 
         drop_superseded(path, f"lexicon-{lang}-*.pickle")  # another dictionary's or format's
     return Lexicon(lang, words, sources, key)
@@ -304,24 +301,6 @@ ENGLISH_STOP_WORDS = frozenset((
 def _write_pickle(path: Path, value) -> bool:
     """Write `value` to `path` atomically (`write_cache_file`); False when it could not be."""
     return write_cache_file(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def write_cache_file(path: Path, write) -> bool:
-    """Write a lexicon file atomically: `write(binary file)` into a temporary file beside `path`,
-    then renamed. A cache that cannot be written is only slower (and leaves no partial file
-    behind): False then."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        return False
 
 
 # --- lemmas --------------------------------------------------------------------------------------
@@ -401,7 +380,6 @@ def _dictionary(lang: str) -> Mapping[str, str]:
     values: dict[str, bytes] = {}  # one object per distinct lemma: the pickle refers to it, not repeats it
     words = {k.encode("utf-8"): values.setdefault(v, v.encode("utf-8")) for k, v in decoded.items()}
     if path is not None and _write_pickle(path, words):
-        from .cache import drop_superseded
 
         drop_superseded(path, f"lemmas-{lang}-*.pickle")  # an earlier simplemma's
     return MappingStrToByteString(words)

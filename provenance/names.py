@@ -20,6 +20,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .wordfreqs import zipf as wordfreq_zipf
+
 #: languages that capitalise every noun
 NOUN_CAPITALISING = frozenset({"de", "lb"})
 #: Zipf frequency in German from which a capitalised word may be a common noun, and the lead over
@@ -131,20 +133,10 @@ def strip_inflection(token: str, lang: str | None) -> str:
     return token
 
 
-@lru_cache(maxsize=1)
-def _zipf():
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency
-
-
-@lru_cache(maxsize=65536)
 def zipf(word: str, lang: str) -> float:
-    """`wordfreq` Zipf frequency of the lower-cased `word` in `lang` (0 for unknown languages)."""
-    try:
-        return _zipf()(word.lower(), lang)
-    except (LookupError, ValueError):
-        return 0.0
+    """`wordfreq` Zipf frequency of the lower-cased `word` in `lang` (0 for unknown languages;
+    `wordfreqs.zipf`, which needs no wordfreq import for plain words)."""
+    return wordfreq_zipf(word.lower(), lang)
 
 
 @lru_cache(maxsize=65536)

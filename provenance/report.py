@@ -81,7 +81,7 @@ def _load_validator(path: Path, definition: dict):
     import fastjsonschema
     from fastjsonschema.ref_resolver import RefResolver
 
-    from .cache import drop_superseded
+    from .lexicon_files import drop_superseded
 
     pyc = Path(importlib.util.cache_from_source(str(path)))
     if not path.is_file():

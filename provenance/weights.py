@@ -36,6 +36,7 @@ import numpy as np
 from scipy import sparse
 
 from .lexical import HASH_FEATURES, hashed_counts
+from .wordfreqs import wordfreq_languages
 
 #: Bumped when the tables' construction changes, so tables kept on disk are rebuilt.
 WEIGHTS_FORMAT = 1
@@ -52,15 +53,6 @@ RARE = float(np.log(1.0 + PSEUDO_SENTENCES) + 1.0)
 def _idf(rate: np.ndarray) -> np.ndarray:
     p = -np.expm1(-SENTENCE_WORDS * np.asarray(rate, dtype=np.float64))
     return (np.log((1.0 + PSEUDO_SENTENCES) / (1.0 + PSEUDO_SENTENCES * p)) + 1.0).astype(np.float32)
-
-
-@cache
-def _languages() -> frozenset[str]:
-    try:
-        from wordfreq import available_languages
-    except ImportError:
-        return frozenset()
-    return frozenset(available_languages("best"))
 
 
 def _words(lang: str) -> list[tuple[str, float]]:
@@ -112,7 +104,7 @@ def _table(kind: str, lang: str) -> tuple[np.ndarray, np.ndarray] | None:
     """The table of `kind` ("ngram" or "gloss") for `lang`, from disk or built (and kept); None
     where wordfreq has no list for the language."""
     lang = WORDFREQ_CODES.get(lang, lang)
-    if lang not in _languages():
+    if lang not in wordfreq_languages():
         return None
     return _cached_table(kind, lang, table_key())
 
@@ -164,8 +156,7 @@ def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarra
 def _write_npz(path: Path, **arrays) -> None:
     """Write `arrays` to `path` atomically and remove the tables of other keys; a table that cannot
     be kept is only rebuilt next time."""
-    from .cache import drop_superseded
-    from .glossary import write_cache_file
+    from .lexicon_files import drop_superseded, write_cache_file
 
     if write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
         drop_superseded(path, f"{path.name.rsplit('-', 1)[0]}-*.npz")

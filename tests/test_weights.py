@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -84,3 +86,43 @@ def test_weighing_in_chunks_changes_nothing(monkeypatch):
     whole = weights.weighted_rows(char_ngram_counts(texts), langs)
     monkeypatch.setattr(weights, "WEIGH_CHUNK", 7)
     assert np.array_equal(weights.weighted_rows(char_ngram_counts(texts), langs).toarray(), whole.toarray())
+
+
+def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(tmp_path, monkeypatch):
+    """`wordfreqs.zipf` gives what `wordfreq.zipf_frequency` gives, for listed and unlisted words,
+    capitalised, decomposed, with digits, apostrophes or letters that case folding rewrites, in
+    plain languages and others; a later process looks plain words up in the kept tables without
+    importing wordfreq (0.3-0.5 s of every scan that met a new text), and which languages have a
+    list is read without it too."""
+    import subprocess
+    import sys
+    import unicodedata
+
+    from wordfreq import available_languages, iter_wordlist, zipf_frequency
+
+    from provenance import wordfreqs
+
+    monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path / "cache"))
+    wordfreqs._table.cache_clear()
+    wordfreqs.zipf.cache_clear()
+    assert wordfreqs.wordfreq_languages() == frozenset(available_languages("best")) >= {"en", "de", "fr", "ru", "hi"}
+    odd = ["Kadhimi", "qzxvk", "covid19", "l'homme", "Straße", "straße", "STRASSE", "λόγος", "ΛΌΓΟΣ", "Путин", "путина",
+           unicodedata.normalize("NFD", "café"), "naïve", "e-mail", "", "İstanbul", "şehir", "ţară", "सरकार", "東京",
+           "badge_fr", "x_", "_", "__init__", "über_alles"]
+    try:
+        for lang in ("en", "fr", "ru", "cs", "tr", "ro", "hi"):
+            listed = list(iter_wordlist(lang))
+            words = listed[:300] + listed[300::211] + [w.capitalize() for w in listed[:200:7]] + odd
+            got = [wordfreqs.zipf(w, lang) for w in words]
+            assert got == [zipf_frequency(w, lang) for w in words], lang
+        assert wordfreqs.zipf("government", "xx") == 0.0  # no list: 0, as before
+        assert sorted(p.name.split("-")[1] for p in (tmp_path / "cache" / "lexicons").glob("zipf-*.npz")) == [
+            "cs", "en", "fr", "hi", "ro", "ru", "tr"]  # the non-plain ones hold a marker only
+    finally:
+        wordfreqs._table.cache_clear()
+        wordfreqs.zipf.cache_clear()
+    code = ("import sys; from provenance import wordfreqs; "
+            "print(wordfreqs.zipf('government', 'en'), wordfreqs.zipf('kadhimi', 'en'), 'wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PROVENANCE_CACHE_DIR": str(tmp_path / "cache")}).stdout
+    assert out.split() == [str(zipf_frequency("government", "en")), "0.0", "False"]

@@ -1,0 +1,38 @@
+"""Writing the files kept beside the lexicons (`cache.lexicon_dir`: dictionaries, lemma lists,
+n-gram weights, Zipf tables, the report's validator): atomically, and without leaving the files
+of earlier keys behind."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+
+
+def write_cache_file(path: Path, write) -> bool:
+    """Write a lexicon file atomically: `write(binary file)` into a temporary file beside `path`,
+    then renamed. A cache that cannot be written is only slower (and leaves no partial file
+    behind): False then."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        return False
+
+
+def drop_superseded(path: Path, pattern: str) -> None:
+    """Delete the files beside `path` matching the glob `pattern`, but not `path`: lexicon files of
+    earlier keys (another dictionary, simplemma, schema, wordfreq or code), which no scan reads
+    again. A file that cannot be deleted stays (it only takes room)."""
+    for old in path.parent.glob(pattern):
+        if old != path:
+            with suppress(OSError):
+                old.unlink(missing_ok=True)

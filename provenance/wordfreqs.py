@@ -1,0 +1,162 @@
+"""wordfreq's Zipf frequencies, for plain words without importing wordfreq.
+
+Every process that met a new text imported wordfreq (its tokenizer's regexes, langcodes, ftfy:
+~0.3 s) and read a language's list into a dict (~0.2 s for English) to look up a few hundred
+words: the direction cue's word lists, German noun tests, gloss tokens. For a language whose words
+wordfreq reads as they are written (`_plain_language`: its regex tokenizer, NFC, case folding and
+no transliteration, mark removal or letter rewriting), a word of letters (and underscores) only
+that is already NFC and case-folded (`_plain_word`) is one token that wordfreq looks up as it is, so its Zipf value
+depends on the list alone. Those values are computed once per machine, with wordfreq's own
+`zipf_frequency` (one word per frequency band: the value depends on the band only), and kept beside
+the lexicons (`zipf-LANG-KEY.npz`: the words sorted as UTF-8 in one byte string, each word's band,
+each band's value), where a lookup is a binary search (~10 us; loading the file ~5 ms). A word
+not listed gets 0, as from wordfreq. Anything else (other words, other languages) asks wordfreq.
+tests/test_weights.py checks the values against wordfreq's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+#: Bumped when the tables' layout or construction changes.
+ZIPF_FORMAT = 2
+
+#: letters and underscores (which join letters into one token, as in UAX #29)
+_PLAIN = re.compile(r"[^\W\d]+")
+
+
+@cache
+def wordfreq_languages() -> frozenset[str]:
+    """The languages wordfreq has a list for: its `available_languages("best")`, read from the
+    names of its data files as it reads them, without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    found = set()
+    for folder in spec.submodule_search_locations:
+        for path in Path(folder, "data").glob("*.msgpack.gz"):
+            name, _, lang = path.name.split(".")[0].partition("_")
+            if not path.name.startswith("_") and name in ("small", "large") and lang:
+                found.add(lang)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str, lang: str) -> float:
+    """`wordfreq.zipf_frequency(word, lang)`; 0 where wordfreq has no list for `lang`."""
+    if lang not in wordfreq_languages():
+        return 0.0
+    if _plain_word(word):
+        table = _table(lang)
+        if table is not None:
+            return table.get(word)
+    from wordfreq import zipf_frequency
+
+    try:
+        return zipf_frequency(word, lang)
+    except (LookupError, ValueError):
+        return 0.0
+
+
+def prepare(lang: str) -> None:
+    """Read (or build and keep) `lang`'s table ahead of any scan (`cache_admin.prepare`)."""
+    if lang in wordfreq_languages():
+        _table(lang)
+
+
+def _plain_word(word: str) -> bool:
+    return _PLAIN.fullmatch(word) is not None and word == word.casefold() and unicodedata.is_normalized("NFC", word)
+
+
+class ZipfTable:
+    """The Zipf values of a language's plain words (see the module docstring)."""
+
+    def __init__(self, blob: bytes, starts: np.ndarray, bands: np.ndarray, values: np.ndarray):
+        self.blob, self.starts = blob, starts.tolist()
+        self.bands, self.values = bands, values.tolist()
+
+    def get(self, word: str) -> float:
+        key = word.encode("utf-8")
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            here = self.blob[self.starts[mid]:self.starts[mid + 1]]
+            if here < key:
+                lo = mid + 1
+            elif here > key:
+                hi = mid
+            else:
+                return self.values[int(self.bands[mid])]
+        return 0.0
+
+
+@cache
+def _table(lang: str) -> ZipfTable | None:
+    """`lang`'s table from disk, or built and kept; None for a language that is not plain."""
+    from .cache import lexicon_dir
+
+    path = lexicon_dir() / f"zipf-{lang}-{_key(lang)}.npz"
+    try:
+        with np.load(path) as z:
+            if not z["plain"]:
+                return None
+            return ZipfTable(z["blob"].tobytes(), z["starts"], z["bands"], z["values"])
+    except Exception:  # missing, truncated, another layout: built again
+        pass
+    arrays = _build(lang)
+    from .lexicon_files import drop_superseded, write_cache_file
+
+    if write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
+        drop_superseded(path, f"zipf-{lang}-*.npz")
+    if not arrays["plain"]:
+        return None
+    return ZipfTable(arrays["blob"].tobytes(), arrays["starts"], arrays["bands"], arrays["values"])
+
+
+def _key(lang: str) -> str:
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("wordfreq")
+    except PackageNotFoundError:
+        release = "none"
+    return hashlib.sha256(f"{ZIPF_FORMAT}|{lang}|wordfreq {release}".encode()).hexdigest()[:16]
+
+
+def _plain_language(lang: str) -> bool:
+    from wordfreq.language_info import get_language_info
+
+    info = get_language_info(lang)
+    return (info["tokenizer"] == "regex" and info["normal_form"] == "NFC" and not info["remove_marks"]
+            and not info["dotless_i"] and info["diacritics_under"] is None and info["transliteration"] is None
+            and info["lookup_transliteration"] is None)
+
+
+def _build(lang: str) -> dict[str, np.ndarray]:
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    if not _plain_language(lang):
+        return {"plain": np.array(False)}
+    band_of: dict[float, int] = {}
+    values: list[float] = []
+    rows = []
+    for word, freq in get_frequency_dict(lang, "best").items():
+        if not _plain_word(word):
+            continue
+        if freq not in band_of:
+            band_of[freq] = len(values)
+            values.append(zipf_frequency(word, lang))  # wordfreq's own rounding, once per band
+        rows.append((word.encode("utf-8"), band_of[freq]))
+    rows.sort()
+    starts = np.cumsum([0] + [len(w) for w, _ in rows], dtype=np.int64)
+    return {"plain": np.array(True), "blob": np.frombuffer(b"".join(w for w, _ in rows), dtype=np.uint8),
+            "starts": starts, "bands": np.array([b for _, b in rows], dtype=np.int32),
+            "values": np.array(values, dtype=np.float64)}
