@@ -261,7 +261,6 @@ def _lexicon(lang: str, key: str) -> Lexicon:
         pass
     words = build_lexicon(lang, files)
     if _write_pickle(path, words):
-
         drop_superseded(path, f"lexicon-{lang}-*.pickle")  # another dictionary's or format's
     return Lexicon(lang, words, sources, key)
 
@@ -380,7 +379,6 @@ def _dictionary(lang: str) -> Mapping[str, str]:
     values: dict[str, bytes] = {}  # one object per distinct lemma: the pickle refers to it, not repeats it
     words = {k.encode("utf-8"): values.setdefault(v, v.encode("utf-8")) for k, v in decoded.items()}
     if path is not None and _write_pickle(path, words):
-
         drop_superseded(path, f"lemmas-{lang}-*.pickle")  # an earlier simplemma's
     return MappingStrToByteString(words)
 

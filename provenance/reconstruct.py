@@ -93,11 +93,14 @@ _WORD = re.compile(r"\w+")
 
 
 def _best_version(prepared, carriers: list[tuple[int, tuple[int, int]]], source: int) -> tuple[int, tuple[int, int]]:
-    """The carrier version of a passage with the most words that another carrier's version also
-    has (counted with their repeats), then the fewest that none has, then the longest, then the
-    source's. Two carriers bear each other out equally, so the longer is taken, as it always was;
-    among more, a version's own additions count against it, and the words it replaced still count
-    for the versions that kept them (a clause that most carriers lack is then left out)."""
+    """The carrier version of a passage that is not empty, with the most words that another
+    carrier's version also has (counted with their repeats) less those that none has, then the
+    fewest of the latter, then the longest, then the source's. Two carriers bear each other out
+    equally, so the longer is taken, as it always was; among more, a version's own additions count
+    against it (an attribution two outlets happened to add alike gains one borne-out word and costs
+    one of its own), the words it replaced still count for the versions that kept them, and a clause
+    is kept where a second carrier has it (with three carriers, one the source cut and a single copy
+    kept is now left out: nothing bears it out)."""
     counts = [Counter(_WORD.findall(prepared[d].doc.text[a:b].casefold())) for d, (a, b) in carriers]
     if len(counts) > 2:
         top: dict[str, tuple[int, int]] = {}  # word -> its highest and second-highest count among the versions
@@ -109,8 +112,8 @@ def _best_version(prepared, carriers: list[tuple[int, tuple[int, int]]], source:
     else:
         support = [0] * len(counts)
     own = [c.total() - s if len(counts) > 2 else 0 for c, s in zip(counts, support, strict=True)]
-    best = max(range(len(carriers)), key=lambda k: (support[k], -own[k], carriers[k][1][1] - carriers[k][1][0],
-                                                    carriers[k][0] == source))
+    best = max(range(len(carriers)), key=lambda k: (counts[k].total() > 0, support[k] - own[k], -own[k],
+                                                    carriers[k][1][1] - carriers[k][1][0], carriers[k][0] == source))
     return carriers[best]
 
 

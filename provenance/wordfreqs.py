@@ -4,19 +4,20 @@ Every process that met a new text imported wordfreq (its tokenizer's regexes, la
 ~0.3 s) and read a language's list into a dict (~0.2 s for English) to look up a few hundred
 words: the direction cue's word lists, German noun tests, gloss tokens. For a language whose words
 wordfreq reads as they are written (`_plain_language`: its regex tokenizer, NFC, case folding and
-no transliteration, mark removal or letter rewriting), a word of letters (and underscores) only
-that is already NFC and case-folded (`_plain_word`) is one token that wordfreq looks up as it is, so its Zipf value
-depends on the list alone. Those values are computed once per machine, with wordfreq's own
-`zipf_frequency` (one word per frequency band: the value depends on the band only), and kept beside
-the lexicons (`zipf-LANG-KEY.npz`: the words sorted as UTF-8 in one byte string, each word's band,
-each band's value), where a lookup is a binary search (~10 us; loading the file ~5 ms). A word
-not listed gets 0, as from wordfreq. Anything else (other words, other languages) asks wordfreq.
-tests/test_weights.py checks the values against wordfreq's.
-"""
+no transliteration, mark removal or letter rewriting), a word that is already NFC and case-folded
+and made only of letters that join into one word between two Latin letters (the table's
+alphabet, tried with wordfreq's own tokenizer: not CJK, Thai, superscript digits, marks; the
+underscore joins too) is one token that wordfreq looks up as it is, so its Zipf value depends on
+the list alone. Those values are computed once per machine, with wordfreq's own `zipf_frequency`
+(one word per frequency band: the value depends on the band only), and kept beside the lexicons
+(`zipf-LANG-KEY.npz`: the words sorted as UTF-8 in one byte string, each word's band, each band's
+value, the alphabet), where a lookup is a binary search (~10 us; loading a table takes 20-90 ms).
+A word not listed gets 0, as from wordfreq. Anything else (other words, languages wordfreq only
+matches to a list, such as hr or no, a table that cannot be kept) asks wordfreq.
+tests/test_weights.py checks the values against wordfreq's."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
@@ -24,10 +25,8 @@ from pathlib import Path
 import numpy as np
 
 #: Bumped when the tables' layout or construction changes.
-ZIPF_FORMAT = 2
+ZIPF_FORMAT = 3
 
-#: letters and underscores (which join letters into one token, as in UAX #29)
-_PLAIN = re.compile(r"[^\W\d]+")
 
 
 @cache
@@ -51,11 +50,9 @@ def wordfreq_languages() -> frozenset[str]:
 @lru_cache(maxsize=200_000)
 def zipf(word: str, lang: str) -> float:
     """`wordfreq.zipf_frequency(word, lang)`; 0 where wordfreq has no list for `lang`."""
-    if lang not in wordfreq_languages():
-        return 0.0
-    if _plain_word(word):
+    if lang in wordfreq_languages() and word == word.casefold() and unicodedata.is_normalized("NFC", word):
         table = _table(lang)
-        if table is not None:
+        if table is not None and table.alphabet.issuperset(word):
             return table.get(word)
     from wordfreq import zipf_frequency
 
@@ -71,23 +68,21 @@ def prepare(lang: str) -> None:
         _table(lang)
 
 
-def _plain_word(word: str) -> bool:
-    return _PLAIN.fullmatch(word) is not None and word == word.casefold() and unicodedata.is_normalized("NFC", word)
-
-
 class ZipfTable:
     """The Zipf values of a language's plain words (see the module docstring)."""
 
-    def __init__(self, blob: bytes, starts: np.ndarray, bands: np.ndarray, values: np.ndarray):
-        self.blob, self.starts = blob, starts.tolist()
-        self.bands, self.values = bands, values.tolist()
+    def __init__(self, blob: bytes, starts: np.ndarray, bands: np.ndarray, values: np.ndarray, alphabet: str):
+        self.blob, self.starts, self.bands = blob, starts, bands
+        self.values = values.tolist()
+        self.alphabet = frozenset(alphabet)
 
     def get(self, word: str) -> float:
         key = word.encode("utf-8")
-        lo, hi = 0, len(self.starts) - 1
+        starts = self.starts
+        lo, hi = 0, len(starts) - 1
         while lo < hi:
             mid = (lo + hi) // 2
-            here = self.blob[self.starts[mid]:self.starts[mid + 1]]
+            here = self.blob[int(starts[mid]):int(starts[mid + 1])]
             if here < key:
                 lo = mid + 1
             elif here > key:
@@ -99,7 +94,8 @@ class ZipfTable:
 
 @cache
 def _table(lang: str) -> ZipfTable | None:
-    """`lang`'s table from disk, or built and kept; None for a language that is not plain."""
+    """`lang`'s table from disk, or built and kept; None for a language that is not plain, or
+    when the table cannot be kept (each process would build it again: wordfreq is quicker)."""
     from .cache import lexicon_dir
 
     path = lexicon_dir() / f"zipf-{lang}-{_key(lang)}.npz"
@@ -107,17 +103,19 @@ def _table(lang: str) -> ZipfTable | None:
         with np.load(path) as z:
             if not z["plain"]:
                 return None
-            return ZipfTable(z["blob"].tobytes(), z["starts"], z["bands"], z["values"])
+            return ZipfTable(z["blob"].tobytes(), z["starts"], z["bands"], z["values"], str(z["alphabet"]))
     except Exception:  # missing, truncated, another layout: built again
         pass
     arrays = _build(lang)
     from .lexicon_files import drop_superseded, write_cache_file
 
-    if write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
-        drop_superseded(path, f"zipf-{lang}-*.npz")
+    if not write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
+        return None
+    drop_superseded(path, f"zipf-{lang}-*.npz")
     if not arrays["plain"]:
         return None
-    return ZipfTable(arrays["blob"].tobytes(), arrays["starts"], arrays["bands"], arrays["values"])
+    return ZipfTable(arrays["blob"].tobytes(), arrays["starts"], arrays["bands"], arrays["values"],
+                     str(arrays["alphabet"]))
 
 
 def _key(lang: str) -> str:
@@ -128,7 +126,9 @@ def _key(lang: str) -> str:
         release = version("wordfreq")
     except PackageNotFoundError:
         release = "none"
-    return hashlib.sha256(f"{ZIPF_FORMAT}|{lang}|wordfreq {release}".encode()).hexdigest()[:16]
+    h = hashlib.sha256(f"{ZIPF_FORMAT}|{lang}|wordfreq {release}|".encode())
+    h.update(Path(__file__).read_bytes())  # how the tables are built
+    return h.hexdigest()[:16]
 
 
 def _plain_language(lang: str) -> bool:
@@ -140,16 +140,28 @@ def _plain_language(lang: str) -> bool:
             and info["lookup_transliteration"] is None)
 
 
+def _alphabet(words) -> str:
+    """The characters of `words` that wordfreq's tokenizer keeps inside one word between two Latin
+    letters (letters of alphabetic scripts, the underscore), sorted."""
+    from wordfreq.tokens import simple_tokenize
+
+    chars = {ch for w in words for ch in w}
+    return "".join(sorted(ch for ch in chars
+                          if (ch.isalpha() or ch == "_") and simple_tokenize(f"a{ch}a") == [f"a{ch}a"]))
+
+
 def _build(lang: str) -> dict[str, np.ndarray]:
     from wordfreq import get_frequency_dict, zipf_frequency
 
     if not _plain_language(lang):
         return {"plain": np.array(False)}
+    freqs = get_frequency_dict(lang, "best")
+    alphabet = frozenset(_alphabet(freqs))
     band_of: dict[float, int] = {}
     values: list[float] = []
     rows = []
-    for word, freq in get_frequency_dict(lang, "best").items():
-        if not _plain_word(word):
+    for word, freq in freqs.items():
+        if not (alphabet.issuperset(word) and word == word.casefold() and unicodedata.is_normalized("NFC", word)):
             continue
         if freq not in band_of:
             band_of[freq] = len(values)
@@ -159,4 +171,4 @@ def _build(lang: str) -> dict[str, np.ndarray]:
     starts = np.cumsum([0] + [len(w) for w, _ in rows], dtype=np.int64)
     return {"plain": np.array(True), "blob": np.frombuffer(b"".join(w for w, _ in rows), dtype=np.uint8),
             "starts": starts, "bands": np.array([b for _, b in rows], dtype=np.int32),
-            "values": np.array(values, dtype=np.float64)}
+            "values": np.array(values, dtype=np.float64), "alphabet": np.array("".join(sorted(alphabet)))}

@@ -181,6 +181,22 @@ def test_reconstruct_wire_does_not_take_one_outlets_additions_for_the_wire():
     assert [prepared[p.doc].doc.text[p.span[0]:p.span[1]] for p in rec.passages] == wire
 
 
+@pytest.mark.parametrize("versions, chosen", [
+    (["Talks resume on Monday.", "Talks resume on Monday, police said.", "Talks resume on Monday, officials said.",
+      "Talks resume on Monday."], 0),  # two additions that share a word do not outweigh the wire's words
+    (["Sunday.", "Monday.", "", "Tuesday."], 3),  # nothing shared: the longest, never the empty one
+    (["Talks resume on Monday.", "Talks resume in the capital on Monday."], 1),  # two carriers: the longer
+])
+def test_a_passage_takes_the_version_the_other_carriers_bear_out(versions, chosen):
+    from types import SimpleNamespace
+
+    from provenance.reconstruct import _best_version
+
+    prepared = [SimpleNamespace(doc=SimpleNamespace(text=v)) for v in versions]
+    carriers = [(k, (0, len(v))) for k, v in enumerate(versions)]
+    assert _best_version(prepared, carriers, 0) == carriers[chosen]
+
+
 
 def test_respelled_speaker_is_a_name_variant_not_a_changed_attribution():
     # line 2 quotes Kadhimi: respelling him is one name variant, not also a new speaker

@@ -108,7 +108,8 @@ def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(t
     assert wordfreqs.wordfreq_languages() == frozenset(available_languages("best")) >= {"en", "de", "fr", "ru", "hi"}
     odd = ["Kadhimi", "qzxvk", "covid19", "l'homme", "Straße", "straße", "STRASSE", "λόγος", "ΛΌΓΟΣ", "Путин", "путина",
            unicodedata.normalize("NFD", "café"), "naïve", "e-mail", "", "İstanbul", "şehir", "ţară", "सरकार", "東京",
-           "badge_fr", "x_", "_", "__init__", "über_alles"]
+           "badge_fr", "x_", "_", "__init__", "über_alles", "km²", "co₂", "h₂o", "x½", "путин²", "the中", "aกb",
+           "regjering", "vlada"]
     try:
         for lang in ("en", "fr", "ru", "cs", "tr", "ro", "hi"):
             listed = list(iter_wordlist(lang))
@@ -116,8 +117,16 @@ def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(t
             got = [wordfreqs.zipf(w, lang) for w in words]
             assert got == [zipf_frequency(w, lang) for w in words], lang
         assert wordfreqs.zipf("government", "xx") == 0.0  # no list: 0, as before
+        for word, lang in (("vlada", "hr"), ("regjering", "no")):  # langdetect's codes that wordfreq matches
+            assert wordfreqs.zipf(word, lang) == zipf_frequency(word, lang) > 4
         assert sorted(p.name.split("-")[1] for p in (tmp_path / "cache" / "lexicons").glob("zipf-*.npz")) == [
             "cs", "en", "fr", "hi", "ro", "ru", "tr"]  # the non-plain ones hold a marker only
+        wordfreqs._table.cache_clear()
+        wordfreqs.zipf.cache_clear()
+        (tmp_path / "a file").write_text("")
+        monkeypatch.setenv("PROVENANCE_CACHE_DIR", str(tmp_path / "a file"))  # no table can be kept there
+        assert wordfreqs._table("en") is None
+        assert wordfreqs.zipf("government", "en") == zipf_frequency("government", "en")
     finally:
         wordfreqs._table.cache_clear()
         wordfreqs.zipf.cache_clear()
