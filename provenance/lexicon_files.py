@@ -12,8 +12,9 @@ from pathlib import Path
 
 def write_cache_file(path: Path, write) -> bool:
     """Write a lexicon file atomically: `write(binary file)` into a temporary file beside `path`,
-    then renamed. A cache that cannot be written is only slower (and leaves no partial file
-    behind): False then."""
+    then renamed. A cache that cannot be written is only slower: False then. Whatever stops the
+    write (an error of `write`, Ctrl-C) leaves no partial file behind; errors other than OSError
+    are raised."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -22,10 +23,13 @@ def write_cache_file(path: Path, write) -> bool:
             write(fh)
         os.replace(tmp, path)
         return True
-    except OSError:
+    except BaseException as exc:
         if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        return False
+            with suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            return False
+        raise
 
 
 def drop_superseded(path: Path, pattern: str) -> None:

@@ -213,3 +213,22 @@ def test_lexicon_files_of_earlier_keys_are_deleted_when_their_successors_are_wri
     assert all(p.exists() for p in kept)
     assert {p.name.split("-")[0] for p in folder.glob("*-fr-*")} == {"lexicon", "lemmas", "weights"}
     assert len(list(folder.glob("report_validator_*.py"))) == 1
+
+
+def test_a_lexicon_file_whose_writing_fails_leaves_nothing_behind(tmp_path):
+    """A lexicon file is written whole or not at all: an error while writing (a full disk, a value
+    that does not serialise) leaves neither the file nor its temporary file."""
+    import pytest
+
+    from provenance.lexicon_files import write_cache_file
+
+    def fails(fh, exc):
+        fh.write(b"half")
+        raise exc
+
+    path = tmp_path / "lexicons" / "zipf-en-0123456789abcdef.npz"
+    assert write_cache_file(path, lambda fh: fails(fh, OSError(28, "No space left on device"))) is False
+    with pytest.raises(TypeError):
+        write_cache_file(path, lambda fh: fails(fh, TypeError("cannot pickle")))
+    assert list(path.parent.iterdir()) == []
+    assert write_cache_file(path, lambda fh: fh.write(b"whole")) and path.read_bytes() == b"whole"
