@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from .lexicon_files import drop_superseded, write_cache_file
+from .lexicon_files import keep
 
 #: Folders searched for `freedict-*.index` / `.dict.dz` files, after `$PROVENANCE_DICT_DIR`.
 SYSTEM_DICT_DIRS = ("/usr/share/dictd", "/usr/local/share/dictd")
@@ -260,8 +260,7 @@ def _lexicon(lang: str, key: str) -> Lexicon:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
     words = build_lexicon(lang, files)
-    if _write_pickle(path, words):
-        drop_superseded(path, f"lexicon-{lang}-*.pickle")  # another dictionary's or format's
+    _write_pickle(path, words)  # the lexicons of other dictionaries or formats deleted
     return Lexicon(lang, words, sources, key)
 
 
@@ -297,9 +296,9 @@ ENGLISH_STOP_WORDS = frozenset((
 ).split())
 
 
-def _write_pickle(path: Path, value) -> bool:
-    """Write `value` to `path` atomically (`write_cache_file`); False when it could not be."""
-    return write_cache_file(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
+def _write_pickle(path: Path, value) -> None:
+    """Write `value` to `path` atomically, and delete the files of its other keys (`lexicon_files.keep`)."""
+    keep(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # --- lemmas --------------------------------------------------------------------------------------
@@ -378,8 +377,8 @@ def _dictionary(lang: str) -> Mapping[str, str]:
     decoded = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
     values: dict[str, bytes] = {}  # one object per distinct lemma: the pickle refers to it, not repeats it
     words = {k.encode("utf-8"): values.setdefault(v, v.encode("utf-8")) for k, v in decoded.items()}
-    if path is not None and _write_pickle(path, words):
-        drop_superseded(path, f"lemmas-{lang}-*.pickle")  # an earlier simplemma's
+    if path is not None:
+        _write_pickle(path, words)  # an earlier simplemma's deleted
     return MappingStrToByteString(words)
 
 

@@ -32,6 +32,16 @@ def write_cache_file(path: Path, write) -> bool:
         raise
 
 
+def keep(path: Path, write) -> bool:
+    """`write_cache_file(path, write)` for a file named `NAME-KEY.EXT` (every lexicon file but the
+    report's validator), then the files of that name under other keys deleted; False (and nothing
+    deleted) when it could not be written."""
+    if not write_cache_file(path, write):
+        return False
+    drop_superseded(path, f"{path.name.rsplit('-', 1)[0]}-*{path.suffix}")
+    return True
+
+
 def drop_superseded(path: Path, pattern: str) -> None:
     """Delete the files beside `path` matching the glob `pattern`, but not `path`: lexicon files of
     earlier keys (another dictionary, simplemma, schema, wordfreq or code), which no scan reads

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import sparse
 
 from .lexical import HASH_FEATURES, hashed_counts
+from .lexicon_files import keep
 from .wordfreqs import wordfreq_languages
 
 #: Bumped when the tables' construction changes, so tables kept on disk are rebuilt.
@@ -149,17 +150,9 @@ def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarra
     except Exception:  # missing, truncated, another layout (zipfile.BadZipFile among them): rebuilt
         pass
     cols, idf = _build_gloss() if kind == "gloss" else _build_ngrams(lang)
-    _write_npz(path, cols=cols, idf=idf)
+    # the tables of other keys deleted; a table that cannot be kept is only rebuilt next time
+    keep(path, lambda fh: np.savez(fh, cols=cols, idf=idf))
     return cols, idf
-
-
-def _write_npz(path: Path, **arrays) -> None:
-    """Write `arrays` to `path` atomically and remove the tables of other keys; a table that cannot
-    be kept is only rebuilt next time."""
-    from .lexicon_files import drop_superseded, write_cache_file
-
-    if write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
-        drop_superseded(path, f"{path.name.rsplit('-', 1)[0]}-*.npz")
 
 
 #: Entries weighed at a time (bounds the temporary arrays of a scan with tens of millions of n-grams).

@@ -28,7 +28,6 @@ import numpy as np
 ZIPF_FORMAT = 3
 
 
-
 @cache
 def wordfreq_languages() -> frozenset[str]:
     """The languages wordfreq has a list for: its `available_languages("best")`, read from the
@@ -50,10 +49,9 @@ def wordfreq_languages() -> frozenset[str]:
 @lru_cache(maxsize=200_000)
 def zipf(word: str, lang: str) -> float:
     """`wordfreq.zipf_frequency(word, lang)`; 0 where wordfreq has no list for `lang`."""
-    if lang in wordfreq_languages() and word == word.casefold() and unicodedata.is_normalized("NFC", word):
-        table = _table(lang)
-        if table is not None and table.alphabet.issuperset(word):
-            return table.get(word)
+    table = _table(lang) if lang in wordfreq_languages() else None
+    if table is not None and _plain(word, table.alphabet):
+        return table.get(word)
     from wordfreq import zipf_frequency
 
     try:
@@ -68,13 +66,19 @@ def prepare(lang: str) -> None:
         _table(lang)
 
 
+def _plain(word: str, alphabet: frozenset[str]) -> bool:
+    """Whether wordfreq reads `word` as one token as written (see the module docstring)."""
+    return alphabet.issuperset(word) and word == word.casefold() and unicodedata.is_normalized("NFC", word)
+
+
 class ZipfTable:
     """The Zipf values of a language's plain words (see the module docstring)."""
 
-    def __init__(self, blob: bytes, starts: np.ndarray, bands: np.ndarray, values: np.ndarray, alphabet: str):
-        self.blob, self.starts, self.bands = blob, starts, bands
-        self.values = values.tolist()
-        self.alphabet = frozenset(alphabet)
+    def __init__(self, arrays):
+        """`arrays`: those `_build` makes, or the file they were saved to."""
+        self.blob, self.starts, self.bands = arrays["blob"].tobytes(), arrays["starts"], arrays["bands"]
+        self.values = arrays["values"].tolist()
+        self.alphabet = frozenset(str(arrays["alphabet"]))
 
     def get(self, word: str) -> float:
         key = word.encode("utf-8")
@@ -101,21 +105,15 @@ def _table(lang: str) -> ZipfTable | None:
     path = lexicon_dir() / f"zipf-{lang}-{_key(lang)}.npz"
     try:
         with np.load(path) as z:
-            if not z["plain"]:
-                return None
-            return ZipfTable(z["blob"].tobytes(), z["starts"], z["bands"], z["values"], str(z["alphabet"]))
+            return ZipfTable(z) if z["plain"] else None
     except Exception:  # missing, truncated, another layout: built again
         pass
-    arrays = _build(lang)
-    from .lexicon_files import drop_superseded, write_cache_file
+    from .lexicon_files import keep
 
-    if not write_cache_file(path, lambda fh: np.savez(fh, **arrays)):
+    arrays = _build(lang)
+    if not keep(path, lambda fh: np.savez(fh, **arrays)):  # the tables of other keys deleted
         return None
-    drop_superseded(path, f"zipf-{lang}-*.npz")
-    if not arrays["plain"]:
-        return None
-    return ZipfTable(arrays["blob"].tobytes(), arrays["starts"], arrays["bands"], arrays["values"],
-                     str(arrays["alphabet"]))
+    return ZipfTable(arrays) if arrays["plain"] else None
 
 
 def _key(lang: str) -> str:
@@ -161,7 +159,7 @@ def _build(lang: str) -> dict[str, np.ndarray]:
     values: list[float] = []
     rows = []
     for word, freq in freqs.items():
-        if not (alphabet.issuperset(word) and word == word.casefold() and unicodedata.is_normalized("NFC", word)):
+        if not _plain(word, alphabet):
             continue
         if freq not in band_of:
             band_of[freq] = len(values)
