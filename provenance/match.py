@@ -85,8 +85,8 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
               duplicate: float = 2.0) -> np.ndarray:
     """Mean of each row's top-`k` neighbour scores. Neighbours that duplicate the row itself
     (score >= `duplicate`: its own copies in other documents) are no neighbourhood and are left
-    out; with `distinct(i, j) -> bool` (from `_distinct_from_knn`), near-duplicate neighbours count
-    once. Several copies of one article would otherwise fill the neighbourhood and sink every
+    out; with `distinct` (`NearDuplicates`, from `_distinct_from_knn`), near-duplicate neighbours
+    count once. Several copies of one article would otherwise fill the neighbourhood and sink every
     margin. Rows without two near-duplicate neighbours (most) are computed array-wide."""
     n, width = rows.shape
     k = width if k is None else k
@@ -96,43 +96,47 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
     listed = np.cumprod(rows >= 0, axis=1).astype(bool)  # a row's list ends at its first -1
     usable = listed & (scores < duplicate)
     slow = np.zeros(n, bool)
-    if distinct is not None and distinct.pairs:
-        nodes = np.fromiter({a for a, _ in distinct.pairs}, dtype=np.int64)
+    if distinct is not None and distinct.of:
+        nodes = np.fromiter(distinct.of, dtype=np.int64)
         slow = (np.isin(rows, nodes) & usable).sum(axis=1) >= 2
     first_k = usable & (np.cumsum(usable, axis=1) <= k)
     count = first_k.sum(axis=1)
     total = np.where(first_k, scores.astype(np.float64), 0.0).sum(axis=1)
     np.divide(total, count, out=out, where=count > 0)
+    dups = distinct.of if distinct is not None else {}
     for i in np.flatnonzero(slow).tolist():
-        kept: list[int] = []
+        kept: set[int] = set()
         acc = 0.0
         for sc, j in zip(scores[i].tolist(), rows[i].tolist(), strict=True):
             if j < 0 or len(kept) >= k:
                 break
-            if sc >= duplicate:
+            if sc >= duplicate or (j in dups and not dups[j].isdisjoint(kept)):
                 continue
-            if any(not distinct(j, m) for m in kept):
-                continue
-            kept.append(j)
+            kept.add(j)
             acc += sc
         out[i] = acc / len(kept) if kept else 0.0
     return out
 
 
-def _distinct_from_knn(scores: np.ndarray, rows: np.ndarray, duplicate: float):
-    """`distinct(a, b)`: False when the kNN search itself found a and b to be near-duplicates (one
-    in the other's neighbour list with score >= `duplicate`); a set lookup, no vector products."""
-    dup: set[tuple[int, int]] = set()
+@dataclass(frozen=True)
+class NearDuplicates:
+    """Sentence rows that the kNN search itself found to be near-duplicates (one in the other's
+    neighbour list with a score >= the duplicate threshold): `of[a]` holds a's. Called as
+    `distinct(a, b)`: False for near-duplicates; a set lookup, no vector products."""
+
+    of: dict[int, set[int]]
+
+    def __call__(self, a: int, b: int) -> bool:
+        return b not in self.of.get(a, ())
+
+
+def _distinct_from_knn(scores: np.ndarray, rows: np.ndarray, duplicate: float) -> NearDuplicates:
+    of: dict[int, set[int]] = {}
     ii, jj = np.nonzero((scores >= duplicate) & (rows >= 0))
     for i, j in zip(ii.tolist(), rows[ii, jj].tolist(), strict=True):
-        dup.add((i, j))
-        dup.add((j, i))
-
-    def distinct(a: int, b: int) -> bool:
-        return (a, b) not in dup
-
-    distinct.pairs = dup
-    return distinct
+        of.setdefault(i, set()).add(j)
+        of.setdefault(j, set()).add(i)
+    return NearDuplicates(of)
 
 
 def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float,
@@ -148,10 +152,16 @@ def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: f
     margins = ratio_margin(scores, mean[:, None], mean[np.where(valid, rows, 0)])
     keep = valid & (scores >= floor) & ((margins >= threshold) | (scores >= duplicate))
     ii, jj = np.nonzero(keep)
-    for i, j, m in zip(ii.tolist(), rows[ii, jj].tolist(), margins[ii, jj].tolist(), strict=True):
-        key = (min(i, j), max(i, j))
-        out[key] = max(out.get(key, 0.0), m)
-    return out
+    if not len(ii):
+        return out
+    # each pair once, (low, high), at its largest margin (at least 0), in the order first found
+    a, b = np.minimum(ii, rows[ii, jj]), np.maximum(ii, rows[ii, jj])
+    _, first, inverse = np.unique(a.astype(np.int64) * len(rows) + b, return_index=True, return_inverse=True)
+    best = np.zeros(len(first))
+    np.maximum.at(best, inverse.ravel(), margins[ii, jj])
+    order = np.argsort(first, kind="stable")
+    return dict(zip(zip(a[first[order]].tolist(), b[first[order]].tolist(), strict=True), best[order].tolist(),
+                    strict=True))
 
 
 def candidate_pairs(semantic: np.ndarray | None, lexical: sparse.csr_matrix | None, doc_of_row: np.ndarray,
