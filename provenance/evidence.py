@@ -95,19 +95,28 @@ def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> P
 
 
 def pair_evidence(target: int, source: int, stats: PairStats, target_details: frozenset[str],
-                  source_details: frozenset[str], weight: dict[str, float]) -> PairEvidence:
+                  source_details: frozenset[str], weight: dict[str, float], target_sum: float | None = None
+                  ) -> PairEvidence:
     """The evidence that document `target` derives from `source`: the alignment's `stats` and the
     rarity-weighted share of the target's details the source carries (`weight`: the story's
-    rarity of each detail, `features.detail_weights`)."""
+    rarity of each detail, `features.detail_weights`; `target_sum`: `detail_sum` of the target's
+    details, where the caller has it)."""
     return PairEvidence(target, source, stats.blocks, stats.aligned_share, stats.own_aligned_share,
-                        detail_share(target_details, source_details, weight), stats.verbatim, stats.mean_score,
-                        stats.cross_lingual, len(target_details & source_details))
+                        detail_share(target_details, source_details, weight, target_sum), stats.verbatim,
+                        stats.mean_score, stats.cross_lingual, len(target_details & source_details))
 
 
-def detail_share(target_details: frozenset[str], source_details: frozenset[str], weight: dict[str, float]) -> float:
+def detail_sum(details: frozenset[str], weight: dict[str, float]) -> float:
+    """The rarity weight of `details` (each at least 0.05)."""
+    return sum(max(weight.get(k, 0.05), 0.05) for k in details)
+
+
+def detail_share(target_details: frozenset[str], source_details: frozenset[str], weight: dict[str, float],
+                 target_sum: float | None = None) -> float:
     """Rarity-weighted share of the target's details (names, numbers) that the source has too;
-    `weight` is the story's rarity of each detail (floor 0.05)."""
-    wsum = sum(max(weight.get(k, 0.05), 0.05) for k in target_details)
+    `weight` is the story's rarity of each detail (floor 0.05); `target_sum`: `detail_sum` of the
+    target's details, where the caller has it."""
+    wsum = detail_sum(target_details, weight) if target_sum is None else target_sum
     if not wsum:
         return 0.0
     shared = sum(max(weight.get(k, 0.05), 0.05) for k in target_details & source_details)

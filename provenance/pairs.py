@@ -18,7 +18,7 @@ import numpy as np
 from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
 from .classify import Verdict
 from .compare import DocComparison, compare_pair, text_vocabulary
-from .evidence import PairEvidence, pair_evidence, pair_stats
+from .evidence import PairEvidence, detail_sum, pair_evidence, pair_stats
 from .features import DocFeatures, detail_weights, pair_detail_vectors
 from .gloss import gloss_fingerprint
 from .glossary import has_dictionary
@@ -59,6 +59,8 @@ class PairInputs:
     settings: ScanSettings
     anchors: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     encoded: list[np.ndarray | None] = field(default_factory=list)
+    #: `pair_keys`' digest of each document's part, made once per scan (it keys every pair three times)
+    doc_digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     def encoded_rows(self, d: int) -> np.ndarray | None:
         return self.encoded[d] if self.encoded else None
@@ -139,10 +141,10 @@ def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultSto
     (a warm re-scan keys every pair of the folder, three times)."""
     if not store.enabled:
         return {}
-    p = inputs.prepared
-    involved = {d for ab in pairs for d in ab}
-    dictionaries = {lang: gloss_fingerprint(lang) for lang in {p[d].langs.document for d in involved}}
-    docs = {d: digest(p[d].doc.text, p[d].langs, dictionaries[p[d].langs.document]) for d in involved}
+    p, docs = inputs.prepared, inputs.doc_digests
+    new = {d for ab in pairs for d in ab} - docs.keys()
+    dictionaries = {lang: gloss_fingerprint(lang) for lang in {p[d].langs.document for d in new}}
+    docs.update({d: digest(p[d].doc.text, p[d].langs, dictionaries[p[d].langs.document]) for d in new})
     settings = digest(inputs.settings.as_dict())
     # a pair aligned around anchors depends on them too, and on which sentences have vectors
     extra = {ab: [v.tolist()] for ab, v in inputs.anchors.items()}
@@ -198,6 +200,13 @@ def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tup
     nothing about who copied whom)."""
     alignments, evidence = [], []
     story_weights: dict[frozenset, dict[str, float]] = {}
+    sums: dict[tuple[frozenset, int], float] = {}  # a document's details weighed once per story
+
+    def weighed(scope: frozenset, d: int) -> float:
+        if (scope, d) not in sums:
+            sums[scope, d] = detail_sum(details[d], story_weights[scope])
+        return sums[scope, d]
+
     for cand in candidates:
         a, b = cand.a, cand.b
         scope = neighbourhood[a] | neighbourhood[b]
@@ -206,8 +215,8 @@ def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tup
         weight = story_weights[scope]
         blocks, to_b, to_a = aligned[a, b]
         alignments.append(PairAlignment(a, b, blocks, cand))
-        evidence.append(pair_evidence(b, a, to_b, details[b], details[a], weight))
-        evidence.append(pair_evidence(a, b, to_a, details[a], details[b], weight))
+        evidence.append(pair_evidence(b, a, to_b, details[b], details[a], weight, weighed(scope, b)))
+        evidence.append(pair_evidence(a, b, to_a, details[a], details[b], weight, weighed(scope, a)))
     return alignments, evidence
 
 

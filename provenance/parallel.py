@@ -82,13 +82,6 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = Non
     costs 10-40 ms in a process holding a model: cheap jobs need many to pay for it).
     """
     items = list(items)
-    if not items:
-        return []
-    with single_threaded_blas():
-        return _fork_map(fn, items, workers, on_done, min_per_worker)
-
-
-def _fork_map(fn, items: list, workers: int | None, on_done, min_per_worker: int) -> list:
     workers = default_workers() if workers is None else max(1, int(workers))
     workers = min(workers, 1 + len(items) // max(1, min_per_worker))
     if workers <= 1 or not can_fork():
@@ -98,6 +91,13 @@ def _fork_map(fn, items: list, workers: int | None, on_done, min_per_worker: int
             if on_done:
                 on_done(1)
         return out
+    # BLAS limited only for processes side by side (finding the BLAS libraries takes ~1 ms, and a
+    # warm re-scan calls this ~10 times for a few jobs each, all run here)
+    with single_threaded_blas():
+        return _fork_map(fn, items, workers, on_done)
+
+
+def _fork_map(fn, items: list, workers: int, on_done) -> list:
     # Jobs are handed out as they are asked for, not in fixed shares: jobs differ in cost (a long
     # pair, a long document) and a forked worker starts late and runs slower at first (its pages
     # are copied as it writes them), so fixed shares left this process waiting for the others.
