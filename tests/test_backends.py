@@ -130,6 +130,23 @@ def test_onnx_runs_batches_side_by_side_and_each_text_keeps_its_vector(tiny_mode
         encoder.threads, encoder.batch_size = threads, batch
         assert np.allclose(encoder.encode(texts), alone, atol=1e-5), (threads, batch)
 
+    # a few texts (a warm re-scan's new article) are cut into smaller batches, so that no thread
+    # runs on alone with the longest ones: 13 texts on two threads go in batches of 2, not 8 + 5
+    runs, session = [], encoder.session
+
+    class Counted:
+        def run(self, outputs, feed):
+            runs.append(len(next(iter(feed.values()))))
+            return session.run(outputs, feed)
+
+    encoder.session, encoder.threads, encoder.batch_size = Counted(), 2, 8
+    assert np.allclose(encoder.encode(texts[:13]), alone[:13], atol=1e-5)
+    assert sorted(runs) == [1, 2, 2, 2, 2, 2, 2]
+    runs.clear()
+    encoder.encode(texts)  # 45 texts: batches of 6, at least four per thread
+    assert max(runs) == 6 and len(runs) == 8
+    encoder.session = session
+
     running, overlapped, calls, lock = [0], [False], itertools.count(1), threading.Lock()
 
     class Watched:  # records whether two batches ever ran at once; fails the third batch
