@@ -106,15 +106,16 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
     dups = distinct.of if distinct is not None else {}
     for i in np.flatnonzero(slow).tolist():
         kept: set[int] = set()
-        acc = 0.0
+        taken, acc = 0, 0.0  # counted apart from the set: a row listed twice counts twice, as it always did
         for sc, j in zip(scores[i].tolist(), rows[i].tolist(), strict=True):
-            if j < 0 or len(kept) >= k:
+            if j < 0 or taken >= k:
                 break
             if sc >= duplicate or (j in dups and not dups[j].isdisjoint(kept)):
                 continue
             kept.add(j)
+            taken += 1
             acc += sc
-        out[i] = acc / len(kept) if kept else 0.0
+        out[i] = acc / taken if taken else 0.0
     return out
 
 
@@ -160,6 +161,7 @@ def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: f
     best = np.zeros(len(first))
     np.maximum.at(best, inverse.ravel(), margins[ii, jj])
     order = np.argsort(first, kind="stable")
+    best += 0.0  # -0.0 -> 0.0, as max(0.0, -0.0) gave
     return dict(zip(zip(a[first[order]].tolist(), b[first[order]].tolist(), strict=True), best[order].tolist(),
                     strict=True))
 
