@@ -119,5 +119,5 @@ def detail_share(target_details: frozenset[str], source_details: frozenset[str],
     wsum = detail_sum(target_details, weight) if target_sum is None else target_sum
     if not wsum:
         return 0.0
-    shared = sum(max(weight.get(k, 0.05), 0.05) for k in target_details & source_details)
+    shared = detail_sum(target_details & source_details, weight)
     return round(float(shared / wsum), 4)

@@ -81,11 +81,11 @@ def ratio_margin(cos_xy: np.ndarray, mean_x: np.ndarray, mean_y: np.ndarray) -> 
     return np.divide(cos_xy, denom, out=np.zeros(np.broadcast(cos_xy, denom).shape), where=denom > 1e-9)
 
 
-def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distinct=None,
-              duplicate: float = 2.0) -> np.ndarray:
+def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None,
+              near: dict[int, set[int]] | None = None, duplicate: float = 2.0) -> np.ndarray:
     """Mean of each row's top-`k` neighbour scores. Neighbours that duplicate the row itself
     (score >= `duplicate`: its own copies in other documents) are no neighbourhood and are left
-    out; with `distinct` (`NearDuplicates`, from `_distinct_from_knn`), near-duplicate neighbours
+    out; with `near` (each row's near-duplicates, `_near_duplicates`), near-duplicate neighbours
     count once. Several copies of one article would otherwise fill the neighbourhood and sink every
     margin. Rows without two near-duplicate neighbours (most) are computed array-wide."""
     n, width = rows.shape
@@ -96,21 +96,21 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
     listed = np.cumprod(rows >= 0, axis=1).astype(bool)  # a row's list ends at its first -1
     usable = listed & (scores < duplicate)
     slow = np.zeros(n, bool)
-    if distinct is not None and distinct.of:
-        nodes = np.fromiter(distinct.of, dtype=np.int64)
+    near = near or {}
+    if near:
+        nodes = np.fromiter(near, dtype=np.int64)
         slow = (np.isin(rows, nodes) & usable).sum(axis=1) >= 2
     first_k = usable & (np.cumsum(usable, axis=1) <= k)
     count = first_k.sum(axis=1)
     total = np.where(first_k, scores.astype(np.float64), 0.0).sum(axis=1)
     np.divide(total, count, out=out, where=count > 0)
-    dups = distinct.of if distinct is not None else {}
     for i in np.flatnonzero(slow).tolist():
         kept: set[int] = set()
         taken, acc = 0, 0.0  # counted apart from the set: a row listed twice counts twice, as it always did
         for sc, j in zip(scores[i].tolist(), rows[i].tolist(), strict=True):
             if j < 0 or taken >= k:
                 break
-            if sc >= duplicate or (j in dups and not dups[j].isdisjoint(kept)):
+            if sc >= duplicate or (j in near and not near[j].isdisjoint(kept)):
                 continue
             kept.add(j)
             taken += 1
@@ -119,33 +119,24 @@ def _mean_knn(scores: np.ndarray, rows: np.ndarray, k: int | None = None, distin
     return out
 
 
-@dataclass(frozen=True)
-class NearDuplicates:
-    """Sentence rows that the kNN search itself found to be near-duplicates (one in the other's
-    neighbour list with a score >= the duplicate threshold): `of[a]` holds a's. Called as
-    `distinct(a, b)`: False for near-duplicates; a set lookup, no vector products."""
-
-    of: dict[int, set[int]]
-
-    def __call__(self, a: int, b: int) -> bool:
-        return b not in self.of.get(a, ())
-
-
-def _distinct_from_knn(scores: np.ndarray, rows: np.ndarray, duplicate: float) -> NearDuplicates:
-    of: dict[int, set[int]] = {}
+def _near_duplicates(scores: np.ndarray, rows: np.ndarray, duplicate: float) -> dict[int, set[int]]:
+    """Each row's near-duplicates as the kNN search itself found them (one in the other's neighbour
+    list with a score >= `duplicate`): no vector products."""
+    near: dict[int, set[int]] = {}
     ii, jj = np.nonzero((scores >= duplicate) & (rows >= 0))
     for i, j in zip(ii.tolist(), rows[ii, jj].tolist(), strict=True):
-        of.setdefault(i, set()).add(j)
-        of.setdefault(j, set()).add(i)
-    return NearDuplicates(of)
+        near.setdefault(i, set()).add(j)
+        near.setdefault(j, set()).add(i)
+    return near
 
 
 def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: float,
-                duplicate: float = 2.0, k: int | None = None, distinct=None) -> dict[tuple[int, int], float]:
+                duplicate: float = 2.0, k: int | None = None, near: dict[int, set[int]] | None = None
+                ) -> dict[tuple[int, int], float]:
     """Sentence pairs `(i, j)`, i < j, with cosine >= floor and either ratio margin >= threshold or
     cosine >= duplicate. Values are the margins. The margin's neighbourhood means use the top `k`
-    (distinct, see `_mean_knn`) of the neighbours given; every neighbour given can be mined."""
-    mean = _mean_knn(scores, rows, k, distinct, duplicate)
+    (without `near`-duplicates, see `_mean_knn`) of the neighbours given; every neighbour given can be mined."""
+    mean = _mean_knn(scores, rows, k, near, duplicate)
     out: dict[tuple[int, int], float] = {}
     if not len(rows):
         return out
@@ -156,7 +147,8 @@ def mined_pairs(scores: np.ndarray, rows: np.ndarray, floor: float, threshold: f
     if not len(ii):
         return out
     # each pair once, (low, high), at its largest margin (at least 0), in the order first found
-    a, b = np.minimum(ii, rows[ii, jj]), np.maximum(ii, rows[ii, jj])
+    other = rows[ii, jj]
+    a, b = np.minimum(ii, other), np.maximum(ii, other)
     _, first, inverse = np.unique(a.astype(np.int64) * len(rows) + b, return_index=True, return_inverse=True)
     best = np.zeros(len(first))
     np.maximum.at(best, inverse.ravel(), margins[ii, jj])
@@ -197,7 +189,7 @@ def semantic_pairs(semantic: np.ndarray, doc_of_row: np.ndarray, settings: Match
     s, r = knn if knn is not None else knn_other_groups(semantic, np.asarray(doc_of_row),
                                                         settings.k * settings.search_depth)
     return mined_pairs(s, r, settings.semantic_floor, settings.margin, settings.duplicate_semantic,
-                       settings.k, _distinct_from_knn(s, r, settings.duplicate_semantic))
+                       settings.k, _near_duplicates(s, r, settings.duplicate_semantic))
 
 
 def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings(),
@@ -212,13 +204,13 @@ def lexical_pairs(lexical: sparse.csr_matrix, doc_of_row: np.ndarray, settings: 
         searches = knn_other_groups_sparse_multi(lexical, np.asarray(doc_of_row), settings.k * settings.search_depth,
                                                  lexical_excludes(languages))
     s, r = searches[0]
-    lex_distinct = _distinct_from_knn(s, r, settings.duplicate_lexical)
+    lex_near = _near_duplicates(s, r, settings.duplicate_lexical)
     out = mined_pairs(s, r, settings.lexical_floor, settings.margin, settings.duplicate_lexical, settings.k,
-                      lex_distinct)
+                      lex_near)
     if mixed:
         s, r = searches[1]
         for key, m in mined_pairs(s, r, settings.cross_lingual_floor, settings.margin, k=settings.k,
-                                  distinct=lex_distinct).items():
+                                  near=lex_near).items():
             out[key] = max(out.get(key, 0.0), m)
     return out
 
