@@ -514,6 +514,14 @@ class CachedEmbedder:
         self._stamp("emb", None, rows)
         return found
 
+    def lookup(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """{text: vector} of the distinct `texts` this cache holds (counted as hits; `encode` of the
+        others encodes them)."""
+        keys = {self._key(t): t for t in texts}
+        found = self._vectors_of(list(keys))
+        self.hits += len(found)
+        return {keys[k]: v for k, v in found.items()}
+
     def count_missing(self, texts: list[str]) -> int:
         """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
         unique = list(dict.fromkeys(self._key(t) for t in texts))

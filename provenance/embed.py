@@ -112,21 +112,40 @@ def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False,
     if (not progress and stop is None) or len(texts) < 64:
         vecs = embedder.encode(texts)
     else:
-        from tqdm import tqdm
-
-        chunks = []
-        with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False, disable=not progress) as bar:
-            for lo in range(0, len(texts), ENCODE_CHUNK):
-                if stop is not None and stop.is_set():
-                    raise EncodingStopped()
-                chunks.append(embedder.encode(texts[lo:lo + ENCODE_CHUNK]))
-                bar.update(len(chunks[-1]))
-        vecs = np.vstack(chunks)
+        vecs = _encode_in_chunks(embedder, texts, progress, stop)
     vecs = np.asarray(vecs, dtype=np.float32)
     if vecs.shape != (len(texts), embedder.dimension):
         raise ConfigError(f"embedder {embedder.model_id} returned shape {vecs.shape}, expected "
                           f"({len(texts)}, {embedder.dimension})")
     return vecs
+
+
+def _encode_in_chunks(embedder: Embedder, texts: list[str], progress: bool, stop: threading.Event | None
+                      ) -> np.ndarray:
+    """`encode_texts` in chunks of `ENCODE_CHUNK`: what a cache in front of the model holds first
+    (`lookup`, one read), then the rest by length: the model pads each batch to its longest text,
+    and chunks cut in reading order padded ~7% more than one call over all the texts (a warm
+    re-scan's few new sentences also go to the model in one call, not one or two per chunk)."""
+    from tqdm import tqdm
+
+    lookup = getattr(embedder, "lookup", None)
+    known = lookup(texts) if lookup is not None else {}
+    todo = [i for i, t in enumerate(texts) if t not in known]
+    todo = [todo[j] for j in np.argsort([len(texts[i]) for i in todo], kind="stable").tolist()]
+    out: list = [known.get(t) for t in texts]
+    with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False, disable=not progress) as bar:
+        bar.update(len(known))
+        for lo in range(0, len(todo), ENCODE_CHUNK):
+            if stop is not None and stop.is_set():
+                raise EncodingStopped()
+            rows = todo[lo:lo + ENCODE_CHUNK]
+            vecs = np.asarray(embedder.encode([texts[i] for i in rows]))
+            if vecs.shape != (len(rows), embedder.dimension):
+                return vecs  # the caller's shape check says what came back
+            for i, v in zip(rows, vecs, strict=True):
+                out[i] = v
+            bar.update(len(rows))
+    return np.vstack(out)
 
 
 def encodes_side_by_side(embedder: Embedder) -> bool:

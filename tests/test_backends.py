@@ -242,3 +242,51 @@ def test_a_scan_that_fails_beside_the_encoding_stops_it(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="model-free work failed"):
         scan([tmp_path], embedder=slow)
     assert slow.encoded <= 2 * ENCODE_CHUNK < 600  # of 600 sentences
+
+
+def test_chunked_encoding_groups_texts_of_similar_length_and_keeps_their_order():
+    """A scan encodes in chunks (progress, Ctrl-C): the chunks hold texts of similar length (the
+    model pads each batch to its longest text; chunks in reading order padded ~7% more), and the
+    vectors come back in the texts' order, the same as from one call."""
+    from provenance.embed import ENCODE_CHUNK, encode_texts
+
+    class Recording(FakeEmbedder):
+        chunks: list = []
+
+        def encode(self, texts):
+            self.chunks.append(list(texts))
+            return super().encode(texts)
+
+    rng = np.random.default_rng(3)
+    texts = [" ".join(f"w{rng.integers(1000)}" for _ in range(rng.integers(1, 40))) + f" n{i}" for i in range(600)]
+    rec = Recording()
+    vecs = encode_texts(rec, texts, stop=threading.Event())
+    assert len(rec.chunks) == -(-len(texts) // ENCODE_CHUNK)
+    lengths = [[len(t) for t in chunk] for chunk in rec.chunks]
+    assert all(max(a) <= min(b) for a, b in itertools.pairwise(lengths))  # chunk after chunk, longer texts
+    assert np.array_equal(vecs, FakeEmbedder().encode(texts))
+
+
+def test_chunked_encoding_behind_a_cache_sends_the_model_only_new_texts_in_one_call(tmp_path):
+    """A warm re-scan's new sentences, wherever they sit among the cached ones, reach the model
+    in one call (small calls cost the model more per text), and every vector is the one a plain
+    encode gives."""
+    from provenance.embed import encode_texts
+
+    class Recording(FakeEmbedder):
+        chunks: list = []
+
+        def encode(self, texts):
+            self.chunks.append(list(texts))
+            return super().encode(texts)
+
+    texts = [f"sentence {i} of the wire about item {i * 13}" for i in range(700)]
+    new = texts[5::60]  # one in 60, spread over every chunk of reading order
+    rec = Recording()
+    cached = CachedEmbedder(rec, tmp_path)
+    cached.encode([t for t in texts if t not in new])
+    rec.chunks.clear()
+    vecs = encode_texts(cached, texts, stop=threading.Event())
+    assert rec.chunks == [sorted(new, key=len)]
+    assert np.array_equal(vecs, FakeEmbedder().encode(texts))
+    assert cached.hits == len(texts) - len(new) and cached.misses == len(texts)
