@@ -23,7 +23,6 @@ import re
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,32 +38,6 @@ def default_cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "provenance"
-
-
-#: Lexicon files (dictionaries, simplemma's lemma lists, n-gram weight tables): built once per
-#: machine, kept in `LEXICONS` under the cache folder, rebuilt when missing.
-LEXICONS = "lexicons"
-_lexicon_root: list[Path] = []
-
-
-def lexicon_dir() -> Path:
-    """The folder of the lexicon files: `LEXICONS` under the cache folder a `cache_folder_for_lexicons`
-    block names (the CLI's `--cache-dir`), else under `default_cache_dir()`."""
-    return (_lexicon_root[-1] if _lexicon_root else default_cache_dir()) / LEXICONS
-
-
-@contextmanager
-def cache_folder_for_lexicons(cache_dir: str | os.PathLike | None):
-    """Within the block, lexicon files are read from and written to `cache_dir` (None: no change).
-    Forked workers inherit it; processes started otherwise (Spark's Python workers) use the default."""
-    if cache_dir is None:
-        yield
-        return
-    _lexicon_root.append(Path(cache_dir))
-    try:
-        yield
-    finally:
-        _lexicon_root.pop()
 
 
 def today() -> int:
@@ -161,6 +134,19 @@ def prepare_db(db: sqlite3.Connection, timeout: float, meta: dict[str, str] | No
 
 def table_columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def insert_rows(db: sqlite3.Connection, into: str, rows: list[tuple]) -> None:
+    """`INSERT OR REPLACE INTO {into} VALUES` each of `rows`, many rows a statement: sqlite3 lets
+    other threads run at every step, one a row with `executemany`, and each step then waited its
+    turn for the GIL while another thread computed (256 vectors saved beside a busy thread: 2.5 s
+    by `executemany`, 50 ms so)."""
+    per = max(1, 999 // len(rows[0])) if rows else 1  # SQLite's old limit of 999 parameters
+    for lo in range(0, len(rows), per):
+        chunk = rows[lo:lo + per]
+        marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
+        db.execute(f"INSERT OR REPLACE INTO {into} VALUES {', '.join([marks] * len(chunk))}",
+                   [x for row in chunk for x in row])
 
 
 class transaction:
@@ -325,9 +311,7 @@ class CachedEmbedder:
     def _close(self) -> None:
         with self._lock:
             db, self._db = self._db, None
-            self._vectors.clear()
-            self._results.clear()
-            self._stamps.clear()
+            self._vectors, self._results, self._stamps = {}, {}, {}
         if db is not None:
             try:
                 db.close()
@@ -422,33 +406,37 @@ class CachedEmbedder:
             if not self._locked_out:
                 self._save()
 
-    def _save(self) -> None:
-        """Write the pending vectors, results and stamps in one transaction. If the lock cannot
-        be had in time they stay pending (see `warnings`)."""
+    def _save(self, vectors_only: bool = False) -> None:
+        """Write the pending vectors, results and stamps in one transaction (`vectors_only`: the
+        vectors, as the encoding does after each chunk; other threads' results wait for their
+        `flush`, not the model). If the lock cannot be had in time they stay pending (`warnings`)."""
         with self._lock:
-            if self._db is None or not (self._vectors or self._results or self._stamps):
+            if self._db is None or not (self._vectors or (not vectors_only and (self._results or self._stamps))):
                 return
-            db = self._db
             try:
-                with transaction(db):
-                    db.executemany("INSERT OR REPLACE INTO emb (key, vec, used) VALUES (?, ?, ?)",
-                                   [(k, v, self._today) for k, v in self._vectors.items()])
-                    db.executemany("INSERT OR REPLACE INTO kv (ns, key, value, used) VALUES (?, ?, ?, ?)",
-                                   [(ns, k, v, self._today) for (ns, k), v in self._results.items()])
-                    for (table, ns), keys in self._stamps.items():
-                        where = "ns = ? AND " if ns is not None else ""
-                        keys = sorted(keys)
-                        for lo in range(0, len(keys), CHUNK):
-                            chunk = keys[lo:lo + CHUNK]
-                            db.execute(f"UPDATE {table} SET used = ? WHERE {where}used < ? AND key IN "
-                                       f"({','.join('?' * len(chunk))})",
-                                       [self._today, *([ns] if ns is not None else []), self._today, *chunk])
+                with transaction(self._db):
+                    insert_rows(self._db, "emb (key, vec, used)",
+                                [(k, v, self._today) for k, v in self._vectors.items()])
+                    if not vectors_only:
+                        self._save_results(self._db)
             except sqlite3.Error as exc:
                 self._failed(exc)
                 return
             self._vectors.clear()
-            self._results.clear()
-            self._stamps.clear()
+            if not vectors_only:
+                self._results.clear()
+                self._stamps.clear()
+
+    def _save_results(self, db: sqlite3.Connection) -> None:  # inside `_save`'s transaction
+        insert_rows(db, "kv (ns, key, value, used)", [(ns, k, v, self._today) for (ns, k), v in self._results.items()])
+        for (table, ns), keys in self._stamps.items():
+            where = "ns = ? AND " if ns is not None else ""
+            keys = sorted(keys)
+            for lo in range(0, len(keys), CHUNK):
+                chunk = keys[lo:lo + CHUNK]
+                db.execute(f"UPDATE {table} SET used = ? WHERE {where}used < ? AND key IN "
+                           f"({','.join('?' * len(chunk))})",
+                           [self._today, *([ns] if ns is not None else []), self._today, *chunk])
 
     # A small key-value store beside the vectors, for other deterministic results (language
     # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the
@@ -484,8 +472,7 @@ class CachedEmbedder:
     def put(self, namespace: str, key: str, value) -> None:
         import pickle
 
-        # written with the next write (new vectors, stamps, flush): a transaction per pair costs more than the
-        # alignment
+        # written by the next `flush`: a transaction per pair costs more than the alignment
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             if self._db is not None:
@@ -515,8 +502,7 @@ class CachedEmbedder:
         return found
 
     def lookup(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """{text: vector} of the distinct `texts` this cache holds (counted as hits; `encode` of the
-        others encodes them)."""
+        """{text: vector} of the distinct `texts` this cache holds (hits; `encode` encodes the others)."""
         keys = {self._key(t): t for t in texts}
         found = self._vectors_of(list(keys))
         self.hits += len(found)
@@ -543,7 +529,7 @@ class CachedEmbedder:
                     if self._db is not None:
                         self._vectors[k] = found[k].tobytes()
             if not self._locked_out:  # written now, for the scans running beside this one
-                self._save()
+                self._save(vectors_only=True)
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)

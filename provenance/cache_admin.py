@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .cache import (
     BUSY_TIMEOUT,
-    LEXICONS,
     PREFIX,
     claim,
     default_cache_dir,
@@ -28,6 +27,7 @@ from .cache import (
     transaction,
 )
 from .errors import InputError
+from .lexicon_files import LEXICONS, cache_folder_for_lexicons
 
 
 def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -69,7 +69,6 @@ def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = No
     import tempfile
 
     from . import glossary, weights, wordfreqs
-    from .cache import cache_folder_for_lexicons
     from .parallel import fork_map
 
     languages = ["en", *sorted(lang for lang in glossary.ALPHA3 if lang != "en" and glossary.dictionary_files(lang))]

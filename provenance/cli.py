@@ -197,7 +197,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
     -o, a side-by-side HTML view with --html and a per-passage table with --passages.
     """
     outputs = (("report", output), ("HTML view", html_out), ("passages", passages_out))
-    from .cache import cache_folder_for_lexicons
+    from .lexicon_files import cache_folder_for_lexicons
 
     try:
         with cache_folder_for_lexicons(cache_dir):
@@ -359,7 +359,7 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
     settings = ScanSettings()
     if max_semantic_sentences is not None:
         settings = replace(settings, max_semantic_sentences=max_semantic_sentences)
-    from .cache import cache_folder_for_lexicons
+    from .lexicon_files import cache_folder_for_lexicons
 
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:

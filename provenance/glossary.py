@@ -265,7 +265,7 @@ def _lexicon(lang: str, key: str) -> Lexicon:
 
 
 def _cache_folder() -> Path:
-    from .cache import lexicon_dir
+    from .lexicon_files import lexicon_dir
 
     return lexicon_dir()
 

@@ -1,13 +1,40 @@
-"""Writing the files kept beside the lexicons (`cache.lexicon_dir`: dictionaries, lemma lists,
-n-gram weights, Zipf tables, the report's validator): atomically, and without leaving the files
-of earlier keys behind."""
+"""The files kept beside the lexicons (dictionaries, lemma lists, n-gram weights, Zipf tables,
+the report's validator): where they live (`lexicon_dir`), and writing them atomically without
+leaving the files of earlier keys behind."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from .cache import default_cache_dir
+
+#: Lexicon files (dictionaries, simplemma's lemma lists, n-gram weight tables): built once per
+#: machine, kept in `LEXICONS` under the cache folder, rebuilt when missing.
+LEXICONS = "lexicons"
+_lexicon_root: list[Path] = []
+
+
+def lexicon_dir() -> Path:
+    """The folder of the lexicon files: `LEXICONS` under the cache folder a `cache_folder_for_lexicons`
+    block names (the CLI's `--cache-dir`), else under `default_cache_dir()`."""
+    return (_lexicon_root[-1] if _lexicon_root else default_cache_dir()) / LEXICONS
+
+
+@contextmanager
+def cache_folder_for_lexicons(cache_dir: str | os.PathLike | None):
+    """Within the block, lexicon files are read from and written to `cache_dir` (None: no change).
+    Forked workers inherit it; processes started otherwise (Spark's Python workers) use the default."""
+    if cache_dir is None:
+        yield
+        return
+    _lexicon_root.append(Path(cache_dir))
+    try:
+        yield
+    finally:
+        _lexicon_root.pop()
 
 
 def write_cache_file(path: Path, write) -> bool:

@@ -52,15 +52,15 @@ class ReportSchemaError(ValueError):
 def _compiled_schema():
     """The schema's validator. fastjsonschema writes it as Python source (0.035 s) that Python
     then compiles (0.065 s): a tenth of an unchanged re-scan. The source and its bytecode are kept
-    beside the lexicons (`cache.lexicon_dir`), named by a digest of the schema and fastjsonschema's
+    beside the lexicons (`lexicon_files.lexicon_dir`), named by a digest of the schema and fastjsonschema's
     version, so later processes load the bytecode (written here even where
     `PYTHONDONTWRITEBYTECODE` is set; checked by name, not by time). A copy that does not load is
     deleted (the next process writes it again) and the validator compiled in memory, as it is
     where that folder cannot be written."""
     import fastjsonschema
 
-    from .cache import lexicon_dir
     from .hashing import digest
+    from .lexicon_files import lexicon_dir
 
     definition = {**schema(), "$schema": "http://json-schema.org/draft-07/schema#"}
     key = digest(json.dumps(definition, sort_keys=True), fastjsonschema.VERSION)[:16]

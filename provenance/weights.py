@@ -141,7 +141,7 @@ def table_key() -> str:
 
 @cache
 def _cached_table(kind: str, lang: str, key: str) -> tuple[np.ndarray, np.ndarray]:
-    from .cache import lexicon_dir
+    from .lexicon_files import lexicon_dir
 
     path = lexicon_dir() / f"weights-{kind}-{lang}-{key}.npz"
     try:

@@ -100,7 +100,7 @@ class ZipfTable:
 def _table(lang: str) -> ZipfTable | None:
     """`lang`'s table from disk, or built and kept; None for a language that is not plain, or
     when the table cannot be kept (each process would build it again: wordfreq is quicker)."""
-    from .cache import lexicon_dir
+    from .lexicon_files import lexicon_dir
 
     path = lexicon_dir() / f"zipf-{lang}-{_key(lang)}.npz"
     try:

@@ -232,3 +232,22 @@ def test_a_lexicon_file_whose_writing_fails_leaves_nothing_behind(tmp_path):
         write_cache_file(path, lambda fh: fails(fh, TypeError("cannot pickle")))
     assert list(path.parent.iterdir()) == []
     assert write_cache_file(path, lambda fh: fh.write(b"whole")) and path.read_bytes() == b"whole"
+
+
+def test_a_save_of_many_entries_writes_each_once_over_several_statements(tmp_path):
+    """Entries go to the file many to a statement (fewer than SQLite's old 999 parameters each):
+    1,000 new vectors and 700 results, some replacing older values, all read back as written."""
+    texts = [f"sentence number {i}" for i in range(1000)]
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path)
+    for i in range(700):
+        cached.put("ns", f"k{i}", {"old": i})
+    cached.flush()
+    want = cached.encode(texts)
+    for i in range(700):
+        cached.put("ns", f"k{i}", [i, "new"])
+    cached.flush()
+    again = CachedEmbedder(FakeEmbedder(), tmp_path)
+    assert np.array_equal(again.encode(texts), want) and again.inner.encoded == 0
+    assert again.get_many("ns", [f"k{i}" for i in range(700)]) == {f"k{i}": [i, "new"] for i in range(700)}
+    (entry,) = cache_admin.info(tmp_path)
+    assert entry["vectors"] == 1000 and entry["results"] == {"ns": 700}

@@ -247,8 +247,8 @@ def test_cache_prepare_builds_every_dictionary_language_once_and_clear_removes_i
     from click.testing import CliRunner
 
     from provenance import report
-    from provenance.cache import cache_folder_for_lexicons
     from provenance.cli import main
+    from provenance.lexicon_files import cache_folder_for_lexicons
 
     write_dictd(dict_dir, "freedict-rus-eng", [("мост", "мост /most/ <n, masc>\n1. bridge, viaduct\n")])
     lexicon("ru")  # read from the default folder ($PROVENANCE_CACHE_DIR) in this process
