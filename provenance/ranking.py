@@ -105,9 +105,8 @@ def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, q
         first = np.flatnonzero(allowed)[:k + int(have.max())]  # enough whatever a row holds
         # which of `first` each row holds a positive product with
         held = np.zeros((len(rows), len(first)), bool)
-        spans = [np.arange(starts[i], starts[i + 1]) for i in rows.tolist()]
-        at = np.concatenate(spans) if spans else np.zeros(0, np.int64)
-        local = np.repeat(np.arange(len(rows)), [len(x) for x in spans])
+        local = np.repeat(np.arange(len(rows)), have)  # each row's positive products, row after row
+        at = np.repeat(starts[rows] - (np.cumsum(have) - have), have) + np.arange(int(have.sum()))
         pos = np.minimum(np.searchsorted(first, col[at]), max(len(first) - 1, 0))
         hit = first[pos] == col[at] if len(first) else np.zeros(len(at), bool)
         held[local[hit], pos[hit]] = True
