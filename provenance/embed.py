@@ -141,7 +141,8 @@ def _encode_in_chunks(embedder: Embedder, texts: list[str], progress: bool, stop
             rows = todo[lo:lo + ENCODE_CHUNK]
             vecs = np.asarray(embedder.encode([texts[i] for i in rows]))
             if vecs.shape != (len(rows), embedder.dimension):
-                return vecs  # the caller's shape check says what came back
+                raise ConfigError(f"embedder {embedder.model_id} returned shape {vecs.shape}, expected "
+                                  f"({len(rows)}, {embedder.dimension})")
             for i, v in zip(rows, vecs, strict=True):
                 out[i] = v
             bar.update(len(rows))

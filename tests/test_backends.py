@@ -290,3 +290,20 @@ def test_chunked_encoding_behind_a_cache_sends_the_model_only_new_texts_in_one_c
     assert rec.chunks == [sorted(new, key=len)]
     assert np.array_equal(vecs, FakeEmbedder().encode(texts))
     assert cached.hits == len(texts) - len(new) and cached.misses == len(texts)
+
+
+def test_chunked_encoding_names_an_embedder_that_returns_the_wrong_rows():
+    """A model that returns more or fewer rows than it was given is named, even where the cached
+    rows make up the difference in the total."""
+    from provenance.embed import encode_texts
+    from provenance.errors import ConfigError
+
+    class Doubling(FakeEmbedder):
+        def lookup(self, texts):
+            return dict(zip(texts[:200], super().encode(texts[:200]), strict=True))
+
+        def encode(self, texts):
+            return super().encode(list(texts) * 2)
+
+    with pytest.raises(ConfigError, match=r"returned shape \(400, 256\), expected \(200, 256\)"):
+        encode_texts(Doubling(), [f"text {i}" for i in range(400)], stop=threading.Event())
