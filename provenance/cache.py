@@ -411,7 +411,8 @@ class CachedEmbedder:
         vectors, as the encoding does after each chunk; other threads' results wait for their
         `flush`, not the model). If the lock cannot be had in time they stay pending (`warnings`)."""
         with self._lock:
-            if self._db is None or not (self._vectors or (not vectors_only and (self._results or self._stamps))):
+            pending = self._vectors or (not vectors_only and (self._results or self._stamps))
+            if self._db is None or not pending:
                 return
             try:
                 with transaction(self._db):

@@ -113,10 +113,15 @@ def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False,
         vecs = embedder.encode(texts)
     else:
         vecs = _encode_in_chunks(embedder, texts, progress, stop)
+    return _checked(embedder, vecs, len(texts))
+
+
+def _checked(embedder: Embedder, vecs, n: int) -> np.ndarray:
+    """`vecs` as float32, raising ConfigError unless it holds `n` rows of `embedder.dimension`."""
     vecs = np.asarray(vecs, dtype=np.float32)
-    if vecs.shape != (len(texts), embedder.dimension):
+    if vecs.shape != (n, embedder.dimension):
         raise ConfigError(f"embedder {embedder.model_id} returned shape {vecs.shape}, expected "
-                          f"({len(texts)}, {embedder.dimension})")
+                          f"({n}, {embedder.dimension})")
     return vecs
 
 
@@ -130,8 +135,7 @@ def _encode_in_chunks(embedder: Embedder, texts: list[str], progress: bool, stop
 
     lookup = getattr(embedder, "lookup", None)
     known = lookup(texts) if lookup is not None else {}
-    todo = [i for i, t in enumerate(texts) if t not in known]
-    todo = [todo[j] for j in np.argsort([len(texts[i]) for i in todo], kind="stable").tolist()]
+    todo = sorted((i for i, t in enumerate(texts) if t not in known), key=lambda i: len(texts[i]))
     out: list = [known.get(t) for t in texts]
     with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False, disable=not progress) as bar:
         bar.update(len(known))
@@ -139,10 +143,7 @@ def _encode_in_chunks(embedder: Embedder, texts: list[str], progress: bool, stop
             if stop is not None and stop.is_set():
                 raise EncodingStopped()
             rows = todo[lo:lo + ENCODE_CHUNK]
-            vecs = np.asarray(embedder.encode([texts[i] for i in rows]))
-            if vecs.shape != (len(rows), embedder.dimension):
-                raise ConfigError(f"embedder {embedder.model_id} returned shape {vecs.shape}, expected "
-                                  f"({len(rows)}, {embedder.dimension})")
+            vecs = _checked(embedder, embedder.encode([texts[i] for i in rows]), len(rows))
             for i, v in zip(rows, vecs, strict=True):
                 out[i] = v
             bar.update(len(rows))
