@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import ProvenanceError
+from .runtime import freeze_heap
 
 EXIT_CODES = """\b
 Exit status:
@@ -110,8 +111,10 @@ def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", devic
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
 
 
-def _close_cache(embedder) -> None:
-    """Close the cache, if any, and print its warnings (a cache problem never fails a command)."""
+def _after_scan(embedder) -> None:
+    """Close the cache, if any, and print its warnings (a cache problem never fails a command);
+    the scan's objects then stay out of the garbage collector's walks (`runtime.freeze_heap`)."""
+    freeze_heap()
     if hasattr(embedder, "close"):
         embedder.close()
     for w in getattr(embedder, "warnings", ()):
@@ -215,10 +218,12 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
           engine_choice, dates_csv, quiet) -> None:
     from dataclasses import replace
 
+    from .direction import read_dates
     from .export import export_format, write_passages
     from .pipeline import scan as run_scan
     from .report import build_report, check_writable, write_html, write_report
     from .settings import ScanSettings
+    from .spark_engine import expand_paths
     from .summary import summary_table
 
     (_, output), (_, html_out), (_, passages_out) = outputs
@@ -235,11 +240,7 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
     for key, value in zip(("max_bytes", "max_semantic_sentences"), limits, strict=True):
         if value is not None:
             settings = replace(settings, **{key: value})
-    from .spark_engine import expand_paths
-
     paths = tuple(expand_paths(paths))
-    from .direction import read_dates
-
     dates = read_dates(dates_csv) if dates_csv else None
     if engine == "spark":
         return _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_name, settings,
@@ -252,7 +253,7 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
         result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
                           index_dir=index_dir, workers=workers, dates=dates)
     finally:
-        _close_cache(embedder)
+        _after_scan(embedder)
     report = build_report(result)
     for s in report["skipped"]:
         click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
@@ -354,20 +355,19 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
     from dataclasses import replace
 
     from .archive_ops import index_add
+    from .lexicon_files import cache_folder_for_lexicons
     from .settings import ScanSettings
 
     settings = ScanSettings()
     if max_semantic_sentences is not None:
         settings = replace(settings, max_semantic_sentences=max_semantic_sentences)
-    from .lexicon_files import cache_folder_for_lexicons
-
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         with cache_folder_for_lexicons(cache_dir):
             res = index_add(name, list(paths), index_dir, embedder=embedder, settings=settings,
                             progress=sys.stderr.isatty())
     finally:
-        _close_cache(embedder)
+        _after_scan(embedder)
     for s in res.skipped:
         click.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
     for w in res.warnings:

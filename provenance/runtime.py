@@ -36,3 +36,12 @@ def gc_paused(fn):
                 gc.enable()
 
     return run
+
+
+def freeze_heap() -> None:
+    """For a command's process whose long work is done: every object alive now (the scan's result,
+    the model, the dictionaries) is left out of the cyclic garbage collector's walks for the rest
+    of the process (`gc.freeze`). After a scan, building the report set off a full collection over
+    all of them, and the interpreter's exit another: 0.5 s of a 2.3 s CLI re-scan with one new
+    article here. Not for a long-lived process: cycles alive now are never collected."""
+    gc.freeze()
