@@ -38,10 +38,10 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     return sorted(p for p in folder.glob(f"{PREFIX}*.sqlite") if p.is_file())
 
 
-#: Lexicon files (`glossary`, `weights`, `wordfreqs`, `report`), and the temporary files of a write
-#: that was cut short.
+#: Lexicon files (`glossary`, `weights`, `wordfreqs`, `langid`, `report`), and the temporary files of
+#: a write that was cut short.
 _LEXICON_FILE = re.compile(
-    r"^\.?((lexicon|lemmas|weights|zipf)-.+\.(pickle|npz)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
+    r"^\.?((lexicon|lemmas|weights|zipf|langdetect)-.+\.(pickle|npz)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
 
 
 def _lexicon_folder(cache_dir: str | os.PathLike | None) -> Path:
@@ -63,12 +63,13 @@ def lexicon_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
 def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = None) -> dict:
     """Build the lexicon files a scan would build on first meeting a language: English's and those
     of every language with a dictionary installed (`glossary.dictionary_files`): the dictionary's
-    lexicon, the lemma list and the n-gram weight table, and the gloss table. German's lexicon alone
+    lexicon, the lemma list and the n-gram weight table, and the gloss table; and the copy of
+    langdetect's profiles (`langid`). German's lexicon alone
     takes ~20 s; languages are built side by side on `workers` processes (default: the usable
     cores). Files already there are only checked. Returns {"folder", "languages", "built"}."""
     import tempfile
 
-    from . import glossary, weights, wordfreqs
+    from . import glossary, langid, weights, wordfreqs
     from .parallel import fork_map
 
     languages = ["en", *sorted(lang for lang in glossary.ALPHA3 if lang != "en" and glossary.dictionary_files(lang))]
@@ -81,9 +82,10 @@ def prepare(cache_dir: str | os.PathLike | None = None, workers: int | None = No
                          "--cache-dir") from None
     before = set(lexicon_files(cache_dir))
     # what this process read from another folder is read (or built) again from this one
-    for memo in (weights._cached_table, glossary._lexicon, glossary._dictionary, wordfreqs._table):
+    for memo in (weights._cached_table, glossary._lexicon, glossary._dictionary, wordfreqs._table, langid._factory):
         memo.cache_clear()
     with cache_folder_for_lexicons(cache_dir):
+        langid._factory()  # langdetect's profiles
         problems = [_prepare_language("en", gloss=True)]
         others = sorted(languages[1:], key=lambda x: x != "de")  # the longest first
         problems += fork_map(_prepare_language, others, workers, min_per_worker=1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .clean import CleanDocument, clean
-from .langid import Languages, identify
+from .langid import Languages, identify, load_profiles
 from .load import Document, Skipped
 from .results import ResultStore
 from .segment import Segmented, segment
@@ -99,7 +99,8 @@ def identify_documents(segs: list[Segmented], store: ResultStore | None = None, 
     langs = store.memoise("langid", segs,
                           lambda seg: (seg.doc.text, seg.doc.meta.get("language"),
                                        [(p.start, p.end) for p in seg.paragraphs]),
-                          identify, workers, min_per_worker=IDENTIFY_PER_WORKER)
+                          identify, workers, before=lambda todo: load_profiles() if workers != 1 else None,
+                          min_per_worker=IDENTIFY_PER_WORKER)
     return [Prepared(seg, lang) for seg, lang in zip(segs, langs, strict=True)]
 
 

@@ -257,7 +257,7 @@ def test_cache_prepare_builds_every_dictionary_language_once_and_clear_removes_i
     assert first.exit_code == 0 and "2 languages (en, ru)" in first.output, first.output
     built = {p.name.rsplit("-", 1)[0] for p in (cache / "lexicons").iterdir() if p.is_file()}
     assert {"lexicon-ru", "lemmas-ru", "lemmas-en", "weights-ngram-ru", "weights-ngram-en",
-            "weights-gloss-en", "zipf-en", "zipf-ru"} <= built
+            "weights-gloss-en", "zipf-en", "zipf-ru", "langdetect"} <= built
     again = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(cache)])
     assert again.exit_code == 0 and ": 0 file(s) built" in again.output
     report._compiled_schema.cache_clear()

@@ -242,3 +242,44 @@ def test_a_prepared_document_pickles_without_its_cut_sentences():
     assert len(shipped) < len(pickle.dumps((p.seg, p.langs))) + 500
     back = pickle.loads(shipped)
     assert "sentence_texts" not in back.__dict__ and back == p and back.sentence_texts == texts
+
+
+def test_langdetect_profiles_read_from_their_kept_copy_detect_as_langdetect_does(tmp_path):
+    """langdetect's profiles are read from a compact copy beside the lexicons: the same n-grams,
+    probabilities (to the bit) and language order as langdetect loads, so the same answers; a
+    damaged copy is read from langdetect's files again and replaced."""
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    from provenance import langid
+    from provenance.lexicon_files import cache_folder_for_lexicons
+
+    own = DetectorFactory()
+    own.load_profile(PROFILES_DIRECTORY)
+    texts = [x.strip() for name in ("tatoeba.fra-eng.fra", "tatoeba.deu-eng.deu", "tatoeba.spa-eng.eng")
+             for x in (ROOT / "tests" / "fixtures" / "tatoeba" / name).read_text("utf-8").splitlines()[:40]]
+    texts += ["Москва заявила в четверг, что переговоры продолжатся.", "प्रधानमंत्री ने गुरुवार को कहा कि बातचीत जारी रहेगी।"]
+    try:
+        with cache_folder_for_lexicons(tmp_path):
+            langid._factory.cache_clear()
+            langid._factory()  # read from langdetect's files, and kept
+            (kept,) = (tmp_path / "lexicons").glob("langdetect-*.npz")
+            langid._factory.cache_clear()
+            factory = langid._factory()
+            rows = factory.word_lang_prob_map
+            assert isinstance(rows, langid._Profiles) and factory.langlist == own.langlist
+            assert list(rows) == list(own.word_lang_prob_map)
+            assert all([p.hex() for p in rows[k]] == [p.hex() for p in v] for k, v in own.word_lang_prob_map.items())
+            langid.detect.cache_clear()
+            for text in texts:
+                DetectorFactory.seed = 0
+                best = detect_langs(text)[0]  # langdetect's own, from its files
+                assert langid.detect(text) == (best.lang.split("-")[0], best.prob), text
+            kept.write_bytes(kept.read_bytes()[:1000])  # cut short
+            langid._factory.cache_clear()
+            assert langid._factory().langlist == own.langlist
+            langid._factory.cache_clear()
+            assert isinstance(langid._factory().word_lang_prob_map, langid._Profiles)  # written again whole
+    finally:
+        langid._factory.cache_clear()
+        langid.detect.cache_clear()
