@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .errors import ProvenanceError
-from .runtime import freeze_heap
+from .runtime import freeze_heap, one_command_process
 
 EXIT_CODES = """\b
 Exit status:
@@ -33,6 +33,7 @@ def examples(*lines: str) -> str:
 
 def run() -> None:
     """The `provenance` console script: `main`, with Ctrl-C at any moment reported in one line."""
+    one_command_process()
     try:
         main(prog_name="provenance")
     except KeyboardInterrupt:
@@ -112,8 +113,7 @@ def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", devic
 
 
 def _after_scan(embedder) -> None:
-    """Close the cache, if any, and print its warnings (a cache problem never fails a command);
-    the scan's objects then stay out of the garbage collector's walks (`runtime.freeze_heap`)."""
+    """Close the cache, print its warnings (a cache problem never fails a command); `runtime.freeze_heap`."""
     freeze_heap()
     if hasattr(embedder, "close"):
         embedder.close()

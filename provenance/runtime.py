@@ -38,10 +38,23 @@ def gc_paused(fn):
     return run
 
 
+#: Set by the console script (`one_command_process`): the process ends when its command does.
+_one_command = False
+
+
+def one_command_process() -> None:
+    """Say this process runs one command and exits (the `provenance` console script), so that
+    `freeze_heap` may act."""
+    global _one_command
+    _one_command = True
+
+
 def freeze_heap() -> None:
-    """For a command's process whose long work is done: every object alive now (the scan's result,
-    the model, the dictionaries) is left out of the cyclic garbage collector's walks for the rest
-    of the process (`gc.freeze`). After a scan, building the report set off a full collection over
-    all of them, and the interpreter's exit another: 0.5 s of a 2.3 s CLI re-scan with one new
-    article here. Not for a long-lived process: cycles alive now are never collected."""
-    gc.freeze()
+    """In a process that runs one command (`one_command_process`) once its long work is done: every
+    object alive now (the scan's result, the model, the dictionaries) is left out of the cyclic
+    garbage collector's walks for the rest of the process (`gc.freeze`). After a scan, building the
+    report set off a full collection over all of them, and the interpreter's exit another: 0.5 s of
+    a 2.3 s CLI re-scan with one new article here. Elsewhere (the CLI run in-process by a caller or
+    a test) nothing changes: cycles alive now would never be collected."""
+    if _one_command:
+        gc.freeze()

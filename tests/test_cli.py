@@ -73,6 +73,18 @@ def test_scan_with_html_does_not_suggest_it(tmp_path):
     assert "--html" not in res.stdout and (tmp_path / "r.html").exists()
 
 
+def test_a_scan_run_in_process_leaves_the_callers_garbage_collector_alone():
+    """The console script freezes the heap after a scan (its process ends with the command); the
+    command run in-process (by a caller, by these tests) must not: cycles alive then would never be
+    collected."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "-q"])
+    assert res.exit_code == 0, res.output
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
+
+
 def test_unloadable_model_is_one_line_error(monkeypatch, tmp_path):
     from provenance.embed import load_model as real_load
     from provenance.errors import ModelError
