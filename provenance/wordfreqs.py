@@ -11,13 +11,23 @@ underscore joins too) is one token that wordfreq looks up as it is, so its Zipf 
 the list alone. Those values are computed once per machine, with wordfreq's own `zipf_frequency`
 (one word per frequency band: the value depends on the band only), and kept beside the lexicons
 (`zipf-LANG-KEY.npz`: the words sorted as UTF-8 in one byte string, each word's band, each band's
-value, the alphabet), where a lookup is a binary search (~10 us; loading a table takes 20-90 ms).
-A word not listed gets 0, as from wordfreq. Anything else (other words, languages wordfreq only
-matches to a list, such as hr or no, a table that cannot be kept) asks wordfreq.
+value and frequency, the alphabet), where a lookup is a binary search (~10 us; loading a table
+takes 20-90 ms). A word not listed gets 0, as from wordfreq. A word that wordfreq's case folding
+turns into such a word (Straße: strasse), or into such words joined by single hyphens or spaces
+(États-Unis, porte-parole, von Tom: wordfreq's tokenizer breaks there, as Unicode's word boundaries
+do), is what wordfreq makes of those words: one word's value, or the several frequencies combined
+by wordfreq's own arithmetic (`_combined`); French and German text is full of them, and each sent a
+process to import wordfreq and read its list (0.35 s for French). A word with ASCII digits
+(Covid-19, G7, A320, 2019) is priced as wordfreq 3 prices numbers (`_token_freq`: its list's entry
+for the word with each run of digits in zeros, times a year's or Benford's likelihood per run), from
+the list's words of letters and digits, kept too. Anything else (other digits or signs, languages
+wordfreq only matches to a list, such as hr or no, a table that cannot be kept) asks wordfreq.
 tests/test_weights.py checks the values against wordfreq's."""
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
@@ -25,7 +35,14 @@ from pathlib import Path
 import numpy as np
 
 #: Bumped when the tables' layout or construction changes.
-ZIPF_FORMAT = 3
+ZIPF_FORMAT = 4
+#: `wordfreq.zipf_frequency`'s default minimum as a frequency (`zipf_to_freq(0.0)`).
+_MINIMUM = 10**0.0 / 1e9
+#: Where wordfreq's tokenizer breaks between two words of a table's alphabet, and nothing else does.
+_BREAKS = re.compile("[- ]")
+#: Runs of digits that wordfreq prices as numbers (`wordfreq.numbers.MULTI_DIGIT_RE`, ASCII digits here)
+_DIGIT_RUNS = re.compile("[0-9]{2,}")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 @cache
@@ -50,8 +67,13 @@ def wordfreq_languages() -> frozenset[str]:
 def zipf(word: str, lang: str) -> float:
     """`wordfreq.zipf_frequency(word, lang)`; 0 where wordfreq has no list for `lang`."""
     table = _table(lang) if lang in wordfreq_languages() else None
-    if table is not None and _plain(word, table.alphabet):
-        return table.get(word)
+    if table is not None:
+        if _plain(word, table.alphabet):
+            return table.get(word)
+        tokens = _tokens(word, table.alphabet, table.numbers)
+        if tokens is not None:
+            freqs = [_token_freq(table, t) for t in tokens]
+            return _combined(freqs) if None not in freqs else _combined([])
     from wordfreq import zipf_frequency
 
     try:
@@ -71,6 +93,66 @@ def _plain(word: str, alphabet: frozenset[str]) -> bool:
     return alphabet.issuperset(word) and word == word.casefold() and unicodedata.is_normalized("NFC", word)
 
 
+def _tokens(word: str, alphabet: frozenset[str], numbers: bool) -> list[str] | None:
+    """The tokens wordfreq reads in `word` (NFC, case-folded, cut at single hyphens and spaces)
+    when each is a plain word of `alphabet` (with `numbers`: or of its letters and ASCII digits,
+    which join into one word); None otherwise (wordfreq is asked then)."""
+    folded = unicodedata.normalize("NFC", word).casefold()
+    tokens = _BREAKS.split(folded)
+    if all(t and _plain(t.translate(_NO_DIGITS) if numbers else t, alphabet) for t in tokens):
+        return tokens
+    return None
+
+
+# wordfreq 3's prices of a number (`wordfreq.numbers`), which its lists hold with every digit 0
+_DIGIT_FREQS = [0.009, 0.300, 0.175, 0.124, 0.096, 0.078, 0.066, 0.057, 0.050, 0.045]
+_YEAR_LOG_PEAK, _NOT_YEAR_PROB, _REFERENCE_YEAR, _PLATEAU_WIDTH = -1.9185, 0.1, 2019, 20
+
+
+def _token_freq(table: ZipfTable, token: str) -> float | None:
+    """wordfreq's frequency of one token, as `wordfreq._word_frequency` computes it: its list's
+    entry for the token with every run of two or more digits in zeros, times `digit_freq` (per
+    run: a year's likelihood for four digits, Benford's law otherwise) when that changed it; None
+    when the list lacks the entry."""
+    smashed = _DIGIT_RUNS.sub(lambda m: "0" * len(m.group()), token)
+    freq = table.freq(smashed)
+    if freq is None or smashed == token:
+        return freq
+    likely = 1.0
+    for run in _DIGIT_RUNS.findall(token):
+        likely *= _year_freq(run) if len(run) == 4 else _benford_freq(run)
+    return freq * likely
+
+
+def _benford_freq(digits: str) -> float:
+    return _DIGIT_FREQS[int(digits[0])] / 10 ** (len(digits) - 1)
+
+
+def _year_freq(digits: str) -> float:
+    year = int(digits)
+    if year <= _REFERENCE_YEAR:
+        year_log_freq = _YEAR_LOG_PEAK - 0.0083 * (_REFERENCE_YEAR - year)
+    elif _REFERENCE_YEAR < year <= _REFERENCE_YEAR + _PLATEAU_WIDTH:
+        year_log_freq = _YEAR_LOG_PEAK
+    else:
+        year_log_freq = _YEAR_LOG_PEAK - 0.2 * (year - (_REFERENCE_YEAR + _PLATEAU_WIDTH))
+    return 10.0**year_log_freq + _NOT_YEAR_PROB * _benford_freq(digits)
+
+
+def _combined(freqs: list[float]) -> float:
+    """wordfreq's Zipf value of a word made of tokens of these frequencies: `_word_frequency`'s sum
+    of inverses and rounding to three significant digits, then `zipf_frequency`'s; no frequencies
+    (a token not listed): the minimum, as wordfreq returns it."""
+    if not freqs:
+        return round(math.log(_MINIMUM, 10) + 9, 2)
+    one_over = 0.0
+    for freq in freqs:
+        one_over += 1.0 / freq
+    freq = max(1.0 / one_over, _MINIMUM)
+    freq = round(freq, math.floor(-math.log(freq, 10)) + 3)
+    return round(math.log(freq, 10) + 9, 2)
+
+
 class ZipfTable:
     """The Zipf values of a language's plain words (see the module docstring)."""
 
@@ -78,9 +160,21 @@ class ZipfTable:
         """`arrays`: those `_build` makes, or the file they were saved to."""
         self.blob, self.starts, self.bands = arrays["blob"].tobytes(), arrays["starts"], arrays["bands"]
         self.values = arrays["values"].tolist()
+        self.freqs = arrays["freqs"].tolist()
         self.alphabet = frozenset(str(arrays["alphabet"]))
+        #: words with digits priced here (`_token_freq`): the table was built from wordfreq 3
+        self.numbers = str(arrays["wordfreq"]).split(".")[0] == "3"
 
     def get(self, word: str) -> float:
+        band = self._band(word)
+        return 0.0 if band is None else self.values[band]
+
+    def freq(self, word: str) -> float | None:
+        """wordfreq's frequency of a listed plain word, None for one not listed."""
+        band = self._band(word)
+        return None if band is None else self.freqs[band]
+
+    def _band(self, word: str) -> int | None:
         key = word.encode("utf-8")
         starts = self.starts
         lo, hi = 0, len(starts) - 1
@@ -92,8 +186,8 @@ class ZipfTable:
             elif here > key:
                 hi = mid
             else:
-                return self.values[int(self.bands[mid])]
-        return 0.0
+                return int(self.bands[mid])
+        return None
 
 
 @cache
@@ -116,15 +210,19 @@ def _table(lang: str) -> ZipfTable | None:
     return ZipfTable(arrays) if arrays["plain"] else None
 
 
-def _key(lang: str) -> str:
-    import hashlib
+def _release() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        release = version("wordfreq")
+        return version("wordfreq")
     except PackageNotFoundError:
-        release = "none"
-    h = hashlib.sha256(f"{ZIPF_FORMAT}|{lang}|wordfreq {release}|".encode())
+        return "none"
+
+
+def _key(lang: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256(f"{ZIPF_FORMAT}|{lang}|wordfreq {_release()}|".encode())
     h.update(Path(__file__).read_bytes())  # how the tables are built
     return h.hexdigest()[:16]
 
@@ -156,17 +254,24 @@ def _build(lang: str) -> dict[str, np.ndarray]:
     freqs = get_frequency_dict(lang, "best")
     alphabet = frozenset(_alphabet(freqs))
     band_of: dict[float, int] = {}
-    values: list[float] = []
+    values: list[float | None] = []
+    band_freqs: list[float] = []
     rows = []
     for word, freq in freqs.items():
-        if not _plain(word, alphabet):
+        if not _plain(word.translate(_NO_DIGITS), alphabet):  # words of letters and digits: `_token_freq`
             continue
-        if freq not in band_of:
-            band_of[freq] = len(values)
-            values.append(zipf_frequency(word, lang))  # wordfreq's own rounding, once per band
-        rows.append((word.encode("utf-8"), band_of[freq]))
+        band = band_of.setdefault(freq, len(band_freqs))
+        if band == len(band_freqs):
+            band_freqs.append(freq)
+            values.append(None)
+        if values[band] is None and word.translate(_NO_DIGITS) == word:
+            values[band] = zipf_frequency(word, lang)  # wordfreq's own rounding, once per band
+        rows.append((word.encode("utf-8"), band))
+    # a band of words with digits only: never read by `get` (plain words only), its value for completeness
+    values = [_combined([f]) if v is None else v for v, f in zip(values, band_freqs, strict=True)]
     rows.sort()
     starts = np.cumsum([0] + [len(w) for w, _ in rows], dtype=np.int64)
     return {"plain": np.array(True), "blob": np.frombuffer(b"".join(w for w, _ in rows), dtype=np.uint8),
             "starts": starts, "bands": np.array([b for _, b in rows], dtype=np.int32),
-            "values": np.array(values, dtype=np.float64), "alphabet": np.array("".join(sorted(alphabet)))}
+            "values": np.array(values, dtype=np.float64), "freqs": np.array(band_freqs, dtype=np.float64),
+            "alphabet": np.array("".join(sorted(alphabet))), "wordfreq": np.array(_release())}

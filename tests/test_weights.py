@@ -90,8 +90,9 @@ def test_weighing_in_chunks_changes_nothing(monkeypatch):
 
 def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(tmp_path, monkeypatch):
     """`wordfreqs.zipf` gives what `wordfreq.zipf_frequency` gives, for listed and unlisted words,
-    capitalised, decomposed, with digits, apostrophes or letters that case folding rewrites, in
-    plain languages and others; a later process looks plain words up in the kept tables without
+    capitalised, decomposed, with digits, apostrophes or letters that case folding rewrites, words
+    joined by hyphens or spaces, numbers among them, in plain languages and others; a later process
+    looks plain words and such compounds up in the kept tables without
     importing wordfreq (0.3-0.5 s of every scan that met a new text), and which languages have a
     list is read without it too."""
     import subprocess
@@ -109,11 +110,16 @@ def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(t
     odd = ["Kadhimi", "qzxvk", "covid19", "l'homme", "Straße", "straße", "STRASSE", "λόγος", "ΛΌΓΟΣ", "Путин", "путина",
            unicodedata.normalize("NFD", "café"), "naïve", "e-mail", "", "İstanbul", "şehir", "ţară", "सरकार", "東京",
            "badge_fr", "x_", "_", "__init__", "über_alles", "km²", "co₂", "h₂o", "x½", "путин²", "the中", "aกb",
-           "regjering", "vlada"]
+           "regjering", "vlada", "États-Unis", "porte-parole", "a-t-il", "von Tom", "al-Kazimi", "Covid-19", "F-16",
+           "g-7", "19", "2019", "2041", "007", "00", "x-1.5", "x-١٩", "-il", "a--b", "a - b", "nord-qzxvk", "1999-2000",
+           "Covid19", "G7", "A320", "h5n1", "19covid", "x2019y", "1er", "mp3", "covid19-x"]
     try:
         for lang in ("en", "fr", "ru", "cs", "tr", "ro", "hi"):
             listed = list(iter_wordlist(lang))
             words = listed[:300] + listed[300::211] + [w.capitalize() for w in listed[:200:7]] + odd
+            # words wordfreq cuts into several (hyphens, spaces, numbers among words): their values combined
+            seconds = (listed[7:200:5] + ["19", "2024", "3", "05"] * 3)[:50]
+            words += [f"{a}{'- '[i % 2]}{b}" for i, (a, b) in enumerate(zip(listed[:150:3], seconds, strict=True))]
             got = [wordfreqs.zipf(w, lang) for w in words]
             assert got == [zipf_frequency(w, lang) for w in words], lang
         assert wordfreqs.zipf("government", "xx") == 0.0  # no list: 0, as before
@@ -131,7 +137,9 @@ def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(t
         wordfreqs._table.cache_clear()
         wordfreqs.zipf.cache_clear()
     code = ("import sys; from provenance import wordfreqs; "
-            "print(wordfreqs.zipf('government', 'en'), wordfreqs.zipf('kadhimi', 'en'), 'wordfreq' in sys.modules)")
+            "print(wordfreqs.zipf('government', 'en'), wordfreqs.zipf('kadhimi', 'en'), "
+            "wordfreqs.zipf('états-unis', 'fr'), wordfreqs.zipf('covid-19', 'fr'), 'wordfreq' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PROVENANCE_CACHE_DIR": str(tmp_path / "cache")}).stdout
-    assert out.split() == [str(zipf_frequency("government", "en")), "0.0", "False"]
+    assert out.split() == [str(zipf_frequency("government", "en")), "0.0", str(zipf_frequency("états-unis", "fr")),
+                           str(zipf_frequency("covid-19", "fr")), "False"]
