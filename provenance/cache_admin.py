@@ -41,7 +41,7 @@ def cache_files(cache_dir: str | os.PathLike | None = None) -> list[Path]:
 #: Lexicon files (`glossary`, `weights`, `wordfreqs`, `langid`, `report`), and the temporary files of
 #: a write that was cut short.
 _LEXICON_FILE = re.compile(
-    r"^\.?((lexicon|lemmas|weights|zipf|langdetect)-.+\.(pickle|npz)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
+    r"^\.?((lexicon|lemmas|weights|zipf|langdetect)-.+\.(pickle|npz|marisa)|report_validator_\w+\.py)(\.[^.]+\.tmp)?$")
 
 
 def _lexicon_folder(cache_dir: str | os.PathLike | None) -> Path:

@@ -195,8 +195,9 @@ def test_english_words_in_devanagari_meet_their_english_form(dict_dir):
 
 
 def test_lemmas_are_simplemmas_and_a_new_process_reads_the_decoded_dictionary_back(tmp_path, monkeypatch):
-    """Lemma dictionaries are decoded once per machine and pickled: the lemmas stay simplemma's own,
-    and a later process (here: emptied process caches) reads the pickle instead of decoding."""
+    """Lemma dictionaries are decoded once per machine and kept as tries: the lemmas stay
+    simplemma's own, and a later process (here: emptied process caches) maps the trie instead of
+    decoding; a damaged trie is decoded again and replaced."""
     import re
 
     import simplemma
@@ -214,12 +215,19 @@ def test_lemmas_are_simplemmas_and_a_new_process_reads_the_decoded_dictionary_ba
     expected = {lang: [_simplemma(simplemma, w, lang) for w in ws] for lang, ws in words.items()}
     for lang, ws in words.items():
         assert [glossary.lemma(w, lang) for w in ws] == expected[lang]
-    assert len(list((tmp_path / "cache" / "lexicons").glob("lemmas-*.pickle"))) == 2
+    kept = sorted((tmp_path / "cache" / "lexicons").glob("lemmas-*.marisa"))
+    assert [p.name.split("-")[1] for p in kept] == ["de", "es"]
     assert glossary.lemma("Wort", "xx") == "Wort"  # a language simplemma lacks: the word itself
     for f in (glossary.lemma, glossary._dictionary, glossary._lemmatizer):
         f.cache_clear()
-    monkeypatch.setattr(DefaultDictionaryFactory, "get_dictionary", lambda *a: pytest.fail("decoded again"))
-    assert [glossary.lemma(w, "de") for w in words["de"]] == expected["de"]
+    with monkeypatch.context() as m:
+        m.setattr(DefaultDictionaryFactory, "get_dictionary", lambda *a: pytest.fail("decoded again"))
+        assert [glossary.lemma(w, "de") for w in words["de"]] == expected["de"]
+    kept[1].write_bytes(kept[1].read_bytes()[:5000])  # cut short (Spanish)
+    for f in (glossary.lemma, glossary._dictionary, glossary._lemmatizer):
+        f.cache_clear()
+    assert [glossary.lemma(w, "es") for w in words["es"]] == expected["es"]
+    assert kept[1].stat().st_size > 5000  # written again whole
 
 
 def _simplemma(simplemma, word: str, lang: str) -> str:
