@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import pickle
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,13 +62,14 @@ class Lexicon:
 
     Attributes:
         lang: ISO 639-1 code of the foreign language.
-        words: foreign word -> up to `MAX_SENSES` English lemmas, main sense first.
+        words: foreign word -> up to `MAX_SENSES` English lemmas, main sense first (a dict, or
+            the kept trie of one: `_lexicon`).
         sources: the dictionary files it was read from (empty: no dictionary found).
         fingerprint: changes when the files or the parsing change (part of feature cache keys).
     """
 
     lang: str
-    words: dict[str, tuple[str, ...]]
+    words: Mapping[str, tuple[str, ...]]
     sources: tuple[str, ...]
     fingerprint: str
 
@@ -250,18 +250,59 @@ def _lexicon(lang: str, key: str) -> Lexicon:
     files = dictionary_files(lang)
     if not files:
         return Lexicon(lang, {}, (), key)
+    import marisa_trie
+
     sources = tuple(str(d) for _, d, _ in files)
-    path = _cache_folder() / f"lexicon-{lang}-{key}.pickle"
-    try:
-        with open(path, "rb") as fh:
-            words = pickle.load(fh)
-        if isinstance(words, dict):
-            return Lexicon(lang, words, sources, key)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        pass
+    path = _cache_folder() / f"lexicon-{lang}-{key}.marisa"
+    if path.is_file():  # mapped into memory: German's 10 MB of senses were unpickled in 0.19 s
+        try:
+            trie = marisa_trie.BytesTrie()
+            trie.mmap(str(path))
+            return Lexicon(lang, _TrieSenses(trie), sources, key)
+        except Exception:  # noqa: BLE001 -- empty, cut short, not a trie: built again and replaced
+            pass
     words = build_lexicon(lang, files)
-    _write_pickle(path, words)  # the lexicons of other dictionaries or formats deleted
+    trie = senses_trie(words)
+    if trie is not None and keep(path, lambda fh: fh.write(trie.tobytes())):  # other dictionaries' deleted
+        drop_superseded(path, f"lexicon-{lang}-*.pickle")  # and those an earlier version pickled
     return Lexicon(lang, words, sources, key)
+
+
+def senses_trie(words: Mapping[str, tuple[str, ...]]):
+    """`words` as a `marisa_trie.BytesTrie` that `_TrieSenses` reads back (None when a sense holds
+    a NUL, which separates them)."""
+    import marisa_trie
+
+    if any("\0" in w for senses in words.values() for w in senses):
+        return None
+    return marisa_trie.BytesTrie((k, "".join(f"{w}\0" for w in senses).encode("utf-8")) for k, senses in words.items())
+
+
+class _TrieSenses(Mapping):
+    """A lexicon's words (foreign word -> English senses) over a `marisa_trie.BytesTrie` of each
+    word's senses, each followed by NUL (so that no sense, and the one empty sense of a function
+    word, stay apart)."""
+
+    __slots__ = ("_trie",)
+
+    def __init__(self, trie):
+        self._trie = trie
+
+    def get(self, key: str, default=None):
+        found = self._trie.get(key)
+        return tuple(found[0].decode("utf-8").split("\0")[:-1]) if found else default
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self):
+        return self._trie.iterkeys()
+
+    def __len__(self) -> int:
+        return len(self._trie)
 
 
 def _cache_folder() -> Path:
@@ -294,11 +335,6 @@ ENGLISH_STOP_WORDS = frozenset((
     "whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will "
     "with within without would yet you your yours yourself yourselves"
 ).split())
-
-
-def _write_pickle(path: Path, value) -> None:
-    """Write `value` to `path` atomically, and delete the files of its other keys (`lexicon_files.keep`)."""
-    keep(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # --- lemmas --------------------------------------------------------------------------------------

@@ -107,6 +107,29 @@ def test_freedict_entries_are_read_both_ways(dict_dir):
     assert lex.fingerprint != lexicon("cs").fingerprint and not lexicon("cs").words
 
 
+def test_a_kept_lexicon_reads_back_as_built(dict_dir):
+    """A lexicon is kept as a trie and mapped by later processes: every word gives the senses
+    `build_lexicon` gave, a function word's one empty sense and a word of none included; a damaged
+    file is built again and replaced."""
+    from provenance import glossary
+
+    trie = glossary.senses_trie({"a": ("x", "y z"), "b": glossary.FUNCTION, "c": (), "ж": ("é",)})
+    assert dict(glossary._TrieSenses(trie)) == {"a": ("x", "y z"), "b": ("",), "c": (), "ж": ("é",)}
+    assert glossary.senses_trie({"a": ("x\0y",)}) is None  # kept as a dict in memory only
+    write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
+    built = glossary.build_lexicon("ru", glossary.dictionary_files("ru"))
+    assert lexicon("ru").words == built  # built now, and kept
+    (kept,) = (dict_dir.parent / "cache" / "lexicons").glob("lexicon-ru-*.marisa")
+    for damage in (None, b"", b"not a trie"):
+        if damage is not None:
+            kept.write_bytes(damage)
+        glossary._lexicon.cache_clear()
+        words = lexicon("ru").words
+        assert dict(words) == built and words.get("кошка") is None
+    glossary._lexicon.cache_clear()
+    assert isinstance(lexicon("ru").words, glossary._TrieSenses) and kept.stat().st_size > 100  # replaced
+
+
 def test_gloss_of_a_sentence_meets_its_translation(dict_dir):
     write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
     ru = set(gloss_tokens("Мэр Путин сказал, что проект важен для жителей.", "ru"))
@@ -290,7 +313,7 @@ def test_cache_prepare_says_which_language_failed_and_builds_the_others(dict_dir
     r = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(cache)])
     assert r.exit_code == 1 and "de: not built" in r.output and "freedict-deu-eng.dict.dz" in r.output
     lexicons = cache / "lexicons"
-    assert list(lexicons.glob("lexicon-ru-*.pickle")) and not list(lexicons.glob("lexicon-de-*"))
+    assert list(lexicons.glob("lexicon-ru-*.marisa")) and not list(lexicons.glob("lexicon-de-*"))
     (tmp_path / "a file").write_text("x")
     r = CliRunner().invoke(main, ["cache", "prepare", "--cache-dir", str(tmp_path / "a file" / "below")])
     assert r.exit_code == 1 and "cannot write the lexicons to" in r.output and len(r.output.splitlines()) == 1
