@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from .lexicon_files import drop_superseded, keep
+from .lexicon_files import checked, drop_superseded, keep_checked
 
 #: Folders searched for `freedict-*.index` / `.dict.dz` files, after `$PROVENANCE_DICT_DIR`.
 SYSTEM_DICT_DIRS = ("/usr/share/dictd", "/usr/local/share/dictd")
@@ -254,7 +254,7 @@ def _lexicon(lang: str, key: str) -> Lexicon:
 
     sources = tuple(str(d) for _, d, _ in files)
     path = _cache_folder() / f"lexicon-{lang}-{key}.marisa"
-    if path.is_file():  # mapped into memory: German's 10 MB of senses were unpickled in 0.19 s
+    if checked(path):  # mapped into memory: German's 10 MB of senses were unpickled in 0.19 s
         try:
             trie = marisa_trie.BytesTrie()
             trie.mmap(str(path))
@@ -263,7 +263,7 @@ def _lexicon(lang: str, key: str) -> Lexicon:
             pass
     words = build_lexicon(lang, files)
     trie = senses_trie(words)
-    if trie is not None and keep(path, lambda fh: fh.write(trie.tobytes())):  # other dictionaries' deleted
+    if trie is not None and keep_checked(path, trie.tobytes()):  # other dictionaries' deleted
         drop_superseded(path, f"lexicon-{lang}-*.pickle")  # and those an earlier version pickled
     return Lexicon(lang, words, sources, key)
 
@@ -289,6 +289,8 @@ class _TrieSenses(Mapping):
         self._trie = trie
 
     def get(self, key: str, default=None):
+        if "\0" in key:  # marisa-trie < 1.4.2 misreads a key holding NUL; none is stored
+            return default
         found = self._trie.get(key)
         return tuple(found[0].decode("utf-8").split("\0")[:-1]) if found else default
 
@@ -403,7 +405,7 @@ def _dictionary(lang: str) -> Mapping[str, str]:
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     path = _cache_path(lang)
-    if path is not None and path.is_file():
+    if path is not None and checked(path):
         try:
             trie = marisa_trie.BytesTrie()
             trie.mmap(str(path))
@@ -412,7 +414,7 @@ def _dictionary(lang: str) -> Mapping[str, str]:
             pass
     decoded = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
     trie = marisa_trie.BytesTrie((k, v.encode("utf-8")) for k, v in decoded.items())
-    if path is not None and keep(path, lambda fh: fh.write(trie.tobytes())):  # an earlier simplemma's deleted
+    if path is not None and keep_checked(path, trie.tobytes()):  # an earlier simplemma's deleted
         drop_superseded(path, f"lemmas-{lang}-*.pickle")  # and the dicts an earlier version pickled
     return _TrieLemmas(trie)
 
@@ -428,6 +430,8 @@ class _TrieLemmas(Mapping):
         self._trie = trie
 
     def get(self, key: str, default=None):
+        if "\0" in key:  # marisa-trie < 1.4.2 misreads a key holding NUL; none is stored
+            return default
         found = self._trie.get(key)
         return found[0].decode("utf-8") if found else default
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zlib
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def write_cache_file(path: Path, write) -> bool:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before it takes the name: a crash leaves no empty file there
         os.replace(tmp, path)
         return True
     except BaseException as exc:
@@ -67,6 +70,27 @@ def keep(path: Path, write) -> bool:
         return False
     drop_superseded(path, f"{path.name.rsplit('-', 1)[0]}-*{path.suffix}")
     return True
+
+
+#: Ends a file written by `keep_checked`, after the CRC-32 of what it holds.
+_CHECKED = b"PVC1"
+
+
+def keep_checked(path: Path, data: bytes) -> bool:
+    """`keep(path, ...)` for data that is later mapped into memory (a MARISA trie): `data`, its
+    CRC-32 and a mark, so that `checked` refuses a file damaged anywhere before anything maps it (a
+    trie damaged inside can crash or hang the process that reads it; marisa ignores the trailer)."""
+    return keep(path, lambda fh: fh.write(data + zlib.crc32(data).to_bytes(4, "little") + _CHECKED))
+
+
+def checked(path: Path) -> bool:
+    """Whether `path` holds, whole, what `keep_checked` wrote (read once: ~10 ms for 10 MB)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return (len(data) >= 8 and data[-4:] == _CHECKED
+            and zlib.crc32(memoryview(data)[:-8]) == int.from_bytes(data[-8:-4], "little"))
 
 
 def drop_superseded(path: Path, pattern: str) -> None:

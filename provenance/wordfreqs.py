@@ -242,8 +242,10 @@ def _alphabet(words) -> str:
     from wordfreq.tokens import simple_tokenize
 
     chars = {ch for w in words for ch in w}
-    return "".join(sorted(ch for ch in chars
-                          if (ch.isalpha() or ch == "_") and simple_tokenize(f"a{ch}a") == [f"a{ch}a"]))
+    # tried at a word's start and beside digits too: U+FF9F (a halfwidth sound mark) joins after a
+    # letter but starts no word
+    return "".join(sorted(ch for ch in chars if (ch.isalpha() or ch == "_")
+                          and all(simple_tokenize(w) == [w] for w in (f"a{ch}a", f"{ch}a", f"{ch}1", f"1{ch}"))))
 
 
 def _build(lang: str) -> dict[str, np.ndarray]:

@@ -116,11 +116,13 @@ def test_a_kept_lexicon_reads_back_as_built(dict_dir):
     trie = glossary.senses_trie({"a": ("x", "y z"), "b": glossary.FUNCTION, "c": (), "ж": ("é",)})
     assert dict(glossary._TrieSenses(trie)) == {"a": ("x", "y z"), "b": ("",), "c": (), "ж": ("é",)}
     assert glossary.senses_trie({"a": ("x\0y",)}) is None  # kept as a dict in memory only
+    assert glossary._TrieSenses(trie).get("a\0") is None and glossary._TrieSenses(trie).get("\0") is None
     write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
     built = glossary.build_lexicon("ru", glossary.dictionary_files("ru"))
     assert lexicon("ru").words == built  # built now, and kept
     (kept,) = (dict_dir.parent / "cache" / "lexicons").glob("lexicon-ru-*.marisa")
-    for damage in (None, b"", b"not a trie"):
+    whole = kept.read_bytes()
+    for damage in (None, b"", b"not a trie", whole[:200] + bytes(32) + whole[232:]):
         if damage is not None:
             kept.write_bytes(damage)
         glossary._lexicon.cache_clear()
@@ -234,7 +236,8 @@ def test_lemmas_are_simplemmas_and_a_new_process_reads_the_decoded_dictionary_ba
         f.cache_clear()
     words = {"de": re.findall(r"\w+", (ROOT / "tests/fixtures/tatoeba/tatoeba.deu-eng.deu").read_text("utf-8"))[:3000],
              "es": re.findall(r"\w+", (ROOT / "tests/fixtures/tatoeba/tatoeba.spa-eng.spa").read_text("utf-8"))[:3000]}
-    words["de"] += ["Steuererhöhungen", "beschlossen", "'naus", "x\ud800y"]  # a lone surrogate: no lemma, no crash
+    words["de"] += ["Steuererhöhungen", "beschlossen", "'naus", "x\ud800y",  # a lone surrogate: no lemma, no crash
+                    "ab\x00cd", "\x00Haus", "\x00"]  # NUL, which marisa-trie < 1.4.2 misreads
     expected = {lang: [_simplemma(simplemma, w, lang) for w in ws] for lang, ws in words.items()}
     for lang, ws in words.items():
         assert [glossary.lemma(w, lang) for w in ws] == expected[lang]
@@ -246,11 +249,14 @@ def test_lemmas_are_simplemmas_and_a_new_process_reads_the_decoded_dictionary_ba
     with monkeypatch.context() as m:
         m.setattr(DefaultDictionaryFactory, "get_dictionary", lambda *a: pytest.fail("decoded again"))
         assert [glossary.lemma(w, "de") for w in words["de"]] == expected["de"]
-    kept[1].write_bytes(kept[1].read_bytes()[:5000])  # cut short (Spanish)
-    for f in (glossary.lemma, glossary._dictionary, glossary._lemmatizer):
-        f.cache_clear()
-    assert [glossary.lemma(w, "es") for w in words["es"]] == expected["es"]
-    assert kept[1].stat().st_size > 5000  # written again whole
+    whole = kept[1].read_bytes()
+    middle = len(whole) // 2
+    for damaged in (whole[:5000], whole[:middle] + bytes(64) + whole[middle + 64:]):  # cut short; hit inside
+        kept[1].write_bytes(damaged)
+        for f in (glossary.lemma, glossary._dictionary, glossary._lemmatizer):
+            f.cache_clear()
+        assert [glossary.lemma(w, "es") for w in words["es"]] == expected["es"]
+        assert kept[1].read_bytes() == whole  # written again whole
 
 
 def _simplemma(simplemma, word: str, lang: str) -> str:
