@@ -26,6 +26,8 @@ absolute times, which are printed with the machine's description):
 - encoders: paragraphs per second of each encoder backend (torch, onnx, onnx-int8) on the same
   paragraphs, and the cosine of their vectors to torch's;
 - scaling: paragraphs per second and process peak RSS at growing corpus sizes;
+- cli: the `provenance` command's wall time, a process each (benchmarks/cli_start.py): a cold scan of
+  the speed corpus, unchanged re-scans and re-scans with one new article, start-up included;
 - ann: query latency of one article (its sentences, k=10) against N synthetic 384-d vectors per
   index type, with index memory and recall@10 against exact search;
 - baselines: (a) sentence-transformers `util.paraphrase_mining` over all paragraphs, then difflib
@@ -388,6 +390,8 @@ def ann(n_vectors: int, dim: int = 384, query_sentences: int = 30, hnsw_max: int
 
 
 def main(argv=None) -> int:
+    from benchmarks.cli_start import cli_times
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller corpora and runs (under 3 minutes here)")
     ap.add_argument("--stress", action="store_true", help="also the one-story warm re-scan (always in a full run)")
@@ -422,6 +426,7 @@ def main(argv=None) -> int:
         res["encoders"] = timed_part("encoders", encoders, fast, ("torch", "onnx", "onnx-int8"),
                                      120 if args.quick else 1000)
         res["speed"] = timed_part("speed", speed, fast, embedder, new, distinct=not args.quick, quick=args.quick)
+        res["cli"] = timed_part("cli", cli_times, fast, new)
         if args.stress or not args.quick:
             stress = Path(tmp) / "stress"
             new = build_speed_corpus(stress, 2, 30, 0)
@@ -459,6 +464,12 @@ def print_table(r: dict) -> None:
           f"{sp['encode_seconds']} s, best of {sp['encode_runs']}){distinct}")
     print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s / warm {sp['warm_seconds']} s, "
           f"median of {sp['warm_runs']})")
+    cli = r.get("cli", {})
+    if "skipped" in cli:
+        print(f"CLI: not measured ({cli['skipped']})")
+    elif cli:
+        print(f"CLI, a process each, start-up included: cold scan {cli['cold_seconds']} s; unchanged re-scan "
+              f"{cli['unchanged_seconds']} s; with one new article {cli['one_new_article_seconds']} s")
     if "stress" in r:
         st = r["stress"]
         print(f"one-story stress: {st['documents']} documents, warm_speedup {st['warm_speedup']} "
