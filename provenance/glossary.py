@@ -250,22 +250,38 @@ def _lexicon(lang: str, key: str) -> Lexicon:
     files = dictionary_files(lang)
     if not files:
         return Lexicon(lang, {}, (), key)
-    import marisa_trie
-
     sources = tuple(str(d) for _, d, _ in files)
     path = _cache_folder() / f"lexicon-{lang}-{key}.marisa"
-    if checked(path):  # mapped into memory: German's 10 MB of senses were unpickled in 0.19 s
-        try:
-            trie = marisa_trie.BytesTrie()
-            trie.mmap(str(path))
-            return Lexicon(lang, _TrieSenses(trie), sources, key)
-        except Exception:  # noqa: BLE001 -- empty, cut short, not a trie: built again and replaced
-            pass
+    trie = _mapped(path)  # German's 10 MB of senses were unpickled in 0.19 s
+    if trie is not None:
+        return Lexicon(lang, _TrieSenses(trie), sources, key)
     words = build_lexicon(lang, files)
     trie = senses_trie(words)
-    if trie is not None and keep_checked(path, trie.tobytes()):  # other dictionaries' deleted
-        drop_superseded(path, f"lexicon-{lang}-*.pickle")  # and those an earlier version pickled
+    if trie is not None:
+        _keep_trie(path, trie)  # other dictionaries' deleted
     return Lexicon(lang, words, sources, key)
+
+
+def _mapped(path: Path | None):
+    """The `marisa_trie.BytesTrie` kept at `path`, mapped into memory; None when there is none
+    whole (missing, cut short, damaged: `lexicon_files.checked`), to be built again and replaced."""
+    import marisa_trie
+
+    if path is None or not checked(path):
+        return None
+    try:
+        trie = marisa_trie.BytesTrie()
+        trie.mmap(str(path))
+        return trie
+    except Exception:  # noqa: BLE001 -- not a trie after all
+        return None
+
+
+def _keep_trie(path: Path, trie) -> None:
+    """Keep `trie` at `path` (`lexicon_files.keep_checked`: other keys' files deleted), and the
+    pickles an earlier version kept under that name."""
+    if keep_checked(path, trie.tobytes()):
+        drop_superseded(path, f"{path.name.rsplit('-', 1)[0]}-*.pickle")
 
 
 def senses_trie(words: Mapping[str, tuple[str, ...]]):
@@ -278,23 +294,26 @@ def senses_trie(words: Mapping[str, tuple[str, ...]]):
     return marisa_trie.BytesTrie((k, "".join(f"{w}\0" for w in senses).encode("utf-8")) for k, senses in words.items())
 
 
-class _TrieSenses(Mapping):
-    """A lexicon's words (foreign word -> English senses) over a `marisa_trie.BytesTrie` of each
-    word's senses, each followed by NUL (so that no sense, and the one empty sense of a function
-    word, stay apart)."""
+class _TrieMap(Mapping):
+    """A read-only str-keyed mapping over a `marisa_trie.BytesTrie`, each value decoded by
+    `_decode` from the first bytes stored under its key. A key with a lone surrogate raises
+    UnicodeEncodeError, as simplemma's own dict view does."""
 
     __slots__ = ("_trie",)
 
     def __init__(self, trie):
         self._trie = trie
 
+    def _decode(self, value: bytes):
+        raise NotImplementedError
+
     def get(self, key: str, default=None):
         if "\0" in key:  # marisa-trie < 1.4.2 misreads a key holding NUL; none is stored
             return default
         found = self._trie.get(key)
-        return tuple(found[0].decode("utf-8").split("\0")[:-1]) if found else default
+        return self._decode(found[0]) if found else default
 
-    def __getitem__(self, key: str) -> tuple[str, ...]:
+    def __getitem__(self, key: str):
         found = self.get(key)
         if found is None:
             raise KeyError(key)
@@ -305,6 +324,16 @@ class _TrieSenses(Mapping):
 
     def __len__(self) -> int:
         return len(self._trie)
+
+
+class _TrieSenses(_TrieMap):
+    """A lexicon's words (foreign word -> English senses): each word's senses, each followed by NUL
+    (so that no sense, and the one empty sense of a function word, stay apart)."""
+
+    __slots__ = ()
+
+    def _decode(self, value: bytes) -> tuple[str, ...]:
+        return tuple(value.decode("utf-8").split("\0")[:-1])
 
 
 def _cache_folder() -> Path:
@@ -406,47 +435,23 @@ def _dictionary(lang: str) -> Mapping[str, str]:
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     path = _cache_path(lang)
-    if path is not None and checked(path):
-        try:
-            trie = marisa_trie.BytesTrie()
-            trie.mmap(str(path))
-            return _TrieLemmas(trie)
-        except Exception:  # noqa: BLE001 -- empty, cut short, not a trie: decoded again and replaced
-            pass
+    trie = _mapped(path)
+    if trie is not None:
+        return _TrieLemmas(trie)
     decoded = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
     trie = marisa_trie.BytesTrie((k, v.encode("utf-8")) for k, v in decoded.items())
-    if path is not None and keep_checked(path, trie.tobytes()):  # an earlier simplemma's deleted
-        drop_superseded(path, f"lemmas-{lang}-*.pickle")  # and the dicts an earlier version pickled
+    if path is not None:
+        _keep_trie(path, trie)  # an earlier simplemma's deleted
     return _TrieLemmas(trie)
 
 
-class _TrieLemmas(Mapping):
-    """A lemma dictionary as simplemma reads one (a str -> str mapping; it calls `get`) over a
-    `marisa_trie.BytesTrie` of UTF-8 lemmas. A key with a lone surrogate raises
-    UnicodeEncodeError, as simplemma's own dict view does."""
+class _TrieLemmas(_TrieMap):
+    """A lemma dictionary as simplemma reads one (a str -> str mapping; it calls `get`): UTF-8 lemmas."""
 
-    __slots__ = ("_trie",)
+    __slots__ = ()
 
-    def __init__(self, trie):
-        self._trie = trie
-
-    def get(self, key: str, default=None):
-        if "\0" in key:  # marisa-trie < 1.4.2 misreads a key holding NUL; none is stored
-            return default
-        found = self._trie.get(key)
-        return found[0].decode("utf-8") if found else default
-
-    def __getitem__(self, key: str) -> str:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found
-
-    def __iter__(self):
-        return self._trie.iterkeys()
-
-    def __len__(self) -> int:
-        return len(self._trie)
+    def _decode(self, value: bytes) -> str:
+        return value.decode("utf-8")
 
 
 def _cache_path(lang: str) -> Path | None:
