@@ -9,6 +9,8 @@ a digest of the model's files (two local models with one folder name never share
 Every entry carries the day it was last used, so `prune` can drop what no scan has needed for a
 while; `info` and `clear` serve `provenance cache info|prune|clear`.
 
+What it reads back it also keeps decoded for the process's next scans (`kept.KeptValues`).
+
 The cache is an optimisation, never the end of a run. Scans share a file (WAL journal: readers
 never wait; writes are short transactions that wait at most `BUSY_TIMEOUT`, else are dropped with
 a warning). A file another process holds is left alone; one SQLite finds damaged is set aside as
@@ -26,6 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from .kept import MEMORY_BYTES, KeptValues
 
 PREFIX = "embeddings-"
 #: Entries per SQL statement (SQLite allows 999 parameters in old builds).
@@ -229,7 +233,8 @@ class CachedEmbedder:
     flush, then dropped. A locked file is never touched; one SQLite finds damaged is set aside as
     `<name>.corrupt-<time>`, at once if no other process has it open."""
 
-    def __init__(self, inner, cache_dir: str | os.PathLike | None = None):
+    def __init__(self, inner, cache_dir: str | os.PathLike | None = None, memory_bytes: int = MEMORY_BYTES):
+        """`memory_bytes`: how much of what it reads back to keep for the next scans (`kept`; 0: none)."""
         self.inner = inner
         self.model_id = inner.model_id
         self.dimension = inner.dimension
@@ -258,6 +263,7 @@ class CachedEmbedder:
         self._vectors: dict[str, bytes] = {}
         self._results: dict[tuple[str, str], bytes] = {}
         self._stamps: dict[tuple[str, str | None], set[str]] = {}
+        self.kept = KeptValues(memory_bytes)  # vectors under the namespace ""
         self._open()
 
     @property
@@ -312,6 +318,7 @@ class CachedEmbedder:
         with self._lock:
             db, self._db = self._db, None
             self._vectors, self._results, self._stamps = {}, {}, {}
+            self.kept.clear()
         if db is not None:
             try:
                 db.close()
@@ -445,22 +452,25 @@ class CachedEmbedder:
     def get(self, namespace: str, key: str):
         return self.get_many(namespace, [key]).get(key)
 
-    def get_many(self, namespace: str, keys: list[str]) -> dict:
-        """{key: value} for the keys found."""
+    def get_many(self, namespace: str, keys: list[str], keep: bool = False) -> dict:
+        """{key: value} for the keys found. `keep`: the values are immutable (`results.SHARED`):
+        kept decoded for the next scans of this process, which get the same objects."""
         import pickle
 
-        out = {}
         keys = list(dict.fromkeys(keys))
+        out = self.kept.get_many(namespace, keys) if keep else {}  # not stamped again: they were when read
         with self._lock:
-            blobs = {k: b for k in keys if (b := self._results.get((namespace, k))) is not None}
+            blobs = {k: b for k in keys if k not in out and (b := self._results.get((namespace, k))) is not None}
         rows = self._select("SELECT key, value, used FROM kv WHERE ns = ? AND key IN",
-                            [k for k in keys if k not in blobs], namespace)
+                            [k for k in keys if k not in out and k not in blobs], namespace)
         blobs.update((k, blob) for k, blob, _ in rows)
         for key, blob in blobs.items():
             try:
                 out[key] = pickle.loads(blob)
             except Exception:  # a value from another version of the code: recompute
-                pass
+                continue
+            if keep:
+                self.kept.keep(namespace, key, out[key], len(blob))
         self._stamp("kv", namespace, rows)
         return out
 
@@ -488,17 +498,19 @@ class CachedEmbedder:
         return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
 
     def _vectors_of(self, keys: list[str]) -> dict[str, np.ndarray]:
-        """{key: vector} of the distinct `keys` found (pending or in the file); stamps them."""
-        found: dict[str, np.ndarray] = {}
+        """{key: vector} of the distinct `keys` found (in memory, pending or in the file); stamps
+        those read from the file and keeps them in memory (read-only: views of their bytes)."""
+        found: dict[str, np.ndarray] = self.kept.get_many("", keys)
         with self._lock:
             for k in keys:
-                if k in self._vectors:
+                if k in self._vectors and k not in found:
                     found[k] = np.frombuffer(self._vectors[k], dtype=np.float32)
         rows = self._select("SELECT key, vec, used FROM emb WHERE key IN", [k for k in keys if k not in found])
         for k, blob, _ in rows:
             v = np.frombuffer(blob, dtype=np.float32)
             if v.shape == (self.dimension,):
                 found[k] = v
+                self.kept.keep("", k, v, len(blob))
         self._stamp("emb", None, rows)
         return found
 
@@ -512,8 +524,9 @@ class CachedEmbedder:
     def count_missing(self, texts: list[str]) -> int:
         """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
         unique = list(dict.fromkeys(self._key(t) for t in texts))
+        known = self.kept.get_many("", unique)
         with self._lock:
-            stored = [k for k in unique if k not in self._vectors]
+            stored = [k for k in unique if k not in self._vectors and k not in known]
         return len(stored) - len(self._select("SELECT key FROM emb WHERE key IN", stored))
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -534,3 +547,4 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
+

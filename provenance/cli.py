@@ -109,7 +109,7 @@ def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", devic
 
     embedder = load_model(model, languages=parse_languages(model_languages), device=device, backend=backend,
                           cache_dir=cache_dir)
-    return embedder if no_cache else CachedEmbedder(embedder, cache_dir)
+    return embedder if no_cache else CachedEmbedder(embedder, cache_dir, memory_bytes=0)  # one scan a process
 
 
 def _after_scan(embedder) -> None:

@@ -186,7 +186,8 @@ def doc_ngrams(counts: sparse.csr_matrix) -> DocNgrams:
     """`DocNgrams` of the rows of one document in a `char_ngram_counts` matrix."""
     counts = counts.tocsr()
     cols, inv = np.unique(counts.indices, return_inverse=True)
-    local = sparse.csr_matrix((counts.data.astype(np.float64), inv.ravel(), counts.indptr),
+    # its own indptr: eliminating zeros rewrites it in place (the features' matrix must not change)
+    local = sparse.csr_matrix((counts.data.astype(np.float64), inv.ravel(), counts.indptr.copy()),
                               shape=(counts.shape[0], len(cols)))
     local.sum_duplicates()
     local.data = np.where(local.data > 0, local.data, 0.0)

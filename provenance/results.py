@@ -21,10 +21,15 @@ from .parallel import MIN_ITEMS_PER_WORKER, fork_map
 
 #: Bump to abandon every cached result (the code digest already changes with any code change).
 FORMAT_VERSION = 1
+#: Namespaces whose values are immutable (frozen dataclasses and tuples all the way down; arrays
+#: only at the top or in fields, set read-only when kept): a process that scans again may hand one
+#: decoded value to each of its scans (`cache.CachedEmbedder.get_many(keep=True)`).
+#: tests/test_results.py walks a scan's values of these to keep that true.
+SHARED = frozenset({"segment", "langid", "features", "pair", "lean"})
 
 
 class ResultStore:
-    """Namespaced get/put over a backend with `get_many(ns, keys)`, `put(ns, key, value)` and
+    """Namespaced get/put over a backend with `get_many(ns, keys, keep)`, `put(ns, key, value)` and
     `flush()` (the on-disk `cache.CachedEmbedder`), or over nothing."""
 
     def __init__(self, backend=None, code: str | None = None):
@@ -50,7 +55,7 @@ class ResultStore:
         """{key: value} for the keys found."""
         if not self.enabled or not keys:
             return {}
-        return self.backend.get_many(namespace, list(keys))
+        return self.backend.get_many(namespace, list(keys), keep=namespace in SHARED)
 
     def get(self, namespace: str, key: str):
         return self.get_many(namespace, [key]).get(key)

@@ -267,7 +267,7 @@ def test_semantic_lists_carried_over_between_scans_equal_a_full_search():
 class _DictStore(dict):
     """A `ResultStore` backend in memory."""
 
-    def get_many(self, ns, keys):
+    def get_many(self, ns, keys, keep=False):
         return {k: self[ns, k] for k in keys if (ns, k) in self}
 
     def put(self, ns, key, value):

@@ -138,3 +138,62 @@ def test_a_rescan_reuses_each_pairs_direction_lean_and_computes_the_new_pairs_on
     scan([SEEDS, extra], embedder=cached)
     assert made and all("extra" in t or "extra" in s for t, s in made)
 
+
+
+def _mutable_parts(value, path="") -> list[str]:
+    """Where `value` holds something a scan could change in place: lists, dicts, sets, objects of
+    classes other than frozen dataclasses, writable arrays."""
+    import dataclasses
+
+    import numpy as np
+    from scipy import sparse
+
+    if isinstance(value, (str, bytes, int, float, bool, type(None), np.generic)):
+        return []
+    if isinstance(value, np.ndarray):
+        return [] if not value.flags.writeable and not value.dtype.hasobject else [path + ": writable array"]
+    if sparse.issparse(value):
+        return [p for name in ("data", "indices", "indptr") for p in _mutable_parts(getattr(value, name),
+                                                                                     f"{path}.{name}")]
+    if isinstance(value, (tuple, frozenset)):
+        return [p for i, x in enumerate(value) for p in _mutable_parts(x, f"{path}[{i}]")]
+    if dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
+        return [p for f in dataclasses.fields(value) for p in _mutable_parts(getattr(value, f.name),
+                                                                              f"{path}.{f.name}")]
+    return [f"{path}: {type(value).__name__}"]
+
+
+def test_a_process_scanning_again_gets_the_same_answers_from_the_values_it_kept_in_memory(tmp_path, monkeypatch):
+    """The values of `results.SHARED` namespaces are kept decoded for the next scans of the process
+    and handed to each: they must be immutable (nothing a scan does changes them: a read-only
+    array raises where a stage writes into one), and the answers must be those of a process
+    reading everything from the file."""
+    from provenance import build_report
+    from provenance.results import SHARED
+    from tests.conftest import ROOT
+
+    extra = tmp_path / "extra.txt"
+    extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
+    paths = [SEEDS, ROOT / "tests" / "fixtures" / "crosslingual"]
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan(paths, embedder=cached)
+    scan([*paths, extra], embedder=cached)  # reads the first scan's values back: kept from here on
+    kept = dict(cached.kept.items())
+    assert {ns for ns, _ in kept} == SHARED | {""}  # and the vectors ("")
+    for (ns, _key), value in kept.items():
+        assert _mutable_parts(value) == [], (ns, _mutable_parts(value))
+
+    reads = []
+    real = CachedEmbedder._select
+    monkeypatch.setattr(CachedEmbedder, "_select", lambda self, sql, keys, *params: reads.extend(
+        (params[0] if params else "", k) for k in keys) or real(self, sql, keys, *params))
+    again = scan(paths, embedder=cached)  # the new article gone: what the last scan read is in memory
+    assert not set(reads) & set(kept)  # not read from the file again
+    assert len([r for r in reads if r[0] in SHARED]) < len(kept) / 20
+    fresh = CachedEmbedder(FakeEmbedder(), tmp_path / "cache", memory_bytes=0)  # a new process
+    for got in (again, scan([*paths, extra], embedder=cached)):
+        paths_now = paths if got is again else [*paths, extra]
+        expected = build_report(scan(paths_now, embedder=fresh))
+        report = build_report(got)
+        for part in ("documents", "stories", "pairs"):
+            assert report.get(part) == expected.get(part), part
