@@ -531,3 +531,11 @@ def _pause_for_tests() -> None:
         if marker:
             Path(marker).write_text("paused", "utf-8")
         time.sleep(float(delay))
+
+
+def check_index_name(name: str | None, index_dir: str) -> None:
+    """`--index` takes an archive's name; a path there is a common slip (`--index-dir` is the folder)."""
+    if name and (os.sep in name or "/" in name):
+        folder, base = os.path.split(os.path.normpath(name))
+        raise ArchiveError(f"--index takes an archive name, not a path: use --index {base} --index-dir "
+                           f"{folder or '.'} (see `provenance index list --index-dir FOLDER`)")

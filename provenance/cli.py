@@ -103,13 +103,14 @@ def cache_options(fn):
     return cache_dir_option(fn)
 
 
-def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", device="cpu"):
+def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", device="cpu", scans_again=False):
     from .cache import CachedEmbedder
     from .embed import load_model, parse_languages
+    from .kept import MEMORY_BYTES
 
     embedder = load_model(model, languages=parse_languages(model_languages), device=device, backend=backend,
                           cache_dir=cache_dir)
-    return embedder if no_cache else CachedEmbedder(embedder, cache_dir, memory_bytes=0)  # one scan a process
+    return embedder if no_cache else CachedEmbedder(embedder, cache_dir, MEMORY_BYTES if scans_again else 0)
 
 
 def _after_scan(embedder) -> None:
@@ -183,6 +184,9 @@ def engine_options(fn):
 @engine_options
 @click.option("--dates", "dates_csv", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV of 'id or file name,date' rows dating inputs that carry no date (plain files).")
+@click.option("--watch", type=click.FloatRange(min=0.5), default=None, metavar="SECONDS",
+              help="After the scan, look at the inputs every SECONDS and scan again (rewriting the outputs) when "
+                   "files are added, changed or removed; Ctrl-C stops.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary table.")
 @debug_option
 @_handle_errors
@@ -190,7 +194,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
          model: str | None, model_languages: str, backend: str, device: str, max_bytes: int | None,
          max_semantic_sentences: int | None, index_name: str | None, index_dir: str, cache_dir: str | None,
          no_cache: bool, workers: int | None, engine: str, spark_master: str, output_dir: str | None,
-         dates_csv: str | None, quiet: bool) -> None:
+         dates_csv: str | None, watch: float | None, quiet: bool) -> None:
     """Scan articles (files or folders, searched recursively) and report their provenance.
 
     Inputs: .txt/.md, .html, .json/.jsonl records with a `text` field (other document types,
@@ -206,7 +210,7 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
         with cache_folder_for_lexicons(cache_dir):
             _scan(paths, outputs, (model, model_languages, backend, device), (max_bytes, max_semantic_sentences),
                   index_name, index_dir, cache_dir, no_cache, workers, (engine, spark_master, output_dir), dates_csv,
-                  quiet)
+                  quiet, watch)
     except KeyboardInterrupt:
         kept = [p for _, p in outputs if p and os.path.exists(p)]
         click.echo("Interrupted: no new files written" + (f"; the earlier {', '.join(kept)} kept as it was"
@@ -215,16 +219,17 @@ def scan(paths: tuple[str, ...], output: str | None, html_out: str | None, passa
 
 
 def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir, no_cache, workers,
-          engine_choice, dates_csv, quiet) -> None:
+          engine_choice, dates_csv, quiet, watch=None) -> None:
     from dataclasses import replace
 
+    from .archive import check_index_name
     from .direction import read_dates
-    from .export import export_format, write_passages
+    from .embed import check_model_path
+    from .export import export_format
     from .pipeline import scan as run_scan
-    from .report import build_report, check_writable, write_html, write_report
+    from .report import build_report, check_writable
     from .settings import ScanSettings
     from .spark_engine import expand_paths
-    from .summary import summary_table
 
     (_, output), (_, html_out), (_, passages_out) = outputs
     model, model_languages, backend, device = model_choice
@@ -234,39 +239,69 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
     for what, path in outputs:
         if path:
             check_writable(path, what)
-    _check_index_name(index_name, index_dir)
-    _check_model_path(model)
+    check_index_name(index_name, index_dir)
+    check_model_path(model)
     settings = ScanSettings()
     for key, value in zip(("max_bytes", "max_semantic_sentences"), limits, strict=True):
         if value is not None:
             settings = replace(settings, **{key: value})
     paths = tuple(expand_paths(paths))
     dates = read_dates(dates_csv) if dates_csv else None
+    if engine == "spark" and watch:
+        raise click.UsageError("--watch needs the local engine")
     if engine == "spark":
         return _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_name, settings,
                               spark_master, quiet, dates)
     if output_dir:
         raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
-    progress = sys.stderr.isatty()
-    embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
+    embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device, scans_again=bool(watch))
+
+    def scan_once():
+        return run_scan(list(paths), embedder=embedder, settings=settings, progress=sys.stderr.isatty(),
+                        index=index_name, index_dir=index_dir, workers=workers, dates=dates)
+
+    if not watch:
+        try:
+            result = scan_once()
+        finally:
+            _after_scan(embedder)
+        return _deliver(build_report(result), outputs, quiet, result)
+    from .watch import keep_scanning, snapshot
+
+    start, shown = snapshot(paths), set()
     try:
-        result = run_scan(list(paths), embedder=embedder, settings=settings, progress=progress, index=index_name,
-                          index_dir=index_dir, workers=workers, dates=dates)
+        _deliver(build_report(result := scan_once()), outputs, quiet, result, shown=shown)
+        del result
+        freeze_heap()  # the model and the dictionaries: left out of the collector's walks from now on
+        click.echo(f"watching {len(start)} files every {watch:g} s (Ctrl-C stops)", err=True)
+        keep_scanning(paths, lambda: _deliver(build_report(result := scan_once()), outputs, quiet, result, shown=shown),
+                      watch, lambda line: click.echo(line, err=True), start=start)
     finally:
         _after_scan(embedder)
-    report = build_report(result)
-    for s in report["skipped"]:
-        click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
-    for w in report["warnings"]:
-        click.echo(f"warning: {w}", err=True)
+
+
+def _deliver(report, outputs, quiet, result=None, texts=None, shown: set | None = None) -> None:
+    """Say what was skipped and what went wrong (but the lines in `shown`, which gets them: a watch
+    says each once), write the report (-o), the HTML view and the passages, print the summary table.
+    `texts` ({id: text}) where there is no `result` (the Spark engine)."""
+    from .export import write_passages
+    from .report import write_html, write_report
+    from .summary import summary_table
+
+    (_, output), (_, html_out), (_, passages_out) = outputs
+    shown = set() if shown is None else shown
+    for line in [f"skipped {s['path']}: {s['reason']}" for s in report["skipped"]] + report["warnings"]:
+        if line not in shown:
+            shown.add(line)
+            click.echo(f"warning: {line}", err=True)
     if output:
         write_report(report, output)
     if html_out:
-        write_html(result, html_out, report)
+        write_html(result, html_out, report, texts)
     if passages_out:
         from .html import result_texts
 
-        write_passages(report, result_texts(result), passages_out)
+        write_passages(report, texts if texts is not None else result_texts(result), passages_out)
     if not quiet:
         click.echo(summary_table(report))
         if not html_out:
@@ -276,31 +311,12 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
             click.echo(f"{what} written to {path}", err=True)
 
 
-def _check_index_name(name: str | None, index_dir: str) -> None:
-    """`--index` takes an archive's name; a path there is a common slip (`--index-dir` is the folder)."""
-    if name and (os.sep in name or "/" in name):
-        folder, base = os.path.split(os.path.normpath(name))
-        raise ProvenanceError(f"--index takes an archive name, not a path: use --index {base} --index-dir "
-                              f"{folder or '.'} (see `provenance index list --index-dir FOLDER`)")
-
-
-def _check_model_path(model: str | None) -> None:
-    """A `--model` that is a path must exist (checked before the slow model libraries load)."""
-    if model and model.startswith(("/", "./", "../", "~", ".\\")) and not os.path.exists(os.path.expanduser(model)):
-        raise ProvenanceError(f"model folder {model} does not exist: pass the folder of a saved "
-                              "sentence-transformers model (one with modules.json), or leave --model out for "
-                              "the bundled default")
-
-
 def _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_name, settings, master, quiet,
                    dates) -> None:
     """`scan --engine spark`: the report (-o), its HTML view and passages, collected on the driver
     for corpora that fit a report; part files with --output-dir for any size."""
     from .embed import parse_languages
-    from .export import write_passages
-    from .report import write_html, write_report
     from .spark_engine import build_spark_report, collect_texts, scan_spark, session_for_command, write_output_dir
-    from .summary import summary_table
 
     (_, output), (_, html_out), (_, passages_out) = outputs
     if index_name:
@@ -314,22 +330,8 @@ def _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_nam
                        f"skipped written to {output_dir}", err=True)
         if output or html_out or passages_out or not output_dir:
             report = build_spark_report(result)
-            for s in report["skipped"]:
-                click.echo(f"warning: skipped {s['path']}: {s['reason']}", err=True)
-            for w in report["warnings"]:
-                click.echo(f"warning: {w}", err=True)
             texts = collect_texts(result, [d["id"] for d in report["documents"]]) if html_out or passages_out else {}
-            if output:
-                write_report(report, output)
-            if html_out:
-                write_html(None, html_out, report, texts)
-            if passages_out:
-                write_passages(report, texts, passages_out)
-            if not quiet:
-                click.echo(summary_table(report))
-            for what, path in outputs:
-                if path:
-                    click.echo(f"{what} written to {path}", err=True)
+            _deliver(report, outputs, quiet, texts=texts)
 
 
 @main.group()
@@ -352,15 +354,12 @@ def index_add_cmd(name: str, paths: tuple[str, ...], index_dir: str, model: str 
                   no_cache: bool) -> None:
     """Create the archive NAME or add the articles under PATHS to it (atomic: an interrupted
     update leaves the previous archive whole)."""
-    from dataclasses import replace
-
     from .archive_ops import index_add
     from .lexicon_files import cache_folder_for_lexicons
     from .settings import ScanSettings
 
-    settings = ScanSettings()
-    if max_semantic_sentences is not None:
-        settings = replace(settings, max_semantic_sentences=max_semantic_sentences)
+    limit = {} if max_semantic_sentences is None else {"max_semantic_sentences": max_semantic_sentences}
+    settings = ScanSettings(**limit)
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device)
     try:
         with cache_folder_for_lexicons(cache_dir):

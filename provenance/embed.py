@@ -423,3 +423,11 @@ def _load_sentence_transformer(name: str | None, target: str, device: str):
             f"model {name!r} cannot be loaded offline ({first}). This tool never downloads models: on a "
             f"machine with hub access run `SentenceTransformer({name!r}).save('DIR')`, copy DIR here and "
             "pass --model DIR") from None
+
+
+def check_model_path(model: str | None) -> None:
+    """A `--model` that is a path must exist (checked before the slow model libraries load)."""
+    if model and model.startswith(("/", "./", "../", "~", ".\\")) and not os.path.exists(os.path.expanduser(model)):
+        raise ModelError(f"model folder {model} does not exist: pass the folder of a saved "
+                         "sentence-transformers model (one with modules.json), or leave --model out for "
+                         "the bundled default")

@@ -133,3 +133,61 @@ def test_a_rescan_served_from_the_cache_never_loads_the_model(tmp_path):
     assert json.loads(runs[0].stdout.splitlines()[-1]) == ["onnxruntime", "faiss"]  # the cold scan
     assert json.loads(runs[1].stdout.splitlines()[-1]) == []
     assert (tmp_path / "r1.json").read_bytes() == (tmp_path / "r2.json").read_bytes()
+
+
+def _stepping(monkeypatch, steps):
+    """`watch`'s waits run `steps` one each (then Ctrl-C), instead of sleeping."""
+    import provenance.watch as watch
+
+    waits = iter(steps)
+
+    def step(seconds):
+        next(waits, _interrupt)()
+
+    monkeypatch.setattr(watch, "_sleep", step)
+
+
+def _interrupt():
+    raise KeyboardInterrupt
+
+
+def test_watch_scans_again_when_an_article_arrives_and_holds_still_rewriting_the_report(tmp_path, monkeypatch):
+    """`scan --watch`: a new article is scanned once it has held still for one look (a copy in
+    progress is waited for), the report is rewritten with it, a folder emptied of usable articles
+    is said in one line and the watch goes on, Ctrl-C while waiting ends it with status 0."""
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for f in seeds[:3]:
+        shutil.copy(f, folder / f.name)
+    late, growing = folder / seeds[3].name, seeds[3].read_text("utf-8")
+    out = tmp_path / "report.json"
+    scans = []
+    import provenance.pipeline as pipeline
+
+    real = pipeline.scan_documents
+    monkeypatch.setattr(pipeline, "scan_documents", lambda docs, *a, **k: scans.append(len(docs)) or real(docs, *a,
+                                                                                                      **k))
+    _stepping(monkeypatch, [
+        lambda: None,                                           # nothing new
+        lambda: late.write_text(growing[:400], "utf-8"),        # a copy starts...
+        lambda: late.write_text(growing, "utf-8"),              # ...and is still growing at the next look
+        lambda: None,                                           # held still: scanned now
+        lambda: [f.unlink() for f in folder.iterdir()],         # everything gone
+        lambda: None,
+    ])
+    res = CliRunner().invoke(main, ["scan", str(folder), "-o", str(out), "--watch", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert scans == [3, 4, 0]  # the first scan, once with the finished copy (not the half-written one), none left
+    report = json.loads(out.read_text("utf-8"))
+    assert len(report["documents"]) == 4  # the emptied folder's failed scan left the last report as it was
+    assert re.search(r"\d\d:\d\d:\d\d 1 new: scanning again", res.stderr)
+    assert "no usable article" in res.stderr and "(still watching)" in res.stderr
+    assert res.stderr.rstrip().endswith("stopped watching")
+
+
+def test_watch_needs_the_local_engine():
+    res = CliRunner().invoke(main, ["scan", str(SEEDS), "--watch", "2", "--engine", "spark"])
+    assert res.exit_code == 2 and "--watch needs the local engine" in res.output
