@@ -9,7 +9,7 @@ a digest of the model's files (two local models with one folder name never share
 Every entry carries the day it was last used, so `prune` can drop what no scan has needed for a
 while; `info` and `clear` serve `provenance cache info|prune|clear`.
 
-What it reads back it also keeps decoded for the process's next scans (`kept.KeptValues`).
+What it reads back or stores it also keeps decoded for the process's next scans (`kept.KeptValues`).
 
 The cache is an optimisation, never the end of a run. Scans share a file (WAL journal: readers
 never wait; writes are short transactions that wait at most `BUSY_TIMEOUT`, else are dropped with
@@ -20,7 +20,9 @@ happened is in `CachedEmbedder.warnings`, one line each with the fix.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import re
 import sqlite3
 import threading
@@ -45,7 +47,8 @@ def default_cache_dir() -> Path:
 
 
 def today() -> int:
-    """Days since 1970-01-01 (UTC): the unit of the last-used stamps."""
+    """Days since 1970-01-01 (UTC): the unit of the last-used stamps (asked each time: a process
+    may run for weeks, `scan --watch`)."""
     return int(time.time() // 86400)
 
 
@@ -253,7 +256,6 @@ class CachedEmbedder:
         # connection, each use under the lock (sqlite3 builds differ in what they serialise)
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
-        self._today = today()
         self._wait = BUSY_TIMEOUT
         self._locked_out = False  # a wait ran out: writes wait for `flush`
         self._skipped_reads = 0
@@ -405,7 +407,7 @@ class CachedEmbedder:
     def _stamp(self, table: str, namespace: str | None, rows: list[tuple]) -> None:
         """Stamp as used today the entries of `rows` (key first, day last) that carry an older day
         (a warm re-scan on the day of the last one writes nothing)."""
-        stale = [row[0] for row in rows if row[-1] is None or row[-1] < self._today]
+        stale = [row[0] for row in rows if row[-1] is None or row[-1] < today()]
         if stale:
             with self._lock:
                 if self._db is not None:
@@ -424,7 +426,7 @@ class CachedEmbedder:
             try:
                 with transaction(self._db):
                     insert_rows(self._db, "emb (key, vec, used)",
-                                [(k, v, self._today) for k, v in self._vectors.items()])
+                                [(k, v, today()) for k, v in self._vectors.items()])
                     if not vectors_only:
                         self._save_results(self._db)
             except sqlite3.Error as exc:
@@ -436,7 +438,7 @@ class CachedEmbedder:
                 self._stamps.clear()
 
     def _save_results(self, db: sqlite3.Connection) -> None:  # inside `_save`'s transaction
-        insert_rows(db, "kv (ns, key, value, used)", [(ns, k, v, self._today) for (ns, k), v in self._results.items()])
+        insert_rows(db, "kv (ns, key, value, used)", [(ns, k, v, today()) for (ns, k), v in self._results.items()])
         for (table, ns), keys in self._stamps.items():
             where = "ns = ? AND " if ns is not None else ""
             keys = sorted(keys)
@@ -444,7 +446,7 @@ class CachedEmbedder:
                 chunk = keys[lo:lo + CHUNK]
                 db.execute(f"UPDATE {table} SET used = ? WHERE {where}used < ? AND key IN "
                            f"({','.join('?' * len(chunk))})",
-                           [self._today, *([ns] if ns is not None else []), self._today, *chunk])
+                           [today(), *([ns] if ns is not None else []), today(), *chunk])
 
     # A small key-value store beside the vectors, for other deterministic results (language
     # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the
@@ -455,10 +457,8 @@ class CachedEmbedder:
     def get_many(self, namespace: str, keys: list[str], keep: bool = False) -> dict:
         """{key: value} for the keys found. `keep`: the values are immutable (`results.SHARED`):
         kept decoded for the next scans of this process, which get the same objects."""
-        import pickle
-
         keys = list(dict.fromkeys(keys))
-        out = self.kept.get_many(namespace, keys) if keep else {}  # not stamped again: they were when read
+        out, stale = self.kept.get_many(namespace, keys, today()) if keep else ({}, [])
         with self._lock:
             blobs = {k: b for k in keys if k not in out and (b := self._results.get((namespace, k))) is not None}
         rows = self._select("SELECT key, value, used FROM kv WHERE ns = ? AND key IN",
@@ -470,8 +470,8 @@ class CachedEmbedder:
             except Exception:  # a value from another version of the code: recompute
                 continue
             if keep:
-                self.kept.keep(namespace, key, out[key], len(blob))
-        self._stamp("kv", namespace, rows)
+                self.kept.keep(namespace, key, out[key], len(blob), today())
+        self._stamp("kv", namespace, [*rows, *((k, None) for k in stale)])
         return out
 
     def touch(self, namespace: str, keys: list[str]) -> None:
@@ -480,27 +480,26 @@ class CachedEmbedder:
         self._stamp("kv", namespace, self._select("SELECT key, used FROM kv WHERE ns = ? AND key IN",
                                                   list(dict.fromkeys(keys)), namespace))
 
-    def put(self, namespace: str, key: str, value) -> None:
-        import pickle
-
-        # written by the next `flush`: a transaction per pair costs more than the alignment
+    def put(self, namespace: str, key: str, value, keep: bool = False) -> None:
+        """Store `value` (at the next `flush`: a transaction per pair costs more than the alignment);
+        `keep`: as `get_many`'s (its arrays are set read-only now)."""
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             if self._db is not None:
                 self._results[namespace, key] = blob
+                if keep:
+                    self.kept.keep(namespace, key, value, len(blob), today())
 
     def flush(self) -> None:
         self._save()
 
     def _key(self, text: str) -> str:
-        import hashlib
-
         return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
 
     def _vectors_of(self, keys: list[str]) -> dict[str, np.ndarray]:
         """{key: vector} of the distinct `keys` found (in memory, pending or in the file); stamps
         those read from the file and keeps them in memory (read-only: views of their bytes)."""
-        found: dict[str, np.ndarray] = self.kept.get_many("", keys)
+        found, stale = self.kept.get_many("", keys, today())
         with self._lock:
             for k in keys:
                 if k in self._vectors and k not in found:
@@ -510,8 +509,8 @@ class CachedEmbedder:
             v = np.frombuffer(blob, dtype=np.float32)
             if v.shape == (self.dimension,):
                 found[k] = v
-                self.kept.keep("", k, v, len(blob))
-        self._stamp("emb", None, rows)
+                self.kept.keep("", k, v, len(blob), today())
+        self._stamp("emb", None, [*rows, *((k, None) for k in stale)])
         return found
 
     def lookup(self, texts: list[str]) -> dict[str, np.ndarray]:
@@ -524,7 +523,7 @@ class CachedEmbedder:
     def count_missing(self, texts: list[str]) -> int:
         """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
         unique = list(dict.fromkeys(self._key(t) for t in texts))
-        known = self.kept.get_many("", unique)
+        known = self.kept.get_many("", unique, today())[0]
         with self._lock:
             stored = [k for k in unique if k not in self._vectors and k not in known]
         return len(stored) - len(self._select("SELECT key FROM emb WHERE key IN", stored))
@@ -541,7 +540,8 @@ class CachedEmbedder:
                 for (k, _), v in zip(missing, vecs, strict=True):
                     found[k] = np.asarray(v, np.float32)
                     if self._db is not None:
-                        self._vectors[k] = found[k].tobytes()
+                        self._vectors[k] = blob = found[k].tobytes()
+                        self.kept.keep("", k, np.frombuffer(blob, np.float32), len(blob), today())
             if not self._locked_out:  # written now, for the scans running beside this one
                 self._save(vectors_only=True)
         if not texts:

@@ -22,26 +22,37 @@ MEMORY_BYTES = 128 << 20
 
 
 class KeptValues:
-    """(namespace, key) -> value, at most `max_bytes` of the values' stored sizes; thread-safe.
-    `max_bytes` 0 keeps nothing (a process that scans once)."""
+    """(namespace, key) -> value, at most `max_bytes` of the values' stored sizes, each with the
+    day its stored entry was last stamped as used (`cache.today`); thread-safe. `max_bytes` 0
+    keeps nothing (a process that scans once)."""
 
     def __init__(self, max_bytes: int = MEMORY_BYTES):
         self._lru = LRUCache(max_bytes, getsizeof=lambda entry: entry[1]) if max_bytes > 0 else None
         self._lock = threading.Lock()
 
-    def get_many(self, namespace: str, keys: list[str]) -> dict:
-        """{key: value} of the `keys` kept."""
+    def get_many(self, namespace: str, keys: list[str], today: int) -> tuple[dict, list[str]]:
+        """{key: value} of the `keys` kept, and those of them last stamped before `today` (to be
+        stamped again: a process that watches a folder for weeks still uses them)."""
         if self._lru is None:
-            return {}
+            return {}, []
+        found, stale = {}, []
         with self._lock:
-            return {k: hit[0] for k in keys if (hit := self._lru.get((namespace, k))) is not None}
+            for k in keys:
+                hit = self._lru.get((namespace, k))
+                if hit is not None:
+                    found[k] = hit[0]
+                    if hit[2] < today:
+                        stale.append(k)
+                        self._lru[namespace, k] = (hit[0], hit[1], today)
+        return found, stale
 
-    def keep(self, namespace: str, key: str, value, size: int):
-        """Keep `value` (stored in `size` bytes), its arrays made read-only (`read_only`); returns it."""
+    def keep(self, namespace: str, key: str, value, size: int, day: int):
+        """Keep `value` (stored in `size` bytes, stamped on `day`), its arrays made read-only
+        (`read_only`); returns it."""
         if self._lru is not None and size <= self._lru.maxsize:
             read_only(value)
             with self._lock:
-                self._lru[namespace, key] = (value, size)
+                self._lru[namespace, key] = (value, size, day)
         return value
 
     def clear(self) -> None:
@@ -54,7 +65,7 @@ class KeptValues:
         if self._lru is None:
             return []
         with self._lock:
-            return [(k, v) for k, (v, _) in self._lru.items()]
+            return [(k, v) for k, (v, _, _) in self._lru.items()]
 
 
 def read_only(value):

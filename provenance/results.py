@@ -66,8 +66,10 @@ class ResultStore:
             self.backend.touch(namespace, list(keys))
 
     def put(self, namespace: str, key: str, value) -> None:
+        """Store `value`; one of a `SHARED` namespace is kept for the process's next scans as it is,
+        its arrays set read-only (the scan that made it must not write into them either)."""
         if self.enabled:
-            self.backend.put(namespace, key, value)
+            self.backend.put(namespace, key, value, keep=namespace in SHARED)
 
     def flush(self) -> None:
         if self.enabled:

@@ -270,7 +270,7 @@ class _DictStore(dict):
     def get_many(self, ns, keys, keep=False):
         return {k: self[ns, k] for k in keys if (ns, k) in self}
 
-    def put(self, ns, key, value):
+    def put(self, ns, key, value, keep=False):
         self[ns, key] = value
 
 

@@ -34,15 +34,16 @@ def _folder(tmp_path, names):
     return folder
 
 
-def test_prune_drops_only_entries_unused_for_longer_and_a_rescan_recomputes_them(tmp_path):
+def test_prune_drops_only_entries_unused_for_longer_and_a_rescan_recomputes_them(tmp_path, monkeypatch):
     folder = _folder(tmp_path, ["000_dd2761f3083befb7.txt", "004_26451090c78396de.txt"])
     inner = FakeEmbedder()
     cached = CachedEmbedder(inner, tmp_path / "cache")
     cold = json.dumps(build_report(scan([folder], embedder=cached)), sort_keys=True)
     vectors = cached.encode(["a sentence only this test uses"])
-    _age(cached.path, 40)
-    _age(cached.path, 40, "kv")
-    cached.encode(["a sentence only this test uses"])  # read today: stamped again
+    later = c.today() + 40  # 40 days on, the same process (a watch) asks for one vector again
+    monkeypatch.setattr(c, "today", lambda: later)
+    monkeypatch.setattr(cache_admin, "today", lambda: later)
+    cached.encode(["a sentence only this test uses"])  # read (from memory) today: stamped again
     r = cache_admin.prune(30, tmp_path / "cache")
     assert r["removed_vectors"] == inner.encoded - 1 and r["removed_results"] > 0
     assert r["bytes_after"] < r["bytes_before"]

@@ -167,7 +167,7 @@ def test_the_local_engine_takes_quoted_globs_too(tmp_path, fake_embedder, monkey
 
     from provenance import cli
 
-    monkeypatch.setattr(cli, "_embedder", lambda *a: fake_embedder)
+    monkeypatch.setattr(cli, "_embedder", lambda *a, **k: fake_embedder)
     res = CliRunner().invoke(cli.main, ["scan", str(SEEDS / "00[01]_*.txt"), "-q", "-o", str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
     ids = [d["id"] for d in json.loads((tmp_path / "r.json").read_text("utf-8"))["documents"]]
