@@ -151,10 +151,7 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     for scores, rows, bound in kept:
         scores, rows = scores[usable][perm], rows[usable][perm]
         kept_bounds.append(bound[usable][perm])
-        # re-sorted by the rows' new order, which breaks ties
-        order = np.lexsort((np.where(rows >= 0, rows, n),
-                            -np.where(rows >= 0, np.round(scores, SCORE_DIGITS), -np.inf)), axis=1)
-        lists.append((np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)))
+        lists.append(_resorted(scores, rows, n))
     result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
     doubtful = np.zeros(n, bool)
     for (s, r), floor in zip(result, floors, strict=True):
@@ -172,6 +169,23 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
             s[again], r[again] = s2, r2
             b[again] = _bounds(s2, r2)
     return result, bounds
+
+
+def _resorted(scores: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kept lists re-sorted by score (rounded) and then by their rows' new numbers, which break
+    ties; entries of gone rows (-1) last. Only lists out of that order are sorted (the same result
+    as sorting all: most are in order already, as documents keep their order between scans and
+    only lists that named a removed article change)."""
+    key_s = -np.where(rows >= 0, np.round(scores, SCORE_DIGITS), -np.inf)
+    key_r = np.where(rows >= 0, rows, n)
+    ordered = ((key_s[:, :-1] < key_s[:, 1:]) | ((key_s[:, :-1] == key_s[:, 1:]) & (key_r[:, :-1] <= key_r[:, 1:])))
+    redo = np.flatnonzero(~ordered.all(axis=1))
+    if len(redo):
+        scores, rows = scores.copy(), rows.copy()
+        order = np.lexsort((key_r[redo], key_s[redo]), axis=1)
+        scores[redo] = np.take_along_axis(scores[redo], order, axis=1)
+        rows[redo] = np.take_along_axis(rows[redo], order, axis=1)
+    return scores, rows
 
 
 def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,
