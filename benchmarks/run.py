@@ -27,7 +27,9 @@ absolute times, which are printed with the machine's description):
   paragraphs, and the cosine of their vectors to torch's;
 - scaling: paragraphs per second and process peak RSS at growing corpus sizes;
 - cli: the `provenance` command's wall time, a process each (benchmarks/cli_start.py): a cold scan of
-  the speed corpus, unchanged re-scans and re-scans with one new article, start-up included;
+  the speed corpus, unchanged re-scans and re-scans with one new article, start-up included; and the
+  rounds of one `scan --watch` process that a new article sets off (the time it prints: noticed to
+  report written);
 - ann: query latency of one article (its sentences, k=10) against N synthetic 384-d vectors per
   index type, with index memory and recall@10 against exact search;
 - baselines: (a) sentence-transformers `util.paraphrase_mining` over all paragraphs, then difflib
@@ -469,7 +471,8 @@ def print_table(r: dict) -> None:
         print(f"CLI: not measured ({cli['skipped']})")
     elif cli:
         print(f"CLI, a process each, start-up included: cold scan {cli['cold_seconds']} s; unchanged re-scan "
-              f"{cli['unchanged_seconds']} s; with one new article {cli['one_new_article_seconds']} s")
+              f"{cli['unchanged_seconds']} s; with one new article {cli['one_new_article_seconds']} s; a `scan "
+              f"--watch` round with one new article {cli['watch_round_seconds']} s")
     if "stress" in r:
         st = r["stress"]
         print(f"one-story stress: {st['documents']} documents, warm_speedup {st['warm_speedup']} "

@@ -523,7 +523,7 @@ class CachedEmbedder:
     def count_missing(self, texts: list[str]) -> int:
         """How many of the distinct `texts` have no vector here yet (what `encode` would encode)."""
         unique = list(dict.fromkeys(self._key(t) for t in texts))
-        known = self.kept.get_many("", unique, today())[0]
+        known = self.kept.holds("", unique)
         with self._lock:
             stored = [k for k in unique if k not in self._vectors and k not in known]
         return len(stored) - len(self._select("SELECT key FROM emb WHERE key IN", stored))

@@ -113,12 +113,12 @@ def _embedder(model, model_languages, cache_dir, no_cache, backend="auto", devic
     return embedder if no_cache else CachedEmbedder(embedder, cache_dir, MEMORY_BYTES if scans_again else 0)
 
 
-def _after_scan(embedder) -> None:
-    """Close the cache, print its warnings (a cache problem never fails a command); `runtime.freeze_heap`."""
+def _after_scan(embedder, shown=()) -> None:
+    """Close the cache, print its warnings but those `shown` (never fatal); `runtime.freeze_heap`."""
     freeze_heap()
     if hasattr(embedder, "close"):
         embedder.close()
-    for w in getattr(embedder, "warnings", ()):
+    for w in [w for w in getattr(embedder, "warnings", ()) if w not in shown]:
         click.echo(f"warning: {w}", err=True)
 
 
@@ -226,10 +226,11 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
     from .direction import read_dates
     from .embed import check_model_path
     from .export import export_format
+    from .load import expand_paths
     from .pipeline import scan as run_scan
-    from .report import build_report, check_writable
+    from .report import check_writable
     from .settings import ScanSettings
-    from .spark_engine import expand_paths
+    from .watch import watch_scans
 
     (_, output), (_, html_out), (_, passages_out) = outputs
     model, model_languages, backend, device = model_choice
@@ -245,7 +246,7 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
     for key, value in zip(("max_bytes", "max_semantic_sentences"), limits, strict=True):
         if value is not None:
             settings = replace(settings, **{key: value})
-    paths = tuple(expand_paths(paths))
+    paths = tuple(expand_paths(paths)) if not watch else paths  # a watch expands them at each look
     dates = read_dates(dates_csv) if dates_csv else None
     if engine == "spark" and watch:
         raise click.UsageError("--watch needs the local engine")
@@ -256,41 +257,40 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
         raise click.UsageError("--output-dir needs --engine spark (the local engine writes one report with -o)")
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device, scans_again=bool(watch))
 
-    def scan_once():
-        return run_scan(list(paths), embedder=embedder, settings=settings, progress=sys.stderr.isatty(),
-                        index=index_name, index_dir=index_dir, workers=workers, dates=dates)
+    def scan_once():  # a watch reads the patterns and dates again each round
+        return run_scan(expand_paths(paths), embedder=embedder, settings=settings, progress=sys.stderr.isatty(),
+                        index=index_name, index_dir=index_dir, workers=workers,
+                        dates=read_dates(dates_csv) if dates_csv and watch else dates)
 
     if not watch:
         try:
             result = scan_once()
         finally:
             _after_scan(embedder)
-        return _deliver(build_report(result), outputs, quiet, result)
-    from .watch import keep_scanning, snapshot
-
-    start, shown = snapshot(paths), set()
+        _deliver(result, outputs, quiet)
+        return
+    shown: set = set()  # warnings said once, the cache's among them (each round)
     try:
-        _deliver(build_report(result := scan_once()), outputs, quiet, result, shown=shown)
-        del result
-        freeze_heap()  # the model and the dictionaries: left out of the collector's walks from now on
-        click.echo(f"watching {len(start)} files every {watch:g} s (Ctrl-C stops)", err=True)
-        keep_scanning(paths, lambda: _deliver(build_report(result := scan_once()), outputs, quiet, result, shown=shown),
-                      watch, lambda line: click.echo(line, err=True), start=start)
+        watch_scans([*paths, *([dates_csv] if dates_csv else [])], [p for _, p in outputs if p],
+                    lambda: _deliver(scan_once(), outputs, quiet, shown, getattr(embedder, "warnings", ())),
+                    embedder, watch, lambda line: click.echo(line, err=True))
     finally:
-        _after_scan(embedder)
+        _after_scan(embedder, shown)
 
 
-def _deliver(report, outputs, quiet, result=None, texts=None, shown: set | None = None) -> None:
-    """Say what was skipped and what went wrong (but the lines in `shown`, which gets them: a watch
-    says each once), write the report (-o), the HTML view and the passages, print the summary table.
-    `texts` ({id: text}) where there is no `result` (the Spark engine)."""
+def _deliver(result, outputs, quiet, shown: set | None = None, more=(), report=None, texts=None):
+    """Say what was skipped and what went wrong (and the lines `more`), but the lines in `shown`,
+    which gets them (a watch says each once); write the report (-o), the HTML view and the
+    passages; print the summary table; return `result`. The Spark engine gives its `report` and
+    `texts` ({id: text}) instead of a `result`."""
     from .export import write_passages
-    from .report import write_html, write_report
+    from .report import build_report, write_html, write_report
     from .summary import summary_table
 
+    report = build_report(result) if report is None else report
     (_, output), (_, html_out), (_, passages_out) = outputs
     shown = set() if shown is None else shown
-    for line in [f"skipped {s['path']}: {s['reason']}" for s in report["skipped"]] + report["warnings"]:
+    for line in [f"skipped {s['path']}: {s['reason']}" for s in report["skipped"]] + report["warnings"] + [*more]:
         if line not in shown:
             shown.add(line)
             click.echo(f"warning: {line}", err=True)
@@ -309,6 +309,7 @@ def _deliver(report, outputs, quiet, result=None, texts=None, shown: set | None 
     for what, path in outputs:
         if path:
             click.echo(f"{what} written to {path}", err=True)
+    return result
 
 
 def _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_name, settings, master, quiet,
@@ -331,7 +332,7 @@ def _scan_on_spark(paths, outputs, output_dir, model, model_languages, index_nam
         if output or html_out or passages_out or not output_dir:
             report = build_spark_report(result)
             texts = collect_texts(result, [d["id"] for d in report["documents"]]) if html_out or passages_out else {}
-            _deliver(report, outputs, quiet, texts=texts)
+            _deliver(None, outputs, quiet, report=report, texts=texts)
 
 
 @main.group()

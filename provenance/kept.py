@@ -46,6 +46,13 @@ class KeptValues:
                         self._lru[namespace, k] = (hit[0], hit[1], today)
         return found, stale
 
+    def holds(self, namespace: str, keys: list[str]) -> set[str]:
+        """Which of `keys` are kept (their days untouched: nothing is read)."""
+        if self._lru is None:
+            return set()
+        with self._lock:
+            return {k for k in keys if (namespace, k) in self._lru}
+
     def keep(self, namespace: str, key: str, value, size: int, day: int):
         """Keep `value` (stored in `size` bytes, stamped on `day`), its arrays made read-only
         (`read_only`); returns it."""

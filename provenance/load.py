@@ -18,6 +18,7 @@ Inputs that cannot be used become `Skipped(path, reason)` entries, never excepti
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -102,6 +103,25 @@ class Loaded:
     @property
     def warnings(self) -> tuple[str, ...]:
         return tuple(f"{d.path}: {note}" for d in self.documents for note in d.notes)
+
+
+#: Characters that make a path a glob pattern (`data/*.jsonl`), expanded by `expand_paths`.
+GLOB_CHARS = "*?["
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
+    """`paths` with each glob pattern (`data/*.jsonl`) replaced by the files it matches, sorted."""
+    out: list[str] = []
+    for raw in paths:
+        raw = str(raw)
+        if any(c in raw for c in GLOB_CHARS) and not os.path.lexists(raw):
+            hits = sorted(glob.glob(raw, recursive=True))
+            if not hits:
+                raise InputError(f"{raw}: the pattern matches no file")
+            out.extend(hits)
+        else:
+            out.append(raw)
+    return out
 
 
 def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, Path | None, str | None]]:

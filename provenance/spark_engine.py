@@ -18,7 +18,6 @@ pyspark is imported lazily: the local engine and `import provenance` never need 
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -42,8 +41,6 @@ from .spark_stages import (
     load_files,
     prepare_documents,
 )
-
-GLOB_CHARS = "*?["
 
 
 @dataclass(frozen=True)
@@ -119,21 +116,6 @@ def session_for_command(master: str | None):
             spark.stop()
 
 
-def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
-    """`paths` with each glob pattern (`data/*.jsonl`) replaced by the files it matches, sorted."""
-    out: list[str] = []
-    for raw in paths:
-        raw = str(raw)
-        if any(c in raw for c in GLOB_CHARS) and not os.path.lexists(raw):
-            hits = sorted(glob.glob(raw, recursive=True))
-            if not hits:
-                raise InputError(f"{raw}: the pattern matches no file")
-            out.extend(hits)
-        else:
-            out.append(raw)
-    return out
-
-
 def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = None, languages: object = "auto",
                embedder=None, settings: ScanSettings = ScanSettings(),
                blocks: BlockSettings = BlockSettings(), dates: dict[str, str] | None = None) -> SparkScan:
@@ -147,7 +129,7 @@ def scan_spark(paths: Iterable[str | os.PathLike], spark, model: str | None = No
     """
     from pyspark.sql import functions as F
 
-    from .load import iter_input_files
+    from .load import expand_paths, iter_input_files
     from .normalize import clean_label
 
     if embedder is None:

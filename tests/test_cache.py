@@ -43,6 +43,7 @@ def test_prune_drops_only_entries_unused_for_longer_and_a_rescan_recomputes_them
     later = c.today() + 40  # 40 days on, the same process (a watch) asks for one vector again
     monkeypatch.setattr(c, "today", lambda: later)
     monkeypatch.setattr(cache_admin, "today", lambda: later)
+    cached.count_missing(["a sentence only this test uses"])  # what a scan asks first (torch backend)
     cached.encode(["a sentence only this test uses"])  # read (from memory) today: stamped again
     r = cache_admin.prune(30, tmp_path / "cache")
     assert r["removed_vectors"] == inner.encoded - 1 and r["removed_results"] > 0

@@ -191,3 +191,73 @@ def test_watch_scans_again_when_an_article_arrives_and_holds_still_rewriting_the
 def test_watch_needs_the_local_engine():
     res = CliRunner().invoke(main, ["scan", str(SEEDS), "--watch", "2", "--engine", "spark"])
     assert res.exit_code == 2 and "--watch needs the local engine" in res.output
+
+
+def test_a_watch_loads_the_model_and_each_languages_lexicons_before_its_first_round(tmp_path, monkeypatch):
+    """A first scan served from the cache loads neither the model nor the lemma lists; `warm_up`
+    loads them while the watch waits (the model past the cache, one short document per language)."""
+    import provenance.features as features
+    from provenance import CachedEmbedder, scan
+    from provenance.watch import warm_up
+    from tests.conftest import ROOT
+
+    paths = [SEEDS, ROOT / "tests" / "fixtures" / "crosslingual"]
+    inner = FakeEmbedder()
+    cached = CachedEmbedder(inner, tmp_path / "cache")
+    result = scan(paths, embedder=cached)
+    calls, featured = inner.calls, []
+    real = features.doc_features
+    monkeypatch.setattr(features, "doc_features", lambda p: featured.append(p) or real(p))
+    warm_up(cached, result.prepared)
+    assert inner.calls == calls + 1  # encoded by the model itself, though its vector is cached
+    languages = {p.langs.document for p in result.prepared}
+    assert len(languages) > 1 and sorted(p.langs.document for p in featured) == sorted(languages)
+
+
+def test_a_watch_of_an_empty_folder_or_a_pattern_waits_for_articles_and_refuses_outputs_it_would_read(
+        tmp_path, monkeypatch):
+    """An incoming folder starts empty: the watch says so and waits; a quoted glob pattern is
+    expanded at each look, so a file that matches later is scanned; an output inside a watched
+    folder would be read back as an article and start a round each time it is written: refused."""
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    out = tmp_path / "report.json"
+
+    def arrive(names):
+        return lambda: [shutil.copy(f, folder / f.name) for f in seeds if f.name in names]
+
+    _stepping(monkeypatch, [arrive({seeds[0].name, seeds[1].name}), lambda: None])
+    res = CliRunner().invoke(main, ["scan", str(folder / "*.txt"), "-o", str(out), "--watch", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert "the pattern matches no file (still watching)" in res.stderr
+    assert len(json.loads(out.read_text("utf-8"))["documents"]) == 2  # the files that matched later
+
+    (folder / "sub").mkdir()
+    for given, written in ((folder, folder / "report.json"), (folder, folder / "sub" / "view.html"),
+                           (folder / "*", folder / "passages.csv")):
+        res = CliRunner().invoke(main, ["scan", str(given), "-o", str(written), "--watch", "1"])
+        assert res.exit_code == 1 and "is among the watched inputs" in res.output, (given, written)
+    _stepping(monkeypatch, [])  # beside what it reads (another suffix, a hidden name): fine
+    for written in (folder / "report.csv", folder / ".reports" / "report.json"):
+        written.parent.mkdir(exist_ok=True)
+        res = CliRunner().invoke(main, ["scan", str(folder), "-o", str(written), "--watch", "1", "-q"])
+        assert res.exit_code == 0 and written.exists(), res.output
+
+
+def test_a_watch_sees_a_file_replaced_by_one_of_the_same_size_and_time(tmp_path):
+    """`rsync -a` and `cp -p` keep sizes and times: the inode and the change time still tell."""
+    import os
+
+    from provenance.watch import snapshot
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("x" * 300, "utf-8")
+    b.write_text("y" * 300, "utf-8")
+    st = a.stat()
+    os.utime(b, ns=(st.st_atime_ns, st.st_mtime_ns))
+    before = snapshot([str(a)])
+    os.replace(b, a)
+    assert snapshot([str(a)]) != before
