@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -58,7 +58,13 @@ class DocComparison:
 
     alignments: tuple[AlignmentRecord, ...]
     divergences: tuple[Divergence, ...]
-    summary: dict = field(default_factory=dict)
+    shares: tuple[tuple[str, float], ...] = ()  # `summary`'s items: the value is immutable (`results.SHARED`)
+
+    @property
+    def summary(self) -> dict[str, float]:
+        """Shares of the target by kind of passage ("verbatim", "edited", "reworded", "translated",
+        "added") and the share of the source it leaves out ("omitted_of_source")."""
+        return dict(self.shares)
 
 
 @lru_cache(maxsize=16)
@@ -174,7 +180,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
     divs = refine(list(dict.fromkeys(divs)), records, cross, word_diff)  # a reused passage reports once
     divs.sort(key=lambda d: ((d.target_span or d.source_span or (0, 0))[0] if d.target_span else 10**9,
                              (d.source_span or (0, 0))[0], d.type))
-    return DocComparison(tuple(records), tuple(divs), summary)
+    return DocComparison(tuple(records), tuple(divs), tuple(summary.items()))
 
 
 def _explained(op: tuple[str, str, str], explained: list[str]) -> bool:

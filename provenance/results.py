@@ -25,7 +25,7 @@ FORMAT_VERSION = 1
 #: only at the top or in fields, set read-only when kept): a process that scans again may hand one
 #: decoded value to each of its scans (`cache.CachedEmbedder.get_many(keep=True)`).
 #: tests/test_results.py walks a scan's values of these to keep that true.
-SHARED = frozenset({"segment", "langid", "features", "pair", "lean"})
+SHARED = frozenset({"segment", "langid", "features", "pair", "lean", "compare"})
 
 
 class ResultStore:
