@@ -250,6 +250,14 @@ _LANG_WORDS: dict[tuple[str, str, bool, bool], dict[str, str]] = {}
 LANG_WORDS_KEPT = 8192
 
 
+def _load_word_lists(items) -> None:
+    """Each language's word frequencies read once here, not once in every worker process."""
+    from .names import zipf
+
+    for lang in sorted({x[1] for x in items}):
+        zipf("the", lang)
+
+
 def _lang_words(text: str, lang: str, cross: bool, common: bool) -> dict[str, str]:
     """Key -> word for the words of `text` common in `lang` (`common`) or, otherwise, uncommon in
     it and written in the text's own script. Keys meet across the pair: a word with its case ending
@@ -360,12 +368,17 @@ def judge(t_date: str | None, s_date: str | None, cue: Lean | None) -> Direction
     return Direction(False, conf, (dates, strength, *cue.basis))
 
 
-def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None) -> dict[tuple[int, int], Lean]:
+def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, workers: int | None = 1
+               ) -> dict[tuple[int, int], Lean]:
     """`lean` both ways for every aligned pair with at least `min_blocks` blocks: (target, source)
     -> `Lean`. `alignments`: `result.PairAlignment`s (side a is the source side of their blocks);
     `evidence`: `classify.PairEvidence`s, for the aligned shares. `store`: a `results.ResultStore`
     that keeps each lean between scans (a lean depends on the two documents, the sentences the
-    alignment covers and the aligned shares alone) and each text's source-words lists."""
+    alignment covers and the aligned shares alone) and each text's source-words lists. The leans
+    not kept are computed by `workers` processes (a cold scan's ~900: 0.3 s on one core)."""
+    from .results import ResultStore
+
+    store = store or ResultStore(None)
     share = {(e.target, e.source): e.aligned_share for e in evidence}
     jobs = []  # (target, source, target's covered sentences, source's, aligned shares)
     for al in alignments:
@@ -386,12 +399,10 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None) 
         t, s, tc, sc, ts, st = job
         return lean(prepared[t], prepared[s], set(tc), set(sc), ts, st, signal_kinds=(kinds(t), kinds(s)))
 
-    if store is None or not store.enabled:
-        return {job[:2]: compute(job) for job in jobs}
-    keys = {i: _text_key(prepared[i]) for i in {x for job in jobs for x in job[:2]}}
-    leans = store.memoise("lean", jobs, lambda job: (keys[job[0]], keys[job[1]], *job[2:]), compute,
+    keys = {i: _text_key(prepared[i]) for i in {x for job in jobs for x in job[:2]}} if store.enabled else {}
+    leans = store.memoise("lean", jobs, lambda job: (keys[job[0]], keys[job[1]], *job[2:]), compute, workers,
                           before=lambda todo: _recall_lang_words(prepared, {tuple(sorted(j[:2])) for j in todo},
-                                                                 store))
+                                                                 store, workers))
     return {job[:2]: x for job, x in zip(jobs, leans, strict=True)}
 
 
@@ -405,9 +416,9 @@ def _text_key(p) -> str:
                   [(s.start, s.end, s.paragraph) for s in seg.sentences], p.langs)
 
 
-def _recall_lang_words(prepared, pairs, store) -> None:
+def _recall_lang_words(prepared, pairs, store, workers: int | None = 1) -> None:
     """The `_lang_words` lists the source-words cue will read for `pairs` (of documents) in two
-    languages, from `store` or computed (and kept there)."""
+    languages, from `store` or computed by `workers` processes (and kept there)."""
     from .hashing import digest
 
     needed = set()
@@ -422,7 +433,8 @@ def _recall_lang_words(prepared, pairs, store) -> None:
         return
     text_key = {text: digest(text) for text in {x[0] for x in needed}}
     items = sorted(needed, key=lambda x: (text_key[x[0]], x[1:]))
-    values = store.memoise("source-words", items, lambda x: (text_key[x[0]], *x[1:]), lambda x: _lang_words(*x))
+    values = store.memoise("source-words", items, lambda x: (text_key[x[0]], *x[1:]), lambda x: _lang_words(*x),
+                           workers, before=_load_word_lists)
     if len(_LANG_WORDS) + len(items) > LANG_WORDS_KEPT:
         _LANG_WORDS.clear()
     _LANG_WORDS.update(zip(items, values, strict=True))

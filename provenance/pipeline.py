@@ -228,7 +228,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
         alignments, evidence = pair_evidences(cands[len(known[0]):], aligned, details, neighbourhood)
         alignments, evidence = [*known[0], *alignments], [*known[1], *evidence]
         leans.update(pair_leans(prepared, [al for al in alignments if (al.a, al.b) not in leans], evidence,
-                                settings.classify.min_blocks, store))
+                                settings.classify.min_blocks, store, workers))
         return alignments, evidence, *classify(prepared, evidence, same, covered, settings=settings.classify,
                                                credits=credits, leans=leans, replicas=replicas)
 
