@@ -3,9 +3,9 @@
 A rights desk or a newsroom drops the day's articles into a folder; the scan runs once, then
 looks at the inputs every `interval` seconds and scans again when a file was added, changed or
 removed, rewriting the report (atomically, as always). The model stays loaded and the cache keeps
-what it read decoded (`kept.KeptValues`), so a new article costs a warm re-scan (~0.45 s for 116
-articles here) instead of a new process (~1.7 s). A file still being written (its size or time
-changes between two looks) is waited for. Ctrl-C stops.
+what it read decoded (`kept.KeptValues`), so a new article costs a warm re-scan: a round of 0.5-0.7 s
+for 116 articles here, its 2.2 MB report included, against 1.5-2.2 s for a new process. A file still
+being written (its size or times change between two looks) is waited for. Ctrl-C stops.
 """
 
 from __future__ import annotations
