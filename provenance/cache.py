@@ -7,9 +7,8 @@ last scan's neighbour lists). One SQLite file per model, named after the model i
 a digest of the model's files (two local models with one folder name never share vectors).
 
 Every entry carries the day it was last used, so `prune` can drop what no scan has needed for a
-while; `info` and `clear` serve `provenance cache info|prune|clear`.
-
-What it reads back or stores it also keeps decoded for the process's next scans (`kept.KeptValues`).
+while; `info` and `clear` serve `provenance cache info|prune|clear`. What it reads back or stores
+it also keeps decoded for the process's next scans (`kept.KeptValues`).
 
 The cache is an optimisation, never the end of a run. Scans share a file (WAL journal: readers
 never wait; writes are short transactions that wait at most `BUSY_TIMEOUT`, else are dropped with
@@ -407,7 +406,8 @@ class CachedEmbedder:
     def _stamp(self, table: str, namespace: str | None, rows: list[tuple]) -> None:
         """Stamp as used today the entries of `rows` (key first, day last) that carry an older day
         (a warm re-scan on the day of the last one writes nothing)."""
-        stale = [row[0] for row in rows if row[-1] is None or row[-1] < today()]
+        day = today()
+        stale = [row[0] for row in rows if row[-1] is None or row[-1] < day]
         if stale:
             with self._lock:
                 if self._db is not None:
@@ -425,10 +425,10 @@ class CachedEmbedder:
                 return
             try:
                 with transaction(self._db):
-                    insert_rows(self._db, "emb (key, vec, used)",
-                                [(k, v, today()) for k, v in self._vectors.items()])
+                    day = today()
+                    insert_rows(self._db, "emb (key, vec, used)", [(k, v, day) for k, v in self._vectors.items()])
                     if not vectors_only:
-                        self._save_results(self._db)
+                        self._save_results(self._db, day)
             except sqlite3.Error as exc:
                 self._failed(exc)
                 return
@@ -437,8 +437,8 @@ class CachedEmbedder:
                 self._results.clear()
                 self._stamps.clear()
 
-    def _save_results(self, db: sqlite3.Connection) -> None:  # inside `_save`'s transaction
-        insert_rows(db, "kv (ns, key, value, used)", [(ns, k, v, today()) for (ns, k), v in self._results.items()])
+    def _save_results(self, db: sqlite3.Connection, day: int) -> None:  # inside `_save`'s transaction
+        insert_rows(db, "kv (ns, key, value, used)", [(ns, k, v, day) for (ns, k), v in self._results.items()])
         for (table, ns), keys in self._stamps.items():
             where = "ns = ? AND " if ns is not None else ""
             keys = sorted(keys)
@@ -446,7 +446,7 @@ class CachedEmbedder:
                 chunk = keys[lo:lo + CHUNK]
                 db.execute(f"UPDATE {table} SET used = ? WHERE {where}used < ? AND key IN "
                            f"({','.join('?' * len(chunk))})",
-                           [today(), *([ns] if ns is not None else []), today(), *chunk])
+                           [day, *([ns] if ns is not None else []), day, *chunk])
 
     # A small key-value store beside the vectors, for other deterministic results (language
     # identification, pair alignments) that a warm re-scan can reuse. Values are pickled by the

@@ -258,8 +258,8 @@ def _scan(paths, outputs, model_choice, limits, index_name, index_dir, cache_dir
     embedder = _embedder(model, model_languages, cache_dir, no_cache, backend, device, scans_again=bool(watch))
 
     def scan_once():  # a watch reads the patterns and dates again each round
-        return run_scan(expand_paths(paths), embedder=embedder, settings=settings, progress=sys.stderr.isatty(),
-                        index=index_name, index_dir=index_dir, workers=workers,
+        return run_scan(expand_paths(paths) if watch else list(paths), embedder=embedder, settings=settings,
+                        progress=sys.stderr.isatty(), index=index_name, index_dir=index_dir, workers=workers,
                         dates=read_dates(dates_csv) if dates_csv and watch else dates)
 
     if not watch:

@@ -151,7 +151,7 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     for scores, rows, bound in kept:
         scores, rows = scores[usable][perm], rows[usable][perm]
         kept_bounds.append(bound[usable][perm])
-        lists.append(_resorted(scores, rows, n))
+        lists.append(_in_new_order(scores, rows, n))
     result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
     doubtful = np.zeros(n, bool)
     for (s, r), floor in zip(result, floors, strict=True):
@@ -171,7 +171,7 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     return result, bounds
 
 
-def _resorted(scores: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _in_new_order(scores: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Kept lists re-sorted by score (rounded) and then by their rows' new numbers, which break
     ties; entries of gone rows (-1) last. Only lists out of that order are sorted (the same result
     as sorting all: most are in order already, as documents keep their order between scans and
