@@ -30,6 +30,11 @@ class KeptValues:
         self._lru = LRUCache(max_bytes, getsizeof=lambda entry: entry[1]) if max_bytes > 0 else None
         self._lock = threading.Lock()
 
+    @property
+    def active(self) -> bool:
+        """Whether anything is kept (`max_bytes` above 0)."""
+        return self._lru is not None
+
     def get_many(self, namespace: str, keys: list[str], today: int) -> tuple[dict, list[str]]:
         """{key: value} of the `keys` kept, and those of them last stamped before `today` (to be
         stamped again: a process that watches a folder for weeks still uses them)."""

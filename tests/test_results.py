@@ -68,9 +68,9 @@ def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_searche
     import provenance.retrieve as retrieve
     from provenance import build_report
 
-    searches, full, extended = [], [], []
+    searches, full, extended, weighed = [], [], [], []
     for name, log in (("_lexical_search", searches), ("knn_other_groups_sparse_multi", full),
-                      ("knn_other_groups_sparse_extend", extended)):
+                      ("knn_other_groups_sparse_extend", extended), ("weighted_rows", weighed)):
         real = getattr(retrieve, name)
         monkeypatch.setattr(retrieve, name, lambda *a, _real=real, _log=log, **k: _log.append(len(a[0]) if isinstance(
             a[0], list) else a[0].shape[0]) or _real(*a, **k))
@@ -81,8 +81,11 @@ def test_an_unchanged_rescan_reuses_the_lexical_search_and_a_new_article_searche
     assert [v.relation for v in again.verdicts] == [v.relation for v in first.verdicts]
     extra = tmp_path / "extra.txt"
     extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
+    weighed.clear()
     warm = scan([SEEDS, extra], embedder=cached)
     assert searches == [5, 6] and len(full) == 1 and len(extended) == 1  # no full search again
+    # the other articles' weighted rows were kept in this process's memory: the new one's weighed only
+    assert weighed == [len(next(p for p in warm.prepared if p.doc.path == str(extra)).seg.sentences)]
     plain = scan([SEEDS, extra], embedder=FakeEmbedder())
     assert build_report(warm)["documents"] == build_report(plain)["documents"]
     # one language, then several (the lexical channel searches twice), then one again
@@ -164,12 +167,12 @@ def _mutable_parts(value, path="") -> list[str]:
 
 
 def test_a_process_scanning_again_gets_the_same_answers_from_the_values_it_kept_in_memory(tmp_path, monkeypatch):
-    """The values of `results.SHARED` namespaces are kept decoded for the next scans of the process
-    and handed to each: they must be immutable (nothing a scan does changes them: a read-only
-    array raises where a stage writes into one), and the answers must be those of a process
-    reading everything from the file."""
+    """The values of `results.SHARED` namespaces (and of `MEMORY_ONLY` ones, never written) are kept
+    decoded for the next scans of the process and handed to each: they must be immutable (nothing
+    a scan does changes them: a read-only array raises where a stage writes into one), and the
+    answers must be those of a process reading everything from the file."""
     from provenance import build_report
-    from provenance.results import SHARED
+    from provenance.results import MEMORY_ONLY, SHARED
     from tests.conftest import ROOT
 
     extra = tmp_path / "extra.txt"
@@ -179,7 +182,7 @@ def test_a_process_scanning_again_gets_the_same_answers_from_the_values_it_kept_
     scan(paths, embedder=cached)
     scan([*paths, extra], embedder=cached)  # reads the first scan's values back: kept from here on
     kept = dict(cached.kept.items())
-    assert {ns for ns, _ in kept} == SHARED | {""}  # and the vectors ("")
+    assert {ns for ns, _ in kept} == SHARED | MEMORY_ONLY | {""}  # and the vectors ("")
     for (ns, _key), value in kept.items():
         assert _mutable_parts(value) == [], (ns, _mutable_parts(value))
 

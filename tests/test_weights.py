@@ -10,7 +10,7 @@ from scipy import sparse
 
 from provenance import weights
 from provenance.gloss import gloss_counts
-from provenance.lexical import HASH_FEATURES, char_ngram_counts, hashed_counts
+from provenance.lexical import HASH_FEATURES, char_ngram_counts, compact_columns, hashed_counts
 
 
 def _weight(gram: str, lang: str) -> float:
@@ -144,3 +144,16 @@ def test_zipf_values_are_wordfreqs_own_and_plain_words_need_no_wordfreq_import(t
                          env={**os.environ, "PROVENANCE_CACHE_DIR": str(tmp_path / "cache")}).stdout
     assert out.split() == [str(zipf_frequency("government", "en")), "0.0", str(zipf_frequency("états-unis", "fr")),
                            str(zipf_frequency("covid-19", "fr")), "False"]
+
+
+def test_compacting_keeps_the_used_columns_in_their_order():
+    """Sparse products sum a row's entries in column order: compacted columns must keep it, so
+    that cosines come out the same bit for bit however the columns are numbered."""
+    rng = np.random.default_rng(0)
+    m = sparse.random(50, HASH_FEATURES, density=2e-5, format="csr", dtype=np.float32, random_state=rng)
+    m.sum_duplicates()
+    c = compact_columns(m)
+    used = np.unique(m.indices)
+    assert c.shape == (50, len(used)) and np.array_equal(used[c.indices], m.indices)
+    assert np.array_equal(c.data, m.data) and np.array_equal(c.indptr, m.indptr)
+    assert compact_columns(sparse.csr_matrix((3, HASH_FEATURES), dtype=np.float32)).shape == (3, 0)
