@@ -225,8 +225,8 @@ def compare_derived(inputs: PairInputs, verdicts: list[Verdict], alignments: lis
     """The comparison of every derived document with its parent (target index ->), from the cache
     or computed by `workers` processes."""
     by_pair = {(pa.a, pa.b): pa for pa in alignments}
-    keys = pair_keys(inputs, list(by_pair), store)
     derived = [(v.derived_from, v.doc) for v in verdicts if v.derived_from is not None]
+    keys = pair_keys(inputs, [ab for s, t in derived if (ab := (min(s, t), max(s, t))) in by_pair], store)
     compare_keys = {t: store.key("compare", keys[min(s, t), max(s, t)], s < t)
                     for s, t in derived if (min(s, t), max(s, t)) in keys}
     cached = store.get_many("compare", list(compare_keys.values()))

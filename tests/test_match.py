@@ -277,3 +277,29 @@ def test_top_k_never_touches_a_torch_another_thread_is_still_importing(monkeypat
     sims = np.arange(12, dtype=np.float32).reshape(3, 4)
     values, cols = _top_k(sims, 2)
     assert [sorted(r) for r in cols.tolist()] == [[2, 3], [2, 3], [2, 3]]
+
+
+@pytest.mark.parametrize("cells", [1, 1 << 22])
+def test_sparse_ranking_lists_the_cosines_of_0_as_a_dense_ranking_does(monkeypatch, cells):
+    # rows sharing few products with the others (gloss rows) end their lists in cosines of 0, which a
+    # dense ranking lists by lowest column among those the row may list: found for many rows at once,
+    # in chunks of (group, label) combinations
+    from provenance import ranking
+
+    monkeypatch.setattr(ranking, "ZERO_FILL_CELLS", cells)
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n, m = int(rng.integers(2, 40)), int(rng.integers(1, 15))
+        groups = rng.integers(0, int(rng.integers(1, 8)), n)  # in any order
+        labels = np.array(["en", "fr", "ru"])[rng.integers(0, 3, n)] if trial % 2 else None
+        queries = rng.choice(n, size=m)
+        product = rng.integers(0, 3, (m, n)) * (rng.random((m, n)) < 0.2) / 2.0  # ties and many zeros
+        k = int(rng.integers(1, n + 3))
+        dense = product.copy()
+        dense[groups[queries][:, None] == groups[None, :]] = -np.inf
+        if labels is not None:
+            dense[labels[queries][:, None] == labels[None, :]] = -np.inf
+        want_s, want_r = ranking._sorted_top(dense, min(k, n))
+        got_s, got_r = ranking._sparse_sorted_top(sparse.csr_matrix(product), min(k, n), groups, queries, labels)
+        assert np.array_equal(got_r, want_r), trial
+        assert np.array_equal(got_s, want_s), trial
