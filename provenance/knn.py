@@ -155,7 +155,7 @@ def knn_other_groups_extend(vectors: np.ndarray, groups: np.ndarray, k: int, kno
     out_r = np.full((n, k), -1, np.int64)
     kk = min(k, n)
     # rows without a list: against every row of the other groups
-    searched = np.setdiff1d(np.arange(n), known)
+    searched = _others(n, known)
     if len(searched):
         out_s[searched], out_r[searched] = _search_other_groups(vectors, groups, k, searched)
     out_s[known], out_r[known] = known_scores, known_rows
@@ -196,7 +196,7 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
     mat = sparse.csr_matrix(mat)
     outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
     kk = min(k, n)
-    searched = np.setdiff1d(np.arange(n), known)
+    searched = _others(n, known)
     if len(searched):
         for (out_s, out_r), (s, r) in zip(outs, knn_other_groups_sparse_rows(mat, groups, k, excludes, searched,
                                                                             block), strict=True):
@@ -205,9 +205,12 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
         out_s[known], out_r[known] = ks, kr
     added_t = mat[added].T.tocsr()
     step = max(1, min(block, BLOCK_CELLS // (k + len(added))))
+    # the products of every row with the added ones at once where they fit (the known rows are
+    # most rows: selecting them first copied the whole matrix), else block by block
+    every = (mat @ added_t).toarray() if len(added) and n * len(added) <= BLOCK_CELLS else None
     for lo in range(0, len(known) if len(added) else 0, step):
         q = known[lo:lo + step]
-        fresh = (mat[q] @ added_t).toarray()
+        fresh = every[q] if every is not None else (mat[q] @ added_t).toarray()
         fresh[groups[q][:, None] == groups[added][None, :]] = -np.inf
         for (out_s, out_r), exclude, (ks, kr) in zip(outs, excludes, known_lists, strict=True):
             f = fresh if exclude is None else np.where(exclude[q][:, None] == exclude[added][None, :], -np.inf, fresh)
@@ -216,6 +219,13 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
         for (out_s, out_r), exclude in zip(outs, excludes, strict=True):
             _refill_zeros(out_s, out_r, known, groups, exclude, n)
     return outs
+
+
+def _others(n: int, rows: np.ndarray) -> np.ndarray:
+    """The rows of `range(n)` not in `rows`, ascending (`np.setdiff1d` sorts both: ~1.5 ms here)."""
+    mask = np.ones(n, bool)
+    mask[rows] = False
+    return np.flatnonzero(mask)
 
 
 def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: int, excludes: list,

@@ -26,9 +26,11 @@ FORMAT_VERSION = 1
 #: decoded value to each of its scans (`cache.CachedEmbedder.get_many(keep=True)`).
 #: tests/test_results.py walks a scan's values of these to keep that true.
 SHARED = frozenset({"segment", "langid", "features", "pair", "lean", "compare"})
-#: Namespaces kept in the process's memory only (`recall`, `remember`), never written to the file:
-#: values cheap to derive from a cached one, but worth keeping for a process that scans again.
-MEMORY_ONLY = frozenset({"weighted"})
+#: Namespaces a process that scans again keeps in memory itself (`recall`, `remember`): "weighted",
+#: never written to the file (cheap to derive from a cached value, but worth keeping); "knn", the
+#: last scan's neighbour lists, written too but read back from memory (any earlier scan's lists are
+#: valid where another process wrote newer ones meanwhile).
+REMEMBERED = frozenset({"weighted", "knn"})
 
 
 class ResultStore:
@@ -85,13 +87,13 @@ class ResultStore:
         return kept is not None and kept.active
 
     def recall(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
-        """{key: value} of the `keys` of a `MEMORY_ONLY` namespace that this process kept."""
+        """{key: value} of the `keys` of a `REMEMBERED` namespace that this process kept."""
         kept = getattr(self.backend, "kept", None)
         return kept.get_many(namespace, list(keys), 0)[0] if kept is not None and keys else {}
 
     def remember(self, namespace: str, key: str, value, size: int) -> None:
-        """Keep `value` (of a `MEMORY_ONLY` namespace, `size` bytes) for this process's next scans,
-        as `put` keeps those of `SHARED` ones (its arrays set read-only), without writing it."""
+        """Keep `value` (of a `REMEMBERED` namespace, `size` bytes) for this process's next scans, as
+        `put` keeps those of `SHARED` ones (its arrays set read-only), without writing it."""
         kept = getattr(self.backend, "kept", None)
         if kept is not None:
             kept.keep(namespace, key, value, size, 0)  # no stored entry: no day to stamp

@@ -80,7 +80,7 @@ def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys:
     holds every candidate and is usable whatever its length."""
     width = depth * SPARE_DEPTH
     counts = np.bincount(doc_of_row, minlength=len(doc_keys)).astype(np.int64)
-    prev = store.get("knn", slot)
+    prev = store.recall("knn", [slot]).get(slot) or store.get("knn", slot)
     found = (_carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, extend, research, zeros_known)
              if prev is not None else None)
     if found is None:
@@ -89,7 +89,12 @@ def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys:
     result, bounds = found
     kept = [(s, r.astype(np.int32)) for s, r in result]
     if sum(s.nbytes + r.nbytes for s, r in kept) <= KEPT_BYTES_MAX:
-        store.put("knn", slot, (tuple(doc_keys), counts.tolist(), kept, [b.astype(np.float32) for b in bounds]))
+        value = (tuple(doc_keys), tuple(counts.tolist()), tuple(kept), tuple(b.astype(np.float32) for b in bounds))
+        store.put("knn", slot, value)
+        if store.remembers:  # its arrays read-only (`kept.read_only` goes one level down, these are two)
+            for arr in (*(a for pair in kept for a in pair), *value[3]):
+                arr.flags.writeable = False
+            store.remember("knn", slot, value, sum(s.nbytes + r.nbytes for s, r in kept))
     return [(s[:, :depth], r[:, :depth]) for s, r in result]
 
 
