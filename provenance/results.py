@@ -26,11 +26,12 @@ FORMAT_VERSION = 1
 #: decoded value to each of its scans (`cache.CachedEmbedder.get_many(keep=True)`).
 #: tests/test_results.py walks a scan's values of these to keep that true.
 SHARED = frozenset({"segment", "langid", "features", "pair", "lean", "compare"})
-#: Namespaces a process that scans again keeps in memory itself (`recall`, `remember`): "weighted",
-#: never written to the file (cheap to derive from a cached value, but worth keeping); "knn", the
-#: last scan's neighbour lists, written too but read back from memory (any earlier scan's lists are
-#: valid where another process wrote newer ones meanwhile).
-REMEMBERED = frozenset({"weighted", "knn"})
+#: Namespaces a process that scans again keeps in memory itself (`recall`, `remember`): "weighted"
+#: and "columns", never written to the file (cheap to derive from cached values, but worth keeping
+#: in memory: `retrieve._lexical_rows`); "knn", the last scan's neighbour lists, written too but
+#: read back from memory (any earlier scan's lists are valid where another process wrote newer ones
+#: meanwhile).
+REMEMBERED = frozenset({"weighted", "columns", "knn"})
 
 
 class ResultStore:

@@ -232,26 +232,28 @@ def _lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings
     if not len(doc_of_row):
         return {}
     languages = np.array([prepared[d].langs.document for d in doc_of_row])
-    lexical = compact_columns(_weighted([f.counts for f in feats], languages, "ngram", store, doc_keys))
+    lexical = _lexical_rows([f.counts for f in feats], languages, "ngram", store, doc_keys)
     excludes = lexical_excludes(languages)
     searches = _sparse_lists(lexical, doc_of_row, excludes, settings, store, doc_keys, "lexical-knn")
     out = lexical_pairs(lexical, doc_of_row, settings, languages, searches)
     if len(excludes) > 1:
-        glosses = compact_columns(_weighted([f.gloss for f in feats], languages, "gloss", store, doc_keys))
+        glosses = _lexical_rows([f.gloss for f in feats], languages, "gloss", store, doc_keys)
         (search,) = _sparse_lists(glosses, doc_of_row, [languages], settings, store, doc_keys, "gloss-knn")
         for key, m in gloss_pairs(glosses, doc_of_row, languages, settings, search).items():
             out[key] = max(out.get(key, 0.0), m)
     return out
 
 
-def _weighted(counts: list[sparse.csr_matrix], languages: np.ndarray, kind: str, store: ResultStore | None,
-              doc_keys: list[str] | None) -> sparse.csr_matrix:
-    """`weights.weighted_rows` of the documents' `counts` stacked (`languages`: one per row). A
-    row's weights depend on that row alone, so a process that scans again keeps each document's
-    (`ResultStore.remember`, memory only) and weighs the new documents' rows only: the same
-    matrix, bit for bit (a warm re-scan of 117 articles here weighed ~220k entries, ~25 ms)."""
+def _lexical_rows(counts: list[sparse.csr_matrix], languages: np.ndarray, kind: str, store: ResultStore | None,
+                  doc_keys: list[str] | None) -> sparse.csr_matrix:
+    """`weights.weighted_rows` of the documents' `counts` stacked (`languages`: one per row), with
+    only the columns some row uses (`lexical.compact_columns`). A row's weights depend on that row
+    alone, so a process that scans again keeps each document's weighted rows and weighs the new
+    documents' only (`ResultStore.remember`: memory only), and keeps the last scan's columns, to
+    which this scan's are mapped (`_recompacted`): the same matrix, bit for bit (a warm re-scan of
+    117 articles here weighed ~220k entries, ~25 ms, and compacted them, ~20 ms)."""
     if store is None or doc_keys is None or not store.remembers:
-        return weighted_rows(sparse.vstack(counts).tocsr(), languages, kind)
+        return compact_columns(weighted_rows(sparse.vstack(counts).tocsr(), languages, kind))
     keys = [store.key("weighted", kind, table_key(), k) for k in doc_keys]
     found = store.recall("weighted", keys)
     todo = [d for d, k in enumerate(keys) if k not in found]
@@ -265,7 +267,44 @@ def _weighted(counts: list[sparse.csr_matrix], languages: np.ndarray, kind: str,
             at += counts[d].shape[0]
             found[keys[d]] = part
             store.remember("weighted", keys[d], part, part.data.nbytes + part.indices.nbytes + part.indptr.nbytes)
-    return sparse.vstack([found[k] for k in keys], format="csr")
+    parts = [found[k] for k in keys]
+    stacked = sparse.vstack(parts, format="csr")
+    slot = store.key("columns", kind, table_key())
+    prev = store.recall("columns", [slot]).get(slot)
+    cols, indices = _recompacted(parts, keys, prev) if prev is not None else _compacted(stacked)
+    ends = np.cumsum([p.nnz for p in parts])
+    local = tuple(indices[e - p.nnz:e] for p, e in zip(parts, ends, strict=True))
+    for arr in (cols, indices, *local):  # kept: nothing may write into them (`kept.read_only`)
+        arr.flags.writeable = False
+    store.remember("columns", slot, (cols, tuple(keys), local), cols.nbytes + indices.nbytes)
+    return sparse.csr_matrix((stacked.data, indices, stacked.indptr), shape=(stacked.shape[0], len(cols)))
+
+
+def _compacted(m: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """The columns `m` uses (sorted) and its entries' positions among them (`compact_columns`)."""
+    c = compact_columns(m)
+    used = np.zeros(m.shape[1], bool)
+    used[m.indices] = True
+    return np.flatnonzero(used).astype(m.indices.dtype), c.indices
+
+
+def _recompacted(parts: list[sparse.csr_matrix], keys: list[str], prev: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """`_compacted` of `parts` stacked, from the last scan's: its columns `prev[0]` and its
+    documents' entries' positions among them (`prev[2]`, of the keys `prev[1]`). The columns still used (the
+    documents gone may leave some unused) and the new documents' make this scan's; the kept
+    documents' positions are mapped to them, the new ones' looked up: no sort of every entry."""
+    prev_cols, prev_keys, prev_indices = prev
+    prev_local = dict(zip(prev_keys, prev_indices, strict=True))
+    kept = [k for k in keys if k in prev_local]
+    used = np.zeros(len(prev_cols), bool)
+    for k in kept:
+        used[prev_local[k]] = True
+    fresh = [p.indices for p, k in zip(parts, keys, strict=True) if k not in prev_local]
+    cols = np.union1d(prev_cols[used], np.concatenate(fresh) if fresh else prev_cols[:0]).astype(prev_cols.dtype)
+    moved = np.searchsorted(cols, prev_cols).astype(prev_cols.dtype)  # unused columns' values are never read
+    out = [moved[prev_local[k]] if k in prev_local else np.searchsorted(cols, p.indices).astype(prev_cols.dtype)
+           for p, k in zip(parts, keys, strict=True)]
+    return cols, np.concatenate(out) if out else prev_cols[:0]
 
 
 def _sparse_lists(mat: sparse.csr_matrix, doc_of_row: np.ndarray, excludes: list, settings: MatchSettings,

@@ -202,3 +202,36 @@ def test_a_process_scanning_again_gets_the_same_answers_from_the_values_it_kept_
         report = build_report(got)
         for part in ("documents", "stories", "pairs"):
             assert report.get(part) == expected.get(part), part
+
+
+def test_lexical_rows_kept_between_scans_are_those_a_scan_from_nothing_computes():
+    """A process that scans again keeps each article's weighted rows and the last scan's columns
+    (`retrieve._lexical_rows`): articles added, removed or reordered, the matrix is the one a scan
+    without them computes, bit for bit (cosines, and so ties between neighbours, depend on it)."""
+    import numpy as np
+    from scipy import sparse
+
+    from provenance import load_paths, prepare
+    from provenance.features import docs_features
+    from provenance.hashing import digest
+    from provenance.kept import KeptValues
+    from provenance.lexical import compact_columns
+    from provenance.retrieve import _lexical_rows, _rows_digest
+    from provenance.weights import weighted_rows
+    from tests.conftest import ROOT
+
+    prepared, _ = prepare(load_paths([SEEDS, ROOT / "tests" / "fixtures" / "crosslingual"]).documents)
+    feats = docs_features(prepared)
+    keys = [digest(p.langs.document, _rows_digest(f)) for p, f in zip(prepared, feats, strict=True)]
+    store = ResultStore(type("Backend", (), {"kept": KeptValues()})())
+    n = len(prepared)
+    for kind in ("ngram", "gloss"):
+        for docs in (range(n - 2), range(n), range(1, n), [n - 1, *range(n - 1)], range(n)):
+            counts = [feats[d].counts if kind == "ngram" else feats[d].gloss for d in docs]
+            langs = np.concatenate([[prepared[d].langs.document] * len(prepared[d].seg.sentences) for d in docs])
+            got = _lexical_rows(counts, langs, kind, store, [keys[d] for d in docs])
+            want = compact_columns(weighted_rows(sparse.vstack(counts).tocsr(), langs, kind))
+            assert got.shape == want.shape
+            assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+            assert np.array_equal(got.data.view(np.uint32), want.data.view(np.uint32))
+    assert {ns for (ns, _), _ in store.backend.kept.items()} == {"weighted", "columns"}
