@@ -179,3 +179,18 @@ def test_faithful_french_translation_lists_no_exonym_or_quote_pair_noise(xl_repo
     assert len(kinds) <= 3, kinds
     assert all(v["severity"] in ("substantive", "editorial", "cosmetic") for d in report["documents"]
                for v in d["divergences"])
+
+
+def test_spaced_quotation_marks_are_found_around_non_breaking_spaces_as_a_scan_of_the_whole_text_finds_them():
+    # the regex runs only around runs of spaces holding a non-breaking one: the same spans, runs
+    # side by side and matches that take the character between two runs included
+    import random
+
+    from provenance.attribution import _SPACED_QUOTE, _spaced_quotes
+
+    rng = random.Random(0)
+    alphabet = ["a", "é", "1", " ", "\u00a0", "\u202f", '"', "“", "”", "«", "»", ".", "\n"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert _spaced_quotes(text) == [m.span() for m in _SPACED_QUOTE.finditer(text)], repr(text)
+    assert _spaced_quotes("« x »") == [] and _spaced_quotes("«\u00a0x\u00a0»") == [(0, 3)]
