@@ -58,9 +58,8 @@ _CALQUES = {
     "to read also": "À lire aussi", "on the same subject": "Sur le même sujet",
     "receive all": "Recevez toute", "publicidad": "Publicidad",
 }
-_CALQUE_RE = re.compile(r"^(" + "|".join(re.escape(k) for k in _CALQUES) + r")\b", re.IGNORECASE)
-# the non-ASCII letters that IGNORECASE matches to ASCII ones (İ ı ſ K), which lower() does not give
-_IGNORECASE_FOLDS = ("\u0130", "\u0131", "\u017f", "\u212a")
+# ASCII case-folding only (Unicode's also matched "alſo" to "also", whose label lookup then failed)
+_CALQUE_RE = re.compile(r"^(" + "|".join(re.escape(k) for k in _CALQUES) + r")\b", re.IGNORECASE | re.ASCII)
 
 
 def _spaced_quotes(text: str) -> list[tuple[int, int]]:
@@ -70,11 +69,15 @@ def _spaced_quotes(text: str) -> list[tuple[int, int]]:
     scanned by the regex cost ~0.25 ms per article that holds any such space)."""
     out: list[tuple[int, int]] = []
     done = at = 0  # where the last match ended (the regex scans on from there); where to look next
+    found = dict.fromkeys("\u00a0\u202f")  # each space's next place (-1: none left), looked for again once passed
     while True:
-        nbsp = [i for i in (text.find("\u00a0", at), text.find("\u202f", at)) if i >= 0]
-        if not nbsp:
+        for c, i in found.items():
+            if i is None or 0 <= i < at:
+                found[c] = text.find(c, at)
+        places = [i for i in found.values() if i >= 0]
+        if not places:
             return out
-        lo = hi = min(nbsp)
+        lo = hi = min(places)
         while lo > 0 and text[lo - 1] in _SPACES:
             lo -= 1
         while hi < len(text) and text[hi] in _SPACES:
@@ -94,7 +97,7 @@ def translation_signals(p) -> list[Signal]:
     for start, end in _spaced_quotes(text):
         out.append(Signal("spaced quotation marks (French typography)", start, end))
     low = text.lower()  # most texts hold no label: looked for in the whole text first (a regex per block cost ~0.1 ms)
-    if not any(k in low for k in _CALQUES) and not any(c in text for c in _IGNORECASE_FOLDS):
+    if not any(k in low for k in _CALQUES):
         return out
     for b in p.seg.clean.blocks:
         s = text[b.start:b.end]

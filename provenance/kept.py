@@ -5,7 +5,10 @@ scan used to read back from the on-disk cache, and unpickle, every value the las
 ~0.1 s of a ~0.45 s re-scan of 116 articles with one new one here. `cache.CachedEmbedder` keeps
 them here instead, decoded, least recently used first out, up to a size: vectors, and the values of
 the namespaces `results.SHARED` names. Those are immutable (frozen dataclasses and tuples; their
-arrays are set read-only here), so one object may serve every later scan.
+arrays are set read-only here), so one object may serve every later scan. Values the scan derives
+cheaply but every time (`results.REMEMBERED`: weighted lexical rows, the last scan's columns and
+neighbour lists) are kept beside them (`remember`, `recall`), in an LRU of their own of the same
+size, so that they never push out what would otherwise be read back from the file.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import numpy as np
 from cachetools import LRUCache
 
 #: Kept values, counted by their stored (pickled) size: the vectors and per-article results of a
-#: ~40,000-article corpus (one scan of the 116-article speed corpus reads ~6 MB).
+#: ~2,500-article corpus (one scan of the 116-article speed corpus reads ~6 MB); the remembered
+#: ones (by their arrays' size, ~5.5 MB for that corpus) have as much again.
 MEMORY_BYTES = 128 << 20
 
 
@@ -28,6 +32,7 @@ class KeptValues:
 
     def __init__(self, max_bytes: int = MEMORY_BYTES):
         self._lru = LRUCache(max_bytes, getsizeof=lambda entry: entry[1]) if max_bytes > 0 else None
+        self._remembered = LRUCache(max_bytes, getsizeof=lambda entry: entry[1]) if max_bytes > 0 else None
         self._lock = threading.Lock()
 
     @property
@@ -67,17 +72,33 @@ class KeptValues:
                 self._lru[namespace, key] = (value, size, day)
         return value
 
+    def remember(self, namespace: str, key: str, value, size: int) -> None:
+        """Keep `value` (of `size` bytes), which has no stored entry, its arrays made read-only."""
+        if self._remembered is not None and size <= self._remembered.maxsize:
+            read_only(value)
+            with self._lock:
+                self._remembered[namespace, key] = (value, size)
+
+    def recall(self, namespace: str, keys: list[str]) -> dict:
+        """{key: value} of the `keys` remembered."""
+        if self._remembered is None:
+            return {}
+        with self._lock:
+            return {k: hit[0] for k in keys if (hit := self._remembered.get((namespace, k))) is not None}
+
     def clear(self) -> None:
         if self._lru is not None:
             with self._lock:
                 self._lru.clear()
+                self._remembered.clear()
 
     def items(self) -> list[tuple[tuple[str, str], object]]:
-        """((namespace, key), value) of everything kept."""
+        """((namespace, key), value) of everything kept and remembered."""
         if self._lru is None:
             return []
         with self._lock:
-            return [(k, v) for k, (v, _, _) in self._lru.items()]
+            return [*((k, entry[0]) for k, entry in self._lru.items()),
+                    *((k, entry[0]) for k, entry in self._remembered.items())]
 
 
 def read_only(value):

@@ -147,15 +147,20 @@ def romanized(text: str) -> str:
 def compact_columns(counts: sparse.csr_matrix) -> sparse.csr_matrix:
     """`counts` with only the columns some row uses (same order): hashed rows have 2**24 columns,
     which sparse products would otherwise pay for."""
+    cols, indices = used_columns(counts)
+    return sparse.csr_matrix((counts.data, indices, counts.indptr), shape=(counts.shape[0], len(cols)))
+
+
+def used_columns(counts: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """The columns some row of `counts` uses (ascending) and each entry's position among them, in
+    `counts.indices`' dtype. The used columns are marked in one pass over them, not sorted
+    (np.unique: 221k entries of 116 articles here, ~30 ms; this ~18 ms)."""
     if not counts.nnz:
-        return sparse.csr_matrix(counts.shape[:1] + (0,), dtype=counts.dtype)
-    # the used columns marked in one pass over them, not sorted (np.unique: 221k entries of 116
-    # articles here, ~30 ms; this ~18 ms); each entry's new column found among them
+        return np.zeros(0, counts.indices.dtype), counts.indices[:0].copy()
     used = np.zeros(counts.shape[1], bool)
     used[counts.indices] = True
     cols = np.flatnonzero(used).astype(counts.indices.dtype)
-    inv = np.searchsorted(cols, counts.indices).astype(counts.indices.dtype)
-    return sparse.csr_matrix((counts.data, inv, counts.indptr), shape=(counts.shape[0], len(cols)))
+    return cols, np.searchsorted(cols, counts.indices).astype(counts.indices.dtype)
 
 
 def scope_idf(counts: sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:

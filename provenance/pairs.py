@@ -138,7 +138,7 @@ def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultSto
     """The cache key of each pair's alignment: model, settings, whether the model covers both,
     both texts and their languages (which a declared language can set), and the dictionaries the
     gloss channel reads for them. Empty without a store. Each document's part is digested once
-    (a warm re-scan keys every pair of the folder, three times)."""
+    (a warm re-scan keys every pair of the folder, and again the derived ones for comparisons)."""
     if not store.enabled:
         return {}
     p, docs = inputs.prepared, inputs.doc_digests

@@ -90,14 +90,14 @@ class ResultStore:
     def recall(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
         """{key: value} of the `keys` of a `REMEMBERED` namespace that this process kept."""
         kept = getattr(self.backend, "kept", None)
-        return kept.get_many(namespace, list(keys), 0)[0] if kept is not None and keys else {}
+        return kept.recall(namespace, list(keys)) if kept is not None and keys else {}
 
     def remember(self, namespace: str, key: str, value, size: int) -> None:
-        """Keep `value` (of a `REMEMBERED` namespace, `size` bytes) for this process's next scans, as
-        `put` keeps those of `SHARED` ones (its arrays set read-only), without writing it."""
+        """Keep `value` (of a `REMEMBERED` namespace, `size` bytes) for this process's next scans,
+        as `put` keeps those of `SHARED` ones (its arrays set read-only), without writing it."""
         kept = getattr(self.backend, "kept", None)
         if kept is not None:
-            kept.keep(namespace, key, value, size, 0)  # no stored entry: no day to stamp
+            kept.remember(namespace, key, value, size)
 
     def memoise(self, namespace: str, items: list, key_parts: Callable[[Any], tuple], compute: Callable,
                 workers: int | None = 1, before: Callable[[list], Any] | None = None,

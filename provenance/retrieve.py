@@ -22,7 +22,7 @@ from .knn import (
     knn_other_groups_sparse_rows,
     nonnegative,
 )
-from .lexical import compact_columns
+from .lexical import compact_columns, used_columns
 from .match import MatchSettings, gloss_pairs, lexical_excludes, lexical_pairs
 from .preparation import Prepared
 from .ranking import SCORE_DIGITS
@@ -94,7 +94,7 @@ def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys:
         if store.remembers:  # its arrays read-only (`kept.read_only` goes one level down, these are two)
             for arr in (*(a for pair in kept for a in pair), *value[3]):
                 arr.flags.writeable = False
-            store.remember("knn", slot, value, sum(s.nbytes + r.nbytes for s, r in kept))
+            store.remember("knn", slot, value, sum(a.nbytes for a in (*(a for pair in kept for a in pair), *value[3])))
     return [(s[:, :depth], r[:, :depth]) for s, r in result]
 
 
@@ -271,7 +271,7 @@ def _lexical_rows(counts: list[sparse.csr_matrix], languages: np.ndarray, kind: 
     stacked = sparse.vstack(parts, format="csr")
     slot = store.key("columns", kind, table_key())
     prev = store.recall("columns", [slot]).get(slot)
-    cols, indices = _recompacted(parts, keys, prev) if prev is not None else _compacted(stacked)
+    cols, indices = _recompacted(parts, keys, prev) if prev is not None else used_columns(stacked)
     ends = np.cumsum([p.nnz for p in parts])
     local = tuple(indices[e - p.nnz:e] for p, e in zip(parts, ends, strict=True))
     for arr in (cols, indices, *local):  # kept: nothing may write into them (`kept.read_only`)
@@ -280,16 +280,8 @@ def _lexical_rows(counts: list[sparse.csr_matrix], languages: np.ndarray, kind: 
     return sparse.csr_matrix((stacked.data, indices, stacked.indptr), shape=(stacked.shape[0], len(cols)))
 
 
-def _compacted(m: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """The columns `m` uses (sorted) and its entries' positions among them (`compact_columns`)."""
-    c = compact_columns(m)
-    used = np.zeros(m.shape[1], bool)
-    used[m.indices] = True
-    return np.flatnonzero(used).astype(m.indices.dtype), c.indices
-
-
 def _recompacted(parts: list[sparse.csr_matrix], keys: list[str], prev: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """`_compacted` of `parts` stacked, from the last scan's: its columns `prev[0]` and its
+    """`lexical.used_columns` of `parts` stacked, from the last scan's: its columns `prev[0]` and its
     documents' entries' positions among them (`prev[2]`, of the keys `prev[1]`). The columns still used (the
     documents gone may leave some unused) and the new documents' make this scan's; the kept
     documents' positions are mapped to them, the new ones' looked up: no sort of every entry."""

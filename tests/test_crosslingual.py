@@ -194,3 +194,17 @@ def test_spaced_quotation_marks_are_found_around_non_breaking_spaces_as_a_scan_o
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         assert _spaced_quotes(text) == [m.span() for m in _SPACED_QUOTE.finditer(text)], repr(text)
     assert _spaced_quotes("« x »") == [] and _spaced_quotes("«\u00a0x\u00a0»") == [(0, 3)]
+
+
+def test_a_calqued_label_is_matched_in_ascii_letters_only(tmp_path):
+    # "Read alſo" (a long s) once matched the label under Unicode case-folding and then failed its
+    # look-up: the article's scan stopped with a KeyError
+    from provenance import load_paths, prepare
+    from provenance.attribution import translation_signals
+
+    (tmp_path / "a.txt").write_text("Talks resume in Baghdad\n\nRead alſo: markets\n\nREAD ALSO: the talks\n\n"
+                                    + "Officials met on Tuesday to discuss the withdrawal of foreign troops. " * 3,
+                                    "utf-8")
+    (p,), _ = prepare(load_paths([tmp_path]).documents)
+    kinds = [s.kind for s in translation_signals(p)]
+    assert kinds == ["calqued label ('READ ALSO' reads as Lire aussi)"]
