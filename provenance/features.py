@@ -19,6 +19,7 @@ from .align import DENSE_CELLS
 from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon, load_lemmas
+from .hashing import digest
 from .lexical import char_ngram_counts, details, name_vocabulary
 from .preparation import Prepared
 from .results import ResultStore
@@ -72,9 +73,21 @@ def docs_features(prepared: list[Prepared], store: ResultStore | None = None, wo
             if any(_DEVANAGARI.search(p.doc.text) for p in todo):  # English loanwords in Devanagari
                 loanwords.load()
 
-    return store.memoise("features", prepared,
-                         lambda p: (p.doc.text, p.sentence_spans, p.langs.document, prints[p.langs.document]),
-                         doc_features, workers, before=read_dictionaries)
+    return store.memoise("features", prepared, lambda p: _inputs(p, prints[p.langs.document]), doc_features,
+                         workers, before=read_dictionaries)
+
+
+def _inputs(p: Prepared, dictionaries: str) -> tuple:
+    """What a document's features depend on besides the code: its text, sentences, language and
+    the dictionaries its gloss rows read (`gloss.gloss_fingerprint`)."""
+    return p.doc.text, p.sentence_spans, p.langs.document, dictionaries
+
+
+def rows_key(p: Prepared) -> str:
+    """Digest of what a document's n-gram and gloss rows (`DocFeatures.counts`, `.gloss`) and their
+    weights depend on besides the code (`_inputs`): a key as good as a digest of the rows
+    themselves, without hashing their ~20 KB per article."""
+    return digest(*_inputs(p, gloss_fingerprint(p.langs.document)))
 
 
 def sentence_details(p: Prepared) -> list[list[str]]:

@@ -5,14 +5,12 @@ candidate document pairs."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import numpy as np
 from scipy import sparse
 
-from .features import DocFeatures
-from .hashing import digest
+from .features import DocFeatures, rows_key
 from .knn import (
     knn_other_groups,
     knn_other_groups_extend,
@@ -201,10 +199,12 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
 
     A row's weights depend on its own text and language, so with `store` the neighbour lists of
     the last scan are carried over as the semantic ones are (`semantic_knn`), and an unchanged scan
-    (the same features, languages and settings, in order) gets the last result back whole."""
+    (the same features, languages and settings, in order) gets the last result back whole. With
+    `store`, documents are keyed by what their rows depend on (`features.rows_key`): `feats` must be
+    `features.docs_features(prepared)`'s, as the scan's are."""
     if store is None or not store.enabled:
         return _lexical_search(prepared, feats, settings)
-    doc_keys = [digest(p.langs.document, _rows_digest(f)) for p, f in zip(prepared, feats, strict=True)]
+    doc_keys = [rows_key(p) for p in prepared]
     key = store.key("lexical-search", settings, table_key(), doc_keys)
     found = store.get("lexical-search", key)
     if found is None:
@@ -213,16 +213,6 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
     else:  # the neighbour lists behind it serve the next scan that changes: kept from `cache prune`
         store.touch("knn", [_slot(store, name, settings) for name in ("lexical-knn", "gloss-knn")])
     return found
-
-
-def _rows_digest(f: DocFeatures) -> str:
-    """Digest of one document's n-gram and gloss count rows (all `lexical_search` reads of it)."""
-    h = hashlib.sha256()
-    for m in (f.counts, f.gloss):  # dtypes by their codes: their repr costs ~10x more
-        h.update(f"{m.shape}{m.indptr.dtype.str}{m.indices.dtype.str}{m.data.dtype.str}".encode())
-        for arr in (m.indptr, m.indices, m.data):
-            h.update(np.ascontiguousarray(arr).tobytes())
-    return h.hexdigest()
 
 
 def _lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,

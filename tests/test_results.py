@@ -212,17 +212,16 @@ def test_lexical_rows_kept_between_scans_are_those_a_scan_from_nothing_computes(
     from scipy import sparse
 
     from provenance import load_paths, prepare
-    from provenance.features import docs_features
-    from provenance.hashing import digest
+    from provenance.features import docs_features, rows_key
     from provenance.kept import KeptValues
     from provenance.lexical import compact_columns
-    from provenance.retrieve import _lexical_rows, _rows_digest
+    from provenance.retrieve import _lexical_rows
     from provenance.weights import weighted_rows
     from tests.conftest import ROOT
 
     prepared, _ = prepare(load_paths([SEEDS, ROOT / "tests" / "fixtures" / "crosslingual"]).documents)
     feats = docs_features(prepared)
-    keys = [digest(p.langs.document, _rows_digest(f)) for p, f in zip(prepared, feats, strict=True)]
+    keys = [rows_key(p) for p in prepared]
     store = ResultStore(type("Backend", (), {"kept": KeptValues()})())
     n = len(prepared)
     for kind in ("ngram", "gloss"):
