@@ -72,10 +72,16 @@ class KeptValues:
                 self._lru[namespace, key] = (value, size, day)
         return value
 
-    def remember(self, namespace: str, key: str, value, size: int) -> None:
-        """Keep `value` (of `size` bytes), which has no stored entry, its arrays made read-only."""
-        if self._remembered is not None and size <= self._remembered.maxsize:
-            read_only(value)
+    def remember(self, namespace: str, key: str, value) -> None:
+        """Keep `value`, which has no stored entry: counted by the size of its arrays, all of them
+        made read-only (tuples of them, nested, and sparse matrices: `_arrays`)."""
+        if self._remembered is None:
+            return
+        arrays = list(_arrays(value))
+        size = sum(a.nbytes for a in arrays)
+        if size <= self._remembered.maxsize:
+            for arr in arrays:
+                arr.flags.writeable = False
             with self._lock:
                 self._remembered[namespace, key] = (value, size)
 
@@ -119,3 +125,14 @@ def read_only(value):
         for arr in arrays:
             arr.flags.writeable = False
     return value
+
+
+def _arrays(value):
+    """The arrays of `value`: itself, those of the items of a tuple (nested), a sparse matrix's."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _arrays(item)
+    elif (sp := sys.modules.get("scipy.sparse")) is not None and sp.issparse(value):
+        yield from (getattr(value, name) for name in ("data", "indices", "indptr") if hasattr(value, name))

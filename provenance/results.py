@@ -92,12 +92,13 @@ class ResultStore:
         kept = getattr(self.backend, "kept", None)
         return kept.recall(namespace, list(keys)) if kept is not None and keys else {}
 
-    def remember(self, namespace: str, key: str, value, size: int) -> None:
-        """Keep `value` (of a `REMEMBERED` namespace, `size` bytes) for this process's next scans,
-        as `put` keeps those of `SHARED` ones (its arrays set read-only), without writing it."""
+    def remember(self, namespace: str, key: str, value) -> None:
+        """Keep `value` (of a `REMEMBERED` namespace: tuples, arrays and sparse matrices) for this
+        process's next scans, as `put` keeps those of `SHARED` ones (its arrays set read-only),
+        without writing it."""
         kept = getattr(self.backend, "kept", None)
         if kept is not None:
-            kept.remember(namespace, key, value, size)
+            kept.remember(namespace, key, value)
 
     def memoise(self, namespace: str, items: list, key_parts: Callable[[Any], tuple], compute: Callable,
                 workers: int | None = 1, before: Callable[[list], Any] | None = None,

@@ -89,10 +89,7 @@ def _kept_lists(store: ResultStore, slot: str, doc_of_row: np.ndarray, doc_keys:
     if sum(s.nbytes + r.nbytes for s, r in kept) <= KEPT_BYTES_MAX:
         value = (tuple(doc_keys), tuple(counts.tolist()), tuple(kept), tuple(b.astype(np.float32) for b in bounds))
         store.put("knn", slot, value)
-        if store.remembers:  # its arrays read-only (`kept.read_only` goes one level down, these are two)
-            for arr in (*(a for pair in kept for a in pair), *value[3]):
-                arr.flags.writeable = False
-            store.remember("knn", slot, value, sum(a.nbytes for a in (*(a for pair in kept for a in pair), *value[3])))
+        store.remember("knn", slot, value)
     return [(s[:, :depth], r[:, :depth]) for s, r in result]
 
 
@@ -256,27 +253,26 @@ def _lexical_rows(counts: list[sparse.csr_matrix], languages: np.ndarray, kind: 
             part = done[at:at + counts[d].shape[0]]
             at += counts[d].shape[0]
             found[keys[d]] = part
-            store.remember("weighted", keys[d], part, part.data.nbytes + part.indices.nbytes + part.indptr.nbytes)
+            store.remember("weighted", keys[d], part)
     parts = [found[k] for k in keys]
     stacked = sparse.vstack(parts, format="csr")
     slot = store.key("columns", kind, table_key())
     prev = store.recall("columns", [slot]).get(slot)
     cols, indices = _recompacted(parts, keys, prev) if prev is not None else used_columns(stacked)
-    ends = np.cumsum([p.nnz for p in parts])
-    local = tuple(indices[e - p.nnz:e] for p, e in zip(parts, ends, strict=True))
-    for arr in (cols, indices, *local):  # kept: nothing may write into them (`kept.read_only`)
-        arr.flags.writeable = False
-    store.remember("columns", slot, (cols, tuple(keys), local), cols.nbytes + indices.nbytes)
+    # remembered read-only with where each document's entries end (the matrix returned shares `indices`)
+    store.remember("columns", slot, (cols, tuple(keys), indices, np.cumsum([p.nnz for p in parts])))
     return sparse.csr_matrix((stacked.data, indices, stacked.indptr), shape=(stacked.shape[0], len(cols)))
 
 
 def _recompacted(parts: list[sparse.csr_matrix], keys: list[str], prev: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """`lexical.used_columns` of `parts` stacked, from the last scan's: its columns `prev[0]` and its
-    documents' entries' positions among them (`prev[2]`, of the keys `prev[1]`). The columns still used (the
-    documents gone may leave some unused) and the new documents' make this scan's; the kept
-    documents' positions are mapped to them, the new ones' looked up: no sort of every entry."""
-    prev_cols, prev_keys, prev_indices = prev
-    prev_local = dict(zip(prev_keys, prev_indices, strict=True))
+    """`lexical.used_columns` of `parts` stacked, from the last scan's: its columns, its documents'
+    keys, their entries' positions among its columns and where each document's entries end. The
+    columns still used (the documents gone may leave some unused) and the new documents' make this
+    scan's; the kept documents' positions are mapped to them, the new ones' looked up: no sort of
+    every entry."""
+    prev_cols, prev_keys, prev_indices, prev_ends = prev
+    prev_local = {k: prev_indices[e - n:e] for k, e, n in zip(prev_keys, prev_ends, np.diff(prev_ends, prepend=0),
+                                                              strict=True)}
     kept = [k for k in keys if k in prev_local]
     used = np.zeros(len(prev_cols), bool)
     for k in kept:
