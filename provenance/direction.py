@@ -276,7 +276,7 @@ def _lang_words_of(text: str, lang: str, cross: bool, common: bool) -> dict[str,
 
     latin = _main_script(text) == "latin"
     out: dict[str, str] = {}
-    for w in set(_ANY_WORD.findall(text)):
+    for w in dict.fromkeys(_ANY_WORD.findall(text)):  # in text order: the word shown for a key is its first
         if len(w) < 3 or not w[0].isalpha():
             continue
         z = zipf(w, lang)
