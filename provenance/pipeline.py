@@ -46,7 +46,7 @@ from .replicas import add_replicas, split_replicas
 from .result import ScanResult
 from .results import ResultStore
 from .retrieve import lexical_search, semantic_knn
-from .runtime import gc_paused
+from .runtime import gc_paused, one_blas_thread
 from .semantic_budget import budget_warning, mask_key, rows_to_global, semantic_rows, split_mask, spread_rows
 from .settings import ScanSettings
 
@@ -67,6 +67,7 @@ class Retrieved:
 
 
 @gc_paused
+@one_blas_thread
 def scan(paths: Iterable[str | os.PathLike], model: str | None = None, embedder: Embedder | None = None,
          settings: ScanSettings = ScanSettings(), progress: bool = False, index: str | None = None,
          index_dir: str | os.PathLike = "indexes", workers: int | None = None, dates: dict[str, str] | None = None
@@ -114,6 +115,7 @@ def _backend(embedder) -> str | None:
 
 
 @gc_paused
+@one_blas_thread
 def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: ScanSettings = ScanSettings(),
                    skipped: Iterable[Skipped] = (), progress: bool = False, workers: int | None = None
                    ) -> ScanResult:
@@ -314,6 +316,7 @@ def _centroid(vecs: np.ndarray) -> np.ndarray:
 
 
 @gc_paused
+@one_blas_thread
 def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name: str,
                          index_dir: str | os.PathLike, settings: ScanSettings = ScanSettings(),
                          skipped: Iterable[Skipped] = (), progress: bool = False, workers: int | None = None

@@ -1,9 +1,11 @@
-"""How a scan runs, not what it computes: progress bars and pausing the cyclic garbage collector."""
+"""How a scan runs, not what it computes: progress bars, pausing the cyclic garbage collector and
+keeping numpy's BLAS on one thread."""
 
 from __future__ import annotations
 
 import functools
 import gc
+import threading
 from contextlib import contextmanager
 
 
@@ -34,6 +36,67 @@ def gc_paused(fn):
         finally:
             if was_enabled:
                 gc.enable()
+
+    return run
+
+
+class _OneBlasThread:
+    """numpy's (and scipy's) BLAS held at one thread while any scan of this process runs (a count
+    of the scans running: the first sets it, the last restores what was there)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = 0
+        self._libs: list | None = None  # the BLAS libraries to hold, found once per process
+        self._saved: list[int] = []
+
+    def _found(self) -> list:
+        if self._libs is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+
+                # FAISS's own BLAS is left alone: it multiplies whole matrices on its threads
+                self._libs = [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
+                              if "faiss" not in str(lib.filepath)]
+            except Exception:  # threadpoolctl missing or unable to read a library: run as is
+                self._libs = []
+        return self._libs
+
+    def enter(self) -> None:
+        with self._lock:
+            self._running += 1
+            if self._running == 1:
+                libs = self._found()
+                self._saved = [lib.num_threads for lib in libs]
+                for lib in libs:
+                    lib.set_num_threads(1)
+
+    def leave(self) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0:
+                for lib, n in zip(self._found(), self._saved, strict=True):
+                    lib.set_num_threads(n)
+
+
+_ONE_BLAS_THREAD = _OneBlasThread()
+
+
+def one_blas_thread(fn):
+    """Run `fn` with numpy's BLAS on one thread. A scan multiplies small matrices (an article's
+    sentences) and runs its own threads and processes beside each other: a BLAS pool of its own
+    per call only spun on the cores they need. Measured on two cores: aligning a cold scan's 473
+    pairs in one process took 1.4 CPU-s with BLAS on two threads and 0.87 on one, in the same
+    wall time; the n-gram search 0.67 against 0.38 CPU-s. (The scan's own products are cut in
+    blocks that do not depend on the thread count, so results do not change.)"""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        _ONE_BLAS_THREAD.enter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _ONE_BLAS_THREAD.leave()
 
     return run
 

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.planted import build_corpus
 from provenance import build_report, parallel, scan
 from provenance.parallel import fork_map
-from tests.conftest import FakeEmbedder
+from tests.conftest import SEEDS, FakeEmbedder
 
 linux_only = pytest.mark.skipif(not parallel.can_fork(), reason="workers are forked on Linux only")
 
@@ -150,3 +150,25 @@ def test_the_cache_counts_what_it_would_encode(tmp_path):
     assert cached.count_missing(["one", "three", "three", "four"]) == 2
     assert count_to_encode(cached, ["one", "two", "two"]) == 0
     assert count_to_encode(FakeEmbedder(), ["one", "two", "two"]) == 2
+
+
+def _numpy_blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas" and "faiss" not in i["filepath"]}
+
+
+def test_a_scan_holds_numpy_blas_at_one_thread_and_gives_it_back(monkeypatch):
+    """A scan multiplies small matrices and runs its own threads and processes side by side: a
+    BLAS pool per call only spun on the cores they need (0.5 CPU-s of a cold scan here)."""
+    from threadpoolctl import threadpool_limits
+
+    import provenance.pipeline as pipeline
+
+    seen = []
+    real = pipeline.align_pairs
+    monkeypatch.setattr(pipeline, "align_pairs", lambda *a, **k: seen.append(_numpy_blas_threads()) or real(*a, **k))
+    with threadpool_limits(3, user_api="blas"):
+        scan([SEEDS], embedder=FakeEmbedder(), workers=1)
+        assert _numpy_blas_threads() == {3}  # what the caller had, back
+    assert seen and all(s == {1} for s in seen)
