@@ -149,11 +149,19 @@ def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         torch = None  # another thread is still importing it (the model loads beside this): using a
         # half-imported torch here deadlocks both threads
     if torch is None:
+        if k >= 1 and sims.shape[1] >= SAMPLED_TOP_MIN_COLUMNS * k:
+            return _sampled_top_k(sims, k)
         cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         values = np.take_along_axis(sims, cols, axis=1)
     else:
         found = torch.topk(torch.from_numpy(np.ascontiguousarray(sims)), k, dim=1, sorted=False)
         values, cols = found.values.numpy(), found.indices.numpy().astype(np.int64)
+    return _ties_lowest(sims, values, cols, k)
+
+
+def _ties_lowest(sims: np.ndarray, values: np.ndarray, cols: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`values` and `cols`, the `k` largest entries of each row of `sims` as some routine chose
+    them, with the lowest columns taken among entries equal to a row's k-th largest."""
     kth = values.min(axis=1, initial=np.inf)[:, None]
     above = (sims > kth).sum(axis=1)
     tied = np.flatnonzero(above + (sims == kth).sum(axis=1) > k)
@@ -161,6 +169,52 @@ def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         row = sims[r]
         pick = np.concatenate([np.flatnonzero(row > kth[r, 0]), np.flatnonzero(row == kth[r, 0])[:k - above[r]]])
         cols[r], values[r] = pick, row[pick]
+    return values, cols
+
+
+#: `_top_k` on numpy samples every `SAMPLE_STRIDE`-th column of rows at least this many times
+#: longer than `k` (`_sampled_top_k`)
+SAMPLED_TOP_MIN_COLUMNS = 8
+SAMPLE_STRIDE = 4
+#: rows with more than this many times `k` entries at or above their sample's k-th largest are
+#: ranked whole (many equal entries: copies, cosines of 0)
+SAMPLED_CANDIDATES_MAX = 8
+
+
+def _sampled_top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_top_k` by numpy, from a sample: the k-th largest of every `SAMPLE_STRIDE`-th entry of a
+    row is at most the row's k-th largest, so the row's top `k` lie among its entries at or above
+    it (~4k of the row's n, found in one pass); those are ranked, highest first and, among equal
+    ones, lowest column first, which is `_top_k`'s choice. Rows where that leaves fewer than `k`
+    or more than `SAMPLED_CANDIDATES_MAX * k` candidates are ranked whole. (A cold scan ranked
+    ~10M products: one partition of every row cost ~0.19 s, this ~0.1 s.)"""
+    rows, n = sims.shape
+    values = np.empty((rows, k), sims.dtype)
+    cols = np.empty((rows, k), np.int64)
+    if rows == 0:
+        return values, cols
+    sample = sims[:, ::SAMPLE_STRIDE]
+    floor = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
+    mask = sims >= floor[:, None]
+    counts = mask.sum(axis=1)
+    whole = np.flatnonzero((counts < k) | (counts > SAMPLED_CANDIDATES_MAX * k))
+    if len(whole):
+        mask[whole] = False
+        counts[whole] = 0
+    r, c = np.nonzero(mask)  # row by row, columns ascending
+    if len(r):
+        width = int(counts.max())
+        at = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cand = np.full((rows, width), -np.inf, sims.dtype)
+        cand_c = np.zeros((rows, width), np.int64)
+        cand[r, at], cand_c[r, at] = sims[r, c], c
+        # highest first; the sort is stable, so equal entries keep column order (padding after them)
+        order = np.argsort(-cand, axis=1, kind="stable")[:, :k]
+        values[:], cols[:] = np.take_along_axis(cand, order, axis=1), np.take_along_axis(cand_c, order, axis=1)
+    if len(whole):
+        sub = sims[whole]
+        part = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+        values[whole], cols[whole] = _ties_lowest(sub, np.take_along_axis(sub, part, axis=1), part, k)
     return values, cols
 
 

@@ -303,3 +303,28 @@ def test_sparse_ranking_lists_the_cosines_of_0_as_a_dense_ranking_does(monkeypat
         got_s, got_r = ranking._sparse_sorted_top(sparse.csr_matrix(product), min(k, n), groups, queries, labels)
         assert np.array_equal(got_r, want_r), trial
         assert np.array_equal(got_s, want_s), trial
+
+
+@pytest.mark.parametrize("kind", ["distinct", "ties", "excluded", "zeros"])
+def test_top_k_from_a_sample_takes_the_largest_and_the_lowest_columns_among_equals(kind):
+    """Wide rows are ranked from a sample of their columns (`ranking._sampled_top_k`); what it
+    takes must be a full sort's top k, ties at the k-th place going to the lowest columns, or
+    lists would change with the routine that found them."""
+    from provenance import ranking
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        k = int(rng.integers(1, 20))
+        rows, n = int(rng.integers(1, 30)), int(rng.integers(ranking.SAMPLED_TOP_MIN_COLUMNS * k, 600))
+        sims = rng.random((rows, n)).astype(np.float32)
+        if kind == "ties":
+            sims = np.round(sims, 1)
+        elif kind == "excluded":
+            sims[rng.random((rows, n)) < 0.6] = -np.inf
+        elif kind == "zeros":
+            sims[rng.random((rows, n)) < 0.8] = 0.0
+        for values, cols in (ranking._sampled_top_k(sims, k), ranking._top_k(sims, k)):  # torch's, if loaded
+            for r in range(rows):
+                expected = np.argsort(-sims[r], kind="stable")[:k]  # highest first, lowest column among equals
+                assert sorted(cols[r].tolist()) == sorted(expected.tolist())
+                assert np.array_equal(np.sort(values[r]), np.sort(sims[r, expected]))
