@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .clean import photo_credit
-from .newsroom import AGENCY_ALT, AMBIGUOUS, ANY_AGENCY, CREDIT_CUES, SIGNATURE_END, agency_name
+from .newsroom import AGENCY_ALT, AMBIGUOUS, CREDIT_CUES, SIGNATURE_END, agency_name, mentions_agency
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def text_credits(s: str, furniture: bool = False) -> list[tuple[str, int, int]]:
     overlaps (where two conventions overlap, the earlier and then longer match wins). A signature
     naming two agencies ("(Reuters/AFP)") credits both, with the same span. In a credit-bearing
     furniture block (`furniture`), an agency that ends the line ("Von Anna Müller, dpa") counts too."""
-    if not ANY_AGENCY.search(s):  # every convention names an agency: most blocks are done here
+    if not mentions_agency(s):  # every convention names an agency: most blocks are done here
         return []
     found = []
     for _, pat in CREDIT_CUES:

@@ -21,7 +21,8 @@ from rapidfuzz import fuzz
 
 from .align import AlignedBlock
 from .divergences import refine
-from .lexical import name_key, name_vocabulary, names, numbers, quote_spans
+from .lexical import quote_spans
+from .mentions import name_key, name_vocabulary, names, numbers
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -69,7 +70,7 @@ class DocComparison:
 
 @lru_cache(maxsize=16)
 def text_vocabulary(text: str) -> frozenset[str]:
-    """`lexical.name_vocabulary` of one text, kept for the next pair: a long document compared with
+    """`mentions.name_vocabulary` of one text, kept for the next pair: a long document compared with
     several others is read once (call it before forking the comparisons to share it)."""
     return frozenset(name_vocabulary([text]))
 

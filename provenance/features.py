@@ -20,7 +20,8 @@ from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon, load_lemmas
 from .hashing import digest
-from .lexical import char_ngram_counts, details, name_vocabulary
+from .lexical import char_ngram_counts
+from .mentions import details, name_vocabulary
 from .preparation import Prepared
 from .results import ResultStore
 

@@ -137,6 +137,17 @@ _ARTICLE = r"(?:la\s+agencia\s+|l['’]\s*|der\s+|dem\s+|die\s+|agência\s+|agen
 _AG_PLAIN = rf"(?:{AGENCY_ALT})(?!\w)"
 #: what every credit convention's agency group matches, in any case: text without it holds no credit
 ANY_AGENCY = re.compile(_AG_PLAIN, re.IGNORECASE)
+# the same, lower-cased, for lower-cased ASCII text: the names hold no regex escape a lower-casing
+# would change, and ASCII text has no letter that matches a name's only in Unicode case folding
+# ("ſ" for "s"), so it finds a name exactly where ANY_AGENCY does, ~3x faster
+_ANY_AGENCY_LOWER = re.compile(_AG_PLAIN.lower())
+
+
+def mentions_agency(text: str) -> bool:
+    """Whether `text` holds something `ANY_AGENCY` matches (most blocks of an article do not)."""
+    if text.isascii():
+        return _ANY_AGENCY_LOWER.search(text.lower()) is not None
+    return ANY_AGENCY.search(text) is not None
 _AND = r"(?:[/,;]|\bund\b|\bet\b|\by\b|\be\b|\band\b|\bи\b|و)"
 _AGLIST = rf"{_ARTICLE}{_AG_PLAIN}(?:\s*{_AND}\s*(?:{_AG_PLAIN}|[\w.]{{1,8}}))*"
 CREDIT_LINE = re.compile(rf"^\(?\s*(?:(?:{_LEAD})\s*:?\s*)?{_AGLIST}\s*(?:\d{{4}})?\s*[.)]*$", _I)

@@ -208,3 +208,36 @@ def test_a_calqued_label_is_matched_in_ascii_letters_only(tmp_path):
     (p,), _ = prepare(load_paths([tmp_path]).documents)
     kinds = [s.kind for s in translation_signals(p)]
     assert kinds == ["calqued label ('READ ALSO' reads as Lire aussi)"]
+
+
+def test_quick_checks_for_numbers_and_agencies_miss_nothing_the_full_patterns_find():
+    # numbers and credits skip text that cannot hold them (`mentions._may_hold_numbers`,
+    # `newsroom.mentions_agency`, lower-cased ASCII): on random text of their words in any case,
+    # the same answers as the full patterns
+    import random
+
+    from provenance.mentions import _NUM_WORDS, numbers
+    from provenance.newsroom import _ALL, ANY_AGENCY, mentions_agency
+
+    rng = random.Random(1)
+    words = [*_NUM_WORDS, *(a for a in _ALL if "(" not in a and "[" not in a), "Reuters", "dpa", "cheap", "map",
+             "twelveth", "dozens", "and", "the", "12", "5,200", "million", "ſix", "Reuterſ", "AFPİ", "x"]
+    seps = [" ", " ", "  ", ".", ",", "-", "/", "(", ")", "\n", "", "'"]
+    for _ in range(5_000):
+        text = "".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 6)))
+        text = "".join(c.upper() if rng.random() < 0.3 else c for c in text)
+        assert [(m.key, m.start, m.end) for m in numbers(text)] == [
+            (m.key, m.start, m.end) for m in _numbers_by_the_pattern(text)], repr(text)
+        assert mentions_agency(text) == bool(ANY_AGENCY.search(text)), repr(text)
+
+
+def _numbers_by_the_pattern(text):
+    # `numbers` as it was before its quick check, for the test above
+    from provenance import mentions
+
+    real = mentions._may_hold_numbers
+    mentions._may_hold_numbers = lambda text: True
+    try:
+        return mentions.numbers(text)
+    finally:
+        mentions._may_hold_numbers = real

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from provenance.align import AlignedBlock
 from provenance.compare import compare_pair
-from provenance.lexical import name_key, names, numbers
+from provenance.mentions import name_key, names, numbers
 from provenance.names import place_name, same_place
 
 

@@ -5,8 +5,9 @@ import json
 import pytest
 
 from provenance.clean import clean
-from provenance.lexical import name_key, numbers, quote_spans
+from provenance.lexical import quote_spans
 from provenance.load import Document, decode_bytes, load_paths
+from provenance.mentions import name_key, numbers
 from provenance.segment import segment, split_sentences
 from tests.conftest import ROOT, SEEDS
 
