@@ -15,6 +15,7 @@ from .names import (
     common_noun,
     devanagari_name,
     devanagari_tokens,
+    lower_as_ignorecase,
     place_name,
     romanize,
     skeleton,
@@ -106,10 +107,10 @@ _WORD_TOKEN = re.compile(r"\w+")
 
 
 def _may_hold_numbers(text: str) -> bool:
-    """False only where `_NUMBER_RE` finds nothing: ASCII text (lower-casing it matches the number
-    words as the regex's case folding does) without a digit or a word of a number word. Most
-    sentences, in ~1/5 of the regex's time."""
-    if not text.isascii() or _ANY_DIGIT.search(text):
+    """False only where `_NUMBER_RE` finds nothing: text whose lower case matches the number words
+    as the regex's case folding does (`names.lower_as_ignorecase`) without a digit or a word of a
+    number word. Most sentences, in ~1/5 of the regex's time."""
+    if not lower_as_ignorecase(text) or _ANY_DIGIT.search(text):
         return True
     return not _NUM_WORD_TOKENS.isdisjoint(_WORD_TOKEN.findall(text.lower()))
 

@@ -86,6 +86,21 @@ def skeleton(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", t[0] + re.sub(r"[aeiouh]", "", t[1:]))
 
 
+# Characters that lower-case to one character, which Python's `re` ignoring case matches with the
+# characters of the same lower case and no other (checked against every letter of the agencies' names
+# and the number words: "ı", "İ", "ſ" and "µ" are left out): ASCII, Latin-1 and Latin Extended A/B,
+# Cyrillic, Arabic, Devanagari, general punctuation
+_LOWER_AS_IGNORECASE = re.compile(
+    "[\x00-\x7f\u00a0-\u00b4\u00b6-\u012f\u0132-\u017e\u0180-\u024f\u0400-\u04ff\u0600-\u06ff"
+    "\u0900-\u097f\u2000-\u206f]*")
+
+
+def lower_as_ignorecase(text: str) -> bool:
+    """Whether a case-sensitive pattern of lower-case names finds in `text.lower()` what the same
+    pattern ignoring case finds in `text` (nearly all text: see `_LOWER_AS_IGNORECASE`)."""
+    return _LOWER_AS_IGNORECASE.fullmatch(text) is not None
+
+
 def fold(s: str) -> str:
     """Lower-cased, accents removed: the lookup form of a name."""
     t = unicodedata.normalize("NFKD", s.lower())
