@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from provenance import align as align_mod
-from provenance import knn, lexical, match
+from provenance import knn, lexical, match, mentions
 from provenance import segment as segment_mod
 from provenance.align import AlignSettings, Channel, align, align_anchored, anchor_chain, anchor_regions
 from provenance.clean import clean
@@ -113,7 +113,7 @@ def test_split_sentences_gives_the_answers_of_the_quadratic_original(text, cut_a
 def test_quote_spans_and_the_name_lookbehind_give_the_original_answers(text):
     assert lexical.quote_spans(text) == _old_quote_spans(text)
     for pos in range(len(text) + 1):
-        assert lexical._last_char_before(text, pos, lexical._OPENERS) == _old_names_before(text, pos)
+        assert lexical._last_char_before(text, pos, mentions._OPENERS) == _old_names_before(text, pos)
 
 
 def test_quote_state_reads_each_character_once(monkeypatch):
