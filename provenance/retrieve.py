@@ -135,6 +135,9 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
             seen[d] = True
         at += c
     usable = row_map >= 0
+    # the row numbers keep their order (documents only added or removed, none moved): entries tied
+    # with a listed one and left out of its list still come after it
+    monotone = bool(np.all(np.diff(row_map[row_map >= 0]) > 0))
     kept = []
     for (s, r), bound in zip(prev_lists, prev_bounds, strict=True):
         s = np.asarray(s, dtype=np.float32)
@@ -148,16 +151,24 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     perm = np.argsort(known, kind="stable")
     known = known[perm]
     lists, kept_bounds = [], []
+    reordered = np.zeros(len(known), bool)
     for scores, rows, bound in kept:
         scores, rows = scores[usable][perm], rows[usable][perm]
         kept_bounds.append(bound[usable][perm])
-        lists.append(_in_new_order(scores, rows, n))
+        scores, rows, redone = _in_new_order(scores, rows, n)
+        reordered |= redone
+        lists.append((scores, rows))
     result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
     doubtful = np.zeros(n, bool)
-    for (s, r), floor in zip(result, floors, strict=True):
+    top = min(depth + 1, width)
+    for (s, r), floor, (_, listed) in zip(result, floors, lists, strict=True):
         nxt = r[known, depth] >= 0 if width > depth else np.zeros(len(known), bool)
-        doubtful[known] |= (nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
-                            & (s[known, depth - 1] >= floor - TIE))
+        tied = (nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
+                & (s[known, depth - 1] >= floor - TIE))
+        # a tie the last scan settled stands while the head of the list is as it was (the same
+        # entries, in the same order, numbered in the same order): only a changed head is doubted
+        changed = reordered | np.any(r[known, :top] != listed[:, :top], axis=1) if monotone else True
+        doubtful[known] |= tied & changed
     bounds = []
     for (s, r), bound in zip(result, kept_bounds, strict=True):
         b = _bounds(s, r)
@@ -171,21 +182,22 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
     return result, bounds
 
 
-def _in_new_order(scores: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _in_new_order(scores: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kept lists re-sorted by score (rounded) and then by their rows' new numbers, which break
-    ties; entries of gone rows (-1) last. Only lists out of that order are sorted (the same result
-    as sorting all: most are in order already, as documents keep their order between scans and
-    only lists that named a removed article change)."""
+    ties; entries of gone rows (-1) last; and which lists were out of that order. Only those are
+    sorted (the same result as sorting all: most are in order already, as documents keep their
+    order between scans and only lists that named a removed article change)."""
     key_s = -np.where(rows >= 0, np.round(scores, SCORE_DIGITS), -np.inf)
     key_r = np.where(rows >= 0, rows, n)
     ordered = ((key_s[:, :-1] < key_s[:, 1:]) | ((key_s[:, :-1] == key_s[:, 1:]) & (key_r[:, :-1] <= key_r[:, 1:])))
-    redo = np.flatnonzero(~ordered.all(axis=1))
+    redone = ~ordered.all(axis=1)
+    redo = np.flatnonzero(redone)
     if len(redo):
         scores, rows = scores.copy(), rows.copy()
         order = np.lexsort((key_r[redo], key_s[redo]), axis=1)
         scores[redo] = np.take_along_axis(scores[redo], order, axis=1)
         rows[redo] = np.take_along_axis(rows[redo], order, axis=1)
-    return scores, rows
+    return scores, rows, redone
 
 
 def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings: MatchSettings,

@@ -420,3 +420,39 @@ def test_kept_lists_that_ran_into_cosines_of_zero_are_not_searched_again_and_equ
         ran_into_zero.append(int((kept[:, -1] == 0).sum()))
     assert len(searched) == 4 and min(ran_into_zero) >= 6
     assert sum(searched) < sum(ran_into_zero[:-1]) / 3  # it was every one of them
+
+
+def test_kept_lists_tied_at_their_depth_keep_a_fresh_search_order_without_searching_them_again(monkeypatch):
+    # copies of one text tie exactly: a list whose depth falls among equal cosines must name the
+    # lowest rows, as a fresh search does. A tie the last scan settled stands while the head of its
+    # list is unchanged (articles only added here): those rows are not searched again every scan
+    import numpy as np
+    from scipy import sparse
+
+    import provenance.retrieve as retrieve
+    from provenance.knn import knn_other_groups_sparse_multi
+    from provenance.match import MatchSettings
+    from provenance.results import ResultStore
+
+    rng = np.random.default_rng(5)
+    settings = MatchSettings(k=2, search_depth=2)
+    base = [(rng.random((int(rng.integers(2, 6)), 12)) < 0.4).astype(float) + np.eye(12)[:1] for _ in range(4)]
+    docs = [base[i % 4] for i in range(14)]  # every text three or four times: exact ties everywhere
+    store = ResultStore(_DictStore())
+    again: list[int] = []
+    real = retrieve.knn_other_groups_sparse_rows
+    monkeypatch.setattr(retrieve, "knn_other_groups_sparse_rows",
+                        lambda mat, groups, k, ex, rows: again.append(len(rows)) or real(mat, groups, k, ex, rows))
+    for n in range(6, 15):
+        chosen = list(range(n))
+        mat = sparse.csr_matrix(np.vstack([docs[i] for i in chosen]))
+        mat = sparse.diags(1 / np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())) @ mat
+        doc_of_row = np.repeat(np.arange(n), [len(docs[i]) for i in chosen])
+        excludes = [None]
+        (got,) = retrieve._sparse_lists(mat.tocsr(), doc_of_row, excludes, settings, store,
+                                        [f"d{i}" for i in chosen], "x")
+        (full,) = knn_other_groups_sparse_multi(mat.tocsr(), doc_of_row, settings.k * settings.search_depth,
+                                                excludes)
+        assert np.array_equal(got[1], full[1]) and np.allclose(got[0], full[0], atol=1e-6), n
+    tied_rows = len(doc_of_row)
+    assert sum(again) < tied_rows * 2  # new rows and changed heads only (each scan's tied rows before: 196 here)
