@@ -135,9 +135,7 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
             seen[d] = True
         at += c
     usable = row_map >= 0
-    # the row numbers keep their order (documents only added or removed, none moved): entries tied
-    # with a listed one and left out of its list still come after it
-    monotone = bool(np.all(np.diff(row_map[row_map >= 0]) > 0))
+    monotone = bool(np.all(np.diff(row_map[row_map >= 0]) > 0))  # no document moved: see `doubtful`
     kept = []
     for (s, r), bound in zip(prev_lists, prev_bounds, strict=True):
         s = np.asarray(s, dtype=np.float32)
@@ -165,8 +163,8 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
         nxt = r[known, depth] >= 0 if width > depth else np.zeros(len(known), bool)
         tied = (nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
                 & (s[known, depth - 1] >= floor - TIE))
-        # a tie the last scan settled stands while the head of the list is as it was (the same
-        # entries, in the same order, numbered in the same order): only a changed head is doubted
+        # a tie the last scan settled stands while the list's head is as it was and no document moved
+        # (an entry tied with a listed one and left out still comes after it): a changed head is doubted
         changed = reordered | np.any(r[known, :top] != listed[:, :top], axis=1) if monotone else True
         doubtful[known] |= tied & changed
     bounds = []
