@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -47,11 +48,14 @@ class _OneBlasThread:
     def __init__(self):
         self._lock = threading.Lock()
         self._running = 0
-        self._libs: list | None = None  # the BLAS libraries to hold, found once per process
+        self._libs: list | None = None  # the BLAS libraries to hold, found again after imports
+        self._modules = 0  # how many modules were imported when they were looked for
         self._saved: list[int] = []
+        self._held: list = []  # those held by the scans running now
 
     def _found(self) -> list:
-        if self._libs is None:
+        if self._libs is None or len(sys.modules) != self._modules:  # an import may have loaded one
+            self._modules = len(sys.modules)
             try:
                 from threadpoolctl import ThreadpoolController
 
@@ -66,16 +70,16 @@ class _OneBlasThread:
         with self._lock:
             self._running += 1
             if self._running == 1:
-                libs = self._found()
-                self._saved = [lib.num_threads for lib in libs]
-                for lib in libs:
+                self._held = self._found()
+                self._saved = [lib.num_threads for lib in self._held]
+                for lib in self._held:
                     lib.set_num_threads(1)
 
     def leave(self) -> None:
         with self._lock:
             self._running -= 1
             if self._running == 0:
-                for lib, n in zip(self._found(), self._saved, strict=True):
+                for lib, n in zip(self._held, self._saved, strict=True):
                     lib.set_num_threads(n)
 
 

@@ -165,6 +165,9 @@ def test_a_scan_holds_numpy_blas_at_one_thread_and_gives_it_back(monkeypatch):
 
     import provenance.pipeline as pipeline
 
+    scan([SEEDS], embedder=FakeEmbedder(), workers=1)
+    import scipy.linalg  # noqa: F401 - another BLAS (scipy's own) loaded after a scan: held too
+
     seen = []
     real = pipeline.align_pairs
     monkeypatch.setattr(pipeline, "align_pairs", lambda *a, **k: seen.append(_numpy_blas_threads()) or real(*a, **k))
