@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import numpy as np
 from cachetools import LRUCache
@@ -33,6 +34,7 @@ class KeptValues:
     def __init__(self, max_bytes: int = MEMORY_BYTES):
         self._lru = LRUCache(max_bytes, getsizeof=lambda entry: entry[1]) if max_bytes > 0 else None
         self._remembered = LRUCache(max_bytes, getsizeof=lambda entry: entry[1]) if max_bytes > 0 else None
+        self._written: dict[tuple[str, str], float] = {}  # (namespace, key) -> when `due` last said yes
         self._lock = threading.Lock()
 
     @property
@@ -72,18 +74,29 @@ class KeptValues:
                 self._lru[namespace, key] = (value, size, day)
         return value
 
-    def remember(self, namespace: str, key: str, value) -> None:
+    def remember(self, namespace: str, key: str, value) -> bool:
         """Keep `value`, which has no stored entry: counted by the size of its arrays, all of them
-        made read-only (tuples of them, nested, and sparse matrices: `_arrays`)."""
+        made read-only (tuples of them, nested, and sparse matrices: `_arrays`). Whether it is kept."""
         if self._remembered is None:
-            return
+            return False
         arrays = list(_arrays(value))
         size = sum(a.nbytes for a in arrays)
-        if size <= self._remembered.maxsize:
-            for arr in arrays:
-                arr.flags.writeable = False
-            with self._lock:
-                self._remembered[namespace, key] = (value, size)
+        if size > self._remembered.maxsize:
+            return False
+        for arr in arrays:
+            arr.flags.writeable = False
+        with self._lock:
+            self._remembered[namespace, key] = (value, size)
+        return True
+
+    def due(self, namespace: str, key: str, seconds: float) -> bool:
+        """True at most once every `seconds` for one (namespace, key) (`results.ResultStore.put_now_and_then`)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._written.get((namespace, key), -float("inf")) < seconds:
+                return False
+            self._written[namespace, key] = now
+            return True
 
     def recall(self, namespace: str, keys: list[str]) -> dict:
         """{key: value} of the `keys` remembered."""

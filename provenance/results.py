@@ -92,13 +92,23 @@ class ResultStore:
         kept = getattr(self.backend, "kept", None)
         return kept.recall(namespace, list(keys)) if kept is not None and keys else {}
 
-    def remember(self, namespace: str, key: str, value) -> None:
+    def remember(self, namespace: str, key: str, value) -> bool:
         """Keep `value` (of a `REMEMBERED` namespace: tuples, arrays and sparse matrices) for this
         process's next scans, as `put` keeps those of `SHARED` ones (its arrays set read-only),
-        without writing it."""
+        without writing it. Whether it is kept (not when too large or in a process that keeps nothing)."""
         kept = getattr(self.backend, "kept", None)
-        if kept is not None:
-            kept.remember(namespace, key, value)
+        return kept is not None and kept.remember(namespace, key, value)
+
+    def put_now_and_then(self, namespace: str, key: str, value, seconds: float) -> None:
+        """`remember` `value`, and `put` it too unless this process, which remembered it, put one
+        under `key` less than `seconds` ago: for a value that only spares the next process work
+        (this one reads its own from memory), so that scans in quick succession do not each write
+        megabytes (a process that stops early leaves the next one an older value, which it must
+        accept)."""
+        remembered = self.remember(namespace, key, value)
+        kept = getattr(self.backend, "kept", None)
+        if not remembered or kept is None or kept.due(namespace, key, seconds):
+            self.put(namespace, key, value)
 
     def memoise(self, namespace: str, items: list, key_parts: Callable[[Any], tuple], compute: Callable,
                 workers: int | None = 1, before: Callable[[list], Any] | None = None,

@@ -234,3 +234,38 @@ def test_lexical_rows_kept_between_scans_are_those_a_scan_from_nothing_computes(
             assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
             assert np.array_equal(got.data.view(np.uint32), want.data.view(np.uint32))
     assert {ns for (ns, _), _ in store.backend.kept.items()} == {"weighted", "columns"}
+
+
+def test_neighbour_lists_are_written_for_the_next_process_at_most_every_so_often(tmp_path, monkeypatch):
+    """A process reads its own neighbour lists from memory; the file's copy only spares the next
+    process a search. Scans in quick succession write it once, a scan after `KEPT_WRITE_SECONDS`
+    again, and a process that keeps nothing in memory (the CLI's one scan) every time; the next
+    process's answers are those of a scan from nothing whichever lists it finds."""
+    import provenance.retrieve as retrieve
+    from provenance import build_report
+    from provenance.results import ResultStore
+
+    written = []
+    real = ResultStore.put
+    monkeypatch.setattr(ResultStore, "put", lambda self, ns, key, value: (ns == "knn" and written.append(key))
+                        or real(self, ns, key, value))
+    extra = tmp_path / "extra.txt"
+    extra.write_text(next(SEEDS.glob("000_*.txt")).read_text("utf-8").replace("Iraq", "Irak"), "utf-8")
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([SEEDS], embedder=cached)
+    first = len(written)
+    assert first >= 2  # the semantic and lexical lists
+    scan([SEEDS, extra], embedder=cached)
+    assert len(written) == first  # kept in memory only
+    monkeypatch.setattr(retrieve, "KEPT_WRITE_SECONDS", 0.0)
+    other = tmp_path / "other.txt"  # (an unchanged scan finds the lexical pairs cached: no lists)
+    other.write_text(extra.read_text("utf-8").replace("Irak", "Iraque"), "utf-8")
+    scan([SEEDS, other], embedder=cached)
+    assert len(written) == 2 * first
+    one_scan = CachedEmbedder(FakeEmbedder(), tmp_path / "cache", memory_bytes=0)
+    monkeypatch.setattr(retrieve, "KEPT_WRITE_SECONDS", 3600.0)
+    for paths in ([SEEDS, extra], [SEEDS]):
+        before = len(written)
+        got = build_report(scan(paths, embedder=one_scan))
+        assert len(written) > before  # (its lexical pairs are in the file: only the semantic lists made)
+        assert build_report(scan(paths, embedder=FakeEmbedder())).get("pairs") == got.get("pairs")
