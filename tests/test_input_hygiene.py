@@ -5,6 +5,7 @@ made false divergences; now it is repaired (with a warning) and the run goes on.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -200,3 +201,24 @@ def test_temp_file_of_a_killed_writer_is_cleaned_up(tmp_path):
     assert len(leftovers) == 1 and not target.exists()
     atomic_write_text(target, "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+def test_a_file_read_again_is_parsed_again_only_when_its_bytes_changed(tmp_path, monkeypatch):
+    # a process that scans a folder again keeps what unchanged files gave (`load.LOADED_BYTES`);
+    # a file rewritten in place, the same size and the same modification second, is read anew
+    import provenance.load as load
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.json"
+    a.write_text("Officials met in Baghdad on Tuesday.\n", "utf-8")
+    b.write_text('{"id": "b", "text": "Talks resumed in Geneva on Monday."}', "utf-8")
+    parsed = []
+    real = load._parsed
+    monkeypatch.setattr(load, "_parsed", lambda data, path, shown: parsed.append(path.name) or real(data, path, shown))
+    first = load.load_paths([tmp_path])
+    assert sorted(parsed) == ["a.txt", "b.json"]
+    assert load.load_paths([tmp_path]) == first and len(parsed) == 2
+    stat = a.stat()
+    a.write_text("Officials met in Karbala on Tuesday.\n", "utf-8")  # as long as Baghdad
+    os.utime(a, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = load.load_paths([tmp_path])
+    assert parsed[2:] == ["a.txt"] and "Karbala" in {d.id: d for d in again.documents}["a"].text
