@@ -408,12 +408,16 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, 
 
 def _text_key(p) -> str:
     """Digest of all a `lean` reads of a document: its text, cleaning, segmentation and languages."""
-    from .hashing import digest
+    from .hashing import digest, digest_of_objects
 
-    seg = p.seg  # the fields as plain tuples: a dataclass's repr costs ~10x more, and a warm re-scan keys every text
-    return digest(p.doc.text, [(b.start, b.end, b.role, b.excluded) for b in seg.clean.blocks],
-                  [(q.start, q.end, q.role) for q in seg.paragraphs],
-                  [(s.start, s.end, s.paragraph) for s in seg.sentences], p.langs)
+    seg = p.seg
+
+    def make() -> str:  # the fields as plain tuples: a dataclass's repr costs ~10x more
+        return digest(p.doc.text, [(b.start, b.end, b.role, b.excluded) for b in seg.clean.blocks],
+                      [(q.start, q.end, q.role) for q in seg.paragraphs],
+                      [(s.start, s.end, s.paragraph) for s in seg.sentences], p.langs)
+
+    return digest_of_objects("lean-text", (p.doc, seg.clean.blocks, seg.paragraphs, seg.sentences, p.langs), (), make)
 
 
 def _recall_lang_words(prepared, pairs, store, workers: int | None = 1) -> None:

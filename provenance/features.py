@@ -19,7 +19,7 @@ from .align import DENSE_CELLS
 from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon, load_lemmas
-from .hashing import digest
+from .hashing import digest, digest_of_objects
 from .lexical import char_ngram_counts
 from .mentions import details, name_vocabulary
 from .preparation import Prepared
@@ -88,7 +88,9 @@ def rows_key(p: Prepared) -> str:
     """Digest of what a document's n-gram and gloss rows (`DocFeatures.counts`, `.gloss`) and their
     weights depend on besides the code (`_inputs`): a key as good as a digest of the rows
     themselves, without hashing their ~20 KB per article."""
-    return digest(*_inputs(p, gloss_fingerprint(p.langs.document)))
+    dictionaries = gloss_fingerprint(p.langs.document)
+    return digest_of_objects("rows", (p.doc, p.seg.sentences), (p.langs.document, dictionaries),
+                             lambda: digest(*_inputs(p, dictionaries)))
 
 
 def sentence_details(p: Prepared) -> list[list[str]]:

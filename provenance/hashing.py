@@ -10,17 +10,64 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 
+from cachetools import LRUCache
+
+#: Strings at least this long (an article's text) are digested once per process and object
+#: (`_long_digest`): a scan keys each text in several stages, and a process that scans again reads
+#: the same text objects (`load.load_file`).
+LONG_STRING = 2048
+_LONG: LRUCache = LRUCache(4096)
+_LONG_LOCK = threading.Lock()
+
+
+def _long_digest(text: str) -> bytes:
+    """SHA-256 of `text`'s UTF-8 bytes, remembered for this very object (kept alive meanwhile)."""
+    with _LONG_LOCK:
+        found = _LONG.get(id(text))
+    if found is not None and found[0] is text:
+        return found[1]
+    value = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    with _LONG_LOCK:
+        _LONG[id(text)] = (text, value)
+    return value
+
+
+_OF_OBJECTS: LRUCache = LRUCache(4096)
+
+
+def digest_of_objects(kind: str, objects: tuple, values: tuple, make) -> str:
+    """`make()` (a digest of what `objects` and `values` hold) remembered for these very objects
+    (immutable ones: a document, its segmentation's tuples and its languages, which a process that
+    scans again gets back as the same objects from `load` and its cache; kept alive meanwhile) and
+    equal `values`, under `kind`. A warm re-scan keyed every article's segmentation in two stages,
+    ~7 ms of reprs."""
+    key = (kind, *map(id, objects), *values)
+    with _LONG_LOCK:
+        found = _OF_OBJECTS.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
+        return found[1]
+    value = make()
+    with _LONG_LOCK:
+        _OF_OBJECTS[key] = (objects, value)
+    return value
+
 
 def digest(*parts) -> str:
-    """SHA-256 (hex) of `parts`: strings by their UTF-8 bytes, anything else by its repr."""
+    """SHA-256 (hex) of `parts`: strings by their UTF-8 bytes (long ones by the SHA-256 of them),
+    anything else by its repr."""
     h = hashlib.sha256()
     for part in parts:
         if isinstance(part, str):
-            h.update(b"s")
-            h.update(part.encode("utf-8", "surrogatepass"))
+            if len(part) >= LONG_STRING:
+                h.update(b"L")
+                h.update(_long_digest(part))
+            else:
+                h.update(b"s")
+                h.update(part.encode("utf-8", "surrogatepass"))
         else:
             h.update(b"r")
             h.update(repr(part).encode("utf-8", "surrogatepass"))

@@ -269,3 +269,24 @@ def test_neighbour_lists_are_written_for_the_next_process_at_most_every_so_often
         got = build_report(scan(paths, embedder=one_scan))
         assert len(written) > before  # (its lexical pairs are in the file: only the semantic lists made)
         assert build_report(scan(paths, embedder=FakeEmbedder())).get("pairs") == got.get("pairs")
+
+
+def test_keys_remembered_by_a_process_are_those_a_digest_makes():
+    """`ResultStore.key` and `hashing.digest` remember what they made (a warm re-scan made ~2,900
+    keys, nearly all made before): a key found must be the key a digest makes, parts that are equal
+    but not alike (True and 1) must not share one, and neither may a changed object."""
+    from provenance import hashing
+    from provenance.results import FORMAT_VERSION
+
+    store = ResultStore(None, code="c0de")
+    text = "Officials met in Baghdad on Tuesday. " * 100  # long: digested once per object
+    for parts in [("a", 1, (1, 2)), ("a", True, (1, 2)), ("a", 1.0, (1, 2)), (text, None), (text + "!", None)]:
+        for _ in range(2):  # made, then found
+            assert store.key("ns", *parts) == hashing.digest("ns", FORMAT_VERSION, "c0de", *parts)
+    assert len({store.key("ns", "a", x) for x in (1, True, 1.0)}) == 3
+    same_text = "".join(list(text))  # equal, another object
+    assert hashing.digest(same_text) == hashing.digest(text) != hashing.digest(text[:-1])
+    first, second = (1, 2), (1, 3)
+    made = [hashing.digest_of_objects("k", (t,), ("v",), lambda t=t: hashing.digest(t)) for t in (first, second)]
+    assert made == [hashing.digest(first), hashing.digest(second)]
+    assert hashing.digest_of_objects("k", (first,), ("w",), lambda: "other") == "other"  # other values
