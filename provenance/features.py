@@ -84,13 +84,14 @@ def _inputs(p: Prepared, dictionaries: str) -> tuple:
     return p.doc.text, p.sentence_spans, p.langs.document, dictionaries
 
 
-def rows_key(p: Prepared) -> str:
-    """Digest of what a document's n-gram and gloss rows (`DocFeatures.counts`, `.gloss`) and their
-    weights depend on besides the code (`_inputs`): a key as good as a digest of the rows
-    themselves, without hashing their ~20 KB per article."""
-    dictionaries = gloss_fingerprint(p.langs.document)
-    return digest_of_objects("rows", (p.doc, p.seg.sentences), (p.langs.document, dictionaries),
-                             lambda: digest(*_inputs(p, dictionaries)))
+def rows_keys(prepared: list[Prepared]) -> list[str]:
+    """For each document, a digest of what its n-gram and gloss rows (`DocFeatures.counts`,
+    `.gloss`) and their weights depend on besides the code (`_inputs`): a key as good as a digest
+    of the rows themselves, without hashing their ~20 KB per article (each language's dictionaries
+    looked at once)."""
+    prints = {lang: gloss_fingerprint(lang) for lang in {p.langs.document for p in prepared}}
+    return [digest_of_objects("rows", (p.doc, p.seg.sentences), (p.langs.document, prints[p.langs.document]),
+                              lambda p=p: digest(*_inputs(p, prints[p.langs.document]))) for p in prepared]
 
 
 def sentence_details(p: Prepared) -> list[list[str]]:

@@ -10,33 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from functools import lru_cache
 from pathlib import Path
-
-from cachetools import LRUCache
 
 #: Strings at least this long (an article's text) are digested once per process and object
 #: (`_long_digest`): a scan keys each text in several stages, and a process that scans again reads
 #: the same text objects (`load.load_file`).
 LONG_STRING = 2048
-_LONG: LRUCache = LRUCache(4096)
-_LONG_LOCK = threading.Lock()
+#: at most this many strings' and objects' digests remembered (plain dicts, emptied when full: an
+#: LRU's bookkeeping in Python costs as much as a digest of an article)
+OBJECTS_KEPT = 4096
+_LONG: dict[int, tuple[str, bytes]] = {}
+_OF_OBJECTS: dict[tuple, tuple[tuple, str]] = {}
 
 
 def _long_digest(text: str) -> bytes:
     """SHA-256 of `text`'s UTF-8 bytes, remembered for this very object (kept alive meanwhile)."""
-    with _LONG_LOCK:
-        found = _LONG.get(id(text))
+    found = _LONG.get(id(text))
     if found is not None and found[0] is text:
         return found[1]
     value = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-    with _LONG_LOCK:
-        _LONG[id(text)] = (text, value)
+    if len(_LONG) >= OBJECTS_KEPT:
+        _LONG.clear()
+    _LONG[id(text)] = (text, value)
     return value
-
-
-_OF_OBJECTS: LRUCache = LRUCache(4096)
 
 
 def digest_of_objects(kind: str, objects: tuple, values: tuple, make) -> str:
@@ -46,13 +43,13 @@ def digest_of_objects(kind: str, objects: tuple, values: tuple, make) -> str:
     equal `values`, under `kind`. A warm re-scan keyed every article's segmentation in two stages,
     ~7 ms of reprs."""
     key = (kind, *map(id, objects), *values)
-    with _LONG_LOCK:
-        found = _OF_OBJECTS.get(key)
+    found = _OF_OBJECTS.get(key)
     if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
         return found[1]
     value = make()
-    with _LONG_LOCK:
-        _OF_OBJECTS[key] = (objects, value)
+    if len(_OF_OBJECTS) >= OBJECTS_KEPT:
+        _OF_OBJECTS.clear()
+    _OF_OBJECTS[key] = (objects, value)
     return value
 
 

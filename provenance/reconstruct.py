@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .classify import COPY, Cluster, Verdict
 from .compare import DocComparison
@@ -92,6 +93,13 @@ def reconstruct_wire(prepared, source: int, copies: dict[int, DocComparison]) ->
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=1 << 15)
+def _word_counts(text: str, a: int, b: int) -> Counter:
+    """The words of `text[a:b]`, case-folded, with their counts (never changed by callers): kept,
+    as every scan reconstructs every story again from mostly the same passages."""
+    return Counter(_WORD.findall(text[a:b].casefold()))
+
+
 def _best_version(prepared, carriers: list[tuple[int, tuple[int, int]]], source: int) -> tuple[int, tuple[int, int]]:
     """The carrier version of a passage that is not empty, with the most words that another
     carrier's version also has (counted with their repeats) less those that none has, then the
@@ -101,7 +109,7 @@ def _best_version(prepared, carriers: list[tuple[int, tuple[int, int]]], source:
     one of its own), the words it replaced still count for the versions that kept them, and a clause
     is kept where a second carrier has it (with three carriers, one the source cut and a single copy
     kept is now left out: nothing bears it out)."""
-    counts = [Counter(_WORD.findall(prepared[d].doc.text[a:b].casefold())) for d, (a, b) in carriers]
+    counts = [_word_counts(prepared[d].doc.text, a, b) for d, (a, b) in carriers]
     if len(counts) > 2:
         top: dict[str, tuple[int, int]] = {}  # word -> its highest and second-highest count among the versions
         for c in counts:

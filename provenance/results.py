@@ -13,11 +13,8 @@ computes everything and keeps nothing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-
-from cachetools import LRUCache
 
 from .hashing import code_digest, digest
 from .parallel import MIN_ITEMS_PER_WORKER, fork_map
@@ -41,9 +38,10 @@ REMEMBERED = frozenset({"weighted", "columns", "knn"})
 #: keys, nearly all of which the last scan made too (~14 ms of digests, a lean's key spelling out the
 #: sentences its pair's alignment covers). Only for parts of `_PLAIN` types, which are equal exactly
 #: when their digests are (for the types of the parts, which are part of the look-up, as True == 1;
-#: tuples hold indices), so a key found is the key `digest` would make.
-_KEYS: LRUCache = LRUCache(1 << 15)
-_KEYS_LOCK = threading.Lock()
+#: tuples hold indices), so a key found is the key `digest` would make. A plain dict, emptied when
+#: full (an LRU's bookkeeping in Python cost as much as the digests it saved).
+_KEYS: dict = {}
+KEYS_KEPT = 1 << 15
 _PLAIN = frozenset({str, int, bool, float, type(None), tuple})
 
 
@@ -72,12 +70,12 @@ class ResultStore:
         if not _PLAIN.issuperset(types):
             return digest(namespace, FORMAT_VERSION, self.code, *parts)
         memo = (namespace, self.code, parts, types)
-        with _KEYS_LOCK:
-            found = _KEYS.get(memo)
+        found = _KEYS.get(memo)  # (dict reads and writes are atomic: no lock)
         if found is None:
             found = digest(namespace, FORMAT_VERSION, self.code, *parts)
-            with _KEYS_LOCK:
-                _KEYS[memo] = found
+            if len(_KEYS) >= KEYS_KEPT:
+                _KEYS.clear()
+            _KEYS[memo] = found
         return found
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:

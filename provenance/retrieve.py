@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import sparse
 
-from .features import DocFeatures, rows_key
+from .features import DocFeatures, rows_keys
 from .knn import (
     knn_other_groups,
     knn_other_groups_extend,
@@ -210,11 +210,11 @@ def lexical_search(prepared: list[Prepared], feats: list[DocFeatures], settings:
     A row's weights depend on its own text and language, so with `store` the neighbour lists of
     the last scan are carried over as the semantic ones are (`semantic_knn`), and an unchanged scan
     (the same features, languages and settings, in order) gets the last result back whole. With
-    `store`, documents are keyed by what their rows depend on (`features.rows_key`): `feats` must be
+    `store`, documents are keyed by what their rows depend on (`features.rows_keys`): `feats` must be
     `features.docs_features(prepared)`'s, as the scan's are."""
     if store is None or not store.enabled:
         return _lexical_search(prepared, feats, settings)
-    doc_keys = [rows_key(p) for p in prepared]
+    doc_keys = rows_keys(prepared)
     key = store.key("lexical-search", settings, table_key(), doc_keys)
     found = store.get("lexical-search", key)
     if found is None:

@@ -212,7 +212,7 @@ def test_lexical_rows_kept_between_scans_are_those_a_scan_from_nothing_computes(
     from scipy import sparse
 
     from provenance import load_paths, prepare
-    from provenance.features import docs_features, rows_key
+    from provenance.features import docs_features, rows_keys
     from provenance.kept import KeptValues
     from provenance.lexical import compact_columns
     from provenance.retrieve import _lexical_rows
@@ -221,7 +221,7 @@ def test_lexical_rows_kept_between_scans_are_those_a_scan_from_nothing_computes(
 
     prepared, _ = prepare(load_paths([SEEDS, ROOT / "tests" / "fixtures" / "crosslingual"]).documents)
     feats = docs_features(prepared)
-    keys = [rows_key(p) for p in prepared]
+    keys = rows_keys(prepared)
     store = ResultStore(type("Backend", (), {"kept": KeptValues()})())
     n = len(prepared)
     for kind in ("ngram", "gloss"):
