@@ -74,7 +74,8 @@ class Document:
         text_basis: "file" (decoded file text), "record" (a JSON record's `text`) or
             "html-extracted" (trafilatura's text of an HTML page).
         encoding: The encoding the bytes were decoded with (None for records parsed from JSON).
-        meta: `title`, `outlet`, `date`, `url`, `language` (an ISO 639 code) where given.
+        meta: `title`, `outlet`, `date`, `url`, `language` (an ISO 639 code) where given; not to be
+            changed in place (a process shares the documents of unchanged files between loads).
         notes: What loading repaired or could not read (bytes replaced, characters normalised, an
             unreadable language), each a sentence the scan warns with, prefixed by `path`.
     """
@@ -344,7 +345,8 @@ def load_paths(paths: Iterable[str | os.PathLike], max_bytes: int = DEFAULT_MAX_
 #: What files read before in this process gave, by their name and a digest of their bytes, up to
 #: this many bytes of files: a process that scans a folder again (a notebook, `scan --watch`)
 #: reads every file again but decodes, parses and normalises (or extracts from HTML) only the
-#: changed ones (117 JSON articles: ~17 -> ~6 ms of each re-scan).
+#: changed ones (117 JSON articles: ~17 -> ~6 ms of each re-scan). The same `Document` objects come
+#: back (later stages key documents by them): their `meta` must not be changed in place.
 LOADED_BYTES = 64 << 20
 _LOADED: LRUCache = LRUCache(LOADED_BYTES, getsizeof=lambda entry: entry[0])
 _LOADED_LOCK = threading.Lock()
@@ -366,6 +368,8 @@ def load_file(path: Path, shown: str | None = None, max_bytes: int = DEFAULT_MAX
                                        "(raise it with --max-bytes)")]
     except OSError as exc:
         return [], [Skipped(shown, f"cannot be read: {exc.strerror or exc}")]
+    if len(data) > _LOADED.maxsize:  # (`--max-bytes` may allow more than the memory kept)
+        return _parsed(data, path, shown)
     key = (shown, str(path), hashlib.blake2b(data, digest_size=16).digest())
     with _LOADED_LOCK:
         hit = _LOADED.get(key)

@@ -13,6 +13,7 @@ computes everything and keeps nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,13 +37,34 @@ REMEMBERED = frozenset({"weighted", "columns", "knn"})
 
 #: Keys this process made, by namespace, code and parts: a warm re-scan of 117 articles makes ~2,900
 #: keys, nearly all of which the last scan made too (~14 ms of digests, a lean's key spelling out the
-#: sentences its pair's alignment covers). Only for parts of `_PLAIN` types, which are equal exactly
-#: when their digests are (for the types of the parts, which are part of the look-up, as True == 1;
-#: tuples hold indices), so a key found is the key `digest` would make. A plain dict, emptied when
-#: full (an LRU's bookkeeping in Python cost as much as the digests it saved).
+#: sentences its pair's alignment covers). Only for parts that are equal exactly when their digests
+#: are, given the shape `_shape` adds to the look-up (True == 1 and 0.0 == -0.0 print otherwise), so
+#: a key found is the key `digest` would make. A plain dict, emptied when full (an LRU's bookkeeping
+#: in Python cost as much as the digests it saved).
 _KEYS: dict = {}
 KEYS_KEPT = 1 << 15
-_PLAIN = frozenset({str, int, bool, float, type(None), tuple})
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _shape(parts: tuple) -> tuple | None:
+    """What besides equality tells `parts` apart in a digest: each part's type, a float's sign and a
+    tuple's one element type (tuples of str, int or bool alone, such as sentence indices); None
+    for parts that may not be looked up (anything else: nested tuples, lists, arrays, settings)."""
+    shape = []
+    for part in parts:
+        kind = type(part)
+        if kind is tuple:
+            inner = set(map(type, part))
+            if len(inner) > 1 or not inner <= _SCALARS:
+                return None
+            shape.append(inner.pop() if inner else tuple)
+        elif kind is float:
+            shape.append(math.copysign(1.0, part))
+        elif kind in _SCALARS:
+            shape.append(kind)
+        else:
+            return None
+    return tuple(shape)
 
 
 class ResultStore:
@@ -66,10 +88,10 @@ class ResultStore:
 
     def key(self, namespace: str, *parts) -> str:
         """The key of a value of `namespace` that depends on `parts` (and on this code)."""
-        types = tuple(map(type, parts))
-        if not _PLAIN.issuperset(types):
+        shape = _shape(parts)
+        if shape is None:
             return digest(namespace, FORMAT_VERSION, self.code, *parts)
-        memo = (namespace, self.code, parts, types)
+        memo = (namespace, self.code, parts, shape)
         found = _KEYS.get(memo)  # (dict reads and writes are atomic: no lock)
         if found is None:
             found = digest(namespace, FORMAT_VERSION, self.code, *parts)

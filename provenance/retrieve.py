@@ -159,17 +159,9 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
         scores, rows, redone = _in_new_order(scores, rows, n)
         reordered |= redone
         lists.append((scores, rows))
-    result = extend(known, lists, np.flatnonzero(~seen[doc_of_row]), width)
-    doubtful = np.zeros(n, bool)
-    top = min(depth + 1, width)
-    for (s, r), floor, (_, listed) in zip(result, floors, lists, strict=True):
-        nxt = r[known, depth] >= 0 if width > depth else np.zeros(len(known), bool)
-        tied = (nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
-                & (s[known, depth - 1] >= floor - TIE))
-        # a tie the last scan settled stands while the list's head is as it was and no document moved
-        # (an entry tied with a listed one and left out still comes after it): a changed head is doubted
-        changed = reordered | np.any(r[known, :top] != listed[:, :top], axis=1) if monotone else True
-        doubtful[known] |= tied & changed
+    added = ~seen[doc_of_row]
+    result = extend(known, lists, np.flatnonzero(added), width)
+    doubtful = _doubted(result, lists, floors, known, added, reordered if monotone else None, depth, width)
     bounds = []
     for (s, r), bound in zip(result, kept_bounds, strict=True):
         b = _bounds(s, r)
@@ -181,6 +173,29 @@ def _carried_over(doc_of_row, doc_keys, counts, prev, depth, width, floors, exte
             s[again], r[again] = s2, r2
             b[again] = _bounds(s2, r2)
     return result, bounds
+
+
+def _doubted(result: Lists, lists: Lists, floors: list[float], known: np.ndarray, added: np.ndarray,
+             reordered: np.ndarray | None, depth: int, width: int) -> np.ndarray:
+    """Rows (a mask) whose merged lists (`result`, from the kept `lists` of the `known` rows) a
+    fresh search could order otherwise: their `depth`-th and next entries tie at a cosine that can be
+    mined. A tie the last scan settled stands while the list's head is as it was, no document moved
+    (`reordered` None: some did; an entry tied with a listed one and left out still comes after it)
+    and no `added` row ties with it (its place among equal cosines rests on how its product was
+    computed)."""
+    doubtful = np.zeros(len(added), bool)
+    top = min(depth + 1, width)
+    for (s, r), floor, (_, listed) in zip(result, floors, lists, strict=True):
+        nxt = r[known, depth] >= 0 if width > depth else np.zeros(len(known), bool)
+        tied = (nxt & (s[known, depth - 1] - s[known, min(depth, width - 1)] <= TIE)
+                & (s[known, depth - 1] >= floor - TIE))
+        if reordered is None:
+            doubtful[known] |= tied
+            continue
+        new_tie = (added[np.maximum(r[known], 0)] & (r[known] >= 0)
+                   & (s[known] >= s[known, depth - 1][:, None] - TIE)).any(axis=1)
+        doubtful[known] |= tied & (reordered | new_tie | np.any(r[known, :top] != listed[:, :top], axis=1))
+    return doubtful
 
 
 def _in_new_order(scores: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

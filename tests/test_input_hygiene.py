@@ -222,3 +222,7 @@ def test_a_file_read_again_is_parsed_again_only_when_its_bytes_changed(tmp_path,
     os.utime(a, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     again = load.load_paths([tmp_path])
     assert parsed[2:] == ["a.txt"] and "Karbala" in {d.id: d for d in again.documents}["a"].text
+    from cachetools import LRUCache
+
+    monkeypatch.setattr(load, "_LOADED", LRUCache(16, getsizeof=lambda entry: entry[0]))
+    assert [d.id for d in load.load_paths([tmp_path]).documents] == ["a", "b"]  # larger than what is kept

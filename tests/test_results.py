@@ -284,6 +284,13 @@ def test_keys_remembered_by_a_process_are_those_a_digest_makes():
         for _ in range(2):  # made, then found
             assert store.key("ns", *parts) == hashing.digest("ns", FORMAT_VERSION, "c0de", *parts)
     assert len({store.key("ns", "a", x) for x in (1, True, 1.0)}) == 3
+    import numpy as np
+
+    for first, second in [((1,), (1.0,)), ((1,), (True,)), (("a", (1, 2)), ("a", (1.0, 2))),
+                          (((1, 2),), ((np.int64(1), 2),)), ((0.0,), (-0.0,)), (((1, 2),), ((1, True),))]:
+        for parts in (first, second, first):  # equal parts that print otherwise never share a key
+            assert store.key("ns", *parts) == hashing.digest("ns", FORMAT_VERSION, "c0de", *parts), parts
+    assert store.key("ns", ([1],)) == hashing.digest("ns", FORMAT_VERSION, "c0de", ([1],))  # (unhashable)
     same_text = "".join(list(text))  # equal, another object
     assert hashing.digest(same_text) == hashing.digest(text) != hashing.digest(text[:-1])
     first, second = (1, 2), (1, 3)
