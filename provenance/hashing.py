@@ -20,20 +20,26 @@ LONG_STRING = 2048
 #: at most this many strings' and objects' digests remembered (plain dicts, emptied when full: an
 #: LRU's bookkeeping in Python costs as much as a digest of an article)
 OBJECTS_KEPT = 4096
-_LONG: dict[int, tuple[str, bytes]] = {}
+_LONG: dict[int, tuple[tuple[str], bytes]] = {}
 _OF_OBJECTS: dict[tuple, tuple[tuple, str]] = {}
 
 
-def _long_digest(text: str) -> bytes:
-    """SHA-256 of `text`'s UTF-8 bytes, remembered for this very object (kept alive meanwhile)."""
-    found = _LONG.get(id(text))
-    if found is not None and found[0] is text:
+def _by_identity(table: dict, key: tuple, objects: tuple, make):
+    """`make()` remembered in `table` under `key` for these very `objects` (kept alive meanwhile)."""
+    found = table.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
         return found[1]
-    value = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-    if len(_LONG) >= OBJECTS_KEPT:
-        _LONG.clear()
-    _LONG[id(text)] = (text, value)
+    value = make()
+    if len(table) >= OBJECTS_KEPT:
+        table.clear()
+    table[key] = (objects, value)
     return value
+
+
+def _long_digest(text: str) -> bytes:
+    """SHA-256 of `text`'s UTF-8 bytes, remembered for this very object."""
+    return _by_identity(_LONG, id(text), (text,),
+                        lambda: hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
 
 
 def digest_of_objects(kind: str, objects: tuple, values: tuple, make) -> str:
@@ -42,15 +48,7 @@ def digest_of_objects(kind: str, objects: tuple, values: tuple, make) -> str:
     scans again gets back as the same objects from `load` and its cache; kept alive meanwhile) and
     equal `values`, under `kind`. A warm re-scan keyed every article's segmentation in two stages,
     ~7 ms of reprs."""
-    key = (kind, *map(id, objects), *values)
-    found = _OF_OBJECTS.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
-        return found[1]
-    value = make()
-    if len(_OF_OBJECTS) >= OBJECTS_KEPT:
-        _OF_OBJECTS.clear()
-    _OF_OBJECTS[key] = (objects, value)
-    return value
+    return _by_identity(_OF_OBJECTS, (kind, *map(id, objects), *values), objects, make)
 
 
 def digest(*parts) -> str:

@@ -150,6 +150,8 @@ def mentions_agency(text: str) -> bool:
     if lower_as_ignorecase(text):
         return _ANY_AGENCY_LOWER.search(text.lower()) is not None
     return ANY_AGENCY.search(text) is not None
+
+
 _AND = r"(?:[/,;]|\bund\b|\bet\b|\by\b|\be\b|\band\b|\bи\b|و)"
 _AGLIST = rf"{_ARTICLE}{_AG_PLAIN}(?:\s*{_AND}\s*(?:{_AG_PLAIN}|[\w.]{{1,8}}))*"
 CREDIT_LINE = re.compile(rf"^\(?\s*(?:(?:{_LEAD})\s*:?\s*)?{_AGLIST}\s*(?:\d{{4}})?\s*[.)]*$", _I)

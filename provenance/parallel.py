@@ -16,8 +16,9 @@ import pickle
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from typing import TypeVar
+
+from .runtime import blas_on_one_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,24 +50,6 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-@contextmanager
-def single_threaded_blas():
-    """numpy's and scipy's BLAS on one thread (threadpoolctl) while jobs run: their matrices are
-    small, and a BLAS pool per process spins on the cores the other processes need (with one, two
-    workers aligned 341 pairs slower than one process did)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-
-        limiter = ThreadpoolController().select(user_api="blas").limit(limits=1)
-    except Exception:  # threadpoolctl missing or unable to read a library: run as is
-        yield
-        return
-    try:
-        yield
-    finally:
-        limiter.restore_original_limits()
-
-
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and not _in_worker
 
@@ -91,9 +74,10 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = Non
             if on_done:
                 on_done(1)
         return out
-    # BLAS limited only for processes side by side (finding the BLAS libraries takes ~1 ms, and a
-    # warm re-scan calls this ~10 times for a few jobs each, all run here)
-    with single_threaded_blas():
+    # BLAS on one thread for processes side by side (a scan holds it so already): their matrices
+    # are small, and a BLAS pool per process spins on the cores the others need (with one, two
+    # workers aligned 341 pairs slower than one process did)
+    with blas_on_one_thread():
         return _fork_map(fn, items, workers, on_done)
 
 

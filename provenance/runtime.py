@@ -86,6 +86,17 @@ class _OneBlasThread:
 _ONE_BLAS_THREAD = _OneBlasThread()
 
 
+@contextmanager
+def blas_on_one_thread():
+    """numpy's BLAS on one thread while the block runs (see `one_blas_thread`); free where a scan
+    holds it already."""
+    _ONE_BLAS_THREAD.enter()
+    try:
+        yield
+    finally:
+        _ONE_BLAS_THREAD.leave()
+
+
 def one_blas_thread(fn):
     """Run `fn` with numpy's BLAS on one thread. A scan multiplies small matrices (an article's
     sentences) and runs its own threads and processes beside each other: a BLAS pool of its own
@@ -96,11 +107,8 @@ def one_blas_thread(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        _ONE_BLAS_THREAD.enter()
-        try:
+        with blas_on_one_thread():
             return fn(*args, **kwargs)
-        finally:
-            _ONE_BLAS_THREAD.leave()
 
     return run
 
