@@ -102,10 +102,16 @@ class AlignedBlock:
 
 def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:
     """Cosines of merged neighbours from the 1-1 products `s`: `(x_i + x_(i+1)) . y / ||x_i + x_(i+1)||`
-    along `axis` (0: source rows, 1: target columns)."""
+    along `axis` (0: source rows, 1: target columns); 0 where the norm is not positive."""
     summed = s[:-1] + s[1:] if axis == 0 else s[:, :-1] + s[:, 1:]
-    den = norms[:, None] if axis == 0 else norms[None, :]
-    return np.divide(summed, den, out=np.zeros_like(summed), where=den > 0)
+    keep = norms > 0
+    if axis == 0:
+        np.divide(summed, norms[:, None], out=summed, where=keep[:, None])
+        summed[~keep] = 0.0
+    else:
+        np.divide(summed, norms[None, :], out=summed, where=keep[None, :])
+        summed[:, ~keep] = 0.0
+    return summed
 
 
 #: a sparse channel of at most this many cells is multiplied as a dense array: for an article's
@@ -163,6 +169,13 @@ def similarity_matrices(channels: list[Channel]) -> tuple[np.ndarray, np.ndarray
         for acc, wsum in zip((s11, s21, s12), weights, strict=True):
             np.divide(acc, wsum, out=acc, where=wsum > 0)
     return s11, s21, s12
+
+
+def merge_norms(rows, present: np.ndarray | None = None) -> np.ndarray:
+    """What `similarity_matrices` computes for a channel that gives no pair norms (`Channel`):
+    the norms of the sums of adjacent rows of `rows` (absent rows zeroed), (m-1,). For a document
+    in many pairs (its sentence vectors), worked out once and given as the channel's pair norms."""
+    return pair_norms(_absent_zeroed(_float64(rows), present))
 
 
 def _absent_zeroed(x, present: np.ndarray | None):

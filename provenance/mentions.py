@@ -170,10 +170,14 @@ def name_key(token: str, lang: str | None = None) -> str:
 _OTHER_CAP = re.compile(r"(?<![\w'’])[^\W\d_A-Za-z\u00c0-\u00ff][\w'’\-]*\w|(?<![\w'’])[^\W\d_A-Za-z\u00c0-\u00ff]")
 
 
+#: a word character beyond Latin-1: only a word starting with one can be an `_OTHER_CAP` name
+_BEYOND_LATIN1 = re.compile(r"[^\W\x00-\xff]")
+
+
 def _cap_tokens(text: str):
     """(start, end, token) of capitalised words, in text order."""
     found = [(m.start(), m.end(), m.group(0)) for m in _CAP_TOKEN.finditer(text)]
-    if text and max(text) > "\u00ff":  # a character beyond Latin-1
+    if _BEYOND_LATIN1.search(text):  # a letter beyond Latin-1 (not only curly quotes or dashes)
         found += [(m.start(), m.end(), m.group(0)) for m in _OTHER_CAP.finditer(text) if m.group(0)[0].isupper()]
         found.sort()
     return found

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored
+from .align import ALIGN_MAX_CELLS, AlignedBlock, Channel, align, align_anchored, merge_norms
 from .classify import Verdict
 from .compare import DocComparison, compare_pair, text_vocabulary
 from .evidence import PairEvidence, detail_sum, pair_evidence, pair_stats
@@ -70,7 +70,8 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
                ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
                settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None,
                gloss: tuple[DocNgrams, DocNgrams] | None = None,
-               encoded: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> list[AlignedBlock]:
+               encoded: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+               sem_norms: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> list[AlignedBlock]:
     """Align two documents from their sentence vectors, char n-grams and detail keys, and for two
     languages from their glosses too (`gloss`: each side's gloss rows as `DocNgrams`, weighted by
     `ChannelWeights.gloss`).
@@ -85,14 +86,15 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
     without them, not at all.
 
     `encoded`: which sentences of each side have a vector (None: all); the semantic channel
-    weighs in only between two that do (`align.Channel.src_present`).
+    weighs in only between two that do (`align.Channel.src_present`). `sem_norms`: each side's
+    `align.merge_norms` of its vectors, when the caller keeps them per document (else computed here).
     """
     lex = pair_tfidf(ngrams_a, ngrams_b)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
     w = settings.weights
     sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
     channels = [
-        Channel("semantic", sem_a, sem_b, sem_w, src_present=encoded[0], tgt_present=encoded[1]),
+        Channel("semantic", sem_a, sem_b, sem_w, *sem_norms, src_present=encoded[0], tgt_present=encoded[1]),
         Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
@@ -165,6 +167,7 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
     cached = store.get_many("pair", list(keys.values()))
     ngrams: dict[int, DocNgrams] = {}
     glosses: dict[int, DocNgrams] = {}
+    sem_norms: dict[int, np.ndarray] = {}  # a document is in several pairs: its vectors' merge norms once
     has = {lang: has_dictionary(lang) for lang in {p.langs.document for p in inputs.prepared}}
     glossed = [has[p.langs.document] for p in inputs.prepared]  # a dictionary for its language
 
@@ -177,11 +180,13 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
                 ngrams[d] = doc_ngrams(inputs.features[d].counts)
             if two_languages and d not in glosses:
                 glosses[d] = doc_ngrams(inputs.features[d].gloss)
+            if d not in sem_norms:
+                sem_norms[d] = merge_norms(inputs.vectors[d], inputs.encoded_rows(d))
         blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], ngrams[a], ngrams[b],
                                   inputs.features[a].keys, inputs.features[b].keys,
                                   inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab),
                                   (glosses[a], glosses[b]) if two_languages else None,
-                                  (inputs.encoded_rows(a), inputs.encoded_rows(b))))
+                                  (inputs.encoded_rows(a), inputs.encoded_rows(b)), (sem_norms[a], sem_norms[b])))
         return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
 
     todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]

@@ -98,3 +98,26 @@ def test_a_respelled_name_is_still_a_divergence_within_one_language():
     b = _prepared("The premier Mustafa al-Kazimi met the envoy on Monday in the capital.", "en")
     cmp_ = compare_pair(a, b, [AlignedBlock((0,), (0,), 0.9)])
     assert [(d.type, d.subtype) for d in cmp_.divergences if d.type == "name"] == [("name", "variant")]
+
+
+def test_names_in_other_scripts_are_found_whatever_else_the_text_holds():
+    # `mentions._cap_tokens` scans for capitalised words of other scripts only in text that holds a
+    # letter beyond Latin-1 (curly quotes and dashes alone do not count): on random text of Latin,
+    # Cyrillic and Greek words, Latin-1 oddities (ª µ º ²) and typographic marks, the tokens must be
+    # those of both patterns run on every text
+    import random
+
+    from provenance import mentions
+
+    def both_patterns(text):
+        found = [(m.start(), m.end(), m.group(0)) for m in mentions._CAP_TOKEN.finditer(text)]
+        found += [(m.start(), m.end(), m.group(0)) for m in mentions._OTHER_CAP.finditer(text)
+                  if m.group(0)[0].isupper()]
+        return sorted(found)
+
+    words = ["Putin", "said", "Путин", "сказал", "Αθήνα", "ªn", "µg", "º", "x²", "“Kyiv”", "—", "’s", "Élysée",
+             "l’État", "Ωmega", "ǅemal", "42", "ÿes", "Ÿ", "Œuvre"]
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        assert mentions._cap_tokens(text) == both_patterns(text), text
