@@ -127,8 +127,9 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         sa, sb = _span(src, blk.src)
         ta, tb = _span(tgt, blk.tgt)
         s_str, t_str = stext[sa:sb], ttext[ta:tb]
-        sim = fuzz.ratio(_norm_ws(s_str), _norm_ws(t_str)) / 100.0
-        if _norm_ws(s_str) == _norm_ws(t_str):  # verbatim means identical but for spacing and quote marks
+        s_norm, t_norm = _norm_ws(s_str), _norm_ws(t_str)
+        sim = fuzz.ratio(s_norm, t_norm) / 100.0
+        if s_norm == t_norm:  # verbatim means identical but for spacing and quote marks
             kind = VERBATIM
         elif cross:
             kind = TRANSLATED

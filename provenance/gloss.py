@@ -50,37 +50,63 @@ def _caseless(word: str) -> bool:
 def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
     """The gloss of one sentence: English lemmas (prefixed "w:") and name skeletons ("n:").
     `lang`: the sentence's language; `lex`: its lexicon (looked up when not given)."""
-    english = lang == "en"
-    if not english and lex is None:
+    if lang != "en" and lex is None:
         lex = lexicon(lang)
-    stop = ENGLISH_STOP_WORDS
+    known = _word_glosses(lang, lex)
     out: list[str] = []
     for m in _TOKEN.finditer(text):
         word = m.group(0)
-        if len(word) < 2:
-            continue
-        guess = False
-        if english:
-            low = word.lower()
-            if low in stop:
-                continue
-            senses = (lemma(low, "en").lower(),)
-        elif max(zipf(word.lower(), lang), zipf(lemma(word.lower(), lang).lower(), lang)) >= FUNCTION_WORD_ZIPF:
-            continue
-        else:
-            senses = lex.translate(word)
-            if not senses:  # a place (इंग्लैंड: england), or English in another script: maybe a name too
-                senses = _place(word, lang) or _english_loan(word)
-                guess = bool(senses)
-        if senses:
-            out += ["w:" + s for s in senses if s and s not in stop]
-        if not senses and _caseless(word) and zipf(word, lang) >= COMMON_UNKNOWN_ZIPF:
-            continue  # a common word of a caseless script the dictionary lacks: no name, only noise
-        if not senses or guess or word[:1].isupper():
-            key = skeleton(romanize(word))
-            if len(key) >= 2:
-                out.append("n:" + key)
+        got = known.get(word)
+        if got is None:
+            got = known[word] = _word_gloss(word, lang, lex)
+        out += got
     return out
+
+
+#: Each word's gloss, per language and lexicon: a word gives the same tokens wherever it stands, and
+#: words recur (names, copies of a dispatch), so each is glossed once a process. Emptied when one
+#: language holds `WORD_GLOSSES_KEPT` words.
+_WORD_GLOSSES: dict[tuple[str, int], tuple[Lexicon | None, dict[str, tuple[str, ...]]]] = {}
+WORD_GLOSSES_KEPT = 200_000
+
+
+def _word_glosses(lang: str, lex: Lexicon | None) -> dict[str, tuple[str, ...]]:
+    held = _WORD_GLOSSES.get((lang, id(lex)))
+    if held is None or held[0] is not lex:  # the lexicon is held too, so its id is not reused
+        held = _WORD_GLOSSES[(lang, id(lex))] = (lex, {})
+    if len(held[1]) >= WORD_GLOSSES_KEPT:
+        held[1].clear()
+    return held[1]
+
+
+def _word_gloss(word: str, lang: str, lex: Lexicon | None) -> tuple[str, ...]:
+    """`gloss_tokens` of one word."""
+    if len(word) < 2:
+        return ()
+    stop = ENGLISH_STOP_WORDS
+    out: list[str] = []
+    guess = False
+    if lang == "en":
+        low = word.lower()
+        if low in stop:
+            return ()
+        senses = (lemma(low, "en").lower(),)
+    elif max(zipf(word.lower(), lang), zipf(lemma(word.lower(), lang).lower(), lang)) >= FUNCTION_WORD_ZIPF:
+        return ()
+    else:
+        senses = lex.translate(word)
+        if not senses:  # a place (इंग्लैंड: england), or English in another script: maybe a name too
+            senses = _place(word, lang) or _english_loan(word)
+            guess = bool(senses)
+    if senses:
+        out += ["w:" + s for s in senses if s and s not in stop]
+    if not senses and _caseless(word) and zipf(word, lang) >= COMMON_UNKNOWN_ZIPF:
+        return tuple(out)  # a common word of a caseless script the dictionary lacks: no name, only noise
+    if not senses or guess or word[:1].isupper():
+        key = skeleton(romanize(word))
+        if len(key) >= 2:
+            out.append("n:" + key)
+    return tuple(out)
 
 
 def _place(word: str, lang: str) -> tuple[str, ...]:

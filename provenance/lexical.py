@@ -54,7 +54,26 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
     `HashingVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, strip_accents="unicode",
     alternate_sign=False, norm=None)` gives, without importing scikit-learn (1.3-1.9 s in every
     process that computes features; tests/test_stages.py checks both agree)."""
-    return hashed_counts((_char_wb_ngrams(_folded(romanized(t))) for t in texts), HASH_FEATURES)
+    known = _WORD_COLUMNS
+    if len(known) >= WORD_COLUMNS_KEPT:
+        known.clear()
+    rows = []
+    for t in texts:
+        parts = []
+        for word in _WHITE_SPACES.sub(" ", _folded(romanized(t))).split():
+            cols = known.get(word)
+            if cols is None:
+                cols = known[word] = _hashed_columns(_word_ngrams(word), HASH_FEATURES)
+                cols.flags.writeable = False
+            parts.append(cols)
+        rows.append(np.concatenate(parts) if parts else np.zeros(0, np.int64))
+    return _counts_matrix(rows, HASH_FEATURES)
+
+
+#: Each word's hashed n-gram columns (`char_ngram_counts` works word by word, as the "char_wb"
+#: analyser does, and words recur across sentences and documents). Emptied when it holds this many.
+_WORD_COLUMNS: dict[str, np.ndarray] = {}
+WORD_COLUMNS_KEPT = 100_000
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -67,23 +86,27 @@ def hashed_counts(rows: Iterable[Iterable[str]], n_features: int) -> sparse.csr_
     hashed one at a time (a long document's n-grams are never all held as strings); a feature
     with a lone surrogate (no UTF-8 form, where scikit-learn raises) is hashed by its
     surrogate-escaped bytes."""
+    return _counts_matrix([_hashed_columns(row if isinstance(row, list) else list(row), n_features) for row in rows],
+                          n_features)
+
+
+def _hashed_columns(features: list[str], n_features: int) -> np.ndarray:
+    """`hashed_counts`' column of each feature, (len(features),) int64."""
     import mmh3
 
-    sizes: list[int] = []
-    parts: list[np.ndarray] = []
-    for row in rows:
-        row = row if isinstance(row, list) else list(row)
-        sizes.append(len(row))
-        if _SURROGATE.search("".join(row)):  # mmh3 crashes on such a str
-            row = [f.encode("utf-8", "surrogatepass") for f in row]
-        # one array per row (a generator over every feature cost ~0.1 s per 250k features)
-        parts.append(np.fromiter(map(mmh3.hash, row), dtype=np.int64, count=len(row)))
-    h = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    if _SURROGATE.search("".join(features)):  # mmh3 crashes on such a str
+        features = [f.encode("utf-8", "surrogatepass") for f in features]  # type: ignore[misc]
+    h = np.fromiter(map(mmh3.hash, features), dtype=np.int64, count=len(features))
     # scikit-learn maps -2**31 (whose abs overflows 32 bits) to (2**31 - 1 - (n - 1)) mod n
-    cols = np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
-    indptr = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
-    m = sparse.csr_matrix((np.ones(len(h), np.float32), cols.astype(np.int32), indptr),
-                          shape=(len(sizes), n_features))
+    return np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+
+
+def _counts_matrix(rows: list[np.ndarray], n_features: int) -> sparse.csr_matrix:
+    """The counts matrix of each row's hashed columns (`_hashed_columns`)."""
+    cols = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows], dtype=np.int64)])
+    m = sparse.csr_matrix((np.ones(len(cols), np.float32), cols.astype(np.int32), indptr),
+                          shape=(len(rows), n_features))
     m.sum_duplicates()  # sorts the indices too
     return m
 
@@ -99,21 +122,18 @@ def _folded(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _char_wb_ngrams(text: str) -> list[str]:
-    """Character n-grams (`NGRAM_RANGE`) of each whitespace-separated word padded with a space on
-    both sides; a word shorter than an n gives itself once (scikit-learn's "char_wb" analyzer)."""
+def _word_ngrams(word: str) -> list[str]:
+    """Character n-grams (`NGRAM_RANGE`) of one word padded with a space on both sides; a word
+    shorter than an n gives itself once (scikit-learn's "char_wb" analyzer, word by word)."""
     lo, hi = NGRAM_RANGE
+    w = f" {word} "
+    size = len(w)
     out: list[str] = []
-    add = out.append
-    for w in _WHITE_SPACES.sub(" ", text).split():
-        w = f" {w} "
-        size = len(w)
-        for n in range(lo, hi + 1):
-            if size <= n:
-                add(w)  # the whole (short) word, once for all n
-                break
-            for i in range(size - n + 1):
-                add(w[i:i + n])
+    for n in range(lo, hi + 1):
+        if size <= n:
+            out.append(w)  # the whole (short) word, once for all n
+            break
+        out += [w[i:i + n] for i in range(size - n + 1)]
     return out
 
 

@@ -141,6 +141,20 @@ def test_gloss_of_a_sentence_meets_its_translation(dict_dir):
     assert not any(t in ("w:the", "w:that", "w:is") for t in en)  # English stop words left out
 
 
+def test_a_word_glossed_before_is_glossed_anew_for_another_language_or_a_new_dictionary(dict_dir):
+    # gloss_tokens keeps each word's gloss for the process, per language and dictionary
+    sentence = "Мэр Путин сказал"
+    before = gloss_tokens(sentence, "ru")  # no Russian dictionary yet: the words pass as names
+    assert "w:mayor" not in before and "n:ptn" in before
+    write_dictd(dict_dir, "freedict-rus-eng", [(k, f"{k}\n{v}\n") for k, v in RU_EN.items()])
+    after = gloss_tokens(sentence, "ru")
+    assert {"w:mayor", "w:say", "n:ptn"} <= set(after)
+    # a spelling both languages have is each language's own: an English capitalised word is a
+    # lemma and a name, in Russian text the same word (unknown to the dictionary) a name only
+    assert gloss_tokens("Mayor Mayor", "en") == ["w:mayor", "n:mr"] * 2
+    assert gloss_tokens("Mayor", "ru") == ["n:mr"]
+
+
 def _scan(tmp_path, records):
     path = tmp_path / "articles.json"
     path.write_text(json.dumps(records, ensure_ascii=False), "utf-8")

@@ -206,6 +206,9 @@ def test_char_ngram_counts_are_scikit_learns_hashing_vectorizer():
     got = char_ngram_counts(texts)
     assert got.dtype == np.float32 and got.shape == want.shape and got.has_sorted_indices
     assert (got != want).nnz == 0 and got.nnz == want.nnz > 100_000
+    # the words' columns are kept once worked out: again, in another order and among other text
+    again = char_ngram_counts(["unrelated words first"] + texts[::-1])[1:][::-1]
+    assert (again != want).nnz == 0 and again.has_sorted_indices
     # text with a lone surrogate (which has no UTF-8 form) is counted too, not a crash of the process
     odd = char_ngram_counts(["the \ud800 wire", "the wire"])
     assert odd.shape[0] == 2 and odd[0].nnz > odd[1].nnz > 0
