@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from scipy import sparse
 
 from .glossary import ENGLISH_STOP_WORDS, Lexicon, fingerprint, lemma, lexicon, zipf
-from .lexical import hashed_counts
+from .lexical import counts_matrix, hashed_columns
 from .loanwords import acronym, loanword
 from .names import place_name, romanize, skeleton
 
@@ -52,25 +53,36 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
     `lang`: the sentence's language; `lex`: its lexicon (looked up when not given)."""
     if lang != "en" and lex is None:
         lex = lexicon(lang)
-    known = _word_glosses(lang, lex)
     out: list[str] = []
+    for tokens, _ in _glossed_words(text, lang, lex):
+        out += tokens
+    return out
+
+
+def _glossed_words(text: str, lang: str, lex: Lexicon | None) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """Each word of `text`'s gloss tokens and their hashed columns (`GLOSS_FEATURES`)."""
+    known = _word_glosses(lang, lex)
+    out = []
     for m in _TOKEN.finditer(text):
         word = m.group(0)
         got = known.get(word)
         if got is None:
-            got = known[word] = _word_gloss(word, lang, lex)
-        out += got
+            tokens = _word_gloss(word, lang, lex)
+            cols = hashed_columns(list(tokens), GLOSS_FEATURES)
+            cols.flags.writeable = False
+            got = known[word] = (tokens, cols)
+        out.append(got)
     return out
 
 
-#: Each word's gloss, per language and lexicon: a word gives the same tokens wherever it stands, and
-#: words recur (names, copies of a dispatch), so each is glossed once a process. Emptied when one
-#: language holds `WORD_GLOSSES_KEPT` words.
-_WORD_GLOSSES: dict[tuple[str, int], tuple[Lexicon | None, dict[str, tuple[str, ...]]]] = {}
+#: Each word's gloss and its columns, per language and lexicon: a word gives the same tokens
+#: wherever it stands, and words recur (names, copies of a dispatch), so each is glossed once a
+#: process. Emptied when one language holds `WORD_GLOSSES_KEPT` words.
+_WORD_GLOSSES: dict[tuple[str, int], tuple[Lexicon | None, dict[str, tuple[tuple[str, ...], np.ndarray]]]] = {}
 WORD_GLOSSES_KEPT = 200_000
 
 
-def _word_glosses(lang: str, lex: Lexicon | None) -> dict[str, tuple[str, ...]]:
+def _word_glosses(lang: str, lex: Lexicon | None) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
     held = _WORD_GLOSSES.get((lang, id(lex)))
     if held is None or held[0] is not lex:  # the lexicon is held too, so its id is not reused
         held = _WORD_GLOSSES[(lang, id(lex))] = (lex, {})
@@ -128,7 +140,11 @@ def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
     """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR (as
     scikit-learn's `FeatureHasher(GLOSS_FEATURES, input_type="string", alternate_sign=False)`)."""
     lex = None if lang == "en" else lexicon(lang)
-    return hashed_counts((gloss_tokens(t, lang, lex) for t in texts), GLOSS_FEATURES)
+    rows = []
+    for t in texts:
+        parts = [cols for _, cols in _glossed_words(t, lang, lex)]
+        rows.append(np.concatenate(parts) if parts else np.zeros(0, np.int64))
+    return counts_matrix(rows, GLOSS_FEATURES)
 
 
 def gloss_fingerprint(lang: str) -> str:

@@ -63,11 +63,11 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
         for word in _WHITE_SPACES.sub(" ", _folded(romanized(t))).split():
             cols = known.get(word)
             if cols is None:
-                cols = known[word] = _hashed_columns(_word_ngrams(word), HASH_FEATURES)
+                cols = known[word] = hashed_columns(_word_ngrams(word), HASH_FEATURES)
                 cols.flags.writeable = False
             parts.append(cols)
         rows.append(np.concatenate(parts) if parts else np.zeros(0, np.int64))
-    return _counts_matrix(rows, HASH_FEATURES)
+    return counts_matrix(rows, HASH_FEATURES)
 
 
 #: Each word's hashed n-gram columns (`char_ngram_counts` works word by word, as the "char_wb"
@@ -86,11 +86,11 @@ def hashed_counts(rows: Iterable[Iterable[str]], n_features: int) -> sparse.csr_
     hashed one at a time (a long document's n-grams are never all held as strings); a feature
     with a lone surrogate (no UTF-8 form, where scikit-learn raises) is hashed by its
     surrogate-escaped bytes."""
-    return _counts_matrix([_hashed_columns(row if isinstance(row, list) else list(row), n_features) for row in rows],
+    return counts_matrix([hashed_columns(row if isinstance(row, list) else list(row), n_features) for row in rows],
                           n_features)
 
 
-def _hashed_columns(features: list[str], n_features: int) -> np.ndarray:
+def hashed_columns(features: list[str], n_features: int) -> np.ndarray:
     """`hashed_counts`' column of each feature, (len(features),) int64."""
     import mmh3
 
@@ -101,8 +101,8 @@ def _hashed_columns(features: list[str], n_features: int) -> np.ndarray:
     return np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
 
 
-def _counts_matrix(rows: list[np.ndarray], n_features: int) -> sparse.csr_matrix:
-    """The counts matrix of each row's hashed columns (`_hashed_columns`)."""
+def counts_matrix(rows: list[np.ndarray], n_features: int) -> sparse.csr_matrix:
+    """The counts matrix of each row's hashed columns (`hashed_columns`)."""
     cols = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows], dtype=np.int64)])
     m = sparse.csr_matrix((np.ones(len(cols), np.float32), cols.astype(np.int32), indptr),

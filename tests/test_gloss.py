@@ -153,6 +153,13 @@ def test_a_word_glossed_before_is_glossed_anew_for_another_language_or_a_new_dic
     # lemma and a name, in Russian text the same word (unknown to the dictionary) a name only
     assert gloss_tokens("Mayor Mayor", "en") == ["w:mayor", "n:mr"] * 2
     assert gloss_tokens("Mayor", "ru") == ["n:mr"]
+    # the rows are the hashed counts of those tokens, kept columns and all
+    from provenance.gloss import GLOSS_FEATURES, gloss_counts
+    from provenance.lexical import hashed_counts
+
+    texts = [sentence, "Mayor Mayor", "", "Путин"]
+    want = hashed_counts([gloss_tokens(t, "ru") for t in texts], GLOSS_FEATURES)
+    assert (gloss_counts(texts, "ru") != want).nnz == 0 and want.nnz >= 5
 
 
 def _scan(tmp_path, records):
