@@ -377,10 +377,15 @@ def _drawn_from(roots, comps, ev, dates, settings, leans) -> dict[int, int]:
     source directly): that tree's lineage draws on the other's. Two roots that explain each other
     are ordered by the text cues (`leans`); no chain of lineages comes back to itself."""
     tree_of = {m: k for k, members in enumerate(comps) for m in members}
+    wanted = set(roots)
+    of_root: dict[int, list] = {}  # each root's evidence as a target, in `ev`'s order
+    for e in ev.values():
+        if e.target in wanted:
+            of_root.setdefault(e.target, []).append(e)
     options = []
     for k, root in enumerate(roots):
-        found = [(derivation_score(e), e.source) for e in ev.values()
-                 if e.target == root and e.source in tree_of and tree_of[e.source] != k and is_derived(e, settings)
+        found = [(derivation_score(e), e.source) for e in of_root.get(root, ())
+                 if e.source in tree_of and tree_of[e.source] != k and is_derived(e, settings)
                  and (dates[root] is None or dates[e.source] is None or dates[e.source] <= dates[root])]
         if found:
             via = max(found)[1]
@@ -494,12 +499,17 @@ def _parent(t, root, members, ev, linked, dates, settings) -> tuple[int, float]:
 
 
 def _group_units(units: list[list[int]], same: np.ndarray) -> list[list[list[int]]]:
-    """Join units (trees and loose documents) whose members share a story (single linkage)."""
+    """Join units (trees and loose documents; disjoint) whose members share a story (single
+    linkage): units a < b join where `same[i, j]` for some i of a and j of b."""
     sets = UnionFind(len(units))
-    for a in range(len(units)):
-        for b in range(a + 1, len(units)):
-            if any(same[i, j] for i in units[a] for j in units[b]):
-                sets.union(a, b)
+    unit_of = np.full(same.shape[0], -1, np.int64)
+    for k, u in enumerate(units):
+        unit_of[u] = k
+    ii, jj = np.nonzero(same)
+    ua, ub = unit_of[ii], unit_of[jj]
+    joined = (ua >= 0) & (ua < ub)  # a document of a unit before the other's shares its story
+    for a, b in set(zip(ua[joined].tolist(), ub[joined].tolist(), strict=True)):
+        sets.union(a, b)
     groups = [[units[k] for k in g] for g in sets.groups()]
     return sorted(groups, key=lambda g: min(min(u) for u in g))
 

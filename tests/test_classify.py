@@ -241,3 +241,28 @@ def test_same_story_matrix_needs_similar_centroids_and_shared_details():
 def test_settings_out_of_range_are_refused():
     with pytest.raises(ConfigError, match="copy_verbatim"):
         ClassifySettings(copy_verbatim=1.5)
+
+
+def test_story_groups_join_units_as_the_pairwise_rule_says():
+    # `_group_units` joins units found from the story matrix's entries at once: the groups must be
+    # those of the rule unit by unit (a before b joins when same[i, j] for i of a and j of b), on
+    # random partitions and matrices that are not symmetric
+    from provenance.classify import _group_units
+    from provenance.graph import UnionFind
+
+    def by_rule(units, same):
+        sets = UnionFind(len(units))
+        for a in range(len(units)):
+            for b in range(a + 1, len(units)):
+                if any(same[i, j] for i in units[a] for j in units[b]):
+                    sets.union(a, b)
+        return sorted([[units[k] for k in g] for g in sets.groups()], key=lambda g: min(min(u) for u in g))
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 14))
+        docs = rng.permutation(n).tolist()
+        cuts = sorted(set(rng.integers(1, n + 1, int(rng.integers(0, n))).tolist()) | {n})
+        units = [docs[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True)]
+        same = rng.random((n, n)) < rng.choice([0.02, 0.1, 0.3])
+        assert _group_units(units, same) == by_rule(units, same)
