@@ -66,6 +66,7 @@ def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> P
     lens = np.array([len(x) for x in tsent], dtype=float)
     qshare = _quoted_shares(tuple(tsent))
     own = lens * (1 - qshare)
+    sizes, shares = lens.tolist(), qshare.tolist()  # Python floats: the same sums, without numpy scalars
     covered: set[int] = set()      # target sentences aligned (a sentence may sit in several blocks
     own_covered: set[int] = set()  # when the second pass reused it; it counts once)
     vt_num = vt_den = 0.0
@@ -75,14 +76,14 @@ def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> P
         s_idx = blk.src if target_is_b else blk.tgt
         t_txt = " ".join(_sent_texts(pt, t_idx))
         s_txt = " ".join(_sent_texts(ps, s_idx))
-        blk_len = sum(lens[i] for i in t_idx)
+        blk_len = sum(sizes[i] for i in t_idx)
         covered.update(t_idx)
-        if quoted_share(t_txt) < 0.5:
+        if (shares[t_idx[0]] if len(t_idx) == 1 else quoted_share(t_txt)) < 0.5:
             own_covered.update(t_idx)
         vt_num += fuzz.ratio(t_txt, s_txt) / 100.0 * blk_len
         vt_den += blk_len
         scores.append(blk.score)
-    aligned = float(sum(lens[i] for i in covered))
+    aligned = float(sum(sizes[i] for i in covered))
     own_aligned = float(sum(own[i] for i in own_covered))
     return PairStats(
         blocks=len(blocks),
