@@ -104,13 +104,10 @@ def _merged(s: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:
     """Cosines of merged neighbours from the 1-1 products `s`: `(x_i + x_(i+1)) . y / ||x_i + x_(i+1)||`
     along `axis` (0: source rows, 1: target columns); 0 where the norm is not positive."""
     summed = s[:-1] + s[1:] if axis == 0 else s[:, :-1] + s[:, 1:]
-    keep = norms > 0
-    if axis == 0:
-        np.divide(summed, norms[:, None], out=summed, where=keep[:, None])
-        summed[~keep] = 0.0
-    else:
-        np.divide(summed, norms[None, :], out=summed, where=keep[None, :])
-        summed[:, ~keep] = 0.0
+    den = norms[:, None] if axis == 0 else norms[None, :]
+    keep = den > 0
+    np.divide(summed, den, out=summed, where=keep)
+    np.copyto(summed, 0.0, where=~keep)
     return summed
 
 

@@ -140,11 +140,7 @@ def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
     """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR (as
     scikit-learn's `FeatureHasher(GLOSS_FEATURES, input_type="string", alternate_sign=False)`)."""
     lex = None if lang == "en" else lexicon(lang)
-    rows = []
-    for t in texts:
-        parts = [cols for _, cols in _glossed_words(t, lang, lex)]
-        rows.append(np.concatenate(parts) if parts else np.zeros(0, np.int64))
-    return counts_matrix(rows, GLOSS_FEATURES)
+    return counts_matrix([[cols for _, cols in _glossed_words(t, lang, lex)] for t in texts], GLOSS_FEATURES)
 
 
 def gloss_fingerprint(lang: str) -> str:

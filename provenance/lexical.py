@@ -66,7 +66,7 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
                 cols = known[word] = hashed_columns(_word_ngrams(word), HASH_FEATURES)
                 cols.flags.writeable = False
             parts.append(cols)
-        rows.append(np.concatenate(parts) if parts else np.zeros(0, np.int64))
+        rows.append(parts)
     return counts_matrix(rows, HASH_FEATURES)
 
 
@@ -86,8 +86,8 @@ def hashed_counts(rows: Iterable[Iterable[str]], n_features: int) -> sparse.csr_
     hashed one at a time (a long document's n-grams are never all held as strings); a feature
     with a lone surrogate (no UTF-8 form, where scikit-learn raises) is hashed by its
     surrogate-escaped bytes."""
-    return counts_matrix([hashed_columns(row if isinstance(row, list) else list(row), n_features) for row in rows],
-                          n_features)
+    return counts_matrix([[hashed_columns(row if isinstance(row, list) else list(row), n_features)] for row in rows],
+                         n_features)
 
 
 def hashed_columns(features: list[str], n_features: int) -> np.ndarray:
@@ -101,10 +101,12 @@ def hashed_columns(features: list[str], n_features: int) -> np.ndarray:
     return np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
 
 
-def counts_matrix(rows: list[np.ndarray], n_features: int) -> sparse.csr_matrix:
-    """The counts matrix of each row's hashed columns (`hashed_columns`)."""
-    cols = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows], dtype=np.int64)])
+def counts_matrix(rows: list[list[np.ndarray]], n_features: int) -> sparse.csr_matrix:
+    """The counts matrix of rows given as their hashed columns (`hashed_columns`), each row in
+    parts (one per word where words' columns are kept)."""
+    parts = [p for row in rows for p in row]
+    cols = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    indptr = np.concatenate([[0], np.cumsum([sum(len(p) for p in row) for row in rows], dtype=np.int64)])
     m = sparse.csr_matrix((np.ones(len(cols), np.float32), cols.astype(np.int32), indptr),
                           shape=(len(rows), n_features))
     m.sum_duplicates()  # sorts the indices too
