@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, EncodingStopped, ModelError
 from .parallel import usable_cores
 
 #: What `--backend` accepts; "auto" is `AUTO`, or "torch" where ONNX cannot serve the model.
@@ -262,9 +262,13 @@ class OnnxEncoder:
     def get_sentence_embedding_dimension(self) -> int:
         return int(self.encode(["a"]).shape[1])
 
-    def encode(self, texts: list[str], batch_size: int | None = None, **_ignored) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int | None = None, stop: threading.Event | None = None,
+               on_batch: Callable[[np.ndarray, np.ndarray], None] | None = None, **_ignored) -> np.ndarray:
         """(len(texts), dimension) float32, L2-normalised (the keywords sentence-transformers'
-        `encode` takes are accepted and ignored)."""
+        `encode` takes are accepted and ignored). `stop`: checked before each batch; once set, the
+        batches running finish and `EncodingStopped` is raised. `on_batch(rows, vectors)`: called
+        as each batch finishes, from the thread that ran it, with the positions in `texts` and
+        their rows of the result (so a caller can keep what was encoded before a stop)."""
         texts = [t.lower() for t in texts] if self.lower else list(texts)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
@@ -286,28 +290,34 @@ class OnnxEncoder:
                 ids[r, :n] = encs[i].ids
                 mask[r, :n] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out[k] = _pool(self.session.run(None, {name: feed[name] for name in self.inputs})[0], mask, self.pooling)
+            vecs = _pool(self.session.run(None, {name: feed[name] for name in self.inputs})[0], mask, self.pooling)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            out[k] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+            if on_batch is not None:
+                on_batch(rows, out[k])
 
-        _run_all(run, len(batches), min(self.threads, len(batches)))
+        if not _run_all(run, len(batches), min(self.threads, len(batches)), stop):
+            raise EncodingStopped()
         vecs = np.zeros((len(texts), out[0].shape[1]), dtype=np.float32)
         for rows, v in zip(batches, out, strict=True):
             vecs[rows] = v
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+        return vecs
 
 
-def _run_all(run: Callable[[int], None], n: int, threads: int) -> None:
+def _run_all(run: Callable[[int], None], n: int, threads: int, stop: threading.Event | None = None) -> bool:
     """`run(k)` for k in range(n), on `threads` threads (this one among them), each taking the
-    next k when free (ONNX Runtime releases the GIL while a batch runs). The first error is raised
-    here once every thread has stopped."""
+    next k when free (ONNX Runtime releases the GIL while a batch runs); none is taken once `stop`
+    is set. Whether every k ran. The first error is raised here once every thread has stopped."""
     taken = itertools.count()
     errors: list[BaseException] = []
     done = threading.Event()  # set however this thread leaves (an error, Ctrl-C): the others stop too
+    ran = itertools.count()
 
     def worker() -> None:
-        while not errors and not done.is_set() and (k := next(taken)) < n:
+        while not errors and not done.is_set() and not (stop is not None and stop.is_set()) and (k := next(taken)) < n:
             try:
                 run(k)
+                next(ran)
             except BaseException as exc:  # noqa: BLE001 -- re-raised in the calling thread
                 errors.append(exc)
 
@@ -322,6 +332,7 @@ def _run_all(run: Callable[[int], None], n: int, threads: int) -> None:
             t.join()
     if errors:
         raise errors[0]
+    return next(ran) >= n
 
 
 def _pool(tokens: np.ndarray, mask: np.ndarray, how: str | None) -> np.ndarray:

@@ -26,10 +26,13 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from .cache_db import insert_rows, set_aside, table_columns, transaction
+from .errors import EncodingStopped
 from .kept import MEMORY_BYTES, KeptValues
 
 PREFIX = "embeddings-"
@@ -138,43 +141,6 @@ def prepare_db(db: sqlite3.Connection, timeout: float, meta: dict[str, str] | No
             db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
 
 
-def table_columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def insert_rows(db: sqlite3.Connection, into: str, rows: list[tuple]) -> None:
-    """`INSERT OR REPLACE INTO {into} VALUES` each of `rows`, many rows a statement: sqlite3 lets
-    other threads run at every step, one a row with `executemany`, and each step then waited its
-    turn for the GIL while another thread computed (256 vectors saved beside a busy thread: 2.5 s
-    by `executemany`, 50 ms so)."""
-    per = max(1, 999 // len(rows[0])) if rows else 1  # SQLite's old limit of 999 parameters
-    for lo in range(0, len(rows), per):
-        chunk = rows[lo:lo + per]
-        marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
-        db.execute(f"INSERT OR REPLACE INTO {into} VALUES {', '.join([marks] * len(chunk))}",
-                   [x for row in chunk for x in row])
-
-
-class transaction:
-    """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on any error): takes the write lock up front,
-    waiting at most the connection's busy timeout."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind, exc, tb):
-        if kind is None:
-            self.db.execute("COMMIT")
-            return
-        try:
-            self.db.execute("ROLLBACK")
-        except sqlite3.Error:  # SQLite rolled back already (or the file is gone)
-            pass
-
-
 def _quick_check(path: Path) -> bool | None:
     """True when SQLite finds `path` damaged (`PRAGMA quick_check`: not a database, or malformed
     pages); False when it checks out; None when it cannot tell now (locked, unreadable)."""
@@ -206,23 +172,6 @@ def claim(path: Path) -> str:
         kind = problem_kind(exc)
         return "in use" if kind == "locked" else "damaged" if kind == "damaged" else "unknown"
     return "free"
-
-
-def _side_files(path: Path) -> list[Path]:
-    return [Path(f"{path}{s}") for s in ("-wal", "-shm", "-journal")]
-
-
-def _set_aside(path: Path) -> Path:
-    """Rename `path` (and its journal files) to `<name>.corrupt-<UTC time>`; the new name."""
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    aside, n = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
-    while aside.exists():
-        aside, n = path.with_name(f"{path.name}.corrupt-{stamp}-{n}"), n + 1
-    path.rename(aside)
-    for side, new in zip(_side_files(path), _side_files(aside), strict=True):
-        if side.exists():
-            side.rename(new)
-    return aside
 
 
 class CachedEmbedder:
@@ -380,7 +329,7 @@ class CachedEmbedder:
             return None, (f"cache file {self.path} is damaged ({exc}): this run goes on without the cache; once "
                           "no other scan uses it, run `provenance cache clear --yes` or delete it")
         try:
-            return _set_aside(self.path), ""
+            return set_aside(self.path), ""
         except OSError:
             return None, (f"cache file {self.path} is damaged ({exc}): this run goes on without the cache; run "
                           "`provenance cache clear --yes` or delete it")
@@ -528,23 +477,47 @@ class CachedEmbedder:
             stored = [k for k in unique if k not in self._vectors and k not in known]
         return len(stored) - len(self._select("SELECT key FROM emb WHERE key IN", stored))
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    @property
+    def streams(self) -> bool:
+        """Whether `encode` takes `stop` and `on_batch` (`embed.streams`): where its model's does."""
+        return bool(getattr(self.inner, "streams", False))
+
+    def encode(self, texts: list[str], stop: threading.Event | None = None,
+               on_batch: Callable[[np.ndarray, np.ndarray], None] | None = None) -> np.ndarray:
+        """The cached vectors of `texts`, the others encoded by the model and kept. `stop`,
+        `on_batch`: as `embed.streams` says (hits are reported first, in one call); the vectors
+        encoded before a stop are kept too."""
         keys = [self._key(t) for t in texts]
         found = self._vectors_of(list(dict.fromkeys(keys)))
         missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
         self.hits += len(texts) - sum(1 for k in keys if k not in found)
         self.misses += len(missing)
-        if missing:
-            vecs = self.inner.encode([t for _, t in missing])
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        if on_batch is not None and found:
+            on_batch(np.array([first[k] for k in found]), np.vstack(list(found.values())))
+
+        def keep(rows: np.ndarray, vecs: np.ndarray) -> None:
             with self._lock:
-                for (k, _), v in zip(missing, vecs, strict=True):
+                for r, v in zip(rows.tolist(), vecs, strict=True):
+                    k = missing[r][0]
                     found[k] = np.asarray(v, np.float32)
                     if self._db is not None:
                         self._vectors[k] = blob = found[k].tobytes()
                         self.kept.keep("", k, np.frombuffer(blob, np.float32), len(blob), today())
-            if not self._locked_out:  # written now, for the scans running beside this one
-                self._save(vectors_only=True)
+            if on_batch is not None:
+                on_batch(np.array([first[missing[r][0]] for r in rows.tolist()]), vecs)
+
+        if missing:
+            try:
+                if (stop is not None or on_batch is not None) and self.streams:
+                    self.inner.encode([t for _, t in missing], stop=stop, on_batch=keep)
+                elif stop is not None and stop.is_set():
+                    raise EncodingStopped()
+                else:
+                    keep(np.arange(len(missing)), self.inner.encode([t for _, t in missing]))
+            finally:  # written now (what was encoded before a stop too), for the scans running beside this one
+                if not self._locked_out:
+                    self._save(vectors_only=True)
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
-

@@ -22,10 +22,9 @@ from .cache import (
     open_db,
     prepare_db,
     problem_kind,
-    table_columns,
     today,
-    transaction,
 )
+from .cache_db import table_columns, transaction
 from .errors import InputError
 from .lexicon_files import LEXICONS, cache_folder_for_lexicons
 

@@ -14,12 +14,13 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, EncodingStopped, ModelError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
@@ -89,17 +90,13 @@ def vectors_fingerprint(embedder) -> str | None:
 ENCODE_CHUNK = 256
 
 
-class EncodingStopped(Exception):
-    """`encode_texts` was told to stop (the scan that asked for the vectors failed meanwhile)."""
-
-
 def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False,
                  stop: threading.Event | None = None) -> np.ndarray:
     """Encode `texts` with `embedder`, each distinct text once (copies of a wire repeat whole
-    sentences), in chunks of 256 under a progress bar when `progress`, or when another thread may
-    `stop` it (then it raises `EncodingStopped` before the next chunk: a scan interrupted while it
-    encodes in a worker thread waits for one chunk, not for the whole encoding). Returns
-    (len(texts), dimension) float32.
+    sentences), under a progress bar when `progress`. Another thread may `stop` it: it then raises
+    `EncodingStopped` before the next batch of an embedder that `streams`, else before the next
+    chunk of 256 (a scan interrupted while it encodes in a worker thread waits for those, not for
+    the whole encoding). Returns (len(texts), dimension) float32.
 
     Raises:
         ConfigError: the embedder returned another shape.
@@ -111,9 +108,36 @@ def encode_texts(embedder: Embedder, texts: list[str], progress: bool = False,
         return vecs[[where[t] for t in texts]]
     if (not progress and stop is None) or len(texts) < 64:
         vecs = embedder.encode(texts)
+    elif streams(embedder):
+        vecs = _encode_streaming(embedder, texts, progress, stop)
     else:
         vecs = _encode_in_chunks(embedder, texts, progress, stop)
     return _checked(embedder, vecs, len(texts))
+
+
+def streams(embedder: Embedder) -> bool:
+    """Whether `embedder.encode` also takes `stop` (checked before each batch: once it is set, the
+    batches running finish and `EncodingStopped` is raised) and `on_batch(rows, vectors)` (called
+    as each batch finishes, from the thread that ran it: positions in the texts and their rows of
+    the result). `encode_texts` then encodes in one call: in chunks, the threads running the model
+    side by side wait for each other at every chunk's end (a cold scan of the speed corpus in
+    chunks of 256 left the two cores ~0.65 s idle, in one call ~0.41 s)."""
+    return bool(getattr(embedder, "streams", False))
+
+
+def _encode_streaming(embedder: Embedder, texts: list[str], progress: bool, stop: threading.Event | None
+                      ) -> np.ndarray:
+    """`encode_texts` in one call to an embedder that `streams`, under a progress bar."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(texts), desc="embedding", unit="sent", leave=False, disable=not progress) as bar:
+        lock = threading.Lock()  # batches finish on several threads
+
+        def done(rows: np.ndarray, _vectors: np.ndarray) -> None:
+            with lock:
+                bar.update(len(rows))
+
+        return embedder.encode(texts, stop=stop, on_batch=done if progress else None)
 
 
 def _checked(embedder: Embedder, vecs, n: int) -> np.ndarray:
@@ -206,11 +230,23 @@ class SentenceTransformerEmbedder:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    @property
+    def streams(self) -> bool:
+        """Whether `encode` takes `stop` and `on_batch` (`streams`): an ONNX Runtime model does."""
+        return self.backend.startswith("onnx")
+
+    def encode(self, texts: list[str], stop: threading.Event | None = None,
+               on_batch: Callable[[np.ndarray, np.ndarray], None] | None = None) -> np.ndarray:
+        """`stop`, `on_batch`: see `streams` (only where `self.streams`)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        more = {}
+        if stop is not None or on_batch is not None:
+            if not self.streams:
+                raise ConfigError(f"the {self.backend} backend encodes in one call: it takes no stop or on_batch")
+            more = {"stop": stop, "on_batch": on_batch and (lambda rows, v: on_batch(rows, normalize_rows(v)))}
         vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=False)
+                                 normalize_embeddings=True, show_progress_bar=False, **more)
         return normalize_rows(vecs)
 
 

@@ -35,3 +35,9 @@ def check_range(owner: object, names: tuple[str, ...] | list[str], low: float | 
             bounds = (f"in [{low}, {high}]" if low is not None and high is not None
                       else f">= {low}" if low is not None else f"<= {high}")
             raise ConfigError(f"{name} must be {what + ' ' if what else ''}{bounds}, got {v}")
+
+
+class EncodingStopped(Exception):
+    """An encoding was told to stop (`embed.encode_texts`' `stop`: the scan that asked for the
+    vectors failed meanwhile, or was interrupted). Not a `ProvenanceError`: the scan re-raises
+    what stopped it."""

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from provenance.cache import CachedEmbedder
 from provenance.cli import main
 from provenance.embed import load_model
+from provenance.errors import ConfigError, EncodingStopped
 from provenance.parallel import usable_cores
 from tests.conftest import SEEDS, FakeEmbedder
 from tests.test_crosslingual import tiny_model_dir  # noqa: F401  (the fixture)
@@ -242,6 +243,79 @@ def test_a_scan_that_fails_beside_the_encoding_stops_it(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="model-free work failed"):
         scan([tmp_path], embedder=slow)
     assert slow.encoded <= 2 * ENCODE_CHUNK < 600  # of 600 sentences
+
+
+def test_an_onnx_encoding_reports_each_batch_once_and_stops_between_batches(tiny_model_dir, tmp_path):  # noqa: F811
+    """An ONNX model `streams` (`embed.streams`): each finished batch is reported once with its rows
+    of the very result, and a stop takes effect before the next batch (the batches running
+    finish); torch's does not stream and says so rather than ignore a stop."""
+    onnx = load_model(str(tiny_model_dir), backend="onnx", cache_dir=tmp_path)
+    texts = [f"{TEXTS[i % 3]} {'and more words ' * (i % 7)}({i})" for i in range(45)]
+    seen, lock = [], threading.Lock()
+
+    def record(rows, vecs):
+        with lock:
+            seen.append((np.array(rows), np.array(vecs)))
+
+    assert onnx.streams and not load_model(str(tiny_model_dir), backend="torch").streams
+    out = onnx.encode(texts, on_batch=record)
+    assert np.array_equal(out, onnx.encode(texts))
+    assert sorted(r for rows, _ in seen for r in rows.tolist()) == list(range(45))
+    assert all(np.array_equal(vecs, out[rows]) for rows, vecs in seen)
+
+    onnx.model.threads = 1
+    seen.clear()
+    stop = threading.Event()
+    with pytest.raises(EncodingStopped):
+        onnx.encode(texts, stop=stop, on_batch=lambda rows, vecs: (record(rows, vecs), stop.set()))
+    assert len(seen) == 1  # of 6 batches
+    with pytest.raises(ConfigError, match="torch backend encodes in one call"):
+        load_model(str(tiny_model_dir), backend="torch").encode(texts, stop=stop)
+
+
+class Streaming(FakeEmbedder):
+    """The fake model encoding in batches of 10 that it reports, and that a stop interrupts."""
+
+    streams = True
+
+    def encode(self, texts, stop=None, on_batch=None):
+        vecs = super().encode(texts)
+        for lo in range(0, len(texts), 10):
+            if stop is not None and stop.is_set():
+                raise EncodingStopped()
+            if on_batch is not None:
+                on_batch(np.arange(lo, min(lo + 10, len(texts))), vecs[lo:lo + 10])
+        return vecs
+
+
+def test_an_embedder_that_streams_gets_one_call_and_the_cache_keeps_what_a_stop_left(tmp_path):
+    """`encode_texts` hands an embedder that streams all its texts in one call (no chunk ends where
+    the model's threads wait for each other); the cache reports its hits, then each batch; a
+    stopped encoding's finished batches are in the cache file at once, for the other scans."""
+    from provenance.embed import encode_texts
+
+    texts = [f"sentence {i} of the wire about item {i * 13}" for i in range(600)]
+    rec = Streaming()
+    cached = CachedEmbedder(rec, tmp_path)
+    cached.encode(texts[:100])
+    rec.calls = 0
+    vecs = encode_texts(cached, texts, progress=True, stop=threading.Event())
+    assert np.array_equal(vecs, FakeEmbedder().encode(texts)) and rec.calls == 1 and rec.encoded == 600
+
+    more = [f"another sentence {i} on item {i * 7}" for i in range(100)]
+    stop, counted = threading.Event(), []
+
+    def count(rows, _vecs):
+        counted.append(len(rows))
+        if len(counted) == 4:  # the cached texts (one report), then three batches
+            stop.set()
+
+    with pytest.raises(EncodingStopped):
+        cached.encode(texts[:50] + more, stop=stop, on_batch=count)
+    assert counted == [50, 10, 10, 10]
+    fresh = CachedEmbedder(FakeEmbedder(), tmp_path)  # another scan, while this one still runs
+    assert fresh.count_missing(more) == 70
+    assert np.array_equal(fresh.encode(more[:30]), FakeEmbedder().encode(more[:30])) and fresh.inner.encoded == 0
 
 
 def test_chunked_encoding_groups_texts_of_similar_length_and_keeps_their_order():
