@@ -11,7 +11,7 @@ and of the pairs asked for, so any engine (forked workers here, Spark elsewhere)
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,6 +32,20 @@ from .results import ResultStore
 from .runtime import progress_bar
 from .semantic_budget import mask_key
 from .settings import ScanSettings
+
+
+@dataclass(frozen=True)
+class DocPrep:
+    """What aligning reads of one document, whatever the other: its n-grams (`lexical.DocNgrams`),
+    its sentence vectors' merge norms (`align.merge_norms`), which sentence may join the next
+    (`_joinable`), the sentences' lengths and, for a pair of two languages, its gloss n-grams
+    (None until such a pair asks: `prepare_docs`)."""
+
+    ngrams: DocNgrams
+    sem_norms: np.ndarray
+    joinable: np.ndarray
+    lengths: np.ndarray
+    gloss: DocNgrams | None = None
 
 
 @dataclass(frozen=True)
@@ -61,17 +75,19 @@ class PairInputs:
     encoded: list[np.ndarray | None] = field(default_factory=list)
     #: `pair_keys`' digest of each document's part, made once per scan (it keys every pair three times)
     doc_digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    #: each document's `DocPrep`, worked out once per scan (`prepare_docs`)
+    prep: dict[int, DocPrep] = field(default_factory=dict, repr=False, compare=False)
+    #: whether a bilingual dictionary serves each language (`glossary.has_dictionary`), asked once per scan
+    dictionaries: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def encoded_rows(self, d: int) -> np.ndarray | None:
         return self.encoded[d] if self.encoded else None
 
 
-def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, ngrams_a: DocNgrams,
-               ngrams_b: DocNgrams, keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
-               settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None,
-               gloss: tuple[DocNgrams, DocNgrams] | None = None,
-               encoded: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
-               sem_norms: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> list[AlignedBlock]:
+def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray, prep_a: DocPrep, prep_b: DocPrep,
+               keys_a: list[list[str]], keys_b: list[list[str]], both_covered: bool,
+               settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None, gloss: bool = False,
+               encoded: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> list[AlignedBlock]:
     """Align two documents from their sentence vectors, char n-grams and detail keys, and for two
     languages from their glosses too (`gloss`: each side's gloss rows as `DocNgrams`, weighted by
     `ChannelWeights.gloss`).
@@ -86,27 +102,28 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
     without them, not at all.
 
     `encoded`: which sentences of each side have a vector (None: all); the semantic channel
-    weighs in only between two that do (`align.Channel.src_present`). `sem_norms`: each side's
-    `align.merge_norms` of its vectors, when the caller keeps them per document (else computed here).
+    weighs in only between two that do (`align.Channel.src_present`). `prep_a`, `prep_b`: each
+    side's `DocPrep` (`doc_prep`), with its gloss n-grams where `gloss`.
     """
-    lex = pair_tfidf(ngrams_a, ngrams_b)
+    lex = pair_tfidf(prep_a.ngrams, prep_b.ngrams)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
     w = settings.weights
     sem_w = w.semantic * (1.0 if both_covered else w.uncovered_semantic_factor)
     channels = [
-        Channel("semantic", sem_a, sem_b, sem_w, *sem_norms, src_present=encoded[0], tgt_present=encoded[1]),
+        Channel("semantic", sem_a, sem_b, sem_w, prep_a.sem_norms, prep_b.sem_norms, src_present=encoded[0],
+                tgt_present=encoded[1]),
         Channel("lexical", lex.a, lex.b, w.lexical, lex.a_pair_norms, lex.b_pair_norms),
         Channel("detail", det_a, det_b, w.detail),
     ]
-    if gloss is not None and w.gloss > 0:
-        g = pair_tfidf(*gloss)
+    if gloss and w.gloss > 0:
+        g = pair_tfidf(prep_a.gloss, prep_b.gloss)
         channels.append(Channel("gloss", g.a, g.b, w.gloss, g.a_pair_norms, g.b_pair_norms))
     if len(sem_a) * len(sem_b) > ALIGN_MAX_CELLS:
         return align_anchored(channels, np.zeros((0, 2), np.int64) if anchors is None else anchors, settings.align,
-                              _joinable(pa), _joinable(pb), margin=not both_covered, src_lengths=_lengths(pa),
-                              tgt_lengths=_lengths(pb))
-    return align(channels, settings.align, _joinable(pa), _joinable(pb), margin=not both_covered,
-                 src_lengths=_lengths(pa), tgt_lengths=_lengths(pb))
+                              prep_a.joinable, prep_b.joinable, margin=not both_covered, src_lengths=prep_a.lengths,
+                              tgt_lengths=prep_b.lengths)
+    return align(channels, settings.align, prep_a.joinable, prep_b.joinable, margin=not both_covered,
+                 src_lengths=prep_a.lengths, tgt_lengths=prep_b.lengths)
 
 
 def long_pair_anchors(pairs: list[tuple[int, int]], sizes: list[int], mined: list[dict], doc_of_row: np.ndarray
@@ -134,6 +151,49 @@ def _joinable(p: Prepared) -> np.ndarray:
     never spans page furniture)."""
     t, ss = p.doc.text, p.seg.sentences
     return np.array([not t[ss[i].end:ss[i + 1].start].strip() for i in range(len(ss) - 1)], dtype=bool)
+
+
+def doc_prep(p: Prepared, features: DocFeatures, vectors: np.ndarray, encoded: np.ndarray | None = None,
+             gloss: bool = False) -> DocPrep:
+    """`DocPrep` of one document (`encoded`: which sentences have a vector, None: all; `gloss`:
+    with its gloss n-grams)."""
+    return DocPrep(doc_ngrams(features.counts), merge_norms(vectors, encoded), _joinable(p), _lengths(p),
+                   doc_ngrams(features.gloss) if gloss else None)
+
+
+def docs_prep(prepared: list[Prepared], features: list[DocFeatures], vectors: list[np.ndarray]) -> dict[int, DocPrep]:
+    """Every document's `DocPrep` (without glosses): what a scan works out once its vectors are in,
+    while its worker thread runs the semantic search on one core (`pipeline.scan_documents`; the
+    other would wait), so that the alignment's worker processes find them made."""
+    return {d: doc_prep(p, features[d], vectors[d]) for d, p in enumerate(prepared)}
+
+
+def prepare_docs(inputs: PairInputs, pairs: list[tuple[int, int]]) -> None:
+    """Fill `inputs.prep` for the documents of `pairs`, with the gloss n-grams of those in a pair of
+    two languages that both have a dictionary (`two_languages`). Done in this process before the
+    workers fork: each would otherwise work out again the documents its pairs share with the
+    others' (and the scan does it for every document beside the semantic search, `pipeline`)."""
+    glossed = {d for ab in pairs if two_languages(inputs, *ab) for d in ab}
+    for d in dict.fromkeys(d for ab in pairs for d in ab):
+        known = inputs.prep.get(d)
+        if known is None:
+            inputs.prep[d] = doc_prep(inputs.prepared[d], inputs.features[d], inputs.vectors[d],
+                                      inputs.encoded_rows(d), d in glossed)
+        elif d in glossed and known.gloss is None:
+            inputs.prep[d] = replace(known, gloss=doc_ngrams(inputs.features[d].gloss))
+
+
+def two_languages(inputs: PairInputs, a: int, b: int) -> bool:
+    """Whether pair (a, b) is of two languages that both have a bilingual dictionary (the gloss
+    channel then weighs in)."""
+    la, lb = inputs.prepared[a].langs.document, inputs.prepared[b].langs.document
+    if la == lb:
+        return False
+    has = inputs.dictionaries
+    for lang in (la, lb):
+        if lang not in has:
+            has[lang] = has_dictionary(lang)
+    return has[la] and has[lb]
 
 
 def pair_keys(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultStore) -> dict[tuple[int, int], str]:
@@ -165,31 +225,18 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
     `workers` processes; `stats x->y`: `evidence.PairStats` of y as the target."""
     keys = pair_keys(inputs, pairs, store)
     cached = store.get_many("pair", list(keys.values()))
-    ngrams: dict[int, DocNgrams] = {}
-    glosses: dict[int, DocNgrams] = {}
-    sem_norms: dict[int, np.ndarray] = {}  # a document is in several pairs: its vectors' merge norms once
-    has = {lang: has_dictionary(lang) for lang in {p.langs.document for p in inputs.prepared}}
-    glossed = [has[p.langs.document] for p in inputs.prepared]  # a dictionary for its language
 
     def align_one(ab: tuple[int, int]) -> tuple:
         a, b = ab
         pa, pb = inputs.prepared[a], inputs.prepared[b]
-        two_languages = pa.langs.document != pb.langs.document and glossed[a] and glossed[b]
-        for d in ab:
-            if d not in ngrams:
-                ngrams[d] = doc_ngrams(inputs.features[d].counts)
-            if two_languages and d not in glosses:
-                glosses[d] = doc_ngrams(inputs.features[d].gloss)
-            if d not in sem_norms:
-                sem_norms[d] = merge_norms(inputs.vectors[d], inputs.encoded_rows(d))
-        blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], ngrams[a], ngrams[b],
+        blocks = tuple(align_pair(pa, pb, inputs.vectors[a], inputs.vectors[b], inputs.prep[a], inputs.prep[b],
                                   inputs.features[a].keys, inputs.features[b].keys,
                                   inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab),
-                                  (glosses[a], glosses[b]) if two_languages else None,
-                                  (inputs.encoded_rows(a), inputs.encoded_rows(b)), (sem_norms[a], sem_norms[b])))
+                                  two_languages(inputs, a, b), (inputs.encoded_rows(a), inputs.encoded_rows(b))))
         return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
 
     todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]
+    prepare_docs(inputs, todo)
     with progress_bar(progress and len(todo) > 20, len(todo), "aligning", "pair") as done:
         computed = dict(zip(todo, fork_map(align_one, todo, workers, on_done=done), strict=True))
     for ab, value in computed.items():

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,7 +39,7 @@ from .hashing import digest
 from .lineage import replica_groups, unaligned_roots
 from .load import Document, Skipped, load_paths
 from .match import DocPair, doc_pairs, semantic_pairs
-from .pairs import PairInputs, align_pairs, compare_derived, long_pair_anchors, pair_evidences
+from .pairs import DocPrep, PairInputs, align_pairs, compare_derived, docs_prep, long_pair_anchors, pair_evidences
 from .preparation import Prepared, identify_documents, prepare, segment_documents
 from .reconstruct import reconstruct_stories
 from .replicas import add_replicas, split_replicas
@@ -58,12 +58,13 @@ CONCURRENT_ENCODE_MAX = 256
 
 @dataclass(frozen=True)
 class Retrieved:
-    """What `scan_documents` computes while (or after) the model encodes, so `analyse` need not:
-    each document's features, and the lexical and semantic candidate sentence pairs."""
+    """What `scan_documents` computes while (or after) the model encodes, so `analyse` need not: each
+    document's features, the lexical and semantic candidate sentence pairs (and `pairs.DocPrep`s)."""
 
     features: list[DocFeatures]
     lexical: dict
     semantic: dict
+    prep: dict[int, DocPrep] = field(default_factory=dict)
 
 
 @gc_paused
@@ -132,9 +133,14 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
     doc_of_row = np.repeat(np.arange(len(segs)), sizes)
     doc_keys = [digest(seg.doc.text) for seg in segs]
 
-    def encode_and_search(encoded: np.ndarray | None = None, stop: threading.Event | None = None):
+    def encode_and_search(encoded: np.ndarray | None = None, stop: threading.Event | None = None,
+                          vectors: Future | None = None):
         if encoded is None:
+            misses = getattr(embedder, "misses", None)  # a cache's count of the texts it sent to the model
             vecs = encode_texts(embedder, texts, progress, stop)
+            if vectors is not None:  # the vectors for the work beside the search, after a long encode
+                long = (len(set(texts)) if misses is None else embedder.misses - misses) > CONCURRENT_ENCODE_MAX
+                vectors.set_result(vecs if long else None)
             knn = semantic_knn(vecs, doc_of_row, doc_keys, embedder.model_id, settings.match, store)
             return vecs, semantic_pairs(vecs, doc_of_row, settings.match, knn=knn)
         rows = np.flatnonzero(encoded)  # an over-long document: some of its sentences only
@@ -150,7 +156,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         features = docs_features(prepared, store, workers_here)
         return prepared, features, lexical_search(prepared, features, settings.match, store)
 
-    encoded = None
+    encoded, prep = None, {}
     if settings.max_semantic_sentences and max(sizes) > settings.max_semantic_sentences:
         # an over-long document: lexical retrieval first, as it picks which of its sentences to encode
         prepared, features, lexical = model_free(workers)
@@ -162,31 +168,31 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
         # that runs its batches side by side, or a short encode (a warm re-scan)
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(encode_and_search, stop=stop)
+            future = pool.submit(encode_and_search, stop=stop, vectors=(vectors := Future()))
             try:
                 prepared, features, lexical = model_free(1)
-            except BaseException:  # Ctrl-C or a failure: the encoding stops at its next chunk
+                wait([vectors, future], return_when=FIRST_COMPLETED)  # a core is free beside the search
+                if vectors.done() and vectors.result() is not None:  # much to align
+                    prep = docs_prep(prepared, features, _split_rows(vectors.result(), prepared))
+            except BaseException:  # Ctrl-C or a failure: the encoding stops at its next batch
                 stop.set()
                 raise
             semantic, sem_candidates = future.result()
     else:
-        # a long encode on intra-op threads (torch) fills every core: work beside it would only slow
-        # it down (its threads wait for each other at every step, and one of them waits for us).
-        # The model-free work comes after it, on all cores.
+        # a long encode on intra-op threads (torch) fills every core: work beside it would only slow it down
+        # (its threads wait for each other at every step, one of them for us); the model-free work comes after
         semantic, sem_candidates = encode_and_search()
         prepared, features, lexical = model_free(workers)
     store.flush()
     result = analyse(prepared, semantic, embedder.model_id, embedder.languages, settings, skipped=skipped,
-                     progress=progress, store=store, retrieved=Retrieved(features, lexical, sem_candidates),
+                     progress=progress, store=store, retrieved=Retrieved(features, lexical, sem_candidates, prep),
                      workers=workers, encoded=encoded)
     return replace(add_replicas(result, repeats), backend=_backend(embedder))
 
 
 def _first_skipped(skipped: list[Skipped]) -> str:
-    if not skipped:
-        return ""
     more = ", ..." if len(skipped) > 1 else ""
-    return f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason}{more})"
+    return f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason}{more})" if skipped else ""
 
 
 def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
@@ -219,7 +225,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     replicas = replica_groups([p.doc.text for p in prepared])
     candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus, encoded)
     anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
-    inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors, masks)
+    inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors, masks,
+                        prep=dict(retrieved.prep) if retrieved is not None else {})
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
 

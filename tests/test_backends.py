@@ -174,8 +174,10 @@ def test_onnx_runs_batches_side_by_side_and_each_text_keeps_its_vector(tiny_mode
 def test_the_model_free_work_runs_beside_a_model_that_runs_batches_side_by_side(tiny_model_dir, tmp_path,  # noqa: F811
                                                                                monkeypatch):
     """Torch's intra-op threads stall when a core is busy, so only ONNX on the CPU gets the
-    model-free work beside a long encoding; a scan's result does not depend on which way it ran."""
-    from provenance import build_report, pipeline, scan
+    model-free work beside a long encoding (and each document's alignment inputs beside the
+    semantic search); a scan's result does not depend on which way it ran, and no document's
+    alignment inputs are worked out twice in a scan either way."""
+    from provenance import build_report, pairs, pipeline, scan
     from provenance.embed import encodes_side_by_side
 
     onnx = load_model(str(tiny_model_dir), backend="onnx", cache_dir=tmp_path)
@@ -202,15 +204,26 @@ def test_the_model_free_work_runs_beside_a_model_that_runs_batches_side_by_side(
         return model_free(*args)
 
     monkeypatch.setattr(pipeline, "identify_documents", identify)
+    doc_prep, prepared = pairs.doc_prep, []
+
+    def counted(p, *args, **kwargs):
+        prepared[-1].append(p.doc.id)
+        return doc_prep(p, *args, **kwargs)
+
+    monkeypatch.setattr(pairs, "doc_prep", counted)
     plain, beside = FakeEmbedder(), SideBySide()
     reports, seen = [], []
     for embedder in (plain, beside):
         started.clear()
+        prepared.append([])
         report = build_report(scan([SEEDS], embedder=embedder, workers=2))
         reports.append({k: v for k, v in report.items() if k not in ("tool", "generated")})
     # the plain one had encoded everything before the model-free work began; the other met it
     assert seen == [1, True] and beside.beside
     assert reports[0] == reports[1]
+    # beside the search: every document (the plain scan: those of the pairs it aligned), each once
+    assert len(prepared[1]) == len(set(prepared[1])) == len(reports[1]["documents"]) >= len(set(prepared[0]))
+    assert len(prepared[0]) == len(set(prepared[0])) > 0
 
 
 def test_a_scan_that_fails_beside_the_encoding_stops_it(tmp_path, monkeypatch):
