@@ -19,7 +19,6 @@ pair becomes a candidate for alignment when enough of its sentence pairs are can
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -238,19 +237,29 @@ def gloss_pairs(gloss: sparse.csr_matrix, doc_of_row: np.ndarray, languages: np.
 
 def doc_pairs(sem_pairs: dict, lex_pairs: dict, doc_of_row: np.ndarray, settings: MatchSettings = MatchSettings()
               ) -> list[DocPair]:
-    """Document pairs with at least `min_sentence_pairs` mined sentence pairs, sorted by (a, b)."""
-    doc_of_row = np.asarray(doc_of_row).tolist()  # Python ints: indexing an array costs more than the loop
-    per_doc: dict[tuple[int, int], dict] = defaultdict(lambda: {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
-    for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
-        for (i, j), m in pairs.items():
-            da, db = doc_of_row[i], doc_of_row[j]
-            key = (min(da, db), max(da, db))
-            rec = per_doc[key]
-            rec["all"].add((i, j))
-            rec[channel] += 1
-            rec["best"] = max(rec["best"], m)
-    out = []
-    for (a, b), rec in sorted(per_doc.items()):
-        if len(rec["all"]) >= settings.min_sentence_pairs:
-            out.append(DocPair(a, b, len(rec["all"]), rec["sem"], rec["lex"], round(rec["best"], 4)))
-    return out
+    """Document pairs with at least `min_sentence_pairs` mined sentence pairs (distinct over both
+    channels), sorted by (a, b); each with how many pairs each channel mined and the best margin
+    (at least 0). Array-wide: a warm re-scan mines ~10k sentence pairs, ~14 ms in a Python loop."""
+    doc_of_row = np.asarray(doc_of_row, dtype=np.int64)
+    found = [(c, p) for c, p in enumerate((sem_pairs, lex_pairs)) if p]
+    if not found:
+        return []
+    ij = np.concatenate([np.array(list(p), dtype=np.int64).reshape(-1, 2) for _, p in found])
+    margins = np.concatenate([np.fromiter(p.values(), np.float64, len(p)) for _, p in found])
+    channel = np.concatenate([np.full(len(p), c) for c, p in found])
+    da, db = doc_of_row[ij[:, 0]], doc_of_row[ij[:, 1]]
+    width = int(doc_of_row.max()) + 1
+    keys, inverse = np.unique(np.minimum(da, db) * width + np.maximum(da, db), return_inverse=True)  # by (a, b)
+    inverse = inverse.ravel()
+    # a sentence pair lies in one document pair: its first occurrence counts it there
+    _, first = np.unique(ij[:, 0] * len(doc_of_row) + ij[:, 1], return_index=True)
+    counts = np.bincount(inverse[first], minlength=len(keys))
+    sem = np.bincount(inverse[channel == 0], minlength=len(keys))
+    lex = np.bincount(inverse[channel == 1], minlength=len(keys))
+    best = np.zeros(len(keys))
+    np.maximum.at(best, inverse, margins)
+    best += 0.0  # -0.0 -> 0.0
+    return [DocPair(int(k // width), int(k % width), int(n), int(x), int(y), round(float(m), 4))
+            for k, n, x, y, m in zip(keys.tolist(), counts.tolist(), sem.tolist(), lex.tolist(), best.tolist(),
+                                     strict=True)
+            if n >= settings.min_sentence_pairs]

@@ -328,3 +328,41 @@ def test_top_k_from_a_sample_takes_the_largest_and_the_lowest_columns_among_equa
                 expected = np.argsort(-sims[r], kind="stable")[:k]  # highest first, lowest column among equals
                 assert sorted(cols[r].tolist()) == sorted(expected.tolist())
                 assert np.array_equal(np.sort(values[r]), np.sort(sims[r, expected]))
+
+
+def _doc_pairs_one_by_one(sem_pairs, lex_pairs, doc_of_row, min_pairs):
+    """`doc_pairs` as it was written first, sentence pair by sentence pair."""
+    per_doc = {}
+    for channel, pairs in (("sem", sem_pairs), ("lex", lex_pairs)):
+        for (i, j), m in pairs.items():
+            da, db = int(doc_of_row[i]), int(doc_of_row[j])
+            rec = per_doc.setdefault((min(da, db), max(da, db)), {"all": set(), "sem": 0, "lex": 0, "best": 0.0})
+            rec["all"].add((i, j))
+            rec[channel] += 1
+            rec["best"] = max(rec["best"], m)
+    return [(a, b, len(r["all"]), r["sem"], r["lex"], round(r["best"], 4)) for (a, b), r in sorted(per_doc.items())
+            if len(r["all"]) >= min_pairs]
+
+
+def test_doc_pairs_counts_each_sentence_pair_once_across_channels():
+    """Document pairs from the mined sentence pairs of both channels, array-wide: the same pairs,
+    counts, best margins and order as pair by pair, on random mined pairs that the channels share
+    in part (a sentence pair both mined counts once), margins of 0 and -0.0 included."""
+    from provenance.match import doc_pairs
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        n_docs = int(rng.integers(1, 9))
+        doc_of_row = np.sort(rng.integers(0, n_docs, int(rng.integers(2, 60))))
+        n = len(doc_of_row)
+        rows = [(int(i), int(j)) for i, j in rng.integers(0, n, (int(rng.integers(0, 80)), 2)) if i < j]
+        values = [0.0, -0.0, 0.5, 1.25, 3.0, 1.0000001]
+        sem = {ij: float(rng.choice(values)) for ij in rows if rng.random() < 0.6}
+        lex = {ij: float(rng.choice(values)) for ij in rows if rng.random() < 0.6}
+        settings = MatchSettings(min_sentence_pairs=int(rng.integers(1, 4)))
+        got = [(p.a, p.b, p.sentence_pairs, p.semantic_pairs, p.lexical_pairs, p.best_margin)
+               for p in doc_pairs(sem, lex, doc_of_row, settings)]
+        want = _doc_pairs_one_by_one(sem, lex, doc_of_row, settings.min_sentence_pairs)
+        assert got == want, trial
+        assert all(repr(g[5]) == repr(w[5]) for g, w in zip(got, want, strict=True))  # no -0.0
+        assert all(type(x) is int for g in got for x in g[:5])
