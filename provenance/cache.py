@@ -36,6 +36,8 @@ from .errors import EncodingStopped
 from .kept import MEMORY_BYTES, KeptValues
 
 PREFIX = "embeddings-"
+#: New vectors pending when an encoding that streams (`embed.streams`) writes them to the file
+SAVE_EVERY = 1024
 #: Entries per SQL statement (SQLite allows 999 parameters in old builds).
 CHUNK = 500
 
@@ -492,18 +494,22 @@ class CachedEmbedder:
         missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
         self.hits += len(texts) - sum(1 for k in keys if k not in found)
         self.misses += len(missing)
-        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        first = {k: i for i, k in reversed(list(enumerate(keys)))} if on_batch is not None else {}
         if on_batch is not None and found:
             on_batch(np.array([first[k] for k in found]), np.vstack(list(found.values())))
 
         def keep(rows: np.ndarray, vecs: np.ndarray) -> None:
             with self._lock:
                 for r, v in zip(rows.tolist(), vecs, strict=True):
-                    k = missing[r][0]
-                    found[k] = np.asarray(v, np.float32)
+                    k, v = missing[r][0], np.asarray(v, np.float32)
                     if self._db is not None:
-                        self._vectors[k] = blob = found[k].tobytes()
-                        self.kept.keep("", k, np.frombuffer(blob, np.float32), len(blob), today())
+                        self._vectors[k] = blob = v.tobytes()
+                        v = np.frombuffer(blob, np.float32)  # the batch's array need not stay alive
+                        self.kept.keep("", k, v, len(blob), today())
+                    found[k] = v
+                due = len(self._vectors) >= SAVE_EVERY and not self._locked_out
+            if due:  # a long encoding writes as it goes: scans beside it find the vectors, a kill loses few
+                self._save(vectors_only=True)
             if on_batch is not None:
                 on_batch(np.array([first[missing[r][0]] for r in rows.tolist()]), vecs)
 
@@ -515,7 +521,7 @@ class CachedEmbedder:
                     raise EncodingStopped()
                 else:
                     keep(np.arange(len(missing)), self.inner.encode([t for _, t in missing]))
-            finally:  # written now (what was encoded before a stop too), for the scans running beside this one
+            finally:  # the rest written now (what was encoded before a stop too)
                 if not self._locked_out:
                     self._save(vectors_only=True)
         if not texts:

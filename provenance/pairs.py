@@ -11,6 +11,7 @@ and of the pairs asked for, so any engine (forked workers here, Spark elsewhere)
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -89,7 +90,7 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
                settings: ScanSettings = ScanSettings(), anchors: np.ndarray | None = None, gloss: bool = False,
                encoded: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> list[AlignedBlock]:
     """Align two documents from their sentence vectors, char n-grams and detail keys, and for two
-    languages from their glosses too (`gloss`: each side's gloss rows as `DocNgrams`, weighted by
+    languages from their glosses too (`gloss`: the pair's gloss channel, weighted by
     `ChannelWeights.gloss`).
 
     The lexical and detail channels take their statistics from the pair's own sentences
@@ -103,7 +104,8 @@ def align_pair(pa: Prepared, pb: Prepared, sem_a: np.ndarray, sem_b: np.ndarray,
 
     `encoded`: which sentences of each side have a vector (None: all); the semantic channel
     weighs in only between two that do (`align.Channel.src_present`). `prep_a`, `prep_b`: each
-    side's `DocPrep` (`doc_prep`), with its gloss n-grams where `gloss`.
+    side's `DocPrep` (`doc_prep`), which must hold its gloss n-grams where `gloss` (`prepare_docs`
+    adds them for the pairs that need them).
     """
     lex = pair_tfidf(prep_a.ngrams, prep_b.ngrams)
     det_a, det_b = pair_detail_vectors(keys_a, keys_b)
@@ -161,11 +163,19 @@ def doc_prep(p: Prepared, features: DocFeatures, vectors: np.ndarray, encoded: n
                    doc_ngrams(features.gloss) if gloss else None)
 
 
-def docs_prep(prepared: list[Prepared], features: list[DocFeatures], vectors: list[np.ndarray]) -> dict[int, DocPrep]:
-    """Every document's `DocPrep` (without glosses): what a scan works out once its vectors are in,
-    while its worker thread runs the semantic search on one core (`pipeline.scan_documents`; the
-    other would wait), so that the alignment's worker processes find them made."""
-    return {d: doc_prep(p, features[d], vectors[d]) for d, p in enumerate(prepared)}
+def docs_prep(prepared: list[Prepared], features: list[DocFeatures], vectors: list[np.ndarray],
+              until: Callable[[], bool]) -> dict[int, DocPrep]:
+    """The documents' `DocPrep`s (without glosses), in order, until `until()`: what a scan works out
+    once its vectors are in, while its worker thread runs the semantic search on one core
+    (`pipeline.scan_documents`; the other would wait), so that the alignment's worker processes
+    find them made. Never past the search's end: after a re-scan's short search, most documents'
+    pairs come from the cache and need none (`prepare_docs` makes the others)."""
+    out: dict[int, DocPrep] = {}
+    for d, p in enumerate(prepared):
+        if until():
+            break
+        out[d] = doc_prep(p, features[d], vectors[d])
+    return out
 
 
 def prepare_docs(inputs: PairInputs, pairs: list[tuple[int, int]]) -> None:

@@ -173,7 +173,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
                 prepared, features, lexical = model_free(1)
                 wait([vectors, future], return_when=FIRST_COMPLETED)  # a core is free beside the search
                 if vectors.done() and vectors.result() is not None:  # much to align
-                    prep = docs_prep(prepared, features, _split_rows(vectors.result(), prepared))
+                    prep = docs_prep(prepared, features, _split_rows(vectors.result(), prepared), future.done)
             except BaseException:  # Ctrl-C or a failure: the encoding stops at its next batch
                 stop.set()
                 raise
@@ -226,7 +226,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     candidates, mined = _candidates(prepared, semantic, feats, settings, retrieved, focus, encoded)
     anchors = long_pair_anchors([(c.a, c.b) for c in candidates], sizes, mined, _doc_of_row(prepared))
     inputs = PairInputs(prepared, vectors, feats, covered, model_id, settings, anchors, masks,
-                        prep=dict(retrieved.prep) if retrieved is not None else {})
+                        prep=dict(retrieved.prep) if retrieved is not None and encoded is None else {})
     aligned = align_pairs(inputs, [(c.a, c.b) for c in candidates], store, workers, progress)
     credits = [Credit.at(i, c) for i, f in enumerate(feats) for c in f.credits]
 

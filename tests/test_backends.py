@@ -226,6 +226,25 @@ def test_the_model_free_work_runs_beside_a_model_that_runs_batches_side_by_side(
     assert len(prepared[0]) == len(set(prepared[0])) > 0
 
 
+def test_a_re_scan_works_out_no_document_s_alignment_inputs_beside_its_short_search(tmp_path, monkeypatch):
+    """Only a long encode is followed by every document's alignment inputs beside the semantic
+    search: a re-scan served from the cache aligns nothing new and works out none."""
+    from provenance import pairs, pipeline, scan
+
+    class SideBySide(FakeEmbedder):
+        backend, device = "onnx", "cpu"
+
+    monkeypatch.setattr(pipeline, "CONCURRENT_ENCODE_MAX", 50)  # the seeds' 116 distinct sentences: a long encode
+    doc_prep, made = pairs.doc_prep, []
+    monkeypatch.setattr(pairs, "doc_prep", lambda p, *a, **k: made.append(p.doc.id) or doc_prep(p, *a, **k))
+    cached = CachedEmbedder(SideBySide(), tmp_path)
+    cold = scan([SEEDS], embedder=cached, workers=1)
+    assert sorted(made) == sorted(p.doc.id for p in cold.prepared) and cached.inner.encoded == 116
+    made.clear()
+    scan([SEEDS], embedder=cached, workers=1)
+    assert made == [] and cached.inner.encoded == 116
+
+
 def test_a_scan_that_fails_beside_the_encoding_stops_it(tmp_path, monkeypatch):
     """Ctrl-C or an error in the model-free work does not wait for the whole encoding: it stops at
     its next chunk of `embed.ENCODE_CHUNK` texts."""
@@ -329,6 +348,24 @@ def test_an_embedder_that_streams_gets_one_call_and_the_cache_keeps_what_a_stop_
     fresh = CachedEmbedder(FakeEmbedder(), tmp_path)  # another scan, while this one still runs
     assert fresh.count_missing(more) == 70
     assert np.array_equal(fresh.encode(more[:30]), FakeEmbedder().encode(more[:30])) and fresh.inner.encoded == 0
+
+    # a text given twice is encoded once and comes back twice, as from the model directly
+    again = [more[40], more[40], texts[0], more[41]]
+    assert np.array_equal(cached.encode(again, stop=threading.Event()), FakeEmbedder().encode(again))
+
+    # a long encoding writes as it goes (`cache.SAVE_EVERY`), not only at its end: another scan
+    # opened while the model still works finds what is done
+    seen_beside = []
+
+    def watch(rows, _vecs):
+        if len(seen_beside) < 1 and rows.max() >= 1500:
+            other = CachedEmbedder(FakeEmbedder(), tmp_path)
+            seen_beside.append(len(long) - other.count_missing(long))
+            other.close()
+
+    long = [f"a long feed's sentence {i} about item {i * 3}" for i in range(2000)]
+    cached.encode(long, stop=threading.Event(), on_batch=watch)
+    assert seen_beside and seen_beside[0] >= 1024
 
 
 def test_chunked_encoding_groups_texts_of_similar_length_and_keeps_their_order():
