@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .clean import photo_credit
+from .hashing import of_objects
 from .newsroom import AGENCY_ALT, AMBIGUOUS, CREDIT_CUES, SIGNATURE_END, agency_name, mentions_agency
 
 
@@ -88,18 +89,23 @@ def _spaced_quotes(text: str) -> list[tuple[int, int]]:
         at = hi
 
 
-def translation_signals(p) -> list[Signal]:
+def translation_signals(p) -> tuple[Signal, ...]:
     """Traces that a text was translated (typically machine-translated from French), found in its
     own language: spaced quotation marks, calqued page labels. Reported as signals only: one kind
-    alone proves little, and none of them changes a relation."""
-    text = p.doc.text
+    alone proves little, and none of them changes a relation. Remembered per document (its text
+    and cleaned blocks): every scan asks for every article's, twice."""
+    return of_objects("translation-signals", (p.doc.text, p.seg.clean.blocks),
+                      lambda: tuple(_translation_signals(p.doc.text, p.seg.clean.blocks)))
+
+
+def _translation_signals(text: str, blocks) -> list[Signal]:
     out = []
     for start, end in _spaced_quotes(text):
         out.append(Signal("spaced quotation marks (French typography)", start, end))
     low = text.lower()  # most texts hold no label: looked for in the whole text first (a regex per block cost ~0.1 ms)
     if not any(k in low for k in _CALQUES):
         return out
-    for b in p.seg.clean.blocks:
+    for b in blocks:
         s = text[b.start:b.end]
         m = _CALQUE_RE.match(s)
         if m:

@@ -165,17 +165,28 @@ def same_story_matrix(centroids: np.ndarray, covered: list[bool], doc_details, s
     unrelated Tatoeba sets) but share no details; articles on one news story share a dozen and
     more. Across languages, or with no model coverage, `story_details_alone` shared details are
     needed."""
-    n = len(covered)
-    same = np.zeros((n, n), dtype=bool)
-    for i in range(n):
-        for j in range(i + 1, n):
-            shared = len(doc_details[i] & doc_details[j])
-            ok = shared >= settings.story_details_alone
-            if not ok and covered[i] and covered[j]:
-                ok = shared >= settings.story_min_details and float(centroids[i] @ centroids[j]) >= \
-                    settings.story_similarity
-            same[i, j] = same[j, i] = ok
+    shared = shared_counts(doc_details)
+    same = shared >= settings.story_details_alone
+    np.fill_diagonal(same, False)
+    both = np.asarray(covered, bool)
+    ii, jj = np.nonzero(np.triu(~same & (shared >= settings.story_min_details) & both[:, None] & both[None, :], 1))
+    for i, j in zip(ii.tolist(), jj.tolist(), strict=True):  # the cosine of these pairs only, as before
+        same[i, j] = same[j, i] = float(centroids[i] @ centroids[j]) >= settings.story_similarity
     return same
+
+
+def shared_counts(doc_details) -> np.ndarray:
+    """(n, n) int: how many details (names, numbers) each two documents share, from one product of
+    their document x detail incidence (a warm re-scan of 117 articles intersected 6,786 pairs of
+    sets in Python, ~4 ms)."""
+    from scipy import sparse
+
+    index: dict[str, int] = {}
+    rows = [[index.setdefault(d, len(index)) for d in details] for details in doc_details]
+    cols = np.fromiter((c for row in rows for c in row), np.int64, sum(map(len, rows)))
+    owner = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    inc = sparse.csr_matrix((np.ones(len(cols), np.int32), (owner, cols)), shape=(len(rows), len(index)))
+    return (inc @ inc.T).toarray()
 
 
 def classify(prepared, evidence: list[PairEvidence], same_story: np.ndarray, covered: list[bool],

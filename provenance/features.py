@@ -19,7 +19,7 @@ from .align import DENSE_CELLS
 from .attribution import CreditSpan, credit_spans
 from .gloss import gloss_counts, gloss_fingerprint
 from .glossary import lexicon, load_lemmas
-from .hashing import digest, digest_of_objects
+from .hashing import digest, digest_of_objects, of_objects
 from .lexical import char_ngram_counts
 from .mentions import details, name_vocabulary
 from .preparation import Prepared
@@ -45,8 +45,9 @@ class DocFeatures:
 
     @property
     def details(self) -> frozenset[str]:
-        """Every detail key of the document."""
-        return frozenset(k for row in self.keys for k in row)
+        """Every detail key of the document (the same set object for the same `keys` object: a
+        process that scans again gets each unchanged document's features back as they were)."""
+        return of_objects("details", (self.keys,), lambda: frozenset(k for row in self.keys for k in row))
 
 
 def doc_features(p: Prepared) -> DocFeatures:

@@ -17,9 +17,10 @@ from pathlib import Path
 #: (`_long_digest`): a scan keys each text in several stages, and a process that scans again reads
 #: the same text objects (`load.load_file`).
 LONG_STRING = 2048
-#: at most this many strings' and objects' digests remembered (plain dicts, emptied when full: an
-#: LRU's bookkeeping in Python costs as much as a digest of an article)
-OBJECTS_KEPT = 4096
+#: at most this many strings' and objects' digests (and `of_objects` values) remembered (plain
+#: dicts, emptied when full: an LRU's bookkeeping in Python costs as much as a digest of an
+#: article); a scan makes ~8 per article
+OBJECTS_KEPT = 1 << 14
 _LONG: dict[int, tuple[tuple[str], bytes]] = {}
 _OF_OBJECTS: dict[tuple, tuple[tuple, str]] = {}
 
@@ -48,6 +49,15 @@ def digest_of_objects(kind: str, objects: tuple, values: tuple, make) -> str:
     scans again gets back as the same objects from `load` and its cache; kept alive meanwhile) and
     equal `values`, under `kind`. A warm re-scan keyed every article's segmentation in two stages,
     ~7 ms of reprs."""
+    return _by_identity(_OF_OBJECTS, (kind, *map(id, objects), *values), objects, make)
+
+
+def of_objects(kind: str, objects: tuple, make, values: tuple = ()):
+    """`make()`, a pure function of the immutable `objects` (a text, a document's cleaned blocks)
+    and of `values` (hashable: document indices), remembered for these very objects and equal
+    values as `digest_of_objects` remembers digests: for per-document work a process that scans
+    again would redo for every unchanged article. The value returned is shared: it must be
+    immutable too."""
     return _by_identity(_OF_OBJECTS, (kind, *map(id, objects), *values), objects, make)
 
 

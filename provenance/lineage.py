@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .attribution import Credit
-from .hashing import digest
+from .hashing import digest, of_objects
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def replica_groups(texts: list[str]) -> dict[int, int]:
     first: dict[str, int] = {}
     out: dict[int, int] = {}
     for i, t in enumerate(texts):
-        key = digest(" ".join(t.split()))
+        key = of_objects("replica-key", (t,), lambda t=t: digest(" ".join(t.split())))
         if key in first:
             out[i] = first[key]
         else:

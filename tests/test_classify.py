@@ -238,6 +238,26 @@ def test_same_story_matrix_needs_similar_centroids_and_shared_details():
     assert sorted(zip(*map(list, np.nonzero(np.triu(same))), strict=True)) == [(0, 1), (0, 3)]
 
 
+def test_same_story_matrix_counts_shared_details_as_set_intersections_do():
+    """The shared details of every two documents come from one matrix product: the same counts
+    as intersecting their sets, pair by pair (documents without details, repeats of one set)."""
+    rng = np.random.default_rng(7)
+    vocab = [f"d{k}" for k in range(12)]
+    for _ in range(30):
+        n = int(rng.integers(0, 9))
+        details = [frozenset(rng.choice(vocab, int(rng.integers(0, 12)), replace=False).tolist()) for _ in range(n)]
+        centroids = rng.normal(size=(n, 4)).astype(np.float32)
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        covered = rng.random(n) < 0.7
+        same = same_story_matrix(centroids, covered.tolist(), details, ST)
+        for i in range(n):
+            for j in range(n):
+                shared = len(details[i] & details[j])
+                near = covered[i] and covered[j] and shared >= ST.story_min_details and \
+                    float(centroids[i] @ centroids[j]) >= ST.story_similarity
+                assert same[i, j] == (i != j and (shared >= ST.story_details_alone or near)), (i, j)
+
+
 def test_settings_out_of_range_are_refused():
     with pytest.raises(ConfigError, match="copy_verbatim"):
         ClassifySettings(copy_verbatim=1.5)
