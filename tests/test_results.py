@@ -200,7 +200,7 @@ def test_a_process_scanning_again_gets_the_same_answers_from_the_values_it_kept_
         paths_now = paths if got is again else [*paths, extra]
         expected = build_report(scan(paths_now, embedder=fresh))
         report = build_report(got)
-        for part in ("documents", "stories", "pairs"):
+        for part in ("documents", "clusters", "warnings", "skipped"):
             assert report.get(part) == expected.get(part), part
 
 
@@ -297,3 +297,108 @@ def test_keys_remembered_by_a_process_are_those_a_digest_makes():
     made = [hashing.digest_of_objects("k", (t,), ("v",), lambda t=t: hashing.digest(t)) for t in (first, second)]
     assert made == [hashing.digest(first), hashing.digest(second)]
     assert hashing.digest_of_objects("k", (first,), ("w",), lambda: "other") == "other"  # other values
+
+
+def test_a_process_scanning_again_judges_anew_only_the_stories_that_changed(tmp_path, monkeypatch):
+    """A process that scans again keeps what it worked out from the very objects a scan gets back
+    (a pair's evidence, its leans, a story's reconstruction): an unchanged re-scan weighs no
+    evidence and reconstructs no story again, and where an article's details change or one is
+    added in front of the others (every document after it renumbered), the answers are those of a
+    process that scans once."""
+    import provenance.pairs as pairs
+    import provenance.reconstruct as reconstruct
+    from provenance import build_report
+
+    made = {"evidence": 0, "wire": 0}
+    real_evidence, real_wire = pairs.pair_evidence, reconstruct.reconstruct_wire
+
+    def counted(kind, fn):
+        def run(*args, **kwargs):
+            made[kind] += 1
+            return fn(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(pairs, "pair_evidence", counted("evidence", real_evidence))
+    monkeypatch.setattr(reconstruct, "reconstruct_wire", counted("wire", real_wire))
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    wire = next(SEEDS.glob("000_*.txt")).read_text("utf-8")
+    (folder / "500_copy.txt").write_text(wire.replace("5,200", "5,300"), "utf-8")  # a copy: a story to rebuild
+    cached = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([folder], embedder=cached)
+    assert made["wire"] > 0
+    scan([folder], embedder=cached)  # from here on, the values come back as the same objects
+    made.update(evidence=0, wire=0)
+    scan([folder], embedder=cached)
+    assert made == {"evidence": 0, "wire": 0}
+
+    edited = sorted(folder.glob("*.txt"))[1]
+    edited.write_text(edited.read_text("utf-8") + "\n\nOfficials in Kirkuk said 4,321 families had returned.\n",
+                      "utf-8")  # new details: the story's rarity weights change
+    first = folder / "0.txt"  # another story, in front of every other document
+    first.write_text("Heavy snow closed the mountain passes of Tyrol on Monday, and the Austrian rail "
+                     "operator OeBB said 40 trains were cancelled.\n\n" * 6, "utf-8")
+    for rounds in range(2):
+        if rounds:
+            first.unlink()  # every document numbered as before it came
+        made.update(evidence=0, wire=0)
+        got = build_report(scan([folder], embedder=cached))
+        assert made["evidence"] > 0
+        expected = build_report(scan([folder], embedder=CachedEmbedder(FakeEmbedder(), tmp_path / "fresh",
+                                                                        memory_bytes=0)))
+        for part in ("documents", "clusters", "warnings", "skipped"):
+            assert got.get(part) == expected.get(part), part
+
+
+def test_evidence_kept_between_scans_follows_each_documents_details():
+    """`pair_evidences` reuses a story's rarity weights and a pair's evidence while the pair's
+    alignment and every detail set of its story are the very objects they were made from: a
+    document whose details changed (a new set object) gets the evidence a first scan computes."""
+    import provenance.pairs as pairs
+    from provenance.align import AlignedBlock
+    from provenance.evidence import PairStats
+    from provenance.match import DocPair
+
+    stats = PairStats(blocks=2, aligned_share=0.5, own_aligned_share=0.5, verbatim=0.9, mean_score=0.8,
+                      cross_lingual=False)
+    value = ((AlignedBlock((0,), (0,), 0.9), AlignedBlock((1,), (1,), 0.8)), stats, stats)
+    aligned = {(0, 1): value, (1, 2): value}
+    cands = [DocPair(0, 1, 2, 2, 0, 0.5), DocPair(1, 2, 2, 2, 0, 0.5)]
+    story = [frozenset({0, 1, 2})] * 3
+
+    def fresh(details):
+        pairs._EVIDENCE.clear()
+        pairs._STORIES.clear()
+        return pairs.pair_evidences(cands, aligned, details, story)[1]
+
+    details = [frozenset({"Kirkuk", "2020"}), frozenset({"Kirkuk", "Basra"}), frozenset({"Basra", "40"})]
+    first = pairs.pair_evidences(cands, aligned, details, story)[1]
+    assert pairs.pair_evidences(cands, aligned, details, story)[1] == first
+    changed = [details[0], frozenset({"Kirkuk", "Basra", "Mosul", "4,321"}), details[2]]
+    got = pairs.pair_evidences(cands, aligned, changed, story)[1]
+    assert got != first and got == fresh(changed)
+
+
+def test_leans_kept_between_scans_follow_each_pairs_blocks_and_shares(tmp_path, monkeypatch):
+    """A lean kept by the process is used for the very blocks it was worked out from and the same
+    aligned shares only: other blocks (other covered sentences) or other shares give the lean a
+    first scan computes."""
+    import dataclasses
+
+    import provenance.direction as direction
+    from provenance.results import ResultStore
+
+    result = scan([SEEDS], embedder=FakeEmbedder())
+    monkeypatch.setattr(direction, "lean", lambda t, s, tc, sc, ts, st, **_: direction.Lean(
+        len(tc) + 10 * len(sc) + ts + 100 * st))
+    store = ResultStore(CachedEmbedder(FakeEmbedder(), tmp_path / "cache"))
+    als, evidence = list(result.alignments), list(result.evidence)
+    first = direction.pair_leans(result.prepared, als, evidence, store=store)
+    assert first and direction.pair_leans(result.prepared, als, evidence, store=store) == first
+    cut = [dataclasses.replace(al, blocks=al.blocks[:-1]) if len(al.blocks) > 2 else al
+           for al in als]  # the last block left out: other covered sentences
+    shares = [dataclasses.replace(e, aligned_share=e.aligned_share / 2) for e in evidence]
+    for alignments, ev in ((cut, evidence), (als, shares)):
+        got = direction.pair_leans(result.prepared, alignments, ev, store=store)
+        expected = direction.pair_leans(result.prepared, alignments, ev, store=ResultStore(None))  # keeps nothing
+        assert got == expected and got != first
