@@ -376,24 +376,31 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, 
     that keeps each lean between scans (a lean depends on the two documents, the sentences the
     alignment covers and the aligned shares alone) and each text's source-words lists. The leans
     not kept are computed by `workers` processes (a cold scan's ~900: 0.3 s on one core)."""
+    from .cache import today
     from .results import ResultStore
 
     store = store or ResultStore(None)
     share = {(e.target, e.source): e.aligned_share for e in evidence}
     keys = {i: _text_key(prepared[i]) for al in alignments if len(al.blocks) >= min_blocks
             for i in (al.a, al.b)} if store.enabled else {}
+    remember = bool(keys) and store.remembers  # a process whose cache keeps values between scans
+    day = today()
     out: dict[tuple[int, int], Lean | None] = {}
     jobs = []  # (target, source, target's covered sentences, source's, aligned shares)
     memo = []  # each job's key in `_LEANS`, and its blocks
+    stale = []  # cache keys of the leans kept here that the cache last saw used before today
     for al in alignments:
         if len(al.blocks) < min_blocks:
             continue
         covered = None
         for t, s, side in ((al.b, al.a, 1), (al.a, al.b, 0)):
             ts, st = share.get((t, s), 0.0), share.get((s, t), 0.0)
-            mk = (keys[t], keys[s], id(al.blocks), side, ts, st) if keys else None
-            found = _LEANS.get(mk) if keys else None
+            mk = (keys[t], keys[s], id(al.blocks), side, ts, st) if remember else None
+            found = _LEANS.get(mk) if remember else None
             out[t, s] = found[1] if found is not None and found[0] is al.blocks else None
+            if out[t, s] is not None and found[3] < day:
+                stale.append(found[2])
+                _LEANS[mk] = (*found[:3], day)
             if out[t, s] is None:
                 if covered is None:
                     covered = (tuple(sorted({i for blk in al.blocks for i in blk.src})),
@@ -419,12 +426,14 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, 
         if mk is not None:
             if len(_LEANS) >= LEANS_KEPT:
                 _LEANS.clear()
-            _LEANS[mk] = (blocks, x)
+            _LEANS[mk] = (blocks, x, store.key("lean", keys[job[0]], keys[job[1]], *job[2:]), day)
+    store.touch("lean", stale)  # kept from `cache prune` as if read: a process may watch for weeks
     return out
 
 
 #: Leans a process that scans again worked out: (both documents' `_text_key`s, the id of the pair's
-#: blocks, which side the target is, the aligned shares both ways) -> (those blocks, the `Lean`),
+#: blocks, which side the target is, the aligned shares both ways) -> (those blocks, the `Lean`, its
+#: key in the cache and the day the cache last saw it used),
 #: used while the blocks are that very object (a pair's alignment comes back from the cache as the
 #: same object scan after scan). A warm re-scan of 117 articles keyed ~1,800 leans for the cache
 #: (the covered sentences spelled out in each key), ~10 ms; now those its new pairs add.

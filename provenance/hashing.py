@@ -17,21 +17,24 @@ from pathlib import Path
 #: (`_long_digest`): a scan keys each text in several stages, and a process that scans again reads
 #: the same text objects (`load.load_file`).
 LONG_STRING = 2048
-#: at most this many strings' and objects' digests (and `of_objects` values) remembered (plain
-#: dicts, emptied when full: an LRU's bookkeeping in Python costs as much as a digest of an
-#: article); a scan makes ~8 per article
-OBJECTS_KEPT = 1 << 14
+#: at most this many strings' and objects' digests remembered (plain dicts, emptied when full: an
+#: LRU's bookkeeping in Python costs as much as a digest of an article)
+OBJECTS_KEPT = 4096
+#: at most this many `of_objects` values remembered (emptied when full; a scan makes ~3 per article)
+VALUES_KEPT = 1 << 14
 _LONG: dict[int, tuple[tuple[str], bytes]] = {}
 _OF_OBJECTS: dict[tuple, tuple[tuple, str]] = {}
+_VALUES: dict[tuple, tuple[tuple, object]] = {}
 
 
-def _by_identity(table: dict, key: tuple, objects: tuple, make):
-    """`make()` remembered in `table` under `key` for these very `objects` (kept alive meanwhile)."""
+def _by_identity(table: dict, key: tuple, objects: tuple, make, kept: int = OBJECTS_KEPT):
+    """`make()` remembered in `table` (at most `kept` entries) under `key` for these very `objects`
+    (kept alive meanwhile)."""
     found = table.get(key)
     if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
         return found[1]
     value = make()
-    if len(table) >= OBJECTS_KEPT:
+    if len(table) >= kept:
         table.clear()
     table[key] = (objects, value)
     return value
@@ -58,7 +61,7 @@ def of_objects(kind: str, objects: tuple, make, values: tuple = ()):
     values as `digest_of_objects` remembers digests: for per-document work a process that scans
     again would redo for every unchanged article. The value returned is shared: it must be
     immutable too."""
-    return _by_identity(_OF_OBJECTS, (kind, *map(id, objects), *values), objects, make)
+    return _by_identity(_VALUES, (kind, *map(id, objects), *values), objects, make, VALUES_KEPT)
 
 
 def digest(*parts) -> str:

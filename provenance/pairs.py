@@ -256,10 +256,12 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
 
 
 def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tuple], details: list[frozenset[str]],
-                   neighbourhood: list[frozenset[int]]) -> tuple[list[PairAlignment], list[PairEvidence]]:
+                   neighbourhood: list[frozenset[int]], keep: bool = False
+                   ) -> tuple[list[PairAlignment], list[PairEvidence]]:
     """Each candidate's alignment, and its evidence both ways. Detail rarity for the evidence
     comes from the pair's story neighbourhoods (a detail every article of the story carries says
-    nothing about who copied whom)."""
+    nothing about who copied whom). `keep`: reuse and keep what this process worked out in its
+    earlier scans (`_EVIDENCE`; for a process whose cache keeps values between scans)."""
     alignments, evidence = [], []
     stories: dict[frozenset, _Story] = {}
     for cand in candidates:
@@ -267,18 +269,20 @@ def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tup
         scope = neighbourhood[a] | neighbourhood[b]
         story = stories.get(scope)
         if story is None:
-            story = stories[scope] = _story(scope, details)
+            story = stories[scope] = _story(scope, details, keep)
         value = aligned[a, b]
         blocks, to_b, to_a = value
         alignments.append(PairAlignment(a, b, blocks, cand))
         key = (a, b, id(value), id(story))
-        found = _EVIDENCE.get(key)
+        found = _EVIDENCE.get(key) if keep else None
         if found is None or found[0] is not value or found[1] is not story:
             if len(_EVIDENCE) >= EVIDENCE_KEPT:
                 _EVIDENCE.clear()
-            found = _EVIDENCE[key] = (value, story, (
+            found = (value, story, (
                 pair_evidence(b, a, to_b, details[b], details[a], story.weights, story.weighed(b)),
                 pair_evidence(a, b, to_a, details[a], details[b], story.weights, story.weighed(a))))
+            if keep:
+                _EVIDENCE[key] = found
         evidence.extend(found[2])
     return alignments, evidence
 
@@ -312,15 +316,17 @@ _EVIDENCE: dict[tuple, tuple] = {}
 EVIDENCE_KEPT = 1 << 16
 
 
-def _story(scope: frozenset, details: list[frozenset[str]]) -> _Story:
+def _story(scope: frozenset, details: list[frozenset[str]], keep: bool) -> _Story:
     members = tuple(sorted(scope))
     objects = tuple(details[d] for d in members)
-    kept = _STORIES.get(scope)
+    kept = _STORIES.get(scope) if keep else None
     if kept is not None and all(x is y for x, y in zip(kept.details, objects, strict=True)):
         return kept
-    if len(_STORIES) >= EVIDENCE_KEPT:
-        _STORIES.clear()
-    story = _STORIES[scope] = _Story(members, objects, detail_weights(details, members))
+    story = _Story(members, objects, detail_weights(details, members))
+    if keep:
+        if len(_STORIES) >= EVIDENCE_KEPT:
+            _STORIES.clear()
+        _STORIES[scope] = story
     return story
 
 

@@ -234,7 +234,7 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
 
     def judged(cands, known=((), ())):
         """`known`: the alignments and evidence of the first of `cands`, from the first pass."""
-        alignments, evidence = pair_evidences(cands[len(known[0]):], aligned, details, neighbourhood)
+        alignments, evidence = pair_evidences(cands[len(known[0]):], aligned, details, neighbourhood, store.remembers)
         alignments, evidence = [*known[0], *alignments], [*known[1], *evidence]
         leans.update(pair_leans(prepared, [al for al in alignments if (al.a, al.b) not in leans], evidence,
                                 settings.classify.min_blocks, store, workers))

@@ -335,6 +335,8 @@ def test_a_process_scanning_again_judges_anew_only_the_stories_that_changed(tmp_
     edited = sorted(folder.glob("*.txt"))[1]
     edited.write_text(edited.read_text("utf-8") + "\n\nOfficials in Kirkuk said 4,321 families had returned.\n",
                       "utf-8")  # new details: the story's rarity weights change
+    copy = folder / "500_copy.txt"
+    copy.write_text(copy.read_text("utf-8")[:len(wire) // 2], "utf-8")  # the copy cut: its story rebuilt
     first = folder / "0.txt"  # another story, in front of every other document
     first.write_text("Heavy snow closed the mountain passes of Tyrol on Monday, and the Austrian rail "
                      "operator OeBB said 40 trains were cancelled.\n\n" * 6, "utf-8")
@@ -351,32 +353,36 @@ def test_a_process_scanning_again_judges_anew_only_the_stories_that_changed(tmp_
 
 
 def test_evidence_kept_between_scans_follows_each_documents_details():
-    """`pair_evidences` reuses a story's rarity weights and a pair's evidence while the pair's
-    alignment and every detail set of its story are the very objects they were made from: a
-    document whose details changed (a new set object) gets the evidence a first scan computes."""
+    """`pair_evidences` (asked to keep) reuses a story's rarity weights and a pair's evidence while
+    the pair's alignment and every detail set of its story are the very objects they were made
+    from: a document whose details changed (a new set object) gets the evidence worked out anew."""
     import provenance.pairs as pairs
     from provenance.align import AlignedBlock
-    from provenance.evidence import PairStats
+    from provenance.evidence import PairStats, detail_sum, pair_evidence
+    from provenance.features import detail_weights
     from provenance.match import DocPair
 
-    stats = PairStats(blocks=2, aligned_share=0.5, own_aligned_share=0.5, verbatim=0.9, mean_score=0.8,
-                      cross_lingual=False)
-    value = ((AlignedBlock((0,), (0,), 0.9), AlignedBlock((1,), (1,), 0.8)), stats, stats)
-    aligned = {(0, 1): value, (1, 2): value}
+    def value(share):
+        stats = PairStats(blocks=2, aligned_share=share, own_aligned_share=share, verbatim=0.9, mean_score=0.8,
+                          cross_lingual=False)
+        return (AlignedBlock((0,), (0,), 0.9), AlignedBlock((1,), (1,), 0.8)), stats, stats
+
+    aligned = {(0, 1): value(0.5), (1, 2): value(0.7)}
     cands = [DocPair(0, 1, 2, 2, 0, 0.5), DocPair(1, 2, 2, 2, 0, 0.5)]
     story = [frozenset({0, 1, 2})] * 3
 
-    def fresh(details):
-        pairs._EVIDENCE.clear()
-        pairs._STORIES.clear()
-        return pairs.pair_evidences(cands, aligned, details, story)[1]
+    def expected(details):  # what the evidence is, worked out directly
+        weights = detail_weights(details, range(3))
+        return [e for c in cands for t, s, stats in ((c.b, c.a, aligned[c.a, c.b][1]), (c.a, c.b, aligned[c.a, c.b][2]))
+                for e in [pair_evidence(t, s, stats, details[t], details[s], weights,
+                                        detail_sum(details[t], weights))]]
 
     details = [frozenset({"Kirkuk", "2020"}), frozenset({"Kirkuk", "Basra"}), frozenset({"Basra", "40"})]
-    first = pairs.pair_evidences(cands, aligned, details, story)[1]
-    assert pairs.pair_evidences(cands, aligned, details, story)[1] == first
+    first = pairs.pair_evidences(cands, aligned, details, story, keep=True)[1]
+    assert first == expected(details) and pairs.pair_evidences(cands, aligned, details, story, keep=True)[1] == first
     changed = [details[0], frozenset({"Kirkuk", "Basra", "Mosul", "4,321"}), details[2]]
-    got = pairs.pair_evidences(cands, aligned, changed, story)[1]
-    assert got != first and got == fresh(changed)
+    got = pairs.pair_evidences(cands, aligned, changed, story, keep=True)[1]
+    assert got != first and got == expected(changed)
 
 
 def test_leans_kept_between_scans_follow_each_pairs_blocks_and_shares(tmp_path, monkeypatch):
@@ -402,3 +408,15 @@ def test_leans_kept_between_scans_follow_each_pairs_blocks_and_shares(tmp_path, 
         got = direction.pair_leans(result.prepared, alignments, ev, store=store)
         expected = direction.pair_leans(result.prepared, alignments, ev, store=ResultStore(None))  # keeps nothing
         assert got == expected and got != first
+    # a process that runs for days stamps the leans it keeps as used, once a day, so that `cache prune`
+    # does not drop them
+    import provenance.cache as cache
+
+    touched = []
+    monkeypatch.setattr(CachedEmbedder, "touch", lambda self, ns, keys: touched.extend((ns, k) for k in keys))
+    monkeypatch.setattr(cache, "today", lambda real=cache.today: real() + 1)
+    assert direction.pair_leans(result.prepared, als, evidence, store=store) == first
+    assert len(touched) == len(first) and {ns for ns, _ in touched} == {"lean"}
+    touched.clear()
+    direction.pair_leans(result.prepared, als, evidence, store=store)
+    assert touched == []
