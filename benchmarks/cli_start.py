@@ -13,12 +13,13 @@ but does not export the model again.
 from __future__ import annotations
 
 import json
+import queue
 import re
-import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,16 +72,29 @@ def _watch_rounds(command: list[str], folder: Path, records: list[dict], timeout
     stop it with Ctrl-C. Raises CalledProcessError when it ends early or says nothing in time."""
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     added: list[Path] = []
+    # its lines read by a thread of their own: waiting on the pipe with select() missed a line the
+    # file object had read already with the one before ("report written" and "scanned in" arrive
+    # together when a round is quick) and waited out the timeout
+    lines: queue.Queue = queue.Queue()
+
+    def read_lines() -> None:
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put("")  # the watch ended
+
+    threading.Thread(target=read_lines, daemon=True).start()
 
     def line_with(pattern: str) -> re.Match:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if select.select([proc.stderr], [], [], 1.0)[0]:
-                line = proc.stderr.readline()
-                if not line:
-                    break
-                if found := re.search(pattern, line):
-                    return found
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if not line:  # the watch ended
+                break
+            if found := re.search(pattern, line):
+                return found
         raise subprocess.CalledProcessError(proc.poll() or 1, command, stderr=f"no '{pattern}' from the watch")
 
     try:
