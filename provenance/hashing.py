@@ -20,8 +20,9 @@ LONG_STRING = 2048
 #: at most this many strings' and objects' digests remembered (plain dicts, emptied when full: an
 #: LRU's bookkeeping in Python costs as much as a digest of an article)
 OBJECTS_KEPT = 4096
-#: at most this many `of_objects` values remembered (emptied when full; a scan makes ~3 per article)
-VALUES_KEPT = 1 << 14
+#: at most this many `of_objects` values remembered (emptied when full; a warm re-scan of 117
+#: articles makes ~1,400: ~3 per article, the rest a pair's evidence or a story's weights)
+VALUES_KEPT = 1 << 16
 _LONG: dict[int, tuple[tuple[str], bytes]] = {}
 _OF_OBJECTS: dict[tuple, tuple[tuple, str]] = {}
 _VALUES: dict[tuple, tuple[tuple, object]] = {}

@@ -23,7 +23,7 @@ from .evidence import PairEvidence, detail_sum, pair_evidence, pair_stats
 from .features import DocFeatures, detail_weights, pair_detail_vectors
 from .gloss import gloss_fingerprint
 from .glossary import has_dictionary
-from .hashing import digest
+from .hashing import digest, of_objects
 from .lexical import DocNgrams, doc_ngrams, pair_tfidf
 from .match import DocPair
 from .parallel import fork_map
@@ -260,8 +260,11 @@ def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tup
                    ) -> tuple[list[PairAlignment], list[PairEvidence]]:
     """Each candidate's alignment, and its evidence both ways. Detail rarity for the evidence
     comes from the pair's story neighbourhoods (a detail every article of the story carries says
-    nothing about who copied whom). `keep`: reuse and keep what this process worked out in its
-    earlier scans (`_EVIDENCE`; for a process whose cache keeps values between scans)."""
+    nothing about who copied whom). `keep`: reuse what this process worked out in its earlier
+    scans for the very alignment value and detail sets (`hashing.of_objects`: a process whose cache
+    keeps values between scans gets those back as the same objects; a warm re-scan of 117 articles
+    weighed ~150 neighbourhoods' details and ~1,000 pairs' evidence again, ~10 ms, now those of
+    the new article's story)."""
     alignments, evidence = [], []
     stories: dict[frozenset, _Story] = {}
     for cand in candidates:
@@ -271,19 +274,14 @@ def pair_evidences(candidates: list[DocPair], aligned: dict[tuple[int, int], tup
         if story is None:
             story = stories[scope] = _story(scope, details, keep)
         value = aligned[a, b]
-        blocks, to_b, to_a = value
-        alignments.append(PairAlignment(a, b, blocks, cand))
-        key = (a, b, id(value), id(story))
-        found = _EVIDENCE.get(key) if keep else None
-        if found is None or found[0] is not value or found[1] is not story:
-            if len(_EVIDENCE) >= EVIDENCE_KEPT:
-                _EVIDENCE.clear()
-            found = (value, story, (
-                pair_evidence(b, a, to_b, details[b], details[a], story.weights, story.weighed(b)),
-                pair_evidence(a, b, to_a, details[a], details[b], story.weights, story.weighed(a))))
-            if keep:
-                _EVIDENCE[key] = found
-        evidence.extend(found[2])
+        alignments.append(PairAlignment(a, b, value[0], cand))
+
+        def both(a=a, b=b, value=value, story=story) -> tuple[PairEvidence, PairEvidence]:
+            _, to_b, to_a = value
+            return (pair_evidence(b, a, to_b, details[b], details[a], story.weights, story.weighed(b)),
+                    pair_evidence(a, b, to_a, details[a], details[b], story.weights, story.weighed(a)))
+
+        evidence.extend(of_objects("evidence", (value, story), both, (a, b)) if keep else both())
     return alignments, evidence
 
 
@@ -304,30 +302,16 @@ class _Story:
         return self.sums[d]
 
 
-#: What `pair_evidences` worked out, kept for the process's next scans: story neighbourhood ->
-#: `_Story` (reused while every member's detail set is the very object it was made from: a
-#: document's features, and so its detail set, are the same objects from scan to scan), and
-#: (a, b, ids of the pair's alignment value and of its `_Story`) -> (that value, that story, the
-#: pair's two evidences). A warm re-scan of 117 articles weighed ~150 neighbourhoods' details and
-#: ~1,000 pairs' evidence again, ~10 ms; now those of the new article's story.
-_STORIES: dict[frozenset, _Story] = {}
-_EVIDENCE: dict[tuple, tuple] = {}
-#: entries each table keeps at most (emptied when full)
-EVIDENCE_KEPT = 1 << 16
-
-
 def _story(scope: frozenset, details: list[frozenset[str]], keep: bool) -> _Story:
+    """The `_Story` of `scope`; with `keep`, the one this process made before for the very same
+    detail sets of the same documents."""
     members = tuple(sorted(scope))
     objects = tuple(details[d] for d in members)
-    kept = _STORIES.get(scope) if keep else None
-    if kept is not None and all(x is y for x, y in zip(kept.details, objects, strict=True)):
-        return kept
-    story = _Story(members, objects, detail_weights(details, members))
-    if keep:
-        if len(_STORIES) >= EVIDENCE_KEPT:
-            _STORIES.clear()
-        _STORIES[scope] = story
-    return story
+
+    def make() -> _Story:
+        return _Story(members, objects, detail_weights(details, members))
+
+    return of_objects("story", objects, make, members) if keep else make()
 
 
 def compare_derived(inputs: PairInputs, verdicts: list[Verdict], alignments: list[PairAlignment],
