@@ -29,12 +29,12 @@ from .archive_ops import (
     retrieve_archived,
 )
 from .attribution import Credit, translation_signals
+from .caveats import anchor_warnings, budget_warnings, coverage_warnings
 from .classify import classify, same_story_matrix
 from .direction import dated, pair_leans
 from .embed import Embedder, count_to_encode, covers, encode_texts, encodes_side_by_side, vectors_fingerprint
 from .errors import ConfigError, InputError
 from .features import DocFeatures, docs_features
-from .glossary import missing_dictionaries, missing_dictionary_warning
 from .hashing import digest
 from .lineage import replica_groups, unaligned_roots
 from .load import Document, Skipped, load_paths
@@ -47,7 +47,7 @@ from .result import ScanResult
 from .results import ResultStore
 from .retrieve import lexical_search, semantic_knn
 from .runtime import gc_paused, one_blas_thread
-from .semantic_budget import budget_warning, mask_key, rows_to_global, semantic_rows, split_mask, spread_rows
+from .semantic_budget import mask_key, rows_to_global, semantic_rows, split_mask, spread_rows
 from .settings import ScanSettings
 
 #: Scans that encode at most this many distinct texts (a warm re-scan) run the model-free work
@@ -253,8 +253,8 @@ def analyse(prepared: list[Prepared], semantic: np.ndarray, model_id: str,
     return ScanResult(tuple(prepared), tuple(verdicts), tuple(clusters), comparisons, tuple(alignments),
                       tuple(evidence), tuple(skipped), model_id,
                       tuple(sorted(model_languages)) if model_languages is not None else None,
-                      settings, _coverage_warnings(prepared, covered, model_id) + _anchor_warnings(prepared, anchors)
-                      + _budget_warnings(prepared, masks, settings),
+                      settings, coverage_warnings(prepared, covered, model_id) + anchor_warnings(prepared, anchors)
+                      + budget_warnings(prepared, masks, settings),
                       reconstruct_stories(prepared, verdicts, clusters, comparisons),
                       {i: tuple(s) for i, p in enumerate(prepared) if (s := translation_signals(p))},
                       semantic_sentences={d: tuple(np.flatnonzero(m).tolist()) for d, m in enumerate(masks)
@@ -291,31 +291,6 @@ def _candidates(prepared, semantic, feats, settings: ScanSettings, retrieved: Re
     return candidates, [semantic_c, lexical]
 
 
-def _anchor_warnings(prepared: list[Prepared], anchors: dict) -> tuple[str, ...]:
-    return tuple(f"{prepared[a].doc.id} and {prepared[b].doc.id} are too long to align in full "
-                 f"({len(prepared[a].seg.sentences)} x {len(prepared[b].seg.sentences)} sentences): aligned "
-                 f"around the {len(found)} sentence pairs retrieval found between them"
-                 for (a, b), found in sorted(anchors.items()))
-
-
-def _budget_warnings(prepared: list[Prepared], masks: list, settings: ScanSettings) -> tuple[str, ...]:
-    return tuple(budget_warning(p.doc.path, len(m), int(m.sum()), settings.max_semantic_sentences)
-                 for p, m in zip(prepared, masks, strict=True) if m is not None)
-
-
-def _coverage_warnings(prepared: list[Prepared], covered: list[bool], model_id: str) -> tuple[str, ...]:
-    uncovered = sorted({p.langs.document for p, c in zip(prepared, covered, strict=True) if not c})
-    if not uncovered:
-        return ()
-    out = [f"model {model_id} does not cover {', '.join(uncovered)}: matching across those languages relies on "
-           "names, numbers, character n-grams and bilingual dictionaries; pass --model with a multilingual model "
-           "(e.g. paraphrase-multilingual-MiniLM-L12-v2 saved locally) for full semantic matching"]
-    undictionaried = missing_dictionaries(set(uncovered) - {"en"})
-    if undictionaried and len({p.langs.document for p in prepared}) > 1:
-        out.append(missing_dictionary_warning(undictionaried))
-    return tuple(out)
-
-
 def _centroid(vecs: np.ndarray) -> np.ndarray:
     c = vecs.mean(axis=0) if len(vecs) else np.zeros(vecs.shape[1], np.float32)
     n = np.linalg.norm(c)
@@ -347,4 +322,4 @@ def scan_against_archive(documents: Iterable[Document], embedder: Embedder, name
                      encoded=encoded)
     limits = {len(new_prepared) + k: x for k, x in enumerate(old_limits) if x is not None}  # chosen at `index add`
     return restrict_to_focus(replace(result, semantic_limits=limits), focus, name,
-                             _budget_warnings(old_prepared, old_masks, settings))
+                             budget_warnings(old_prepared, old_masks, settings))
