@@ -420,7 +420,8 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, 
 
     leans = store.memoise("lean", jobs, lambda job: (keys[job[0]], keys[job[1]], *job[2:]), compute, workers,
                           before=lambda todo: _recall_lang_words(prepared, {tuple(sorted(j[:2])) for j in todo},
-                                                                 store, workers))
+                                                                 store, workers),
+                          min_per_worker=LEANS_PER_WORKER)
     for job, (mk, blocks), x in zip(jobs, memo, leans, strict=True):
         out[job[:2]] = x
         if mk is not None:
@@ -430,6 +431,11 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, 
     store.touch("lean", stale)  # kept from `cache prune` as if read: a process may watch for weeks
     return out
 
+
+#: Fewer leans than this per extra worker are worked out in this process alone: a lean takes ~0.5 ms
+#: and a fork 11-14 ms in a process holding the model (more in a bigger one), so a warm re-scan's
+#: 24-36 new leans, which forked a worker every time, were slower on two processes than on one.
+LEANS_PER_WORKER = 128
 
 #: Leans a process that scans again worked out: (both documents' `_text_key`s, the id of the pair's
 #: blocks, which side the target is, the aligned shares both ways) -> (those blocks, the `Lean`, its

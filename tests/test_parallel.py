@@ -104,6 +104,29 @@ def test_a_scan_on_several_workers_reports_exactly_what_one_process_does(tmp_pat
     assert sum(1 for d in one["documents"] if d.get("derived_from")) >= 10  # comparisons too
 
 
+@linux_only
+def test_a_warm_re_scan_with_one_new_article_forks_no_worker(tmp_path, forks):
+    """A fork costs 11-14 ms in a process holding a model (more in a bigger one): the pairs, leans
+    and comparisons one new article brings (~40 leans here, which forked a worker every time) are
+    worked out in the scanning process."""
+    from benchmarks.perturb import rewrites
+    from provenance import CachedEmbedder
+
+    folder = tmp_path / "planted"
+    folder.mkdir()
+    build_corpus(folder, variants=3, seed=3)  # 20 articles of one story
+    embedder = CachedEmbedder(FakeEmbedder(), tmp_path / "cache")
+    scan([folder], embedder=embedder, workers=2)
+    cold = forks["n"]
+    assert cold >= 2
+    record, _ = rewrites(1, seed=5)[0]
+    (folder / "new.json").write_text(json.dumps(record), "utf-8")
+    report = build_report(scan([folder], embedder=embedder, workers=2))
+    assert forks["n"] == cold
+    new = next(d for d in report["documents"] if d["id"] == record["id"])
+    assert new.get("derived_from"), "the new article joins its story: its leans were worked out"
+
+
 def test_workers_default_follows_the_environment(monkeypatch):
     monkeypatch.setenv("PROVENANCE_WORKERS", "3")
     assert parallel.default_workers() == 3
