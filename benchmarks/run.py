@@ -18,11 +18,13 @@ stories.
 Measured (ratios are taken in the same run, so they hold across machines better than the
 absolute times, which are printed with the machine's description):
 - overhead_ratio: end-to-end scan time of the speed corpus (model loaded, nothing cached) / bare
-  `encode` time of all its sentences, each the best of two runs (timings on a shared machine
-  drift by 10-20% between runs); also given against its distinct sentences (full run only);
-- warm_speedup: cold scan (empty cache) / warm re-scan of the same corpus plus one new article
-  (a fresh rewrite of a seed, joining the largest story); the warm time is the median of three
-  runs, each with another new article;
+  `encode` time of all its sentences, each the best of three runs, taken in turn (timings on a
+  shared machine drift by 10-20% between runs, and a neighbour's burst can slow any one run);
+  also given against its distinct sentences (full run only);
+- warm_speedup: cold scan (empty cache, the best of two) / warm re-scan of the same corpus plus
+  one new article (a fresh rewrite of a seed, joining its story); the warm time is the median of
+  five runs, each with another new article (the first after the cold scan renumbers the
+  documents after it, and so is the slowest);
 - encoders: paragraphs per second of each encoder backend (torch, onnx, onnx-int8) on the same
   paragraphs, and the cosine of their vectors to torch's;
 - scaling: paragraphs per second and process peak RSS at growing corpus sizes;
@@ -256,12 +258,16 @@ def encoders(folder: Path, names: tuple[str, ...], limit: int = 400) -> dict:
     return out
 
 
+#: new articles for the warm re-scans (`warm_speedup`: one run each, the median taken)
+NEW_ARTICLES = 5
+
+
 def build_speed_corpus(folder: Path, variants: int, rewrites_n: int, stories: int) -> list[dict]:
-    """Write the speed corpus (see the module docstring); return three held-out new articles."""
+    """Write the speed corpus (see the module docstring); return `NEW_ARTICLES` held-out new articles."""
     from benchmarks.perturb import rewrites, tatoeba_stories
 
     build_corpus(folder, variants)
-    extra = [r for r, _ in rewrites(rewrites_n + 3, seed=1)]
+    extra = [r for r, _ in rewrites(rewrites_n + NEW_ARTICLES, seed=1)]
     for r in extra[:rewrites_n] + tatoeba_stories(stories):
         (folder / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
     return extra[rewrites_n:]
@@ -284,11 +290,12 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
     sizes = {len(docs)} if quick else {max(2, len(docs) // 8), max(2, len(docs) // 4), len(docs)}
     out["scaling"] = scaling(folder, embedder, sorted(sizes))
     encode_runs.append(_timed(embedder.encode, texts))
-    out.update(warm_speedup(folder, embedder, new_articles))
-    # two end-to-end scans of the whole corpus with nothing cached (the largest scaling step, and
-    # the cold scan that fills the cache) against two bare encodes: best of each, as this shared
-    # machine's timings drift by 10-20% between runs of the same thing
-    scan_runs = [out["scaling"][-1]["seconds"], out["cold_seconds"]]
+    out.update(warm_speedup(folder, embedder, new_articles, between=lambda: encode_runs.append(
+        _timed(embedder.encode, texts))))
+    # three end-to-end scans of the whole corpus with nothing cached (the largest scaling step, and
+    # the two cold scans that fill a cache) against three bare encodes, taken in turn: best of each,
+    # as this shared machine's timings drift by 10-20% between runs of the same thing
+    scan_runs = [out["scaling"][-1]["seconds"], *out["cold_runs"]]
     total, encode = min(scan_runs), min(encode_runs)
     out.update({"encode_seconds": round(encode, 2), "encode_runs": [round(x, 2) for x in encode_runs],
                 "scan_seconds": round(total, 2), "scan_runs": [round(x, 2) for x in scan_runs],
@@ -306,27 +313,41 @@ def _timed(fn, *args) -> float:
     return time.perf_counter() - t
 
 
-def warm_speedup(folder: Path, embedder, new_articles: list[dict]) -> dict:
+def warm_speedup(folder: Path, embedder, new_articles: list[dict], between=None) -> dict:
+    """Two cold scans, each filling a cache of its own (`between()` runs between them), then a
+    warm re-scan with each of `new_articles` added in turn to the second's (see the module docstring)."""
     from provenance import CachedEmbedder, scan
 
-    with tempfile.TemporaryDirectory() as cache:
-        cached = CachedEmbedder(embedder, cache)
-        t = time.perf_counter()
-        scan([folder], embedder=cached)
-        cold = time.perf_counter() - t
-        warm = []
-        for record in new_articles:
-            path = folder / f"new-{record['id']}.json"
-            path.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
-            try:
-                t = time.perf_counter()
-                scan([folder], embedder=cached)
-                warm.append(time.perf_counter() - t)
-            finally:
-                path.unlink()
-    w = float(np.median(warm))
-    return {"cold_seconds": round(cold, 2), "warm_seconds": round(w, 3),
+    cold_runs = []
+    for k in range(2):
+        with tempfile.TemporaryDirectory() as cache:
+            if k and between is not None:
+                between()
+            cached = CachedEmbedder(embedder, cache)
+            t = time.perf_counter()
+            scan([folder], embedder=cached)
+            cold_runs.append(time.perf_counter() - t)
+            if k:
+                warm = _warm_runs(folder, cached, new_articles)
+    cold, w = min(cold_runs), float(np.median(warm))
+    return {"cold_seconds": round(cold, 2), "cold_runs": [round(x, 2) for x in cold_runs], "warm_seconds": round(w, 3),
             "warm_runs": [round(x, 3) for x in warm], "warm_speedup": round(cold / w, 2)}
+
+
+def _warm_runs(folder: Path, cached, new_articles: list[dict]) -> list[float]:
+    from provenance import scan
+
+    warm = []
+    for record in new_articles:
+        path = folder / f"new-{record['id']}.json"
+        path.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+        try:
+            t = time.perf_counter()
+            scan([folder], embedder=cached)
+            warm.append(time.perf_counter() - t)
+        finally:
+            path.unlink()
+    return warm
 
 
 def scaling(folder: Path, embedder, sizes: list[int]) -> list[dict]:
@@ -464,8 +485,8 @@ def print_table(r: dict) -> None:
                 f"{sp['overhead_ratio_distinct']}" if "overhead_ratio_distinct" in sp else "")
     print(f"overhead_ratio {sp['overhead_ratio']} (scan {sp['scan_seconds']} s, best of {sp['scan_runs']} / encode "
           f"{sp['encode_seconds']} s, best of {sp['encode_runs']}){distinct}")
-    print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s / warm {sp['warm_seconds']} s, "
-          f"median of {sp['warm_runs']})")
+    print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s, best of {sp['cold_runs']} / warm "
+          f"{sp['warm_seconds']} s, median of {sp['warm_runs']})")
     cli = r.get("cli", {})
     if "skipped" in cli:
         print(f"CLI: not measured ({cli['skipped']})")
