@@ -196,18 +196,23 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
     mat = sparse.csr_matrix(mat)
     outs = [(np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)) for _ in excludes]
     kk = min(k, n)
+    added_t = mat[added].T.tocsr()
+    # the products of every row with the added ones at once where they fit (the known rows are
+    # most rows: selecting them first copied the whole matrix), else block by block
+    every = mat @ added_t if len(added) and n * len(added) <= BLOCK_CELLS else None
     searched = _others(n, known)
     if len(searched):
+        # the rows searched are the added ones (a new article's): their products with every row are
+        # those, transposed, and the same sums (`_transposed_products`)
+        given = (_transposed_products(every) if every is not None and mat.has_sorted_indices
+                 and np.array_equal(searched, added) else None)
         for (out_s, out_r), (s, r) in zip(outs, knn_other_groups_sparse_rows(mat, groups, k, excludes, searched,
-                                                                            block), strict=True):
+                                                                            block, given), strict=True):
             out_s[searched], out_r[searched] = s, r
     for (out_s, out_r), (ks, kr) in zip(outs, known_lists, strict=True):
         out_s[known], out_r[known] = ks, kr
-    added_t = mat[added].T.tocsr()
     step = max(1, min(block, BLOCK_CELLS // (k + len(added))))
-    # the products of every row with the added ones at once where they fit (the known rows are
-    # most rows: selecting them first copied the whole matrix), else block by block
-    every = (mat @ added_t).toarray() if len(added) and n * len(added) <= BLOCK_CELLS else None
+    every = every.toarray() if every is not None else None
     for lo in range(0, len(known) if len(added) else 0, step):
         q = known[lo:lo + step]
         fresh = every[q] if every is not None else (mat[q] @ added_t).toarray()
@@ -221,6 +226,14 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
     return outs
 
 
+def _transposed_products(products: sparse.csr_matrix) -> sparse.csr_matrix:
+    """`mat[rows] @ mat.T` from `products = mat @ mat[rows].T`: the transpose holds the very same
+    sums, bit for bit, where `mat`'s rows list their columns in order (a sparse product adds each
+    entry's terms in the order of its left row's columns, here the shared columns ascending either
+    way, and a product of two floats does not depend on their order)."""
+    return products.T.tocsr()
+
+
 def _others(n: int, rows: np.ndarray) -> np.ndarray:
     """The rows of `range(n)` not in `rows`, ascending (`np.setdiff1d` sorts both: ~1.5 ms here)."""
     mask = np.ones(n, bool)
@@ -229,9 +242,10 @@ def _others(n: int, rows: np.ndarray) -> np.ndarray:
 
 
 def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: int, excludes: list,
-                                 queries: np.ndarray, block: int = 2048) -> list[tuple[np.ndarray, np.ndarray]]:
+                                 queries: np.ndarray, block: int = 2048, products: sparse.csr_matrix | None = None
+                                 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """`knn_other_groups_sparse_multi(mat, groups, k, excludes)`'s lists of the rows `queries`
-    only: (len(queries), k) per search."""
+    only: (len(queries), k) per search. `products`: `mat[queries] @ mat.T`, where the caller has it."""
     n = mat.shape[0]
     groups = np.asarray(groups)
     queries = np.asarray(queries, dtype=np.int64)
@@ -239,12 +253,12 @@ def knn_other_groups_sparse_rows(mat: sparse.csr_matrix, groups: np.ndarray, k: 
     mat = sparse.csr_matrix(mat)
     outs = [(np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64)) for _ in excludes]
     kk = min(k, n)
-    mat_t = mat.T.tocsr()
+    mat_t = mat.T.tocsr() if products is None else None
     positive_only = nonnegative(mat)
     step = max(1, min(block, BLOCK_CELLS // max(n, 1)))
     for lo in range(0, len(queries), step):
         q = queries[lo:lo + step]
-        product = mat[q] @ mat_t
+        product = mat[q] @ mat_t if products is None else products[lo:lo + step]
         if positive_only and product.nnz <= SPARSE_TOP_SHARE * len(q) * n:
             # most products are 0 (gloss rows, rare words): ranked without a dense copy
             product.sum_duplicates()
