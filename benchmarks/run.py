@@ -277,7 +277,7 @@ def build_speed_corpus(folder: Path, variants: int, rewrites_n: int, stories: in
 def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = True, quick: bool = False) -> dict:
     """overhead_ratio, warm_speedup and scaling on one corpus (see the module docstring);
     `distinct`: also time the encoding of the distinct sentences alone (left out of --quick);
-    `quick`: scaling at the full size only (it is one of the two scans the overhead takes)."""
+    `quick`: scaling at the full size only (it is one of the three scans the overhead takes)."""
     from provenance import load_paths, prepare
 
     docs = load_paths([folder]).documents
@@ -319,12 +319,12 @@ def warm_speedup(folder: Path, embedder, new_articles: list[dict], between=None)
     warm re-scan with each of `new_articles` added in turn to the second's (see the module docstring)."""
     from provenance import CachedEmbedder, scan
 
-    cold_runs = []
+    cold_runs, warm = [], []
     for k in range(2):
         with tempfile.TemporaryDirectory() as cache:
             if k and between is not None:
                 between()
-            cached = CachedEmbedder(embedder, cache)
+            cached = CachedEmbedder(embedder, cache)  # (the second finds the cache keys' digests made)
             t = time.perf_counter()
             scan([folder], embedder=cached)
             cold_runs.append(time.perf_counter() - t)

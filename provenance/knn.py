@@ -204,7 +204,7 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
     if len(searched):
         # the rows searched are the added ones (a new article's): their products with every row are
         # those, transposed, and the same sums (`_transposed_products`)
-        given = (_transposed_products(every) if every is not None and mat.has_sorted_indices
+        given = (_transposed_products(every) if every is not None and mat.has_canonical_format
                  and np.array_equal(searched, added) else None)
         for (out_s, out_r), (s, r) in zip(outs, knn_other_groups_sparse_rows(mat, groups, k, excludes, searched,
                                                                             block, given), strict=True):
@@ -228,9 +228,9 @@ def knn_other_groups_sparse_extend(mat: sparse.csr_matrix, groups: np.ndarray, k
 
 def _transposed_products(products: sparse.csr_matrix) -> sparse.csr_matrix:
     """`mat[rows] @ mat.T` from `products = mat @ mat[rows].T`: the transpose holds the very same
-    sums, bit for bit, where `mat`'s rows list their columns in order (a sparse product adds each
-    entry's terms in the order of its left row's columns, here the shared columns ascending either
-    way, and a product of two floats does not depend on their order)."""
+    sums, bit for bit, where `mat`'s rows list each of their columns once and in order (canonical: a
+    sparse product adds each entry's terms in the order of its left row's columns, here the shared
+    columns ascending either way, and a product of two floats does not depend on their order)."""
     return products.T.tocsr()
 
 

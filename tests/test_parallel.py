@@ -105,12 +105,19 @@ def test_a_scan_on_several_workers_reports_exactly_what_one_process_does(tmp_pat
 
 
 @linux_only
-def test_a_warm_re_scan_with_one_new_article_forks_no_worker(tmp_path, forks):
+def test_a_warm_re_scan_with_one_new_article_forks_no_worker(tmp_path, forks, monkeypatch):
     """A fork costs 11-14 ms in a process holding a model (more in a bigger one): the pairs, leans
-    and comparisons one new article brings (~40 leans here, which forked a worker every time) are
+    and comparisons one new article brings (24 leans here, which forked a worker every time) are
     worked out in the scanning process."""
+    import provenance.direction as direction
     from benchmarks.perturb import rewrites
     from provenance import CachedEmbedder
+
+    real_lean, leans = direction.lean, []
+
+    def counted(*args, **kwargs):
+        leans.append(1)
+        return real_lean(*args, **kwargs)
 
     folder = tmp_path / "planted"
     folder.mkdir()
@@ -121,8 +128,10 @@ def test_a_warm_re_scan_with_one_new_article_forks_no_worker(tmp_path, forks):
     assert cold >= 2
     record, _ = rewrites(1, seed=5)[0]
     (folder / "new.json").write_text(json.dumps(record), "utf-8")
+    monkeypatch.setattr(direction, "lean", counted)
     report = build_report(scan([folder], embedder=embedder, workers=2))
     assert forks["n"] == cold
+    assert 24 <= len(leans) < direction.LEANS_PER_WORKER  # enough for a fork at the default 24 per worker
     new = next(d for d in report["documents"] if d["id"] == record["id"])
     assert new.get("derived_from"), "the new article joins its story: its leans were worked out"
 
