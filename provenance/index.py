@@ -14,10 +14,17 @@ from .errors import ConfigError
 def reproducible_faiss():
     """FAISS on one OpenMP thread: sums in a fixed order, so scores (and ties) repeat exactly.
     Called by every user of FAISS here before it builds or searches; returns the module, imported
-    here rather than at the top, as a re-scan served from the cache searches nothing."""
+    here rather than at the top, as a re-scan served from the cache searches nothing.
+
+    Flat searches always take the BLAS product: FAISS 1.12+ keeps fewer than 128,000 / d queries
+    (333 at d=384) on its one-query-at-a-time loop, tuned for many OpenMP threads; on one thread
+    that loop is 2-4x slower (a warm re-scan's 24 new sentences against 2,386: 2.4 -> 1.0 ms, its
+    69 searched again: 7.0 -> 3.0 ms; facebookresearch/faiss#5109). A cold scan's searches were
+    large enough to take BLAS already."""
     import faiss
 
     faiss.omp_set_num_threads(1)
+    faiss.cvar.distance_compute_blas_threshold = 0
     return faiss
 
 
