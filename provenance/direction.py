@@ -238,8 +238,10 @@ def _foreign_candidates(text: str, english: bool) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def _main_script(text: str) -> str:
-    """The script most letters of `text`'s first 5,000 characters are in (cached per text)."""
+    """The script most letters of `text`'s first 5,000 characters are in (cached per text: asked
+    for both documents of every pair in two languages)."""
     scripts = Counter(_script(c) for c in text[:5000] if c.isalpha())
     return scripts.most_common(1)[0][0] if scripts else "other"
 
@@ -381,8 +383,9 @@ def pair_leans(prepared, alignments, evidence, min_blocks: int = 2, store=None, 
 
     store = store or ResultStore(None)
     share = {(e.target, e.source): e.aligned_share for e in evidence}
-    keys = {i: _text_key(prepared[i]) for al in alignments if len(al.blocks) >= min_blocks
-            for i in (al.a, al.b)} if store.enabled else {}
+    # each document once (a document in many pairs was keyed once per pair: ~1,800 keys a scan for ~120 documents)
+    keys = {i: _text_key(prepared[i]) for i in sorted({i for al in alignments if len(al.blocks) >= min_blocks
+                                                       for i in (al.a, al.b)})} if store.enabled else {}
     remember = bool(keys) and store.remembers  # a process whose cache keeps values between scans
     day = today()
     out: dict[tuple[int, int], Lean | None] = {}
