@@ -118,9 +118,19 @@ def _may_hold_numbers(text: str) -> bool:
 def numbers(text: str) -> list[Mention]:
     """Quantities in `text`, normalised: "5,200", "5 200" and "5200" are all 5200; "twelve",
     "a dozen", "douze" and "zwölf" are 12; "1.5 million" is 1500000. Keys are canonical numbers."""
+    return list(_numbers(text))
+
+
+#: texts whose mentions are kept (`numbers`, `_cap_tokens`): a wire's sentences come back in every
+#: copy of it, and each aligned block of a source once for every pair it is compared in
+TEXTS_KEPT = 16384
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
+def _numbers(text: str) -> tuple[Mention, ...]:
     out: list[Mention] = []
     if not _may_hold_numbers(text):
-        return out
+        return ()
     for m in _NUMBER_RE.finditer(text):
         raw = m.group("num")
         low = raw.lower()
@@ -140,7 +150,7 @@ def numbers(text: str) -> list[Mention]:
             value *= _SCALES[m.group("scale").lower()]
         key = str(int(value)) if float(value).is_integer() else f"{value:g}"
         out.append(Mention("number", key, start, m.end()))
-    return out
+    return tuple(out)
 
 
 _CAP_TOKEN = re.compile(r"(?<![\w'’])(?:(?:al|el|ul|bin|ibn|abu|abd|de|van|von)[-\s])?[A-ZÀ-ÖØ-Þ][\w'’\-]*\w|"
@@ -174,13 +184,14 @@ _OTHER_CAP = re.compile(r"(?<![\w'’])[^\W\d_A-Za-z\u00c0-\u00ff][\w'’\-]*\w|
 _BEYOND_LATIN1 = re.compile(r"[^\W\x00-\xff]")
 
 
-def _cap_tokens(text: str):
+@lru_cache(maxsize=TEXTS_KEPT)
+def _cap_tokens(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, token) of capitalised words, in text order."""
     found = [(m.start(), m.end(), m.group(0)) for m in _CAP_TOKEN.finditer(text)]
     if _BEYOND_LATIN1.search(text):  # a letter beyond Latin-1 (not only curly quotes or dashes)
         found += [(m.start(), m.end(), m.group(0)) for m in _OTHER_CAP.finditer(text) if m.group(0)[0].isupper()]
         found.sort()
-    return found
+    return tuple(found)
 
 
 #: what may stand between a name and the punctuation that makes it sentence-initial

@@ -120,4 +120,4 @@ def test_names_in_other_scripts_are_found_whatever_else_the_text_holds():
     rng = random.Random(3)
     for _ in range(3000):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 8)))
-        assert mentions._cap_tokens(text) == both_patterns(text), text
+        assert list(mentions._cap_tokens(text)) == both_patterns(text), text
