@@ -110,6 +110,29 @@ def test_sparse_search_is_exact_and_the_same_on_any_number_of_cores(monkeypatch)
     assert agree >= n - 5  # float32 against float64 products: a near-tie may swap
 
 
+def test_dense_search_is_the_same_on_any_number_of_cores(monkeypatch):
+    """The semantic search runs its batches of queries side by side: the lists must be identical
+    (scores bit for bit) on one core or many, as a report must not depend on the machine's cores,
+    and equal a brute-force search."""
+    from provenance import knn
+
+    rng = np.random.default_rng(5)
+    n = 3 * knn.SEARCH_BATCH + 37
+    x = rng.standard_normal((n, 48)).astype(np.float32)
+    x[n // 2:] = x[: n - n // 2] + 0.3 * rng.standard_normal((n - n // 2, 48)).astype(np.float32)  # near copies
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    groups = np.repeat(np.arange(n // 7 + 1), 7)[:n]
+    runs = []
+    for cores in (1, 2, 4):
+        monkeypatch.setattr(knn, "usable_cores", lambda c=cores: c)
+        runs.append(knn_other_groups(x, groups, 8))
+    for s, r in runs[1:]:
+        assert np.array_equal(s, runs[0][0]) and np.array_equal(r, runs[0][1])
+    expect = brute_force_knn(x.astype(np.float64) @ x.T.astype(np.float64), groups, 8)
+    rows = runs[0][1]
+    assert sum(list(rows[i]) == expect[i] for i in range(n)) >= n - 5  # float32 against float64: near-ties
+
+
 def test_knn_extend_equals_a_full_search():
     # the lists of an earlier scan's sentences, plus a new article: merged lists == full search
     rng = np.random.default_rng(5)
