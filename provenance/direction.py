@@ -238,10 +238,8 @@ def _foreign_candidates(text: str, english: bool) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)
 def _main_script(text: str) -> str:
-    """The script most letters of `text`'s first 5,000 characters are in (cached per text: asked
-    for both documents of every pair in two languages)."""
+    """The script most letters of `text`'s first 5,000 characters are in (cached per text)."""
     scripts = Counter(_script(c) for c in text[:5000] if c.isalpha())
     return scripts.most_common(1)[0][0] if scripts else "other"
 

@@ -19,8 +19,8 @@ def reproducible_faiss():
     Flat searches always take the BLAS product: FAISS 1.12+ keeps fewer than 128,000 / d queries
     (333 at d=384) on its one-query-at-a-time loop, tuned for many OpenMP threads; on one thread
     that loop is 2-4x slower (a warm re-scan's 24 new sentences against 2,386: 2.4 -> 1.0 ms, its
-    69 searched again: 7.0 -> 3.0 ms; facebookresearch/faiss#5109). A cold scan's searches were
-    large enough to take BLAS already."""
+    69 searched again: 7.0 -> 3.0 ms; facebookresearch/faiss#5109), and so do the semantic search's
+    batches of 256 (`knn.SEARCH_BATCH`)."""
     import faiss
 
     faiss.omp_set_num_threads(1)

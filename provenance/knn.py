@@ -24,7 +24,7 @@ from .ranking import _merged, _refill_zeros, _sorted_top, _sparse_sorted_top
 #: article search every sentence against every other (time and memory quadratic in its length).
 GROUP_SEARCH_MAX = 256
 #: Queries per search call: bounds the (queries x neighbours) result arrays. The calls of one
-#: search run side by side on the usable cores (FAISS releases the GIL; each call on one thread):
+#: search run side by side on up to 4 usable cores (FAISS releases the GIL; each on one thread):
 #: a cold scan's search of 2,386 sentences waits alone after the encoding, 240 ms in one call,
 #: 121 ms in calls of 256 on two threads. The batches do not depend on the thread count, so
 #: neither do the scores (a product's last bits depend on how many queries share its call).
@@ -42,7 +42,7 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group:
     neighbours are row -1, score 0. Each row is compared with every row of the other groups; rows
     of a group larger than `max_group` (default `GROUP_SEARCH_MAX`) are not compared with each
     other, so time grows with n x (n - own group) and memory with n, besides `batch` x
-    (k + max_group) per search.
+    (k + max_group) per search (up to 4 at once, `_side_by_side`).
     """
     n = len(vectors)
     groups = np.asarray(groups)
@@ -53,14 +53,20 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group:
     return _search_other_groups(vectors, groups, k, np.arange(n), max_group, batch)
 
 
-def _side_by_side(fn, items):
-    """`map(fn, items)` on up to the usable cores' threads (in this thread for a single item)."""
+def _side_by_side(fn, items) -> None:
+    """`fn(x)` for each of `items`, on up to the usable cores' threads (at most 4, as the sparse
+    search's), the first in this thread before the others start: FAISS's OpenBLAS frees and
+    reallocates its buffers, without a lock, the first time it is asked for another thread count."""
     items = list(items)
-    threads = min(usable_cores(), len(items))
+    threads = min(len(items), 4, usable_cores())
     if threads <= 1:
-        return [fn(x) for x in items]
+        for x in items:
+            fn(x)
+        return
+    fn(items[0])
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(fn, items))
+        for _ in pool.map(fn, items[1:]):  # (raises the first error)
+            pass
 
 
 def _group_order(groups: np.ndarray) -> np.ndarray | None:
@@ -115,14 +121,13 @@ def _search_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, querie
     if len(small):
         width = min(n, k + int(q_size[small].max()))
 
-        def search(lo: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        def search(lo: int) -> None:  # each batch its own rows of the output
             reproducible_faiss()  # this thread's OpenMP setting: one thread
             at = small[lo:lo + batch]
             s, r = index.search(vectors[queries[at]], width)
-            return at, _keep_other_groups(s, r, groups, k, groups[queries[at]])
+            out_s[at], out_r[at] = _keep_other_groups(s, r, groups, k, groups[queries[at]])
 
-        for at, (s, r) in _side_by_side(search, range(0, len(small), batch)):
-            out_s[at], out_r[at] = s, r
+        _side_by_side(search, range(0, len(small), batch))
     for g in np.unique(which[q_size > max_group]).tolist():
         r0, r1 = int(start[g]), int(start[g] + size[g])
         spans = [span for span in ((0, r0), (r1, n)) if span[1] > span[0]]

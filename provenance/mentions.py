@@ -118,16 +118,17 @@ def _may_hold_numbers(text: str) -> bool:
 def numbers(text: str) -> list[Mention]:
     """Quantities in `text`, normalised: "5,200", "5 200" and "5200" are all 5200; "twelve",
     "a dozen", "douze" and "zwölf" are 12; "1.5 million" is 1500000. Keys are canonical numbers."""
-    return list(_numbers(text))
+    return list(_kept_numbers(text) if len(text) <= KEPT_TEXT_CHARS else _find_numbers(text))
 
 
 #: texts whose mentions are kept (`numbers`, `_cap_tokens`): a wire's sentences come back in every
-#: copy of it, and each aligned block of a source once for every pair it is compared in
+#: copy of it, and each aligned block of a source once for every pair it is compared in; longer
+#: texts (whole documents, asked for once a scan) are not, as the count bounds the memory
 TEXTS_KEPT = 16384
+KEPT_TEXT_CHARS = 2000
 
 
-@lru_cache(maxsize=TEXTS_KEPT)
-def _numbers(text: str) -> tuple[Mention, ...]:
+def _find_numbers(text: str) -> tuple[Mention, ...]:
     out: list[Mention] = []
     if not _may_hold_numbers(text):
         return ()
@@ -151,6 +152,9 @@ def _numbers(text: str) -> tuple[Mention, ...]:
         key = str(int(value)) if float(value).is_integer() else f"{value:g}"
         out.append(Mention("number", key, start, m.end()))
     return tuple(out)
+
+
+_kept_numbers = lru_cache(maxsize=TEXTS_KEPT)(_find_numbers)
 
 
 _CAP_TOKEN = re.compile(r"(?<![\w'’])(?:(?:al|el|ul|bin|ibn|abu|abd|de|van|von)[-\s])?[A-ZÀ-ÖØ-Þ][\w'’\-]*\w|"
@@ -184,14 +188,20 @@ _OTHER_CAP = re.compile(r"(?<![\w'’])[^\W\d_A-Za-z\u00c0-\u00ff][\w'’\-]*\w|
 _BEYOND_LATIN1 = re.compile(r"[^\W\x00-\xff]")
 
 
-@lru_cache(maxsize=TEXTS_KEPT)
 def _cap_tokens(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, token) of capitalised words, in text order."""
+    return _kept_cap_tokens(text) if len(text) <= KEPT_TEXT_CHARS else _find_cap_tokens(text)
+
+
+def _find_cap_tokens(text: str) -> tuple[tuple[int, int, str], ...]:
     found = [(m.start(), m.end(), m.group(0)) for m in _CAP_TOKEN.finditer(text)]
     if _BEYOND_LATIN1.search(text):  # a letter beyond Latin-1 (not only curly quotes or dashes)
         found += [(m.start(), m.end(), m.group(0)) for m in _OTHER_CAP.finditer(text) if m.group(0)[0].isupper()]
         found.sort()
     return tuple(found)
+
+
+_kept_cap_tokens = lru_cache(maxsize=TEXTS_KEPT)(_find_cap_tokens)
 
 
 #: what may stand between a name and the punctuation that makes it sentence-initial

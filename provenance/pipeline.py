@@ -172,7 +172,7 @@ def scan_documents(documents: Iterable[Document], embedder: Embedder, settings: 
             try:
                 prepared, features, lexical = model_free(1)
                 store.flush()  # their results written while the model encodes, not after it
-                wait([vectors, future], return_when=FIRST_COMPLETED)  # a core is free beside the search
+                wait([vectors, future], return_when=FIRST_COMPLETED)  # then prepare beside the search
                 if vectors.done() and vectors.result() is not None:  # much to align
                     prep = docs_prep(prepared, features, _split_rows(vectors.result(), prepared), future.done)
             except BaseException:  # Ctrl-C or a failure: the encoding stops at its next batch
