@@ -6,6 +6,8 @@ count. Search results are sorted by score, then by row id, so that runs are repr
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .errors import ConfigError
@@ -21,11 +23,25 @@ def reproducible_faiss():
     that loop is 2-4x slower (a warm re-scan's 24 new sentences against 2,386: 2.4 -> 1.0 ms, its
     69 searched again: 7.0 -> 3.0 ms; facebookresearch/faiss#5109), and so do the semantic search's
     batches of 256 (`knn.SEARCH_BATCH`)."""
+    global _switched
     import faiss
 
     faiss.omp_set_num_threads(1)
     faiss.cvar.distance_compute_blas_threshold = 0
+    if not _switched:
+        with _SWITCHING:
+            if not _switched:
+                # FAISS's OpenBLAS takes the calling thread's count at its first product, freeing and
+                # reallocating its buffers without a lock: done here, before threads search side by side
+                probe = faiss.IndexFlatIP(4)
+                probe.add(np.ones((1, 4), np.float32))
+                probe.search(np.ones((1, 4), np.float32), 1)
+                _switched = True
     return faiss
+
+
+_SWITCHING = threading.Lock()
+_switched = False
 
 
 class VectorIndex:

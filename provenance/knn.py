@@ -24,7 +24,7 @@ from .ranking import _merged, _refill_zeros, _sorted_top, _sparse_sorted_top
 #: article search every sentence against every other (time and memory quadratic in its length).
 GROUP_SEARCH_MAX = 256
 #: Queries per search call: bounds the (queries x neighbours) result arrays. The calls of one
-#: search run side by side on up to 4 usable cores (FAISS releases the GIL; each on one thread):
+#: search run side by side on the usable cores (FAISS releases the GIL; each on one thread):
 #: a cold scan's search of 2,386 sentences waits alone after the encoding, 240 ms in one call,
 #: 121 ms in calls of 256 on two threads. The batches do not depend on the thread count, so
 #: neither do the scores (a product's last bits depend on how many queries share its call).
@@ -42,7 +42,7 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group:
     neighbours are row -1, score 0. Each row is compared with every row of the other groups; rows
     of a group larger than `max_group` (default `GROUP_SEARCH_MAX`) are not compared with each
     other, so time grows with n x (n - own group) and memory with n, besides `batch` x
-    (k + max_group) per search (up to 4 at once, `_side_by_side`).
+    (k + max_group) per search (several at once, `_side_by_side`).
     """
     n = len(vectors)
     groups = np.asarray(groups)
@@ -53,19 +53,18 @@ def knn_other_groups(vectors: np.ndarray, groups: np.ndarray, k: int, max_group:
     return _search_other_groups(vectors, groups, k, np.arange(n), max_group, batch)
 
 
-def _side_by_side(fn, items) -> None:
-    """`fn(x)` for each of `items`, on up to the usable cores' threads (at most 4, as the sparse
-    search's), the first in this thread before the others start: FAISS's OpenBLAS frees and
-    reallocates its buffers, without a lock, the first time it is asked for another thread count."""
+def _side_by_side(fn, items, threads: int | None = None) -> None:
+    """`fn(x)` for each of `items` on `threads` threads (default: the usable cores, at most
+    `MAX_SEARCH_THREADS`); each `fn(x)` writes its own rows of an output. numpy's products and
+    partitions, and FAISS's searches, release the GIL."""
     items = list(items)
-    threads = min(len(items), 4, usable_cores())
+    threads = min(len(items), max(1, min(MAX_SEARCH_THREADS, usable_cores())) if threads is None else threads)
     if threads <= 1:
         for x in items:
             fn(x)
         return
-    fn(items[0])
     with ThreadPoolExecutor(threads) as pool:
-        for _ in pool.map(fn, items[1:]):  # (raises the first error)
+        for _ in pool.map(fn, items):  # (raises the first error)
             pass
 
 
@@ -407,15 +406,7 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
         _block_top(base, lo, hi, cols, kk, outs, excludes)
 
     small = [(lo, hi) for lo, hi, big in blocks if big is None]
-    if threads > 1 and len(small) > 1:
-        # numpy's partition and BLAS release the GIL: row blocks run side by side on the cores
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(lambda b: search(b[0], b[1], None, rest_t_rows, dense_t), small))
-    else:
-        for lo, hi in small:
-            search(lo, hi, None, rest_t_rows, dense_t)
+    _side_by_side(lambda b: search(b[0], b[1], None, rest_t_rows, dense_t), small, threads)
     own = None
     for lo, hi, big in blocks:
         if big is None:
@@ -432,9 +423,13 @@ def knn_other_groups_sparse_multi(mat: sparse.csr_matrix, groups: np.ndarray, k:
 THREADED_ROWS_MIN = 1024
 
 
+#: threads of one search at most
+MAX_SEARCH_THREADS = 4
+
+
 def _search_threads(n: int) -> int:
     """Threads for an exact search over `n` rows: the usable cores, one below `THREADED_ROWS_MIN`."""
-    return 1 if n < THREADED_ROWS_MIN else max(1, min(4, usable_cores()))
+    return 1 if n < THREADED_ROWS_MIN else max(1, min(MAX_SEARCH_THREADS, usable_cores()))
 
 
 def _block_top(base: np.ndarray, lo: int, hi: int, cols: np.ndarray | None, kk: int, outs: list,
