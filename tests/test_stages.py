@@ -165,8 +165,9 @@ def test_function_words_never_vouch_for_the_wrong_language():
     wrong = [(t, code, other) for t, code in texts for other in ("en", "fr", "es", "de")
              if other != code and clearly(t, other)]
     assert not wrong
-    # and it does spare langdetect most of the time, even on these short texts
-    assert sum(clearly(t, code) for t, code in texts) >= 0.6 * len(texts)
+    # and it does spare langdetect most of the time, even on these short texts (85%; when words
+    # that several languages share counted against every one of them, 72%)
+    assert sum(clearly(t, code) for t, code in texts) >= 0.8 * len(texts)
 
 
 @pytest.mark.model
