@@ -18,13 +18,16 @@ stories.
 Measured (ratios are taken in the same run, so they hold across machines better than the
 absolute times, which are printed with the machine's description):
 - overhead_ratio: end-to-end scan time of the speed corpus (model loaded, nothing cached) / bare
-  `encode` time of all its sentences, each the best of three runs, taken in turn (timings on a
-  shared machine drift by 10-20% between runs, and a neighbour's burst can slow any one run);
-  also given against its distinct sentences (full run only);
-- warm_speedup: cold scan (empty cache, the best of two) / warm re-scan of the same corpus plus
-  one new article (a fresh rewrite of a seed, joining its story); the warm time is the median of
-  five runs, each with another new article (the first after the cold scan renumbers the
-  documents after it, and so is the slowest);
+  `encode` time of all its sentences: the best of three cold scans, each in a fresh process that
+  has loaded the model and scanned other articles (benchmarks/cold_scan.py: a process keeps what
+  it works out per text for its next scans, so a scan in this one would not be cold), against
+  the best of four encodes here, taken in turn (timings on a shared machine drift by 10-20%
+  between runs, and a neighbour's burst can slow any one run); also given against its distinct
+  sentences (full run only);
+- warm_speedup: that cold scan / warm re-scan of the same corpus plus one new article (a fresh
+  rewrite of a seed, joining its story) after a scan in this process filled a cache; the warm
+  time is the median of five runs, each with another new article (the first after the filling
+  scan renumbers the documents after it, and so is the slowest);
 - encoders: paragraphs per second of each encoder backend (torch, onnx, onnx-int8) on the same
   paragraphs, and the cosine of their vectors to torch's;
 - scaling: paragraphs per second and process peak RSS at growing corpus sizes;
@@ -57,6 +60,7 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -277,7 +281,7 @@ def build_speed_corpus(folder: Path, variants: int, rewrites_n: int, stories: in
 def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = True, quick: bool = False) -> dict:
     """overhead_ratio, warm_speedup and scaling on one corpus (see the module docstring);
     `distinct`: also time the encoding of the distinct sentences alone (left out of --quick);
-    `quick`: scaling at the full size only (it is one of the three scans the overhead takes)."""
+    `quick`: scaling at the full size only, from the scan that fills the warm re-scans' cache."""
     from provenance import load_paths, prepare
 
     docs = load_paths([folder]).documents
@@ -288,16 +292,20 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
     encode_runs = [_timed(embedder.encode, texts)]
     encode_unique = _timed(embedder.encode, unique) if distinct else None
     out: dict = {"documents": len(docs), "sentences": len(texts), "distinct_sentences": len(unique)}
-    sizes = {len(docs)} if quick else {max(2, len(docs) // 8), max(2, len(docs) // 4), len(docs)}
-    out["scaling"] = scaling(folder, embedder, sorted(sizes))
-    encode_runs.append(_timed(embedder.encode, texts))
-    out.update(warm_speedup(folder, embedder, new_articles, between=lambda: encode_runs.append(
-        _timed(embedder.encode, texts))))
-    # three end-to-end scans of the whole corpus with nothing cached (the largest scaling step, and
-    # the two cold scans that fill a cache) against three bare encodes, taken in turn: best of each,
-    # as this shared machine's timings drift by 10-20% between runs of the same thing
-    scan_runs = [out["scaling"][-1]["seconds"], *out["cold_runs"]]
+    if not quick:  # (--quick: the whole corpus only, from the scan that fills the cache below)
+        out["scaling"] = scaling(folder, embedder, [max(2, len(docs) // 8), max(2, len(docs) // 4), len(docs)])
+    # `COLD_RUNS` end-to-end scans of the whole corpus, each in a fresh process (`cold_scan`), against
+    # as many bare encodes and one more, taken in turn: best of each, as this shared machine's
+    # timings drift by 10-20% between runs of the same thing
+    scan_runs = []
+    for _ in range(COLD_RUNS):
+        scan_runs.append(cold_scan(folder))
+        encode_runs.append(_timed(embedder.encode, texts))
     total, encode = min(scan_runs), min(encode_runs)
+    out.update(warm_speedup(folder, embedder, new_articles, cold_seconds=total))
+    if quick:
+        out["scaling"] = [_scaling_row(len(docs), out.pop("fill_paragraphs"), out["fill_seconds"])]
+    out.pop("fill_paragraphs", None)
     out.update({"encode_seconds": round(encode, 2), "encode_runs": [round(x, 2) for x in encode_runs],
                 "scan_seconds": round(total, 2), "scan_runs": [round(x, 2) for x in scan_runs],
                 "overhead_ratio": round(total / encode, 3)})
@@ -308,30 +316,52 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
     return out
 
 
+#: cold scans timed for the overhead ratio (each in a fresh process)
+COLD_RUNS = 3
+
+
+def cold_scan(folder: Path) -> float:
+    """Seconds of a cold scan of `folder`: in a fresh process (benchmarks/cold_scan.py), after a
+    warm-up scan of Tatoeba stories that no corpus here uses (lines from `WARM_UP_LINE` on)."""
+    from benchmarks.perturb import tatoeba_stories
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in tatoeba_stories(3, sentences=10, seed=5, start=WARM_UP_LINE, prefix="warm-up"):
+            (Path(tmp) / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
+        done = subprocess.run([sys.executable, str(Path(__file__).with_name("cold_scan.py")), str(folder),
+                               "--warm-up", tmp], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"benchmarks/cold_scan.py failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+
+
+#: the warm-up's Tatoeba lines start here (the speed corpus's stories use the first 400)
+WARM_UP_LINE = 960
+
+
 def _timed(fn, *args) -> float:
     t = time.perf_counter()
     fn(*args)
     return time.perf_counter() - t
 
 
-def warm_speedup(folder: Path, embedder, new_articles: list[dict], between=None) -> dict:
-    """Two cold scans, each filling a cache of its own (`between()` runs between them), then a
-    warm re-scan with each of `new_articles` added in turn to the second's (see the module docstring)."""
+def warm_speedup(folder: Path, embedder, new_articles: list[dict], cold_seconds: float | None = None) -> dict:
+    """A scan filling a cache, then a warm re-scan with each of `new_articles` added in turn (see
+    the module docstring); the speed-up is over `cold_seconds` (default: a cold scan in a fresh
+    process, `cold_scan`). The filling scan's time is given too: a scan in a process that has
+    scanned these texts before (not cold: it finds what it worked out then in memory)."""
     from provenance import CachedEmbedder, scan
 
-    cold_runs, warm = [], []
-    for k in range(2):
-        with tempfile.TemporaryDirectory() as cache:
-            if k and between is not None:
-                between()
-            cached = CachedEmbedder(embedder, cache)  # (the second finds the cache keys' digests made)
-            t = time.perf_counter()
-            scan([folder], embedder=cached)
-            cold_runs.append(time.perf_counter() - t)
-            if k:
-                warm = _warm_runs(folder, cached, new_articles)
-    cold, w = min(cold_runs), float(np.median(warm))
-    return {"cold_seconds": round(cold, 2), "cold_runs": [round(x, 2) for x in cold_runs], "warm_seconds": round(w, 3),
+    cold = cold_scan(folder) if cold_seconds is None else cold_seconds
+    with tempfile.TemporaryDirectory() as cache:
+        cached = CachedEmbedder(embedder, cache)
+        t = time.perf_counter()
+        filled = scan([folder], embedder=cached)
+        fill = time.perf_counter() - t
+        warm = _warm_runs(folder, cached, new_articles)
+    w = float(np.median(warm))
+    return {"cold_seconds": round(cold, 2), "fill_seconds": round(fill, 2), "warm_seconds": round(w, 3),
+            "fill_paragraphs": sum(len(p.seg.paragraphs) for p in filled.prepared),
             "warm_runs": [round(x, 3) for x in warm], "warm_speedup": round(cold / w, 2)}
 
 
@@ -363,11 +393,14 @@ def scaling(folder: Path, embedder, sizes: list[int]) -> list[dict]:
         t = time.perf_counter()
         res = scan_documents(subset, embedder)
         elapsed = time.perf_counter() - t
-        paras = sum(len(p.seg.paragraphs) for p in res.prepared)
-        out.append({"documents": len(subset), "paragraphs": paras, "seconds": round(elapsed, 2),
-                    "paragraphs_per_second": round(paras / elapsed, 1),
-                    "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+        out.append(_scaling_row(len(subset), sum(len(p.seg.paragraphs) for p in res.prepared), elapsed))
     return out
+
+
+def _scaling_row(documents: int, paragraphs: int, seconds: float) -> dict:
+    return {"documents": documents, "paragraphs": paragraphs, "seconds": round(seconds, 2),
+            "paragraphs_per_second": round(paragraphs / seconds, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def ann(n_vectors: int, dim: int = 384, query_sentences: int = 30, hnsw_max: int = 200_000, seed: int = 0) -> list:
@@ -491,8 +524,9 @@ def print_table(r: dict) -> None:
                 f"{sp['overhead_ratio_distinct']}" if "overhead_ratio_distinct" in sp else "")
     print(f"overhead_ratio {sp['overhead_ratio']} (scan {sp['scan_seconds']} s, best of {sp['scan_runs']} / encode "
           f"{sp['encode_seconds']} s, best of {sp['encode_runs']}){distinct}")
-    print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s, best of {sp['cold_runs']} / warm "
-          f"{sp['warm_seconds']} s, median of {sp['warm_runs']})")
+    print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s / warm {sp['warm_seconds']} s, median of "
+          f"{sp['warm_runs']}; the scan that filled the cache, in a process that had scanned these texts: "
+          f"{sp['fill_seconds']} s)")
     cli = r.get("cli", {})
     if "skipped" in cli:
         print(f"CLI: not measured ({cli['skipped']})")
