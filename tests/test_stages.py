@@ -165,9 +165,18 @@ def test_function_words_never_vouch_for_the_wrong_language():
     wrong = [(t, code, other) for t, code in texts for other in ("en", "fr", "es", "de")
              if other != code and clearly(t, other)]
     assert not wrong
-    # and it does spare langdetect most of the time, even on these short texts (85%; when words
+    # nor for one of two neighbours rich in the words they share, nor for a language without a list
+    for text, other in (("Il y a un an, je te disais que la plupart de nos amis de la ville en parlent.", "es"),
+                        ("Tu padre y tu madre son de la ciudad a la que se fueron en enero.", "fr"),
+                        ("El govern ha dit que la nova llei entrarà en vigor el mes de gener, i que les empreses "
+                         "tindran un any per adaptar-s'hi.", "es"),
+                        ("Il sindaco ha parlato al consiglio su una proposta del governo con la quale si vuole "
+                         "ridurre le tasse.", "es"),
+                        ("Acesta este un caz al unei companii de la Cluj, care se ocupă de exporturi.", "es")):
+        assert not clearly(text, other), (text, other)
+    # and it does spare langdetect most of the time, even on these short texts (80%; when words
     # that several languages share counted against every one of them, 72%)
-    assert sum(clearly(t, code) for t, code in texts) >= 0.8 * len(texts)
+    assert sum(clearly(t, code) for t, code in texts) >= 0.78 * len(texts)
 
 
 @pytest.mark.model
