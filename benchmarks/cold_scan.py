@@ -1,6 +1,7 @@
-"""One cold scan, timed in a fresh process: the default model loaded, a warm-up scan of other
-articles done (imports, langdetect's profiles and the lexicons read), then a scan of FOLDER into
-an empty cache. Prints {"seconds": ...} as its last line.
+"""One cold scan, timed in a fresh process: the default model loaded, a warm-up scan of articles
+that share no sentence with FOLDER done (imports, langdetect's profiles and the lexicons read;
+`run.warm_up_articles`), then a scan of FOLDER into an empty cache. Prints {"seconds": ...} as
+its last line.
 
 A scan keeps what it works out per text in memory for the process's next scans (languages,
 numbers and names, n-gram columns, leans: a `scan --watch` process, or a notebook scanning the

@@ -110,10 +110,9 @@ def rewrites(n: int, seed: int = 0) -> list[tuple[dict, str]]:
     return out
 
 
-def tatoeba_stories(n: int, sentences: int = 20, seed: int = 0, data: Path | None = None, start: int = 0,
-                    prefix: str = "story") -> list[dict]:
+def tatoeba_stories(n: int, sentences: int = 20, seed: int = 0, data: Path | None = None) -> list[dict]:
     """`n` stories of three articles each (English, translation, English rewrite), cycling over
-    French, Spanish and German; each story uses its own sentences, from line `start` of the data on."""
+    French, Spanish and German; each story uses its own sentences."""
     from benchmarks.tatoeba import DEFAULT_DATA, PAIRS, load_pair
 
     rng = random.Random(seed)
@@ -122,7 +121,7 @@ def tatoeba_stories(n: int, sentences: int = 20, seed: int = 0, data: Path | Non
     for k in range(n):
         lang = PAIRS[k % len(PAIRS)]
         foreign, english = pairs[lang]
-        lo = start + (k // len(PAIRS)) * sentences
+        lo = (k // len(PAIRS)) * sentences
         if lo + sentences > len(english):
             raise ValueError(f"{n} stories of {sentences} sentences need more than the Tatoeba data holds")
         en = [english[i] for i in range(lo, lo + sentences)]
@@ -131,7 +130,7 @@ def tatoeba_stories(n: int, sentences: int = 20, seed: int = 0, data: Path | Non
         def article(sents):
             return "\n\n".join(" ".join(sents[i:i + 2]) for i in range(0, len(sents), 2))
         rewritten = [rewrite_sentence(x, rng) for x in en]
-        story = f"{prefix}{k:03d}"
+        story = f"story{k:03d}"
         out += [{"id": f"{story}-en", "text": article(en), "date": "2020-06-11"},
                 {"id": f"{story}-{lang}", "text": article(xx), "date": "2020-06-12"},
                 {"id": f"{story}-en-rw", "text": article(rewritten), "date": "2020-06-12"}]
