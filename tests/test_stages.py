@@ -148,6 +148,34 @@ def test_function_words_settle_only_clear_long_texts():
     assert dominant("The talks went on.") is None  # too few words to be sure
 
 
+def test_language_detection_gives_langdetects_own_probabilities():
+    """`langid._Detector` runs langdetect's loop on arrays: every probability must be langdetect's,
+    bit for bit, on short and long texts in several languages and scripts."""
+    from langdetect import DetectorFactory
+
+    from provenance.langid import _Detector, _factory
+
+    texts = []
+    for name in ("fra-eng.fra", "spa-eng.spa", "deu-eng.deu", "fra-eng.eng"):
+        lines = (ROOT / "tests" / "fixtures" / "tatoeba" / f"tatoeba.{name}").read_text("utf-8").splitlines()
+        texts += [" ".join(lines[i:i + 2]) for i in range(0, 80, 2)]
+    records = (ROOT / "benchmarks" / "corpora" / "newstest" / "records.jsonl").read_text("utf-8").splitlines()
+    texts += [json.loads(line)["text"][:600] for line in records[:24]]  # Czech, Russian, Hindi, English
+    texts += ["", "12 345", "Ok."]
+    factory = _factory()
+
+    def probabilities(detector):
+        detector.append(text)
+        try:
+            return [(x.lang, float(x.prob)) for x in detector.get_probabilities()]
+        except Exception as exc:  # noqa: BLE001 -- the same failure either way
+            return repr(exc)
+
+    for text in texts:
+        DetectorFactory.seed = 0
+        assert probabilities(_Detector(factory.create())) == probabilities(factory.create()), text[:60]
+
+
 def test_function_words_never_vouch_for_the_wrong_language():
     """A paragraph that `clearly` assigns to the document's language skips langdetect, so the
     shortcut must never fire for a paragraph in another language: checked on short Tatoeba
