@@ -271,6 +271,8 @@ def clearly(text: str, lang: str, min_hits: int = 4, ratio: float = 3.0, min_own
     French or Spanish paragraph full of such words to langdetect (short Tatoeba paragraphs: 39% of
     French and 19% of Spanish ones settled here, now 82% and 39%); counted for `lang` alone, it let
     French pass for Spanish ("Il y a un an, je te disais que la plupart de nos amis...")."""
+    if lang not in _STOPWORDS:
+        return False
     mine = own_hits = against = 0
     own: set[str] = set()
     for w in _WORDS.findall(text.lower()):
@@ -284,7 +286,7 @@ def clearly(text: str, lang: str, min_hits: int = 4, ratio: float = 3.0, min_own
         if len(langs) == 1:
             own.add(w)
             own_hits += 1
-    return lang in _STOPWORDS and mine >= min_hits and len(own) >= min_own and own_hits >= ratio * against
+    return mine >= min_hits and len(own) >= min_own and own_hits >= ratio * against
 
 
 def dominant(text: str, min_hits: int = 12, ratio: float = 5.0, min_density: float = 0.05) -> str | None:
