@@ -158,7 +158,12 @@ class ZipfTable:
 
     def __init__(self, arrays):
         """`arrays`: those `_build` makes, or the file they were saved to."""
-        self.blob, self.starts, self.bands = arrays["blob"].tobytes(), arrays["starts"], arrays["bands"]
+        blob, starts = arrays["blob"], np.asarray(arrays["starts"], dtype=np.int64)
+        self.blob = blob.tobytes()
+        # Python ints without converting the arrays (a lookup reads ~20 entries of tables of 300-700k words)
+        self.starts = memoryview(starts)
+        self.bands = memoryview(np.asarray(arrays["bands"], dtype=np.int32))
+        self.ranges = _prefix_ranges(np.frombuffer(self.blob, dtype=np.uint8), starts)
         self.values = arrays["values"].tolist()
         self.freqs = arrays["freqs"].tolist()
         self.alphabet = frozenset(str(arrays["alphabet"]))
@@ -175,19 +180,46 @@ class ZipfTable:
         return None if band is None else self.freqs[band]
 
     def _band(self, word: str) -> int | None:
+        """The band of `word` (a binary search among the words of its first two bytes), or None."""
         key = word.encode("utf-8")
-        starts = self.starts
-        lo, hi = 0, len(starts) - 1
+        if not key:
+            return None
+        found = self.ranges.get(_prefix(key))
+        if found is None:
+            return None
+        lo, hi = found
+        starts, blob = self.starts, self.blob
         while lo < hi:
             mid = (lo + hi) // 2
-            here = self.blob[int(starts[mid]):int(starts[mid + 1])]
+            here = blob[starts[mid]:starts[mid + 1]]
             if here < key:
                 lo = mid + 1
             elif here > key:
                 hi = mid
             else:
-                return int(self.bands[mid])
+                return self.bands[mid]
         return None
+
+
+def _prefix(key: bytes) -> int:
+    """A word's first two bytes as one number (second byte + 1, so a one-byte word has its own);
+    words sorted as bytes are sorted by it."""
+    return key[0] * 257 + (key[1] + 1 if len(key) > 1 else 0)
+
+
+def _prefix_ranges(blob: np.ndarray, starts: np.ndarray) -> dict[int, tuple[int, int]]:
+    """`_prefix` -> the (first, end) positions of the table's words that have it (the table is
+    sorted): a lookup searches ~100 words instead of all (~4 ms to build for 700k words)."""
+    n = len(starts) - 1
+    if n <= 0:
+        return {}
+    first = starts[:-1]
+    second = np.where(np.diff(starts) > 1, blob[np.minimum(first + 1, len(blob) - 1)].astype(np.int64) + 1, 0)
+    prefixes = blob[first].astype(np.int64) * 257 + second
+    cut = np.flatnonzero(np.diff(prefixes)) + 1
+    lo = np.concatenate([[0], cut])
+    hi = np.concatenate([cut, [n]])
+    return dict(zip(prefixes[lo].tolist(), zip(lo.tolist(), hi.tolist(), strict=True), strict=True))
 
 
 @cache
