@@ -239,8 +239,13 @@ def _foreign_candidates(text: str, english: bool) -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def _main_script(text: str) -> str:
-    """The script most letters of `text`'s first 5,000 characters are in (cached per text)."""
-    scripts = Counter(_script(c) for c in text[:5000] if c.isalpha())
+    """The script most letters of `text`'s first 5,000 characters are in (cached per text); a tie
+    goes to the script met first. Each distinct character is looked at once (a cold scan's ~120
+    texts took ~50 ms one character at a time, in the scan's one-process stretch before the leans)."""
+    scripts: Counter[str] = Counter()
+    for c, n in Counter(text[:5000]).items():  # in the order characters first occur: ties as before
+        if c.isalpha():
+            scripts[_script(c)] += n
     return scripts.most_common(1)[0][0] if scripts else "other"
 
 
