@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from langdetect import DetectorFactory, LangDetectException
 from langdetect.detector import Detector
+from langdetect.lang_detect_exception import ErrorCode
 
 from .lexicon_files import keep, lexicon_dir
 from .segment import Segmented
@@ -70,25 +71,46 @@ class _Detector(Detector):
     def __init__(self, made: Detector):
         self.__dict__.update(made.__dict__)
         self._rows = _rows(self.word_lang_prob_map)
-        self._alpha, self._factors = None, {}
+
+    def _detect_block(self):
+        """langdetect's `_detect_block`: the same draws from its seeded generator, the same products
+        in the same order, normalised after the first n-gram and then after every fifth, until
+        converged or at the iteration limit. Each trial's factors are one array (a row per distinct
+        n-gram of the text: the sums `_update_lang_prob` makes) and the draws index it, without a
+        method call and two lookups per n-gram (a cold scan's ~100 detections: ~40% less time)."""
+        self.cleaning_text()
+        ngrams = self._extract_ngrams()
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        self.langprob = [0.0] * len(self.langlist)
+        at: dict[str, int] = {}
+        picks = [at.setdefault(w, len(at)) for w in ngrams]  # what is drawn: the same count as the n-grams
+        rows = np.concatenate([self._row(w) for w in at]).reshape(len(at), -1)  # (vstack: 2x slower)
+        rng = self.random
+        rng.seed(self.seed)
+        choice, limit, threshold = rng.choice, self.ITERATION_LIMIT, self.CONV_THRESHOLD
+        for _ in range(self.n_trial):
+            prob = self._init_probability()
+            alpha = self.alpha + rng.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+            factors = alpha / self.BASE_FREQ + rows
+            prob *= factors[choice(picks)]
+            i = 0  # (the limit is a multiple of 5: checked where langdetect checks it)
+            while not (self._normalize_prob(prob) > threshold or i >= limit):
+                for _ in range(5):
+                    prob *= factors[choice(picks)]
+                i += 5
+            for j in range(len(self.langprob)):
+                self.langprob[j] += prob[j] / self.n_trial
+
+    def _row(self, word: str) -> np.ndarray:
+        row = self._rows.get(word)
+        if row is None:
+            row = self._rows[word] = np.array(self.word_lang_prob_map[word], dtype=np.float64)
+        return row
 
     def _init_probability(self):
         start = [1.0 / len(self.langlist)] * len(self.langlist) if self.prior_map is None else self.prior_map
         return np.array(start, dtype=np.float64)
-
-    def _update_lang_prob(self, prob, word, alpha):
-        if word is None or word not in self.word_lang_prob_map:
-            return False
-        if alpha != self._alpha:  # a new trial: its factors, each made once (n-grams are drawn again and again)
-            self._alpha, self._factors = alpha, {}
-        factor = self._factors.get(word)
-        if factor is None:
-            row = self._rows.get(word)
-            if row is None:
-                row = self._rows[word] = np.array(self.word_lang_prob_map[word], dtype=np.float64)
-            factor = self._factors[word] = alpha / self.BASE_FREQ + row
-        prob *= factor
-        return True
 
     def _normalize_prob(self, prob):
         values = prob.tolist()
