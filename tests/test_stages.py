@@ -156,8 +156,10 @@ def test_function_words_settle_only_clear_long_texts():
 
 
 def test_language_detection_gives_langdetects_own_probabilities():
-    """`langid._Detector` runs langdetect's loop on arrays: every probability must be langdetect's,
-    bit for bit, on short and long texts in several languages and scripts."""
+    """`langid._Detector` runs langdetect's loop on arrays and its n-gram extraction on local
+    variables: every n-gram and every probability must be langdetect's, bit for bit, on short and
+    long texts in several languages and scripts (capitals, punctuation, characters langdetect
+    rewrites)."""
     from langdetect import DetectorFactory
 
     from provenance.langid import _Detector, _factory
@@ -179,9 +181,16 @@ def test_language_detection_gives_langdetects_own_probabilities():
             return repr(exc)
         return [float(p) for p in detector.langprob]  # every language's, not only those above 0.1
 
+    def ngrams(detector):
+        detector.append(text)
+        detector.cleaning_text()
+        return detector._extract_ngrams()
+
+    texts += ["ÉCOLE École d'été: SNCF-Grève, ÜBER Über „Straße“ — ș ț ی Ạ ひ カ ㄅ 中 한", "A B. CD e F", "  x  "]
     for text in texts:
         DetectorFactory.seed = 0
         assert probabilities(_Detector(factory.create())) == probabilities(factory.create()), text[:60]
+        assert ngrams(_Detector(factory.create())) == ngrams(factory.create()), text[:60]
 
 
 def test_function_words_never_vouch_for_the_wrong_language():
