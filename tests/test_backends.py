@@ -42,6 +42,30 @@ def test_onnx_gives_torch_s_vectors_and_int8_stays_close(tiny_model_dir, tmp_pat
     assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == before
 
 
+def test_torch_encodes_on_its_own_threads_after_a_faiss_search_in_the_same_thread(tiny_model_dir,  # noqa: F811
+                                                                                     monkeypatch):
+    """FAISS sets the searching thread's OpenMP count to one, and torch shares that runtime: a scan
+    on the torch backend encodes and then searches in one thread, so the next scans of a process
+    (`scan --watch`, a notebook) encoded on one core. Each encode runs on torch's default count
+    (here 3, whatever this machine has) and leaves the thread's setting as FAISS wants it."""
+    import torch
+
+    from provenance import embed
+    from provenance.index import reproducible_faiss
+
+    model = load_model(str(tiny_model_dir), backend="torch")
+    model.encode(["loaded"])
+    seen = []
+    real = model.model.encode
+    monkeypatch.setattr(model.model, "encode", lambda *a, **k: (seen.append(torch.get_num_threads()), real(*a, **k))[1])
+    monkeypatch.setattr(embed, "_DEFAULT_TORCH_THREADS", [3])
+    reproducible_faiss()
+    assert torch.get_num_threads() == 1
+    vecs = model.encode(TEXTS)
+    assert seen == [3] and vecs.shape == (3, 32)
+    assert torch.get_num_threads() == 1
+
+
 def test_auto_takes_onnx_for_a_model_folder_on_the_cpu(tiny_model_dir, tmp_path):  # noqa: F811
     assert load_model(str(tiny_model_dir), cache_dir=tmp_path).backend == "onnx"
 
