@@ -256,11 +256,12 @@ class SentenceTransformerEmbedder:
 @contextmanager
 def _torch_threads(active: bool):
     """torch on its process default of intra-op threads while the block runs (`active`), whatever
-    the calling thread's OpenMP setting, restored after it. torch and FAISS share one OpenMP
-    runtime, whose thread count is a per-thread setting, and `index.reproducible_faiss` sets it to
-    one for the thread that searches: a scan on the torch backend encodes and then searches in the
-    same thread, so every later scan of that process (`scan --watch`, a notebook) encoded on one
-    core (2,362 sentences on two cores: 15.6 s in a fresh process, 28.7 s after a scan)."""
+    the calling thread's OpenMP setting, restored after it. Where torch is imported before FAISS
+    (a scan loads the model at its first encode) the two share one OpenMP runtime, whose thread
+    count is a per-thread setting, and `index.reproducible_faiss` sets it to one for the thread that
+    searches: a scan on the torch backend encodes and then searches in the same thread, so every
+    later scan of that process (`scan --watch`, a notebook) encoded on one core (2,362 sentences on
+    two cores: 15.6 s in a fresh process, 28.7 s after a scan)."""
     if not active:
         yield
         return

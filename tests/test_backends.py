@@ -44,14 +44,15 @@ def test_onnx_gives_torch_s_vectors_and_int8_stays_close(tiny_model_dir, tmp_pat
 
 def test_torch_encodes_on_its_own_threads_after_a_faiss_search_in_the_same_thread(tiny_model_dir,  # noqa: F811
                                                                                      monkeypatch):
-    """FAISS sets the searching thread's OpenMP count to one, and torch shares that runtime: a scan
-    on the torch backend encodes and then searches in one thread, so the next scans of a process
-    (`scan --watch`, a notebook) encoded on one core. Each encode runs on torch's default count
-    (here 3, whatever this machine has) and leaves the thread's setting as FAISS wants it."""
+    """FAISS sets the searching thread's OpenMP count to one (`index.reproducible_faiss`), and where
+    torch was imported first the two share that runtime: a scan on the torch backend encodes and
+    then searches in one thread, so the next scans of a process (`scan --watch`, a notebook) encoded
+    on one core. Here the thread is set to one as FAISS leaves it (whichever was imported first in
+    this test process); each encode runs on torch's default count (here 3, whatever this machine
+    has) and leaves the thread's setting as it found it."""
     import torch
 
     from provenance import embed
-    from provenance.index import reproducible_faiss
 
     model = load_model(str(tiny_model_dir), backend="torch")
     model.encode(["loaded"])
@@ -59,11 +60,14 @@ def test_torch_encodes_on_its_own_threads_after_a_faiss_search_in_the_same_threa
     real = model.model.encode
     monkeypatch.setattr(model.model, "encode", lambda *a, **k: (seen.append(torch.get_num_threads()), real(*a, **k))[1])
     monkeypatch.setattr(embed, "_DEFAULT_TORCH_THREADS", [3])
-    reproducible_faiss()
-    assert torch.get_num_threads() == 1
-    vecs = model.encode(TEXTS)
-    assert seen == [3] and vecs.shape == (3, 32)
-    assert torch.get_num_threads() == 1
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        vecs = model.encode(TEXTS)
+        assert seen == [3] and vecs.shape == (3, 32)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_auto_takes_onnx_for_a_model_folder_on_the_cpu(tiny_model_dir, tmp_path):  # noqa: F811
