@@ -30,11 +30,6 @@ class PairEvidence:
     shared_details: int = 0
 
 
-def _sent_texts(p, idx):
-    texts = p.sentence_texts
-    return [texts[i] for i in idx]
-
-
 @lru_cache(maxsize=256)
 def _quoted_shares(sentences: tuple[str, ...]) -> np.ndarray:
     """`quoted_share` of each sentence (read-only): a document is the target of every pair it is
@@ -59,40 +54,58 @@ class PairStats:
     cross_lingual: bool
 
 
-def pair_stats(pt, ps, blocks: tuple[AlignedBlock, ...], target_is_b: bool) -> PairStats:
-    """`PairStats` of target `pt` against source `ps` (both `preparation.Prepared`); `blocks` are
-    oriented a -> b, with the target on side b when `target_is_b`."""
-    tsent = pt.sentence_texts
-    lens = np.array([len(x) for x in tsent], dtype=float)
-    qshare = _quoted_shares(tuple(tsent))
-    own = lens * (1 - qshare)
-    sizes, shares = lens.tolist(), qshare.tolist()  # Python floats: the same sums, without numpy scalars
-    covered: set[int] = set()      # target sentences aligned (a sentence may sit in several blocks
-    own_covered: set[int] = set()  # when the second pass reused it; it counts once)
-    vt_num = vt_den = 0.0
-    scores = []
+def pair_stats(pa, pb, blocks: tuple[AlignedBlock, ...]) -> tuple[PairStats, PairStats]:
+    """`PairStats` of `pb` as the target against `pa`, then of `pa` against `pb` (both
+    `preparation.Prepared`; `blocks` are oriented a -> b). One pass over the blocks serves both: a
+    block's two texts are joined once and their similarity, which is symmetric, is taken once."""
+    sides = (_Target(pb), _Target(pa))
+    a_texts, b_texts = pa.sentence_texts, pb.sentence_texts
     for blk in blocks:
-        t_idx = blk.tgt if target_is_b else blk.src
-        s_idx = blk.src if target_is_b else blk.tgt
-        t_txt = " ".join(_sent_texts(pt, t_idx))
-        s_txt = " ".join(_sent_texts(ps, s_idx))
-        blk_len = sum(sizes[i] for i in t_idx)
-        covered.update(t_idx)
-        if (shares[t_idx[0]] if len(t_idx) == 1 else quoted_share(t_txt)) < 0.5:
-            own_covered.update(t_idx)
-        vt_num += fuzz.ratio(t_txt, s_txt) / 100.0 * blk_len
-        vt_den += blk_len
-        scores.append(blk.score)
-    aligned = float(sum(sizes[i] for i in covered))
-    own_aligned = float(sum(own[i] for i in own_covered))
-    return PairStats(
-        blocks=len(blocks),
-        aligned_share=round(float(aligned / lens.sum()), 4) if lens.sum() else 0.0,
-        own_aligned_share=round(float(own_aligned / own.sum()), 4) if own.sum() else 0.0,
-        verbatim=round(float(vt_num / vt_den), 4) if vt_den else 0.0,
-        mean_score=round(float(np.mean(scores)), 4) if scores else 0.0,
-        cross_lingual=pt.langs.document != ps.langs.document,
-    )
+        a_txt = " ".join([a_texts[i] for i in blk.src])
+        b_txt = " ".join([b_texts[i] for i in blk.tgt])
+        similarity = fuzz.ratio(b_txt, a_txt) / 100.0
+        sides[0].add(blk.tgt, b_txt, similarity)
+        sides[1].add(blk.src, a_txt, similarity)
+    scores = [blk.score for blk in blocks]
+    mean_score = round(float(np.mean(scores)), 4) if scores else 0.0
+    cross = pa.langs.document != pb.langs.document
+    return sides[0].stats(len(blocks), mean_score, cross), sides[1].stats(len(blocks), mean_score, cross)
+
+
+class _Target:
+    """`pair_stats`' sums for one side as the target, block by block."""
+
+    def __init__(self, p):
+        self.lens = np.array([len(x) for x in p.sentence_texts], dtype=float)
+        qshare = _quoted_shares(tuple(p.sentence_texts))
+        self.own = self.lens * (1 - qshare)
+        # Python floats: the same sums, without numpy scalars
+        self.sizes, self.shares = self.lens.tolist(), qshare.tolist()
+        self.covered: set[int] = set()      # target sentences aligned (a sentence may sit in several
+        self.own_covered: set[int] = set()  # blocks when the second pass reused it; it counts once)
+        self.vt_num = self.vt_den = 0.0
+
+    def add(self, idx, text: str, similarity: float) -> None:
+        sizes = self.sizes
+        blk_len = sum(sizes[i] for i in idx)
+        self.covered.update(idx)
+        if (self.shares[idx[0]] if len(idx) == 1 else quoted_share(text)) < 0.5:
+            self.own_covered.update(idx)
+        self.vt_num += similarity * blk_len
+        self.vt_den += blk_len
+
+    def stats(self, blocks: int, mean_score: float, cross_lingual: bool) -> PairStats:
+        lens, own = self.lens, self.own
+        aligned = float(sum(self.sizes[i] for i in self.covered))
+        own_aligned = float(sum(own[i] for i in self.own_covered))
+        return PairStats(
+            blocks=blocks,
+            aligned_share=round(float(aligned / lens.sum()), 4) if lens.sum() else 0.0,
+            own_aligned_share=round(float(own_aligned / own.sum()), 4) if own.sum() else 0.0,
+            verbatim=round(float(self.vt_num / self.vt_den), 4) if self.vt_den else 0.0,
+            mean_score=mean_score,
+            cross_lingual=cross_lingual,
+        )
 
 
 def pair_evidence(target: int, source: int, stats: PairStats, target_details: frozenset[str],

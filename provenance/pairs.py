@@ -243,7 +243,7 @@ def align_pairs(inputs: PairInputs, pairs: list[tuple[int, int]], store: ResultS
                                   inputs.features[a].keys, inputs.features[b].keys,
                                   inputs.covered[a] and inputs.covered[b], inputs.settings, inputs.anchors.get(ab),
                                   two_languages(inputs, a, b), (inputs.encoded_rows(a), inputs.encoded_rows(b))))
-        return blocks, pair_stats(pb, pa, blocks, target_is_b=True), pair_stats(pa, pb, blocks, target_is_b=False)
+        return blocks, *pair_stats(pa, pb, blocks)
 
     todo = [ab for ab in pairs if cached.get(keys.get(ab)) is None]
     prepare_docs(inputs, todo)
