@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from .glossary import ENGLISH_STOP_WORDS, Lexicon, fingerprint, lemma, lexicon, zipf
-from .lexical import counts_matrix, hashed_columns
+from .lexical import counts_matrix, hashed_columns, split_columns
 from .loanwords import acronym, loanword
 from .names import place_name, romanize, skeleton
 
@@ -61,18 +61,22 @@ def gloss_tokens(text: str, lang: str, lex: Lexicon | None = None) -> list[str]:
 
 def _glossed_words(text: str, lang: str, lex: Lexicon | None) -> list[tuple[tuple[str, ...], np.ndarray]]:
     """Each word of `text`'s gloss tokens and their hashed columns (`GLOSS_FEATURES`)."""
+    return _glossed_rows([text], lang, lex)[0]
+
+
+def _glossed_rows(texts: list[str], lang: str, lex: Lexicon | None
+                  ) -> list[list[tuple[tuple[str, ...], np.ndarray]]]:
+    """`_glossed_words` of each of `texts`, the words not glossed before glossed once and their
+    columns hashed in one call."""
     known = _word_glosses(lang, lex)
-    out = []
-    for m in _TOKEN.finditer(text):
-        word = m.group(0)
-        got = known.get(word)
-        if got is None:
-            tokens = _word_gloss(word, lang, lex)
-            cols = hashed_columns(list(tokens), GLOSS_FEATURES)
-            cols.flags.writeable = False
-            got = known[word] = (tokens, cols)
-        out.append(got)
-    return out
+    words = [_TOKEN.findall(t) for t in texts]
+    new = [w for w in dict.fromkeys(w for row in words for w in row) if w not in known]
+    if new:
+        glosses = [_word_gloss(w, lang, lex) for w in new]
+        cols = split_columns(hashed_columns([x for row in glosses for x in row], GLOSS_FEATURES),
+                             [len(row) for row in glosses])
+        known.update(zip(new, zip(glosses, cols, strict=True), strict=True))
+    return [[known[w] for w in row] for row in words]
 
 
 #: Each word's gloss and its columns, per language and lexicon: a word gives the same tokens
@@ -140,7 +144,7 @@ def gloss_counts(texts: list[str], lang: str) -> sparse.csr_matrix:
     """Hashed gloss counts of `texts` (all in language `lang`), rows = texts, float32 CSR (as
     scikit-learn's `FeatureHasher(GLOSS_FEATURES, input_type="string", alternate_sign=False)`)."""
     lex = None if lang == "en" else lexicon(lang)
-    return counts_matrix([[cols for _, cols in _glossed_words(t, lang, lex)] for t in texts], GLOSS_FEATURES)
+    return counts_matrix([[cols for _, cols in row] for row in _glossed_rows(texts, lang, lex)], GLOSS_FEATURES)
 
 
 def gloss_fingerprint(lang: str) -> str:
