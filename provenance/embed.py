@@ -15,7 +15,6 @@ import os
 import threading
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -247,50 +246,46 @@ class SentenceTransformerEmbedder:
                 raise ConfigError(f"the {self.backend} backend encodes in one call: it takes no stop or on_batch")
             more = {"stop": stop, "on_batch": on_batch and (lambda rows, v: on_batch(rows, normalize_rows(v)))}
         model = self.model
-        with _torch_threads(self.backend == "torch" and self.device == "cpu"):
-            vecs = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                normalize_embeddings=True, show_progress_bar=False, **more)
+        if self.backend == "torch" and self.device == "cpu":
+            _on_default_torch_threads()
+        vecs = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                            normalize_embeddings=True, show_progress_bar=False, **more)
         return normalize_rows(vecs)
 
 
-@contextmanager
-def _torch_threads(active: bool):
-    """torch on its process default of intra-op threads while the block runs (`active`), whatever
-    the calling thread's OpenMP setting, restored after it. Where torch is imported before FAISS
+def _on_default_torch_threads() -> None:
+    """torch on its default intra-op thread count (`_default_torch_threads`) in this thread,
+    whatever the thread's OpenMP setting was. Where torch is imported before FAISS
     (a scan loads the model at its first encode) the two share one OpenMP runtime, whose thread
     count is a per-thread setting, and `index.reproducible_faiss` sets it to one for the thread that
     searches: a scan on the torch backend encodes and then searches in the same thread, so every
     later scan of that process (`scan --watch`, a notebook) encoded on one core (2,362 sentences on
-    two cores: 15.6 s in a fresh process, 28.7 s after a scan)."""
-    if not active:
-        yield
-        return
+    two cores: 15.6 s in a fresh process, 28.7 s after a scan). Not set back after the encode:
+    `torch.set_num_threads` also sets the count of threads torch has not met yet, and FAISS sets
+    its own before every use."""
     import torch
 
-    want, have = _default_torch_threads(), torch.get_num_threads()
-    if want == have:
-        yield
-        return
-    torch.set_num_threads(want)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(have)
+    want = _default_torch_threads()
+    if torch.get_num_threads() != want:
+        torch.set_num_threads(want)
 
 
 _DEFAULT_TORCH_THREADS: list[int] = []
+_DEFAULT_TORCH_THREADS_LOCK = threading.Lock()
 
 
 def _default_torch_threads() -> int:
-    """torch's intra-op thread count in a thread that never changed it (OpenMP's default for this
-    process: `OMP_NUM_THREADS`, else the cores), asked once per process from a new thread."""
-    if not _DEFAULT_TORCH_THREADS:
-        import torch
+    """torch's intra-op thread count as a thread that never set it sees it (torch's default:
+    `OMP_NUM_THREADS`, else the cores, unless this process called `torch.set_num_threads` before),
+    asked once per process from a new thread."""
+    with _DEFAULT_TORCH_THREADS_LOCK:
+        if not _DEFAULT_TORCH_THREADS:
+            import torch
 
-        asked = threading.Thread(target=lambda: _DEFAULT_TORCH_THREADS.append(torch.get_num_threads()))
-        asked.start()
-        asked.join()
-    return _DEFAULT_TORCH_THREADS[0]
+            asked = threading.Thread(target=lambda: _DEFAULT_TORCH_THREADS.append(torch.get_num_threads()))
+            asked.start()
+            asked.join()
+        return _DEFAULT_TORCH_THREADS[0]
 
 
 def folder_dimension(folder: Path) -> int | None:

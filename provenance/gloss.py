@@ -70,13 +70,17 @@ def _glossed_rows(texts: list[str], lang: str, lex: Lexicon | None
     columns hashed in one call."""
     known = _word_glosses(lang, lex)
     words = [_TOKEN.findall(t) for t in texts]
-    new = [w for w in dict.fromkeys(w for row in words for w in row) if w not in known]
+    # each word's gloss held here (another thread may empty the memo meanwhile)
+    found = {w: known.get(w) for w in dict.fromkeys(w for row in words for w in row)}
+    new = [w for w, x in found.items() if x is None]
     if new:
         glosses = [_word_gloss(w, lang, lex) for w in new]
         cols = split_columns(hashed_columns([x for row in glosses for x in row], GLOSS_FEATURES),
                              [len(row) for row in glosses])
-        known.update(zip(new, zip(glosses, cols, strict=True), strict=True))
-    return [[known[w] for w in row] for row in words]
+        made = dict(zip(new, zip(glosses, cols, strict=True), strict=True))
+        found.update(made)
+        known.update(made)
+    return [[found[w] for w in row] for row in words]
 
 
 #: Each word's gloss and its columns, per language and lexicon: a word gives the same tokens

@@ -58,17 +58,21 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
     if len(known) >= WORD_COLUMNS_KEPT:
         known.clear()
     words = [_WHITE_SPACES.sub(" ", _folded(romanized(t))).split() for t in texts]
-    new = [w for w in dict.fromkeys(w for row in words for w in row) if w not in known]
+    # each word's columns held here (another thread may empty the memo meanwhile)
+    cols = {w: known.get(w) for w in dict.fromkeys(w for row in words for w in row)}
+    new = [w for w, c in cols.items() if c is None]
     if new:
         grams = [_word_ngrams(w) for w in new]
-        known.update(zip(new, split_columns(hashed_columns([g for row in grams for g in row], HASH_FEATURES),
-                                            [len(row) for row in grams]), strict=True))
-    return counts_matrix([[known[w] for w in row] for row in words], HASH_FEATURES)
+        made = dict(zip(new, split_columns(hashed_columns([g for row in grams for g in row], HASH_FEATURES),
+                                           [len(row) for row in grams]), strict=True))
+        cols.update(made)
+        known.update(made)
+    return counts_matrix([[cols[w] for w in row] for row in words], HASH_FEATURES)
 
 
 def split_columns(cols: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """`cols` cut into consecutive read-only parts of `sizes`: the columns of many words hashed in
-    one `hashed_columns` call (a call per word cost more in numpy overhead than in hashing)."""
+    """`cols` (made read-only) cut into consecutive parts of `sizes`: the columns of many words
+    hashed in one `hashed_columns` call (a call per word cost more in numpy overhead than in hashing)."""
     cols.flags.writeable = False
     ends = np.cumsum(sizes).tolist()
     return [cols[lo:hi] for lo, hi in zip([0, *ends[:-1]], ends, strict=True)]
