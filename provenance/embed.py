@@ -15,6 +15,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -270,22 +271,18 @@ def _on_default_torch_threads() -> None:
         torch.set_num_threads(want)
 
 
-_DEFAULT_TORCH_THREADS: list[int] = []
-_DEFAULT_TORCH_THREADS_LOCK = threading.Lock()
-
-
+@cache
 def _default_torch_threads() -> int:
     """torch's intra-op thread count as a thread that never set it sees it (torch's default:
     `OMP_NUM_THREADS`, else the cores, unless this process called `torch.set_num_threads` before),
     asked once per process from a new thread."""
-    with _DEFAULT_TORCH_THREADS_LOCK:
-        if not _DEFAULT_TORCH_THREADS:
-            import torch
+    import torch
 
-            asked = threading.Thread(target=lambda: _DEFAULT_TORCH_THREADS.append(torch.get_num_threads()))
-            asked.start()
-            asked.join()
-        return _DEFAULT_TORCH_THREADS[0]
+    seen: list[int] = []
+    asked = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    asked.start()
+    asked.join()
+    return seen[0]
 
 
 def folder_dimension(folder: Path) -> int | None:

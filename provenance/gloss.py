@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from .glossary import ENGLISH_STOP_WORDS, Lexicon, fingerprint, lemma, lexicon, zipf
-from .lexical import counts_matrix, hashed_columns, split_columns
+from .lexical import counts_matrix, hashed_column_rows
 from .loanwords import acronym, loanword
 from .names import place_name, romanize, skeleton
 
@@ -75,9 +75,7 @@ def _glossed_rows(texts: list[str], lang: str, lex: Lexicon | None
     new = [w for w, x in found.items() if x is None]
     if new:
         glosses = [_word_gloss(w, lang, lex) for w in new]
-        cols = split_columns(hashed_columns([x for row in glosses for x in row], GLOSS_FEATURES),
-                             [len(row) for row in glosses])
-        made = dict(zip(new, zip(glosses, cols, strict=True), strict=True))
+        made = dict(zip(new, zip(glosses, hashed_column_rows(glosses, GLOSS_FEATURES), strict=True), strict=True))
         found.update(made)
         known.update(made)
     return [[found[w] for w in row] for row in words]

@@ -63,18 +63,18 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
     new = [w for w, c in cols.items() if c is None]
     if new:
         grams = [_word_ngrams(w) for w in new]
-        made = dict(zip(new, split_columns(hashed_columns([g for row in grams for g in row], HASH_FEATURES),
-                                           [len(row) for row in grams]), strict=True))
+        made = dict(zip(new, hashed_column_rows(grams, HASH_FEATURES), strict=True))
         cols.update(made)
         known.update(made)
     return counts_matrix([[cols[w] for w in row] for row in words], HASH_FEATURES)
 
 
-def split_columns(cols: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """`cols` (made read-only) cut into consecutive parts of `sizes`: the columns of many words
-    hashed in one `hashed_columns` call (a call per word cost more in numpy overhead than in hashing)."""
+def hashed_column_rows(rows: list[list[str]], n_features: int) -> list[np.ndarray]:
+    """`hashed_columns` of each row of features (read-only), all hashed in one call: the features
+    of many words at once (a call per word cost more in numpy overhead than in hashing)."""
+    cols = hashed_columns([f for row in rows for f in row], n_features)
     cols.flags.writeable = False
-    ends = np.cumsum(sizes).tolist()
+    ends = np.cumsum([len(row) for row in rows]).tolist()
     return [cols[lo:hi] for lo, hi in zip([0, *ends[:-1]], ends, strict=True)]
 
 
