@@ -1,7 +1,7 @@
 """One cold scan, timed in a fresh process: the default model loaded, a warm-up scan of articles
 that share no sentence with FOLDER done (imports, langdetect's profiles and the lexicons read;
-`run.warm_up_articles`), then a scan of FOLDER into an empty cache. Prints {"seconds": ...} as
-its last line.
+`run.warm_up_articles`), then a scan of FOLDER into an empty cache. Prints {"seconds": ...,
+"cpu_seconds": ...} as its last line (CPU: this process's threads and its forked workers).
 
 A scan keeps what it works out per text in memory for the process's next scans (languages,
 numbers and names, n-gram columns, leans: a `scan --watch` process, or a notebook scanning the
@@ -10,7 +10,12 @@ corpus, which the speed corpus contains, before it times anything: scans timed t
 not cold. Run by `benchmarks/run.py` for the overhead ratio and the cold side of the warm
 speed-up.
 
-Usage: python benchmarks/cold_scan.py FOLDER --warm-up FOLDER
+With --vectors FILE (an .npz of `texts` and their `vectors`, from the default model), the
+scans take their vectors from the file instead of running the model, which stays loaded: the
+same scan, on the same path (the model's id, backend and device), without the encoding. Its time
+is the scan's own work, whatever the encoder's speed (`run.py`: own_seconds, own_cpu_seconds).
+
+Usage: python benchmarks/cold_scan.py FOLDER --warm-up FOLDER [--vectors FILE]
 """
 
 from __future__ import annotations
@@ -22,9 +27,49 @@ _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
 import argparse
 import json
+import resource
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
+
+#: rows per `on_batch` call of `GivenVectors.encode`, as the default ONNX encoder's batches
+GIVEN_BATCH = 8
+
+
+class GivenVectors:
+    """A stand-in for a sentence-transformers model whose `encode` returns vectors read from a
+    file (`texts`, `vectors`), reporting them in batches through `on_batch` as a model that
+    streams does. A text the file lacks is an error: the timing would no longer be the scan's."""
+
+    def __init__(self, path: Path):
+        with np.load(path, allow_pickle=False) as data:
+            self.vectors = dict(zip(data["texts"].tolist(), np.asarray(data["vectors"], np.float32), strict=True))
+
+    def encode(self, texts, stop=None, on_batch=None, **_ignored) -> np.ndarray:
+        missing = [t for t in texts if t not in self.vectors]
+        if missing:
+            raise KeyError(f"{len(missing)} texts have no vector in the file, e.g. {missing[0][:60]!r}")
+        vecs = np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+        for lo in range(0, len(texts), GIVEN_BATCH) if on_batch is not None else ():
+            rows = np.arange(lo, min(lo + GIVEN_BATCH, len(texts)))
+            on_batch(rows, vecs[rows])
+        return vecs
+
+
+def given_embedder(model, path: Path):
+    """`model` (an `embed.SentenceTransformerEmbedder`, loaded) with its vectors read from `path`."""
+    from provenance.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(GivenVectors(path), model.model_id, model.languages, model.batch_size,
+                                       model.fingerprint, model.dimension, backend=model.backend,
+                                       device=model.device)
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main(argv=None) -> int:
@@ -33,15 +78,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--warm-up", type=Path, required=True, help="articles scanned first, untimed (none of FOLDER's)")
+    ap.add_argument("--vectors", type=Path, help=".npz of texts and vectors: the scans run without the model")
     args = ap.parse_args(argv)
     embedder = load_model()
+    if args.vectors is not None:
+        embedder.encode(["The model loaded, as in a scan that encodes."])
+        embedder = given_embedder(embedder, args.vectors)
     with tempfile.TemporaryDirectory() as tmp:
         scan([args.warm_up], embedder=CachedEmbedder(embedder, Path(tmp) / "warm-up"))
         cached = CachedEmbedder(embedder, Path(tmp) / "cold")
-        t = time.perf_counter()
+        c, t = _cpu_seconds(), time.perf_counter()
         scan([args.folder], embedder=cached)
-        seconds = time.perf_counter() - t
-    print(json.dumps({"seconds": round(seconds, 3)}))
+        seconds, cpu = time.perf_counter() - t, _cpu_seconds() - c
+    print(json.dumps({"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3)}))
     return 0
 
 

@@ -24,6 +24,11 @@ absolute times, which are printed with the machine's description):
   the best of four encodes here, taken in turn (timings on a shared machine drift by 10-20%
   between runs, and a neighbour's burst can slow any one run); also given against its distinct
   sentences (full run only);
+- own work: the same cold scans with the model loaded but the vectors read from a file
+  (benchmarks/cold_scan.py --vectors): the scan's own wall time and CPU seconds (its threads and
+  forked workers), and the CPU seconds per 1,000 sentences; unlike overhead_ratio, which falls as
+  the scan's own work shrinks but rises as the encoder gets faster, these measure the scan's code
+  alone;
 - warm_speedup: that cold scan / warm re-scan of the same corpus plus one new article (a fresh
   rewrite of a seed, joining its story) after a scan in this process filled a cache; the warm
   time is the median of five runs, each with another new article (the first after the filling
@@ -289,7 +294,9 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
     texts = [t for p in prepared for t in p.sentence_texts]
     unique = list(dict.fromkeys(texts))
     embedder.encode(texts[:32])  # warm-up: first-call costs belong to neither side
-    encode_runs = [_timed(embedder.encode, texts)]
+    t = time.perf_counter()
+    vectors = embedder.encode(texts)
+    encode_runs = [time.perf_counter() - t]
     encode_unique = _timed(embedder.encode, unique) if distinct else None
     out: dict = {"documents": len(docs), "sentences": len(texts), "distinct_sentences": len(unique)}
     if not quick:  # (--quick: the whole corpus only, from the scan that fills the cache below)
@@ -302,6 +309,7 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
         scan_runs.append(cold_scan(folder))
         encode_runs.append(_timed(embedder.encode, texts))
     total, encode = min(scan_runs), min(encode_runs)
+    out.update(own_work(folder, embedder, texts, vectors))
     out.update(warm_speedup(folder, embedder, new_articles, cold_seconds=total))
     if quick:
         out["scaling"] = [_scaling_row(len(docs), sum(len(p.seg.paragraphs) for p in prepared), out["fill_seconds"])]
@@ -322,22 +330,57 @@ COLD_RUNS = 3
 def cold_scan(folder: Path) -> float:
     """Seconds of a cold scan of `folder`: in a fresh process (benchmarks/cold_scan.py), after a
     warm-up scan of articles that share no sentence with it (`warm_up_articles`)."""
+    return _cold_scan_run(folder)["seconds"]
+
+
+def _cold_scan_run(folder: Path, vectors: Path | None = None) -> dict:
+    """benchmarks/cold_scan.py's figures (seconds, cpu_seconds) for `folder`; `vectors`: its --vectors."""
     with tempfile.TemporaryDirectory() as tmp:
-        for r in warm_up_articles(folder):
-            (Path(tmp) / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
+        _write_warm_up(Path(tmp), folder)
+        more = ["--vectors", str(vectors)] if vectors is not None else []
         try:
             done = subprocess.run([sys.executable, str(Path(__file__).with_name("cold_scan.py")), str(folder),
-                                   "--warm-up", tmp], capture_output=True, text=True, timeout=COLD_SCAN_TIMEOUT)
+                                   "--warm-up", tmp, *more], capture_output=True, text=True,
+                                  timeout=COLD_SCAN_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"benchmarks/cold_scan.py took over {COLD_SCAN_TIMEOUT} s") from None
     last = (done.stdout.strip().splitlines() or [""])[-1]
     try:
         if done.returncode:
             raise ValueError
-        return float(json.loads(last)["seconds"])
+        figures = json.loads(last)
+        return {"seconds": float(figures["seconds"]), "cpu_seconds": float(figures["cpu_seconds"])}
     except (ValueError, KeyError, TypeError):
         why = (done.stderr.strip().splitlines() or [last or "no output"])[-1]
         raise RuntimeError(f"benchmarks/cold_scan.py failed (exit status {done.returncode}): {why}") from None
+
+
+def _write_warm_up(dest: Path, folder: Path) -> None:
+    for r in warm_up_articles(folder):
+        (dest / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
+
+
+def own_work(folder: Path, embedder, texts: list[str], vectors: np.ndarray) -> dict:
+    """The scan's own work: `COLD_RUNS` cold scans of `folder` as `cold_scan`'s, with the model
+    loaded but the vectors read from a file (`vectors` of `texts`, and the warm-up's encoded here);
+    the best wall time, its CPU seconds (threads and forked workers), and those per 1,000
+    sentences. Unlike overhead_ratio, these do not move with the encoder's speed."""
+    from provenance import load_paths, prepare
+
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = Path(tmp) / "warm-up"
+        warm.mkdir()
+        _write_warm_up(warm, folder)
+        extra = list(dict.fromkeys(t for p in prepare(load_paths([warm]).documents)[0] for t in p.sentence_texts))
+        given = dict(zip(texts, vectors, strict=True))
+        given.update(zip(extra, embedder.encode(extra), strict=True))
+        path = Path(tmp) / "vectors.npz"
+        np.savez(path, texts=np.array(list(given), dtype=str), vectors=np.stack(list(given.values())))
+        runs = [_cold_scan_run(folder, path) for _ in range(COLD_RUNS)]
+    best = min(runs, key=lambda r: r["seconds"])
+    return {"own_seconds": round(best["seconds"], 2), "own_cpu_seconds": round(best["cpu_seconds"], 2),
+            "own_runs": [[round(r["seconds"], 2), round(r["cpu_seconds"], 2)] for r in runs],
+            "own_cpu_per_1000_sentences": round(1000 * best["cpu_seconds"] / len(texts), 3)}
 
 
 #: seconds a cold scan may take before the benchmark gives up on it
@@ -552,6 +595,9 @@ def print_table(r: dict) -> None:
                 f"{sp['overhead_ratio_distinct']}" if "overhead_ratio_distinct" in sp else "")
     print(f"overhead_ratio {sp['overhead_ratio']} (scan {sp['scan_seconds']} s, best of {sp['scan_runs']} / encode "
           f"{sp['encode_seconds']} s, best of {sp['encode_runs']}){distinct}")
+    print(f"the scan's own work (cold scans with the vectors given, model loaded): {sp['own_seconds']} s, "
+          f"{sp['own_cpu_seconds']} CPU-s ({sp['own_cpu_per_1000_sentences']} CPU-s per 1,000 sentences); runs "
+          f"[wall, CPU-s] {sp['own_runs']}")
     print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s / warm {sp['warm_seconds']} s, median of "
           f"{sp['warm_runs']}; the scan that filled the cache, in a process that had scanned these texts: "
           f"{sp['fill_seconds']} s)")

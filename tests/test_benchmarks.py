@@ -1,0 +1,29 @@
+"""The benchmark's measure of the scan's own work (benchmarks/cold_scan.py --vectors) scans with the
+model's vectors read from a file: it must be the very scan the model gives, or own_seconds would
+time other work."""
+
+import numpy as np
+import pytest
+
+from benchmarks.cold_scan import GivenVectors, given_embedder
+from tests.conftest import SEEDS
+
+
+def test_a_scan_on_the_models_vectors_from_a_file_is_the_models_scan(default_model, seed_report, tmp_path):
+    from provenance import build_report, load_paths, prepare, scan
+
+    texts = list(dict.fromkeys(t for p in prepare(load_paths([SEEDS]).documents)[0] for t in p.sentence_texts))
+    np.savez(tmp_path / "v.npz", texts=np.array(texts, dtype=str), vectors=default_model.encode(texts))
+    given = given_embedder(default_model, tmp_path / "v.npz")
+    result = scan([str(SEEDS)], embedder=given)
+    assert (given.backend, given.streams) == (default_model.backend, default_model.streams)  # the model's path
+    assert result.backend == default_model.backend
+    assert build_report(result) == seed_report
+
+
+def test_a_text_without_a_vector_in_the_file_stops_the_timing(tmp_path):
+    np.savez(tmp_path / "v.npz", texts=np.array(["known"], dtype=str), vectors=np.ones((1, 4), np.float32))
+    given = GivenVectors(tmp_path / "v.npz")
+    assert given.encode(["known"]).shape == (1, 4)
+    with pytest.raises(KeyError, match="1 texts have no vector in the file, e.g. 'unknown'"):
+        given.encode(["known", "unknown"])
