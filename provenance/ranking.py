@@ -19,6 +19,15 @@ SCORE_DIGITS = 6
 ZERO_FILL_CELLS = 1 << 22
 
 
+def nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.nonzero(mask)` of a 2-D mask (rows, then columns, row by row in ascending order), from
+    one flat pass: numpy's 2-D path took ~3x as long (4.4 against 1.6 ms on a 591 x 2,362 block)."""
+    flat = np.flatnonzero(mask)
+    if not mask.shape[1]:
+        return flat, flat
+    return np.divmod(flat, mask.shape[1])
+
+
 def _merged(listed_s: np.ndarray, listed_r: np.ndarray, fresh: np.ndarray, added: np.ndarray, kk: int
             ) -> tuple[np.ndarray, np.ndarray]:
     """The top `kk` of known lists (`listed_s`, `listed_r`, in `_sorted_top`'s order) and the added
@@ -117,7 +126,7 @@ def _sparse_sorted_top(product: sparse.csr_matrix, k: int, groups: np.ndarray, q
         if combo_e is not None:
             allowed &= exclude[None, :] != combo_e[lo:lo + step, None]
         rank = np.cumsum(allowed, axis=1)
-        c_at, col_at = np.nonzero(allowed & (rank <= width))
+        c_at, col_at = nonzero_2d(allowed & (rank <= width))
         first[lo + c_at, rank[c_at, col_at] - 1] = col_at
     # which of its `first` columns each short row holds a positive product with: found in one
     # search over the rows of `first` laid end to end, each shifted above the one before
@@ -201,7 +210,7 @@ def _sampled_top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if len(whole):
         mask[whole] = False
         counts[whole] = 0
-    r, c = np.nonzero(mask)  # row by row, columns ascending
+    r, c = nonzero_2d(mask)  # row by row, columns ascending
     if len(r):
         width = int(counts.max())
         at = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
