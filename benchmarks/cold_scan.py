@@ -10,7 +10,8 @@ corpus, which the speed corpus contains, before it times anything: scans timed t
 not cold. Run by `benchmarks/run.py` for the overhead ratio and the cold side of the warm
 speed-up.
 
-With --vectors FILE (an .npz of `texts` and their `vectors`, from the default model), the
+With --vectors FILE (an .npz of `texts`, a JSON list, and their `vectors`, from the default
+model; `write_vectors` writes one), the
 scans take their vectors from the file instead of running the model, which stays loaded: the
 same scan, on the same path (the model's id, backend and device), without the encoding. Its time
 is the scan's own work, whatever the encoder's speed (`run.py`: own_seconds, own_cpu_seconds).
@@ -40,12 +41,13 @@ GIVEN_BATCH = 8
 
 class GivenVectors:
     """A stand-in for a sentence-transformers model whose `encode` returns vectors read from a
-    file (`texts`, `vectors`), reporting them in batches through `on_batch` as a model that
+    file (`write_vectors`), reporting them in batches through `on_batch` as a model that
     streams does. A text the file lacks is an error: the timing would no longer be the scan's."""
 
     def __init__(self, path: Path):
         with np.load(path, allow_pickle=False) as data:
-            self.vectors = dict(zip(data["texts"].tolist(), np.asarray(data["vectors"], np.float32), strict=True))
+            texts = json.loads(str(data["texts"]))
+            self.vectors = dict(zip(texts, np.asarray(data["vectors"], np.float32), strict=True))
 
     def encode(self, texts, stop=None, on_batch=None, **_ignored) -> np.ndarray:
         missing = [t for t in texts if t not in self.vectors]
@@ -56,6 +58,12 @@ class GivenVectors:
             rows = np.arange(lo, min(lo + GIVEN_BATCH, len(texts)))
             on_batch(rows, vecs[rows])
         return vecs
+
+
+def write_vectors(path: Path, texts: list[str], vectors: np.ndarray) -> None:
+    """Write `texts` and their `vectors` for `GivenVectors` (the texts as one JSON string: numpy's
+    fixed-width strings would drop a text's trailing NULs and pad every text to the longest)."""
+    np.savez(path, texts=np.array(json.dumps(texts, ensure_ascii=False)), vectors=np.asarray(vectors, np.float32))
 
 
 def given_embedder(model, path: Path):

@@ -365,6 +365,7 @@ def own_work(folder: Path, embedder, texts: list[str], vectors: np.ndarray) -> d
     loaded but the vectors read from a file (`vectors` of `texts`, and the warm-up's encoded here);
     the best wall time, its CPU seconds (threads and forked workers), and those per 1,000
     sentences. Unlike overhead_ratio, these do not move with the encoder's speed."""
+    from benchmarks.cold_scan import write_vectors
     from provenance import load_paths, prepare
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -375,7 +376,7 @@ def own_work(folder: Path, embedder, texts: list[str], vectors: np.ndarray) -> d
         given = dict(zip(texts, vectors, strict=True))
         given.update(zip(extra, embedder.encode(extra), strict=True))
         path = Path(tmp) / "vectors.npz"
-        np.savez(path, texts=np.array(list(given), dtype=str), vectors=np.stack(list(given.values())))
+        write_vectors(path, list(given), np.stack(list(given.values())))
         runs = [_cold_scan_run(folder, path) for _ in range(COLD_RUNS)]
     best = min(runs, key=lambda r: r["seconds"])
     return {"own_seconds": round(best["seconds"], 2), "own_cpu_seconds": round(best["cpu_seconds"], 2),

@@ -5,7 +5,7 @@ time other work."""
 import numpy as np
 import pytest
 
-from benchmarks.cold_scan import GivenVectors, given_embedder
+from benchmarks.cold_scan import GivenVectors, given_embedder, write_vectors
 from tests.conftest import SEEDS
 
 
@@ -13,7 +13,7 @@ def test_a_scan_on_the_models_vectors_from_a_file_is_the_models_scan(default_mod
     from provenance import build_report, load_paths, prepare, scan
 
     texts = list(dict.fromkeys(t for p in prepare(load_paths([SEEDS]).documents)[0] for t in p.sentence_texts))
-    np.savez(tmp_path / "v.npz", texts=np.array(texts, dtype=str), vectors=default_model.encode(texts))
+    write_vectors(tmp_path / "v.npz", texts, default_model.encode(texts))
     given = given_embedder(default_model, tmp_path / "v.npz")
     result = scan([str(SEEDS)], embedder=given)
     assert (given.backend, given.streams) == (default_model.backend, default_model.streams)  # the model's path
@@ -22,8 +22,9 @@ def test_a_scan_on_the_models_vectors_from_a_file_is_the_models_scan(default_mod
 
 
 def test_a_text_without_a_vector_in_the_file_stops_the_timing(tmp_path):
-    np.savez(tmp_path / "v.npz", texts=np.array(["known"], dtype=str), vectors=np.ones((1, 4), np.float32))
+    texts = ["known", "ends in NUL\x00", "ünïcode “quoted”"]
+    write_vectors(tmp_path / "v.npz", texts, np.arange(12, dtype=np.float32).reshape(3, 4))
     given = GivenVectors(tmp_path / "v.npz")
-    assert given.encode(["known"]).shape == (1, 4)
+    assert given.encode(texts[::-1]).tolist() == [[8, 9, 10, 11], [4, 5, 6, 7], [0, 1, 2, 3]]  # each text's own
     with pytest.raises(KeyError, match="1 texts have no vector in the file, e.g. 'unknown'"):
         given.encode(["known", "unknown"])
