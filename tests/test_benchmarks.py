@@ -21,7 +21,7 @@ def test_a_scan_on_the_models_vectors_from_a_file_is_the_models_scan(default_mod
     assert build_report(result) == seed_report
 
 
-def test_a_text_without_a_vector_in_the_file_stops_the_timing(tmp_path):
+def test_each_text_gets_its_own_vector_from_the_file_and_one_without_stops_the_timing(tmp_path):
     texts = ["known", "ends in NUL\x00", "ünïcode “quoted”"]
     write_vectors(tmp_path / "v.npz", texts, np.arange(12, dtype=np.float32).reshape(3, 4))
     given = GivenVectors(tmp_path / "v.npz")
