@@ -24,11 +24,11 @@ absolute times, which are printed with the machine's description):
   the best of four encodes here, taken in turn (timings on a shared machine drift by 10-20%
   between runs, and a neighbour's burst can slow any one run); also given against its distinct
   sentences (full run only);
-- own work: the same cold scans with the model loaded but the vectors read from a file
-  (benchmarks/cold_scan.py --vectors): the scan's own wall time and CPU seconds (its threads and
-  forked workers), and the CPU seconds per 1,000 sentences; unlike overhead_ratio, which falls as
-  the scan's own work shrinks but rises as the encoder gets faster, these measure the scan's code
-  alone;
+- own work: the same cold scans with the model loaded but the timed scan's vectors read from a
+  file (benchmarks/cold_scan.py --vectors): the scan's own CPU seconds (its threads and forked
+  workers; the least of three runs), per 1,000 sentences too, and wall time; unlike
+  overhead_ratio, which falls as the scan's own work shrinks but rises as the encoder gets faster,
+  these measure the scan's code alone;
 - warm_speedup: that cold scan / warm re-scan of the same corpus plus one new article (a fresh
   rewrite of a seed, joining its story) after a scan in this process filled a cache; the warm
   time is the median of five runs, each with another new article (the first after the filling
@@ -309,7 +309,7 @@ def speed(folder: Path, embedder, new_articles: list[dict], distinct: bool = Tru
         scan_runs.append(cold_scan(folder))
         encode_runs.append(_timed(embedder.encode, texts))
     total, encode = min(scan_runs), min(encode_runs)
-    out.update(own_work(folder, embedder, texts, vectors))
+    out.update(own_work(folder, texts, vectors))
     out.update(warm_speedup(folder, embedder, new_articles, cold_seconds=total))
     if quick:
         out["scaling"] = [_scaling_row(len(docs), sum(len(p.seg.paragraphs) for p in prepared), out["fill_seconds"])]
@@ -336,7 +336,8 @@ def cold_scan(folder: Path) -> float:
 def _cold_scan_run(folder: Path, vectors: Path | None = None) -> dict:
     """benchmarks/cold_scan.py's figures (seconds, cpu_seconds) for `folder`; `vectors`: its --vectors."""
     with tempfile.TemporaryDirectory() as tmp:
-        _write_warm_up(Path(tmp), folder)
+        for r in warm_up_articles(folder):
+            (Path(tmp) / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
         more = ["--vectors", str(vectors)] if vectors is not None else []
         try:
             done = subprocess.run([sys.executable, str(Path(__file__).with_name("cold_scan.py")), str(folder),
@@ -355,33 +356,23 @@ def _cold_scan_run(folder: Path, vectors: Path | None = None) -> dict:
         raise RuntimeError(f"benchmarks/cold_scan.py failed (exit status {done.returncode}): {why}") from None
 
 
-def _write_warm_up(dest: Path, folder: Path) -> None:
-    for r in warm_up_articles(folder):
-        (dest / f"{r['id']}.json").write_text(json.dumps(r, ensure_ascii=False), "utf-8")
-
-
-def own_work(folder: Path, embedder, texts: list[str], vectors: np.ndarray) -> dict:
+def own_work(folder: Path, texts: list[str], vectors: np.ndarray) -> dict:
     """The scan's own work: `COLD_RUNS` cold scans of `folder` as `cold_scan`'s, with the model
-    loaded but the vectors read from a file (`vectors` of `texts`, and the warm-up's encoded here);
-    the best wall time, its CPU seconds (threads and forked workers), and those per 1,000
-    sentences. Unlike overhead_ratio, these do not move with the encoder's speed."""
+    loaded but the timed scan's vectors read from a file (`vectors` of `texts`, the sentences of
+    `folder`); the least CPU seconds of a run (threads and forked workers: the figure to track),
+    that per 1,000 sentences, and the best wall time. Unlike overhead_ratio, these do not move
+    with the encoder's speed."""
     from benchmarks.cold_scan import write_vectors
-    from provenance import load_paths, prepare
 
+    given = dict(zip(texts, vectors, strict=True))
     with tempfile.TemporaryDirectory() as tmp:
-        warm = Path(tmp) / "warm-up"
-        warm.mkdir()
-        _write_warm_up(warm, folder)
-        extra = list(dict.fromkeys(t for p in prepare(load_paths([warm]).documents)[0] for t in p.sentence_texts))
-        given = dict(zip(texts, vectors, strict=True))
-        given.update(zip(extra, embedder.encode(extra), strict=True))
         path = Path(tmp) / "vectors.npz"
         write_vectors(path, list(given), np.stack(list(given.values())))
         runs = [_cold_scan_run(folder, path) for _ in range(COLD_RUNS)]
-    best = min(runs, key=lambda r: r["seconds"])
-    return {"own_seconds": round(best["seconds"], 2), "own_cpu_seconds": round(best["cpu_seconds"], 2),
-            "own_runs": [[round(r["seconds"], 2), round(r["cpu_seconds"], 2)] for r in runs],
-            "own_cpu_per_1000_sentences": round(1000 * best["cpu_seconds"] / len(texts), 3)}
+    cpu = min(r["cpu_seconds"] for r in runs)
+    return {"own_cpu_seconds": round(cpu, 2), "own_cpu_per_1000_sentences": round(1000 * cpu / len(texts), 3),
+            "own_seconds": round(min(r["seconds"] for r in runs), 2),
+            "own_runs": [[round(r["seconds"], 2), round(r["cpu_seconds"], 2)] for r in runs]}
 
 
 #: seconds a cold scan may take before the benchmark gives up on it
@@ -596,9 +587,9 @@ def print_table(r: dict) -> None:
                 f"{sp['overhead_ratio_distinct']}" if "overhead_ratio_distinct" in sp else "")
     print(f"overhead_ratio {sp['overhead_ratio']} (scan {sp['scan_seconds']} s, best of {sp['scan_runs']} / encode "
           f"{sp['encode_seconds']} s, best of {sp['encode_runs']}){distinct}")
-    print(f"the scan's own work (cold scans with the vectors given, model loaded): {sp['own_seconds']} s, "
-          f"{sp['own_cpu_seconds']} CPU-s ({sp['own_cpu_per_1000_sentences']} CPU-s per 1,000 sentences); runs "
-          f"[wall, CPU-s] {sp['own_runs']}")
+    print(f"the scan's own work (cold scans with the vectors given, model loaded): {sp['own_cpu_seconds']} CPU-s, "
+          f"{sp['own_cpu_per_1000_sentences']} per 1,000 sentences (least of the runs; its forked workers "
+          f"included), {sp['own_seconds']} s of wall; runs [wall, CPU-s] {sp['own_runs']}")
     print(f"warm_speedup {sp['warm_speedup']} (cold {sp['cold_seconds']} s / warm {sp['warm_seconds']} s, median of "
           f"{sp['warm_runs']}; the scan that filled the cache, in a process that had scanned these texts: "
           f"{sp['fill_seconds']} s)")

@@ -165,14 +165,20 @@ def _claimed(read_fd: int, n: int):
 _exited: list[int] = []
 
 
-def _reap_exited() -> None:
+def _reap_exited(wait: bool = False) -> None:
     for pid in list(_exited):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, _ = os.waitpid(pid, 0 if wait else os.WNOHANG)
         except ChildProcessError:  # reaped elsewhere
             done = pid
         if done:
             _exited.remove(pid)
+
+
+def wait_for_workers() -> None:
+    """Wait until every worker that sent its results has exited (`fork_map` does not wait for
+    them): a process's `RUSAGE_CHILDREN` counts a worker's CPU time only once it is reaped."""
+    _reap_exited(wait=True)
 
 
 def _reap(pid: int, read_fd: int) -> None:

@@ -22,10 +22,7 @@ ZERO_FILL_CELLS = 1 << 22
 def nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`np.nonzero(mask)` of a 2-D mask (rows, then columns, row by row in ascending order), from
     one flat pass: numpy's 2-D path took ~3x as long (4.4 against 1.6 ms on a 591 x 2,362 block)."""
-    flat = np.flatnonzero(mask)
-    if not mask.shape[1]:
-        return flat, flat
-    return np.divmod(flat, mask.shape[1])
+    return np.divmod(np.flatnonzero(mask), max(mask.shape[1], 1))
 
 
 def _merged(listed_s: np.ndarray, listed_r: np.ndarray, fresh: np.ndarray, added: np.ndarray, kk: int

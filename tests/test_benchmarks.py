@@ -10,13 +10,20 @@ from tests.conftest import SEEDS
 
 
 def test_a_scan_on_the_models_vectors_from_a_file_is_the_models_scan(default_model, seed_report, tmp_path):
-    from provenance import build_report, load_paths, prepare, scan
+    from provenance import CachedEmbedder, build_report, load_paths, prepare, scan
+    from provenance.embed import encodes_side_by_side
 
     texts = list(dict.fromkeys(t for p in prepare(load_paths([SEEDS]).documents)[0] for t in p.sentence_texts))
     write_vectors(tmp_path / "v.npz", texts, default_model.encode(texts))
     given = given_embedder(default_model, tmp_path / "v.npz")
-    result = scan([str(SEEDS)], embedder=given)
-    assert (given.backend, given.streams) == (default_model.backend, default_model.streams)  # the model's path
+    # the model's branch of the scan (beside the encoding or before it), as cold_scan.py times it:
+    # through an empty cache, which keeps the vectors batch by batch as they come
+    assert (given.backend, given.device, given.streams) == (default_model.backend, default_model.device,
+                                                             default_model.streams)
+    assert encodes_side_by_side(given) == encodes_side_by_side(default_model)
+    cached = CachedEmbedder(given, tmp_path / "cache")
+    result = scan([str(SEEDS)], embedder=cached)
+    assert cached.misses == len(texts)
     assert result.backend == default_model.backend
     assert build_report(result) == seed_report
 
