@@ -79,6 +79,31 @@ def test_jobs_go_to_whichever_process_is_free(forks):
     assert pids.count(pids[0]) <= 5  # whoever took the slow job did few others meanwhile
 
 
+@linux_only
+def test_waiting_for_the_workers_counts_their_cpu_time_here(forks):
+    """fork_map does not wait for its workers to exit; `wait_for_workers` does, so that this
+    process's children's CPU time holds theirs (the benchmark's own-work figure reads it)."""
+    import resource
+    import time
+
+    def burn(i):
+        end = time.process_time() + 0.005
+        while time.process_time() < end:
+            pass
+        return os.getpid()
+
+    def children_cpu():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    before = children_cpu()
+    pids = fork_map(burn, list(range(80)), 2)
+    worker_jobs = sum(pid != os.getpid() for pid in pids)
+    parallel.wait_for_workers()
+    assert forks["n"] == 1 and worker_jobs > 0 and not parallel._exited
+    assert children_cpu() - before >= 0.005 * worker_jobs * 0.9
+
+
 def test_few_jobs_or_one_worker_stay_in_this_process(forks):
     assert fork_map(lambda i: i + 1, list(range(10)), 8) == list(range(1, 11))
     assert fork_map(lambda i: i + 1, list(range(100)), 1) == list(range(1, 101))
