@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from .glossary import ENGLISH_STOP_WORDS, Lexicon, fingerprint, lemma, lexicon, zipf
-from .lexical import counts_matrix, hashed_column_rows
+from .lexical import counts_matrix, hashed_column_rows, rows_through_memo
 from .loanwords import acronym, loanword
 from .names import place_name, romanize, skeleton
 
@@ -68,17 +68,11 @@ def _glossed_rows(texts: list[str], lang: str, lex: Lexicon | None
                   ) -> list[list[tuple[tuple[str, ...], np.ndarray]]]:
     """`_glossed_words` of each of `texts`, the words not glossed before glossed once and their
     columns hashed in one call."""
-    known = _word_glosses(lang, lex)
-    words = [_TOKEN.findall(t) for t in texts]
-    # each word's gloss held here (another thread may empty the memo meanwhile)
-    found = {w: known.get(w) for w in dict.fromkeys(w for row in words for w in row)}
-    new = [w for w, x in found.items() if x is None]
-    if new:
+    def glossed(new: list[str]):
         glosses = [_word_gloss(w, lang, lex) for w in new]
-        made = dict(zip(new, zip(glosses, hashed_column_rows(glosses, GLOSS_FEATURES), strict=True), strict=True))
-        found.update(made)
-        known.update(made)
-    return [[found[w] for w in row] for row in words]
+        return zip(glosses, hashed_column_rows(glosses, GLOSS_FEATURES), strict=True)
+
+    return rows_through_memo([_TOKEN.findall(t) for t in texts], _word_glosses(lang, lex), glossed)
 
 
 #: Each word's gloss and its columns, per language and lexicon: a word gives the same tokens

@@ -162,8 +162,8 @@ _NORMALIZED: dict[str, str] = {}
 def _normalized(ch: str) -> str:
     if len(_NORMALIZED) >= 1 << 16:
         _NORMALIZED.clear()
-    _NORMALIZED[ch] = NGram.normalize(ch)
-    return _NORMALIZED[ch]
+    out = _NORMALIZED[ch] = NGram.normalize(ch)  # returned as made (another thread may empty the memo)
+    return out
 
 
 def _rows(profiles) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -58,15 +58,22 @@ def char_ngram_counts(texts: list[str]) -> sparse.csr_matrix:
     if len(known) >= WORD_COLUMNS_KEPT:
         known.clear()
     words = [_WHITE_SPACES.sub(" ", _folded(romanized(t))).split() for t in texts]
-    # each word's columns held here (another thread may empty the memo meanwhile)
-    cols = {w: known.get(w) for w in dict.fromkeys(w for row in words for w in row)}
-    new = [w for w, c in cols.items() if c is None]
+    rows = rows_through_memo(words, known, lambda new: hashed_column_rows([_word_ngrams(w) for w in new],
+                                                                          HASH_FEATURES))
+    return counts_matrix(rows, HASH_FEATURES)
+
+
+def rows_through_memo(rows: list[list[str]], memo: dict, make: Callable[[list[str]], Iterable]) -> list[list]:
+    """Each row's words mapped to their values in `memo`; the words it lacks are made in one call
+    (`make(words)` gives their values, in order) and kept there. The values are read from a copy
+    held here (another thread may empty the memo meanwhile)."""
+    found = {w: memo.get(w) for w in dict.fromkeys(w for row in rows for w in row)}
+    new = [w for w, x in found.items() if x is None]
     if new:
-        grams = [_word_ngrams(w) for w in new]
-        made = dict(zip(new, hashed_column_rows(grams, HASH_FEATURES), strict=True))
-        cols.update(made)
-        known.update(made)
-    return counts_matrix([[cols[w] for w in row] for row in words], HASH_FEATURES)
+        made = dict(zip(new, make(new), strict=True))
+        found.update(made)
+        memo.update(made)
+    return [[found[w] for w in row] for row in rows]
 
 
 def hashed_column_rows(rows: list[list[str]], n_features: int) -> list[np.ndarray]:
