@@ -313,19 +313,30 @@ for _lang, _words in _STOPWORDS.items():
     for _w in _words:
         _WORD_LOOKUP.setdefault(_w, set()).add(_lang)
 
-# Words of neighbouring languages without a list above, which only ever count against one (`clearly`):
-# a Catalan, Galician, Romanian or Dutch paragraph shares "el", "la", "de", "este" with the lists and
-# would otherwise find nothing against them. Distinctive words only (none of the lists' words).
+# Words of neighbouring languages without a list above, which only ever count against one: a Catalan,
+# Galician, Romanian or Dutch paragraph shares "el", "la", "de", "este" with the lists, a Dutch or
+# Scandinavian one "in", "is", "we", "at", "for", "i" with English's, and would otherwise find nothing
+# against them. Distinctive words only (none of the lists' words).
 _AGAINST_ONLY = {
     "ca": "els amb dels és això aquest aquesta aquests seva seu seus molt però perquè també fins doncs".split(),
     "gl": "unha coa pola polo tamén moi xa cando".split(),
     "ro": "și în care cu pentru pe din să fost sunt acest această acesta unei unui lui lor iar".split(),
     "nl": "het een van niet zijn ook naar wordt voor bij heeft".split(),
+    "sv": "och att är på inte som det av har hade när vid också eller efter skulle sina kan".split(),
+    "da": "og ikke af til også blev havde hvor mellem nogle efter eller har det som kan".split(),
+    "no": "og ikke av til også ble hadde hvor mellom noen etter eller har det som kan".split(),
 }
 _ANY_LOOKUP: dict[str, set[str]] = {w: set(langs) for w, langs in _WORD_LOOKUP.items()}
 for _lang, _words in _AGAINST_ONLY.items():
     for _w in _words:
         _ANY_LOOKUP.setdefault(_w, set()).add(_lang)
+
+#: `dominant`'s vote of each word that votes: the one list it is in, or `_UNLISTED` for a word of
+#: `_AGAINST_ONLY`'s lists alone (however many of them share it: one voice, against every listed language)
+_UNLISTED = ""
+_VOTE: dict[str, str] = {w: (next(iter(langs)) if not langs - _STOPWORDS.keys() else _UNLISTED)
+                         for w, langs in _ANY_LOOKUP.items()
+                         if len(langs) == 1 or not langs & _STOPWORDS.keys()}
 
 
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -360,21 +371,23 @@ def clearly(text: str, lang: str, min_hits: int = 4, ratio: float = 3.0, min_own
 
 def dominant(text: str, min_hits: int = 12, ratio: float = 5.0, min_density: float = 0.05) -> str | None:
     """The language of a long text whose function words leave no doubt. Only words in a single
-    language's list vote ("de" is French, Spanish and Portuguese; "les" only French); the winner
-    needs `min_hits` votes, `ratio` times the runner-up's, and `min_density` of all words (a
-    language outside the lists, such as Dutch, does not get there). None otherwise: ask langdetect."""
+    language's list vote ("de" is French, Spanish and Portuguese; "les" only French), and the words
+    of languages without a list (`_AGAINST_ONLY`) as one more voice; the winner needs `min_hits`
+    votes, `ratio` times the runner-up's, and `min_density` of all words. None otherwise: ask
+    langdetect. (Without the unlisted languages' voice a Dutch article passed for English on its
+    "in", "is", "was", "we": 15 votes to 1 German and 1 Portuguese.)"""
     votes: dict[str, int] = {}
     words = _WORDS.findall(text.lower())
     for w in words:
-        langs = _WORD_LOOKUP.get(w)
-        if langs is not None and len(langs) == 1:
-            (lg,) = langs
+        lg = _VOTE.get(w)
+        if lg is not None:
             votes[lg] = votes.get(lg, 0) + 1
     if not votes:
         return None
     best = max(sorted(votes), key=votes.__getitem__)
     mine = votes.pop(best)
-    if mine >= min_hits and mine >= ratio * max(votes.values(), default=0) and mine >= min_density * len(words):
+    if (best != _UNLISTED and mine >= min_hits and mine >= ratio * max(votes.values(), default=0)
+            and mine >= min_density * len(words)):
         return best
     return None
 

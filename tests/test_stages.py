@@ -136,7 +136,7 @@ def test_repeated_sentences_are_encoded_once(fake_embedder):
 
 
 def test_function_words_settle_only_clear_long_texts():
-    from provenance.langid import detect, dominant
+    from provenance.langid import detect, dominant, identify
 
     english = (SEEDS / "000_dd2761f3083befb7.txt").read_text("utf-8")
     assert dominant(english) == "en" == detect(english)[0]
@@ -152,6 +152,22 @@ def test_function_words_settle_only_clear_long_texts():
                   "gaat het over meer dan alleen cijfers: het gaat over vertrouwen. In de laatste nacht werd er nog "
                   "over de tekst gesproken, en we hadden gehoopt dat het over de kolen duidelijker zou zijn.")
     assert dominant(dutch_over) is None
+    # nor may English win on the words Dutch shares with it ("in", "is", "was", "we": 15 of this
+    # article's 150 words, against one German and one Portuguese word, passed it for English)
+    dutch_news = (
+        "Het kabinet heeft donderdag besloten dat er meer geld gaat naar de bouw van betaalbare huurwoningen. "
+        "Volgens de minister is de situatie in veel steden onhoudbaar geworden.\n\n\"We kunnen niet langer "
+        "wachten\", zei de minister na de ministerraad. Hij wees erop dat jongeren in de grote steden bijna geen "
+        "kans maken op een eigen woning.\n\nDe oppositie was kritisch. Volgens de grootste oppositiepartij is het "
+        "plan klein en komt het laat. Zij wil dat gemeenten meer bevoegdheden krijgen om leegstand aan pakken.\n\n"
+        "Het plan wordt in het voorjaar in de Tweede Kamer behandeld. In de tussentijd gaan de provincies in "
+        "gesprek met bouwbedrijven over de uitvoering.\n\nUit cijfers van het statistiekbureau blijkt dat het "
+        "tekort aan woningen in het afgelopen jaar verder is opgelopen. In sommige regio's wachten mensen meer "
+        "dan tien jaar op een sociale huurwoning. Het ministerie zegt dat het probleem in de randstad het "
+        "grootst is.")
+    assert dominant(dutch_news) is None
+    seg = segment(clean(Document("nl-news", "nl-news.txt", dutch_news)))
+    assert identify(seg).document == "nl" and set(identify(seg).paragraphs) == {"nl"}
     assert dominant("The talks went on.") is None  # too few words to be sure
 
 
@@ -217,7 +233,11 @@ def test_function_words_never_vouch_for_the_wrong_language():
                          "tindran un any per adaptar-s'hi.", "es"),
                         ("Il sindaco ha parlato al consiglio su una proposta del governo con la quale si vuole "
                          "ridurre le tasse.", "es"),
-                        ("Acesta este un caz al unei companii de la Cluj, care se ocupă de exporturi.", "es")):
+                        ("Acesta este un caz al unei companii de la Cluj, care se ocupă de exporturi.", "es"),
+                        # Danish "at", "for", "i" are English words too
+                        ("Oppositionen var kritisk over for planen. Den største oppositionspartiet mener at "
+                         "afgiften vil ramme landmændene for hårdt, og at ingen har taget højde for "
+                         "konsekvenserne for landdistrikterne.", "en")):
         assert not clearly(text, other), (text, other)
     # and it does spare langdetect most of the time, even on these short texts (83%; when words
     # that several languages share counted against every one of them, 72%)
