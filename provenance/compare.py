@@ -144,7 +144,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
             continue
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
-        divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff))
+        divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff, cross))
         divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff,
                                langs=(src.langs.document, tgt.langs.document) if cross else None))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
@@ -210,10 +210,16 @@ def _in_replace_op(diff, s_str: str, t_str: str) -> bool:
     return any(op == "replace" and s_str in a and t_str in b for op, a, b in diff)
 
 
-def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=()) -> list[Divergence]:
+def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), cross: bool = False) -> list[Divergence]:
     """Changed quantities: numbers without an equal counterpart on the other side, paired when
     their neighbouring words agree (or a word-diff replacement holds both) and their magnitudes
-    are comparable. A number dropped with its clause is not a changed number."""
+    are comparable. A number dropped with its clause is not a changed number. In a translated
+    block (`cross`) only numbers written in digits are paired (`_figure`): a translation says
+    "thirty" as "tři desítky" (three tens) and "2:30" as "halb drei" (half three), whose neighbour
+    "Boston" paired 2 with drei. And there neighbours are words of two languages and seldom agree
+    ("roughly 5,200 US troops" / "ongeveer 5.500 Amerikaanse militairen"): the one number left on
+    each side is paired when their magnitudes are comparable, as nothing else in the block could
+    be its counterpart."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
     sn = numbers(s_block)
     tn = numbers(t_block)
@@ -225,14 +231,15 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=()) -> list[Diver
             s_left.remove(hit)
         else:
             t_left.append(m)
+    if cross:
+        s_left = [m for m in s_left if _figure(s_block, m)]
+        t_left = [m for m in t_left if _figure(t_block, m)]
     out = []
-    for sm in s_left:
-        vs = float(sm.key)
+    for sm in list(s_left):
         s_str = s_block[sm.start:sm.end]
         s_ctx = _context(s_block, sm.start, sm.end)
         for tm in t_left:
-            vt = float(tm.key)
-            if _is_year(vs) != _is_year(vt) or not vs or not vt or max(vs, vt) / min(vs, vt) > 10:
+            if not _comparable(float(sm.key), float(tm.key)):
                 continue
             t_str = t_block[tm.start:tm.end]
             if not (s_ctx & _context(t_block, tm.start, tm.end) or _in_replace_op(diff, s_str, t_str)):
@@ -240,9 +247,28 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=()) -> list[Diver
             out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end),
                                   s_str, t_str))
             explained += [s_str, t_str]
+            s_left.remove(sm)
             t_left.remove(tm)
             break
+    if cross and len(s_left) == len(t_left) == 1 and _comparable(float(s_left[0].key), float(t_left[0].key)):
+        (sm,), (tm,) = s_left, t_left
+        s_str, t_str = s_block[sm.start:sm.end], t_block[tm.start:tm.end]
+        out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end), s_str, t_str))
+        explained += [s_str, t_str]
     return out
+
+
+def _figure(text: str, m) -> bool:
+    """Whether number mention `m` of `text` is written in digits ("5,200", "5.500", "1.5 million";
+    not "twelve", "a dozen") and is not part of a time or a score ("2:30", "3:1")."""
+    return (text[m.start:m.start + 1].isdigit()
+            and text[m.start - 1:m.start] != ":" and text[m.end:m.end + 1] != ":")
+
+
+def _comparable(vs: float, vt: float) -> bool:
+    """Whether `vs` may have been changed into `vt`: both years or neither, neither zero, within a
+    factor of ten of each other."""
+    return _is_year(vs) == _is_year(vt) and bool(vs) and bool(vt) and max(vs, vt) / min(vs, vt) <= 10
 
 
 def _surface(tok: str) -> str:

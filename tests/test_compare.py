@@ -203,3 +203,37 @@ def test_respelled_speaker_is_a_name_variant_not_a_changed_attribution():
     assert "Kadhimi said" in WIRE[2]
     _, _, cmp_ = diverge(edited(2, "Kadhimi", "Kadhemi"))
     assert [(d.type, d.subtype) for d in cmp_.divergences] == [("name", "variant")]
+
+
+def translated(source: list[str], target: list[str], language: str):
+    """`compare_pair` of a translation (`language`, declared as a feed would) aligned line by line."""
+    src = prep(source, "src")
+    seg = segment(clean(Document("tgt", "tgt.txt", "\n".join(target) + "\n", meta={"language": language})))
+    tgt = Prepared(seg, identify(seg))
+    assert tgt.langs.document == language != src.langs.document
+    return src, tgt, compare_pair(src, tgt, one_to_one([(i, i) for i in range(len(source))]))
+
+
+def test_a_changed_figure_in_a_translation_is_a_number_divergence_with_exact_spans():
+    # the neighbours of the figure are words of two languages: nothing but the figure left to pair
+    source = ["Lawmakers in Baghdad demanded the expulsion of the roughly 5,200 US troops in the country in 2020."]
+    target = ["Parlementariërs in Bagdad eisten in 2020 het vertrek van de ongeveer 5.500 Amerikaanse militairen."]
+    src, tgt, cmp_ = translated(source, target, "nl")
+    assert [(d.type, d.source_text, d.target_text) for d in cmp_.divergences] == [("number", "5,200", "5.500")]
+    d = cmp_.divergences[0]
+    assert src.doc.text[slice(*d.source_span)] == "5,200" and tgt.doc.text[slice(*d.target_span)] == "5.500"
+    # the same figure in the local format is no change
+    _, _, same = translated(source, [target[0].replace("5.500", "5.200")], "nl")
+    assert same.divergences == ()
+
+
+@pytest.mark.parametrize("source, target, language", [
+    # number words say quantities in their own way: three tens, half three
+    ("Russia detained thirty members of Greenpeace from 18 countries at a Gazprom oil rig.",
+     "Rusové zadrželi u ropné plošiny společnosti Gazprom tři desítky členů hnutí Greenpeace z 18 zemí.", "cs"),
+    ("I need to be in Boston by 2:30 tomorrow afternoon.",
+     "Ich muss morgen Nachmittag spätestens um halb drei in Boston sein.", "de"),
+])
+def test_a_translation_claims_no_changed_number_it_cannot_pin_down(source, target, language):
+    _, _, cmp_ = translated([source], [target], language)
+    assert [d for d in cmp_.divergences if d.type == "number"] == []
