@@ -22,7 +22,8 @@ from rapidfuzz import fuzz
 from .align import AlignedBlock
 from .divergences import refine
 from .lexical import quote_spans
-from .mentions import name_key, name_vocabulary, names, numbers
+from .mentions import name_vocabulary, names, numbers
+from .speech import SMALL_WORDS, acronym, other_named_speaker, same_speaker, speakers
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -149,9 +150,11 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
                                langs=(src.langs.document, tgt.langs.document) if cross else None))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
-        shares_quote = bool(quote_spans(s_str)) and bool(quote_spans(t_str)) and not any(
-            d.subtype in ("added", "dropped") for d in qdivs)
-        divs.extend(_attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote))
+        # (a quotation in two languages reads as one dropped and one added: there any counts as shared)
+        shares_quote = bool(quote_spans(s_str)) and bool(quote_spans(t_str)) and (cross or not any(
+            d.subtype in ("added", "dropped") for d in qdivs))
+        divs.extend(_attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote,
+                                      (src.langs.document, tgt.langs.document)))
         if kind in (EDITED, REWORDED):
             residual = [d for d in diff if d[0] != "equal" and not _explained(d, explained)]
             if residual:
@@ -195,9 +198,7 @@ def _is_year(v: float) -> bool:
     return 1800 <= v <= 2100 and float(v).is_integer()
 
 
-_STOP = {"the", "a", "an", "of", "in", "on", "at", "to", "and", "or", "for", "by", "with", "from", "its", "their",
-         "some", "about", "around", "roughly", "nearly", "almost", "than", "more", "less", "over", "under", "just",
-         "le", "la", "les", "de", "des", "du", "et", "en", "el", "los", "las", "y", "der", "die", "das", "und"}
+_STOP = SMALL_WORDS
 
 
 def _context(text: str, start: int, end: int) -> set[str]:
@@ -278,10 +279,6 @@ def _surface(tok: str) -> str:
     return re.sub(r"^(al|el)[-\s]", "", t)
 
 
-def _acronym(tok: str) -> bool:
-    return tok.isupper() and len(tok) <= 5
-
-
 def _word_forms(a: str, b: str) -> bool:
     """Iraq / Iraqi, Iran / Iranian: one name's derived form, not a respelling."""
     short, long_ = sorted((a, b), key=len)
@@ -296,8 +293,8 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
     keys carry exonyms, transliteration and case endings), so they are no divergence."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
     s_lang, t_lang = langs or (None, None)
-    sn = [m for m in names(s_block, known, s_lang) if not _acronym(s_block[m.start:m.end])]
-    tn = [m for m in names(t_block, known, t_lang) if not _acronym(t_block[m.start:m.end])]
+    sn = [m for m in names(s_block, known, s_lang) if not acronym(s_block[m.start:m.end])]
+    tn = [m for m in names(t_block, known, t_lang) if not acronym(t_block[m.start:m.end])]
     out = []
     t_used: set[int] = set()
     s_matched: set[int] = set()
@@ -335,69 +332,30 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
     return out
 
 
-_SPEECH = r"(?:said|says|told|added|stated|declared|announced|insisted|warned|noted|explained|wrote|tweeted)"
-_SPEAKER = (r"(?:[A-Z][\w.'’\-]*(?:\s+(?:[A-Z][\w.'’\-]*|al-\w+|bin|de|of|the|for))*"
-            r"|(?:the|a|an|one of the|two|three)\s+[\w\- ]{2,40}?)")
-_ATTR_AFTER = re.compile(rf"[,\"”»]\s*(?P<speaker>{_SPEAKER})\s+{_SPEECH}\b|\b{_SPEECH}\s+(?P<speaker2>{_SPEAKER})[.,]")
-_ATTR_ACCORDING = re.compile(rf"\baccording to\s+(?P<speaker>{_SPEAKER})")
-_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
-
-
-def speakers(text: str) -> list[tuple[str, int, int]]:
-    """Who a passage says said it: `(speaker, start, end)` for "..., X said", "said X",
-    "according to X". Pronouns are left out (they say nothing about who)."""
-    out = []
-    for rx in (_ATTR_AFTER, _ATTR_ACCORDING):
-        for m in rx.finditer(text):
-            g = "speaker" if m.group("speaker") else "speaker2"
-            sp = m.group(g)
-            if sp and sp.lower() not in _PRONOUNS:
-                out.append((sp, m.start(g), m.end(g)))
-    return out
-
-
-def _content_words(s: str) -> set[str]:
-    return {w.lower()[:6] for w in _WORD.findall(s) if w.isalpha() and w.lower() not in _STOP and len(w) >= 2}
-
-
-def _name_keys(s: str) -> set[str]:
-    return {k for w in re.findall(r"[A-Z][\w'’\-]+", s) if len(k := name_key(w)) >= 2}
-
-
-def _initials(s: str) -> str:
-    return "".join(w[0] for w in re.findall(r"[A-Z][\w'’\-]*", s))
-
-
-def same_speaker(a: str, b: str) -> bool:
-    """Whether two speaker phrases name the same source: a shared content word, a name spelled
-    two ways (one transliteration skeleton: "Kadhimi" / "Kadhemi", which the name check reports
-    on its own), or an acronym and its expansion ("US" / "the United States")."""
-    if _content_words(a) & _content_words(b) or _norm_ws(a).lower() == _norm_ws(b).lower():
-        return True
-    if _name_keys(a) & _name_keys(b):
-        return True
-    acr_a = [w for w in a.split() if _acronym(w)]
-    acr_b = [w for w in b.split() if _acronym(w)]
-    return any(x == _initials(b) for x in acr_a) or any(x == _initials(a) for x in acr_b)
-
-
-def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote) -> list[Divergence]:
-    """Who said it, changed or removed. Checked in lightly edited passages and around a quotation
-    both sides carry; in reworded or translated prose the phrasing of attribution varies too
-    freely to be evidence."""
+def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote, langs: tuple[str, str]
+                      ) -> list[Divergence]:
+    """Who said it, changed or removed (`speech.speakers`, in each side's language `langs`).
+    Checked in lightly edited passages and around a quotation both sides carry; in reworded or
+    translated prose the phrasing of attribution varies too freely to be evidence. Across two
+    languages only a name changed into another name counts (`speech.other_named_speaker`), and a
+    speaker is never reported removed: the other language may say who in a way not read here."""
     if kind != EDITED and not shares_quote:
         return []
-    s_sp = speakers(stext[sa:sb])
-    t_sp = speakers(ttext[ta:tb])
+    (s_lang, t_lang), cross = langs, langs[0] != langs[1]
+    s_sp = speakers(stext[sa:sb], s_lang)
+    t_sp = speakers(ttext[ta:tb], t_lang)
     out = []
     if s_sp and t_sp:
         for sp, a, b in s_sp:
-            if any(same_speaker(sp, tsp) for tsp, _, _ in t_sp):
+            if cross:
+                if not all(other_named_speaker(sp, s_lang, tsp, t_lang) for tsp, _, _ in t_sp):
+                    continue
+            elif any(same_speaker(sp, tsp, s_lang) for tsp, _, _ in t_sp):
                 continue
             tsp, c, d = t_sp[0]
             out.append(Divergence("attribution", (sa + a, sa + b), (ta + c, ta + d), sp, tsp, subtype="changed"))
             explained += [sp, tsp]
-    elif s_sp and not t_sp and quote_spans(ttext[ta:tb]):
+    elif s_sp and not t_sp and not cross and quote_spans(ttext[ta:tb]):
         for sp, a, b in s_sp:
             out.append(Divergence("attribution", (sa + a, sa + b), None, sp, "", subtype="removed"))
             explained.append(sp)
