@@ -117,7 +117,8 @@ def word_diff(a: str, b: str) -> tuple[tuple[str, str, str], ...]:
 def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]) -> DocComparison:
     """Divergences of `tgt` (a Prepared) from `src`, given blocks oriented src -> tgt."""
     stext, ttext = src.doc.text, tgt.doc.text
-    cross = src.langs.document != tgt.langs.document
+    langs = (src.langs.document, tgt.langs.document)
+    cross = langs[0] != langs[1]
     known = text_vocabulary(stext) | text_vocabulary(ttext)
     s_quotes = [_quote_inner(stext[a:b]) for a, b in quote_spans(_story(src))]
     t_quotes = [_quote_inner(ttext[a:b]) for a, b in quote_spans(_story(tgt))]
@@ -145,7 +146,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
             continue
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
-        divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff, cross))
+        divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff, langs))
         divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff,
                                langs=(src.langs.document, tgt.langs.document) if cross else None))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
@@ -153,8 +154,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         # (a quotation in two languages reads as one dropped and one added: there any counts as shared)
         shares_quote = bool(quote_spans(s_str)) and bool(quote_spans(t_str)) and (cross or not any(
             d.subtype in ("added", "dropped") for d in qdivs))
-        divs.extend(_attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote,
-                                      (src.langs.document, tgt.langs.document)))
+        divs.extend(_attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quote, langs))
         if kind in (EDITED, REWORDED):
             residual = [d for d in diff if d[0] != "equal" and not _explained(d, explained)]
             if residual:
@@ -211,19 +211,21 @@ def _in_replace_op(diff, s_str: str, t_str: str) -> bool:
     return any(op == "replace" and s_str in a and t_str in b for op, a, b in diff)
 
 
-def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), cross: bool = False) -> list[Divergence]:
-    """Changed quantities: numbers without an equal counterpart on the other side, paired when
-    their neighbouring words agree (or a word-diff replacement holds both) and their magnitudes
-    are comparable. A number dropped with its clause is not a changed number. In a translated
-    block (`cross`) only numbers written in digits are paired (`_figure`): a translation says
-    "thirty" as "tři desítky" (three tens) and "2:30" as "halb drei" (half three), whose neighbour
-    "Boston" paired 2 with drei. And there neighbours are words of two languages and seldom agree
-    ("roughly 5,200 US troops" / "ongeveer 5.500 Amerikaanse militairen"): the one number left on
-    each side is paired when their magnitudes are comparable, as nothing else in the block could
-    be its counterpart."""
+def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[str, str] = ("en", "en")
+                 ) -> list[Divergence]:
+    """Changed quantities (read in each side's language, `langs`): numbers without an equal
+    counterpart on the other side, paired when their neighbouring words agree (or a word-diff
+    replacement holds both) and their magnitudes are comparable. A number dropped with its clause
+    is not a changed number. In a translated block only numbers written in digits are paired
+    (`_figure`): a translation says "thirty" as "tři desítky" (three tens) and "2:30" as "halb
+    drei" (half three), whose neighbour "Boston" paired 2 with drei. And there neighbours are
+    words of two languages and seldom agree ("roughly 5,200 US troops" / "ongeveer 5.500
+    Amerikaanse militairen"): the one number left on each side is paired when their magnitudes
+    are comparable, as nothing else in the block could be its counterpart."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
-    sn = numbers(s_block)
-    tn = numbers(t_block)
+    cross = langs[0] != langs[1]
+    sn = numbers(s_block, langs[0])
+    tn = numbers(t_block, langs[1])
     s_left = list(sn)
     t_left = []
     for m in tn:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .lexical import _blank_quotes, _last_char_before
 from .names import (
@@ -42,6 +42,16 @@ _NUM_WORDS = {
     "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8,
     "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30, "hundert": 100,
     "dutzend": 12, "ein dutzend": 12, "tausend": 1000,
+    # Italian (but "due", "tre", "quattro", "sei", "otto", "nove": `_LANGUAGE_NUM_WORDS`)
+    "cinque": 5, "sette": 7, "dieci": 10, "undici": 11, "dodici": 12,
+    "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17, "diciotto": 18,
+    "diciannove": 19, "venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60, "settanta": 70,
+    "ottanta": 80, "novanta": 90, "cento": 100, "dozzina": 12, "una dozzina": 12,
+    # Portuguese (but "dois", "nove", "dez", "doze", "cem": `_LANGUAGE_NUM_WORDS`)
+    "duas": 2, "três": 3, "quatro": 4, "sete": 7, "oito": 8, "treze": 13,
+    "catorze": 14, "dezasseis": 16, "dezesseis": 16, "dezassete": 17, "dezessete": 17, "dezoito": 18,
+    "dezanove": 19, "dezenove": 19, "vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60,
+    "setenta": 70, "oitenta": 80, "noventa": 90, "dúzia": 12, "uma dúzia": 12,
     # Czech and Russian (two to ten, where the word is no other common word)
     "dva": 2, "dvě": 2, "tři": 3, "čtyři": 4, "pět": 5, "šest": 6, "sedm": 7, "osm": 8, "devět": 9, "deset": 10,
     "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9,
@@ -49,11 +59,18 @@ _NUM_WORDS = {
 }
 # "one"/"un"/"uno" as numbers are too ambiguous (pronouns, articles); they never count as details.
 _AMBIGUOUS_NUM_WORDS = {"one", "un", "une", "uno", "una", "eins", "sept", "mil", "dos"}
+#: number words that are other words in other languages or names (English "due to", German "sei",
+#: Otto, Audi's Quattro, Czech "nove", French "tu dois", German "Dez."): read as numbers in a text of
+#: their own language only
+_LANGUAGE_NUM_WORDS = {"it": {"due": 2, "tre": 3, "quattro": 4, "sei": 6, "otto": 8, "nove": 9},
+                       "pt": {"dois": 2, "nove": 9, "dez": 10, "doze": 12, "cem": 100}}
 _SCALES = {
     "thousand": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9, "trillion": 1e12,
     "mille": 1e3, "millier": 1e3, "milliers": 1e3, "milliard": 1e9, "milliards": 1e9,
     "mil": 1e3, "millón": 1e6, "millones": 1e6, "mil millones": 1e9,
     "tausend": 1e3, "millionen": 1e6, "milliarde": 1e9, "milliarden": 1e9,
+    "mila": 1e3, "milione": 1e6, "milioni": 1e6, "miliardo": 1e9, "miliardi": 1e9,
+    "milhão": 1e6, "milhões": 1e6, "mil milhões": 1e9, "bilhão": 1e9, "bilhões": 1e9,
     "m": 1e6, "bn": 1e9, "k": 1e3,
     "mio": 1e6, "mio.": 1e6, "mrd": 1e9, "mrd.": 1e9,
     "milion": 1e6, "miliony": 1e6, "milionů": 1e6, "milionu": 1e6, "miliard": 1e9, "miliardy": 1e9,
@@ -64,11 +81,19 @@ _SCALES = {
 }
 _DIGITS = r"\d{1,3}(?:['’]\d{3})+(?:\.\d+)?|" \
     r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
-_NUM_WORD_ALT = "|".join(sorted((re.escape(w) for w in _NUM_WORDS), key=len, reverse=True))
 _SCALE_ALT = "|".join(sorted((re.escape(w) for w in _SCALES), key=len, reverse=True))
-_NUMBER_RE = re.compile(
-    rf"(?<![\w.,])(?P<num>{_DIGITS}|(?:{_NUM_WORD_ALT}))(?:[\s-]+(?P<scale>{_SCALE_ALT}))?(?![\w\u0900-\u097f])",
-    re.IGNORECASE)
+
+
+@cache
+def _number_words(lang: str | None) -> tuple[re.Pattern, dict[str, int], frozenset[str]]:
+    """For a text in `lang` (None: any): the pattern of a number (digits or words, and a scale),
+    the number words read and a word of each (its last: the pattern finds a number word only as
+    whole words)."""
+    words = {**_NUM_WORDS, **_LANGUAGE_NUM_WORDS.get(lang or "", {})}
+    alt = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS}|(?:{alt}))(?:[\s-]+(?P<scale>{_SCALE_ALT}))?"
+                         rf"(?![\w\u0900-\u097f])", re.IGNORECASE)
+    return pattern, words, frozenset(w.split()[-1] for w in words)
 
 
 @dataclass(frozen=True)
@@ -100,25 +125,25 @@ def _parse_digits(s: str) -> float | None:
         return None
 
 
-#: a word of each number word (its last): `_NUMBER_RE` finds a number word only as whole words
-_NUM_WORD_TOKENS = frozenset(w.split()[-1] for w in _NUM_WORDS)
 _ANY_DIGIT = re.compile(r"\d")
 _WORD_TOKEN = re.compile(r"\w+")
 
 
-def _may_hold_numbers(text: str) -> bool:
-    """False only where `_NUMBER_RE` finds nothing: text whose lower case matches the number words
-    as the regex's case folding does (`names.lower_as_ignorecase`) without a digit or a word of a
-    number word. Most sentences, in ~1/5 of the regex's time."""
+def _may_hold_numbers(text: str, tokens: frozenset[str]) -> bool:
+    """False only where the number pattern finds nothing: text whose lower case matches the number
+    words as the regex's case folding does (`names.lower_as_ignorecase`) without a digit or a word
+    of a number word (`tokens`). Most sentences, in ~1/5 of the regex's time."""
     if not lower_as_ignorecase(text) or _ANY_DIGIT.search(text):
         return True
-    return not _NUM_WORD_TOKENS.isdisjoint(_WORD_TOKEN.findall(text.lower()))
+    return not tokens.isdisjoint(_WORD_TOKEN.findall(text.lower()))
 
 
-def numbers(text: str) -> list[Mention]:
-    """Quantities in `text`, normalised: "5,200", "5 200" and "5200" are all 5200; "twelve",
-    "a dozen", "douze" and "zwölf" are 12; "1.5 million" is 1500000. Keys are canonical numbers."""
-    return list(_kept_numbers(text) if len(text) <= KEPT_TEXT_CHARS else _find_numbers(text))
+def numbers(text: str, lang: str | None = None) -> list[Mention]:
+    """Quantities in `text` (in `lang`, where known), normalised: "5,200", "5 200" and "5200" are
+    all 5200; "twelve", "a dozen", "douze", "dodici" and "zwölf" are 12; "1.5 million" is 1500000.
+    Keys are canonical numbers."""
+    lang = lang if lang in _LANGUAGE_NUM_WORDS else None
+    return list(_kept_numbers(text, lang) if len(text) <= KEPT_TEXT_CHARS else _find_numbers(text, lang))
 
 
 #: texts whose mentions are kept (`numbers`, `_cap_tokens`): a wire's sentences come back in every
@@ -128,17 +153,18 @@ TEXTS_KEPT = 16384
 KEPT_TEXT_CHARS = 2000
 
 
-def _find_numbers(text: str) -> tuple[Mention, ...]:
+def _find_numbers(text: str, lang: str | None = None) -> tuple[Mention, ...]:
     out: list[Mention] = []
-    if not _may_hold_numbers(text):
+    pattern, words, tokens = _number_words(lang)
+    if not _may_hold_numbers(text, tokens):
         return ()
-    for m in _NUMBER_RE.finditer(text):
+    for m in pattern.finditer(text):
         raw = m.group("num")
         low = raw.lower()
-        if low in _NUM_WORDS:
+        if low in words:
             if low in _AMBIGUOUS_NUM_WORDS and not m.group("scale"):
                 continue
-            value: float | None = float(_NUM_WORDS[low])
+            value: float | None = float(words[low])
         else:
             value = _parse_digits(raw)
         if value is None:
@@ -254,7 +280,7 @@ def details(text: str, known: set[str] | None = None, lang: str | None = None) -
     """Numbers and names outside quotations: the outlet's own specific details (`lang`: the
     text's language, for what counts as a name)."""
     masked = outside_quotes_keep_offsets(text)
-    return sorted(numbers(masked) + names(masked, known, lang), key=lambda m: (m.start, m.kind))
+    return sorted(numbers(masked, lang) + names(masked, known, lang), key=lambda m: (m.start, m.kind))
 
 
 def outside_quotes_keep_offsets(text: str) -> str:

@@ -237,3 +237,16 @@ def test_a_changed_figure_in_a_translation_is_a_number_divergence_with_exact_spa
 def test_a_translation_claims_no_changed_number_it_cannot_pin_down(source, target, language):
     _, _, cmp_ = translated([source], [target], language)
     assert [d for d in cmp_.divergences if d.type == "number"] == []
+
+
+@pytest.mark.parametrize("lang, wire, copy, old, new", [
+    ("it", "La coalizione ha ridotto le sue basi in Iraq da dodici a tre.",
+     "La coalizione ha ridotto le sue basi in Iraq da dodici a quattro.", "tre", "quattro"),
+    ("pt", "A coligação reduziu as suas bases no Iraque de doze para três.",
+     "A coligação reduziu as suas bases no Iraque de doze para dois.", "três", "dois"),
+])
+def test_a_number_word_changed_in_an_italian_or_portuguese_copy_is_a_number_divergence(lang, wire, copy, old, new):
+    src = Prepared(seg := segment(clean(Document("s", "s.txt", wire + "\n", meta={"language": lang}))), identify(seg))
+    tgt = Prepared(seg := segment(clean(Document("t", "t.txt", copy + "\n", meta={"language": lang}))), identify(seg))
+    cmp_ = compare_pair(src, tgt, one_to_one([(0, 0)]))
+    assert [(d.type, d.source_text, d.target_text) for d in cmp_.divergences] == [("number", old, new)]

@@ -77,6 +77,19 @@ def test_numbers_are_normalised():
     assert numbers("one of the officials said") == []
 
 
+def test_italian_and_portuguese_numbers_are_read_and_their_lookalikes_elsewhere_are_not():
+    assert [m.key for m in numbers("da dodici a tre basi, due soldati e otto civili", "it")] == ["12", "3", "2", "8"]
+    assert [m.key for m in numbers("de doze para três bases, dois soldados", "pt")] == ["12", "3", "2"]
+    assert [m.key for m in numbers("tre milioni di euro", "it")] == ["3000000"]
+    assert [m.key for m in numbers("três milhões de euros", "pt")] == ["3000000"]
+    # the same words in other languages, or where the language is unknown, are other words
+    assert numbers("It was due to the rain; he would doze off.", "en") == []
+    assert numbers("Otto Schily sagte, es sei am 1. Dez. zu spät gewesen, mit dem Audi Quattro.", "de") == [
+        m for m in numbers("Otto Schily sagte, es sei am 1. Dez. zu spät gewesen, mit dem Audi Quattro.") if
+        m.key == "1"]
+    assert numbers("Tu dois faire la queue.", "fr") == numbers("Tu dois faire la queue.") == []
+
+
 def test_name_keys_join_transliterations_only():
     assert name_key("Kadhimi") == name_key("Kazimi") == name_key("Kadhemi") == name_key("Al-Kadhimi")
     assert name_key("Soleimani") == name_key("Suleimani")
