@@ -24,8 +24,23 @@ from dataclasses import replace
 SUBSTANTIVE, EDITORIAL, COSMETIC = "substantive", "editorial", "cosmetic"
 SEVERITIES = (SUBSTANTIVE, EDITORIAL, COSMETIC)
 
-_SMALL = {"the", "a", "an", "of", "in", "on", "at", "to", "and", "or", "for", "by", "with", "from", "that", "its",
-          "their", "is", "was", "has", "had", "have", "be", "been", "this", "it", "as", "also", "then", "just"}
+#: per language, words whose change alone leaves a sentence saying the same: articles, prepositions,
+#: conjunctions, auxiliaries, "also", "then" (never a negation); other languages are read as English
+_SMALL = {
+    "en": frozenset("the a an of in on at to and or for by with from that its their is was has had have be been this "
+                    "it as also then just".split()),
+    "fr": frozenset("le la les l' l’ un une des du de d' d’ à au aux en dans sur pour par avec et ou que qu' qu’ qui "
+                    "est était a avait ont été ce cet cette ces son sa ses leur leurs aussi également puis alors "
+                    "ainsi".split()),
+    "es": frozenset("el la los las lo un una unos unas de del a al en con por para y o que es era ha había han "
+                    "sido este esta estos estas su sus también luego entonces así".split()),
+    "de": frozenset("der die das den dem des ein eine einen einem einer eines von vom zu zum zur in im an am auf für "
+                    "mit aus und oder dass ist war hat hatte haben wurde sein seine ihr ihre auch dann so".split()),
+    "it": frozenset("il lo la i gli le l' l’ un uno una un' di del della dei degli delle a al alla ai in nel nella "
+                    "con per su da e o che è era ha aveva hanno stato suo sua suoi sue anche poi così".split()),
+    "pt": frozenset("o a os as um uma uns umas de do da dos das em no na nos nas com por para e ou que é era foi "
+                    "tem tinha têm este esta estes estas seu sua seus suas também depois então assim".split()),
+}
 _PUNCT = re.compile(r"^[\W_]+$")
 
 
@@ -86,8 +101,9 @@ def _pair_gaps(out: list, records, drop: set[int]) -> None:
                 break
 
 
-def severity(d) -> str:
-    """`substantive`, `editorial` or `cosmetic` for a `Divergence` (or its report dict)."""
+def severity(d, lang: str = "en") -> str:
+    """`substantive`, `editorial` or `cosmetic` for a `Divergence` (or its report dict) of a
+    derivative in `lang` (what counts as a small word)."""
     get = d.get if isinstance(d, dict) else lambda k: getattr(d, k)
     kind, sub = get("type"), get("subtype")
     if kind in ("number", "quote", "attribution"):
@@ -96,7 +112,8 @@ def severity(d) -> str:
         return SUBSTANTIVE if sub == "replaced" else COSMETIC
     if kind == "added" and sub == "quote":
         return SUBSTANTIVE
-    if kind == "reworded" and get("diff") and all(_cosmetic(op) for op in get("diff") if op[0] != "equal"):
+    small = _SMALL.get(lang, _SMALL["en"])
+    if kind == "reworded" and get("diff") and all(_cosmetic(op, small) for op in get("diff") if op[0] != "equal"):
         return COSMETIC
     return EDITORIAL
 
@@ -105,17 +122,17 @@ def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in words if w[:1].isupper())
 
 
-def _cosmetic(op) -> bool:
+def _cosmetic(op, small: frozenset[str]) -> bool:
     """Whether one word-diff operation changes only punctuation, case, small words or spells an
     acronym out ("US" -> "United States")."""
     a = [w for w in op[1].split() if not _PUNCT.match(w)]
     b = [w for w in op[2].split() if not _PUNCT.match(w)]
     if [w.lower() for w in a] == [w.lower() for w in b]:
         return True
-    if all(w.lower() in _SMALL for w in a + b):
+    if all(w.lower() in small for w in a + b):
         return True
-    core_a = [w for w in a if w.lower() not in _SMALL]
-    core_b = [w for w in b if w.lower() not in _SMALL]
+    core_a = [w for w in a if w.lower() not in small]
+    core_b = [w for w in b if w.lower() not in small]
     for x, y in ((core_a, core_b), (core_b, core_a)):
         if len(x) == 1 and x[0].isupper() and 2 <= len(x[0]) <= 5 and x[0] == _initials(y):
             return True

@@ -148,7 +148,7 @@ def _document(result, v, ids: list[str]) -> dict:
         "evidence": _evidence(v, ids),
         "edit_summary": cmp_.summary if cmp_ else None,
         "alignments": [_alignment(a) for a in cmp_.alignments] if cmp_ else [],
-        "divergences": [_divergence(d) for d in cmp_.divergences] if cmp_ else [],
+        "divergences": [_divergence(d, p.langs.document) for d in cmp_.divergences] if cmp_ else [],
         "excluded": [{"span": [b.start, b.end], "reason": b.excluded, "text": doc.text[b.start:b.end]}
                      for b in p.seg.clean.excluded],
     }
@@ -256,8 +256,8 @@ def _alignment(a) -> dict:
             "source_sentences": a.source_sentences, "target_sentences": a.target_sentences}
 
 
-def _divergence(d) -> dict:
-    out = {"type": d.type, "subtype": d.subtype, "severity": severity(d),
+def _divergence(d, lang: str) -> dict:
+    out = {"type": d.type, "subtype": d.subtype, "severity": severity(d, lang),
            "source_span": list(d.source_span) if d.source_span else None,
            "target_span": list(d.target_span) if d.target_span else None,
            "source_text": d.source_text, "target_text": d.target_text}

@@ -71,3 +71,24 @@ def test_severity_of_each_kind():
                       "It will reduce its military presence.")) == "editorial"
     # the report's dicts are ranked the same way
     assert severity({"type": "name", "subtype": "variant"}) == "cosmetic"
+
+
+def test_small_words_are_small_in_the_derivatives_own_language():
+    def reworded(a, b):
+        return Divergence("reworded", (0, 1), (0, 1), a, b, subtype="edited", diff=word_diff(a, b))
+
+    # an article, "also" or an auxiliary changed: the same sentence, in French, German, Spanish, Italian
+    for lang, a, b in (
+            ("fr", "Les États-Unis ont promis un soutien.", "Les États-Unis ont aussi promis le soutien."),
+            ("de", "Die USA haben Unterstützung zugesagt.", "Die USA haben auch die Unterstützung zugesagt."),
+            ("es", "Estados Unidos prometió apoyo.", "Estados Unidos también prometió su apoyo."),
+            ("it", "Gli Stati Uniti hanno promesso sostegno.", "Gli Stati Uniti hanno anche promesso il sostegno.")):
+        assert severity(reworded(a, b), lang) == "cosmetic", lang
+        assert severity(reworded(a, b)) == "editorial"  # read as English, those words are not small
+    # a negation is never small
+    assert severity(reworded("Les États-Unis ont promis un soutien.",
+                             "Les États-Unis n'ont pas promis un soutien."), "fr") == "editorial"
+    assert severity(reworded("Die USA haben Unterstützung zugesagt.", "Die USA haben keine Unterstützung zugesagt."),
+                    "de") == "editorial"
+    # nor are English content words that are small words elsewhere ("war", "die")
+    assert severity(reworded("Many could die in the war.", "Many could in the.")) == "editorial"
