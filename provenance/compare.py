@@ -147,8 +147,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
         divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff, langs))
-        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff,
-                               langs=(src.langs.document, tgt.langs.document) if cross else None))
+        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff, langs))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
         # (a quotation in two languages reads as one dropped and one added: there any counts as shared)
@@ -287,14 +286,18 @@ def _word_forms(a: str, b: str) -> bool:
     return long_.startswith(short) and len(short) >= 3
 
 
-def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=None) -> list[Divergence]:
+def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=(None, None)
+               ) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
     passages, names replaced by other names (a word-diff replacement of one name by another).
-    `langs`: (source, target) languages of a cross-lingual pair. There, names of one key are one
-    name as each language writes it (Irak / Iraq, Путин / Poutine / Putin, Babišem / Babiš: the
-    keys carry exonyms, transliteration and case endings), so they are no divergence."""
+    `langs`: (source, target) languages, for what is a name (a German noun is not: "Außenminister"
+    turned "Innenminister" is a rewording, as "foreign minister" turned "interior minister" is).
+    Across two languages names of one key are one name as each language writes it (Irak / Iraq,
+    Путин / Poutine / Putin, Babišem / Babiš: the keys carry exonyms, transliteration and case
+    endings), so they are no divergence."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
-    s_lang, t_lang = langs or (None, None)
+    s_lang, t_lang = langs
+    cross = s_lang != t_lang
     sn = [m for m in names(s_block, known, s_lang) if not acronym(s_block[m.start:m.end])]
     tn = [m for m in names(t_block, known, t_lang) if not acronym(t_block[m.start:m.end])]
     out = []
@@ -309,7 +312,7 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
             t_used.add(k)
             s_matched.add(si)
             a, b = _surface(s_tok), _surface(t_tok)
-            if a != b and not _word_forms(a, b) and not langs:
+            if a != b and not _word_forms(a, b) and not cross:
                 out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end), s_tok, t_tok,
                                       subtype="variant"))
                 explained += [s_tok, t_tok]
