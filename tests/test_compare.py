@@ -250,3 +250,15 @@ def test_a_number_word_changed_in_an_italian_or_portuguese_copy_is_a_number_dive
     tgt = Prepared(seg := segment(clean(Document("t", "t.txt", copy + "\n", meta={"language": lang}))), identify(seg))
     cmp_ = compare_pair(src, tgt, one_to_one([(0, 0)]))
     assert [(d.type, d.source_text, d.target_text) for d in cmp_.divergences] == [("number", old, new)]
+
+
+def test_in_a_german_copy_a_changed_noun_is_a_rewording_and_a_changed_place_a_name_replaced():
+    def german(line, doc_id):
+        seg = segment(clean(Document(doc_id, f"{doc_id}.txt", line + "\n", meta={"language": "de"})))
+        return Prepared(seg, identify(seg))
+
+    wire = "Der Außenminister traf den Botschafter am Donnerstag in Berlin."
+    for copy, expected in (("Der Innenminister traf den Botschafter am Donnerstag in Berlin.", ("reworded", "edited")),
+                           ("Der Außenminister traf den Botschafter am Donnerstag in Paris.", ("name", "replaced"))):
+        cmp_ = compare_pair(german(wire, "s"), german(copy, "t"), one_to_one([(0, 0)]))
+        assert [(d.type, d.subtype) for d in cmp_.divergences] == [expected], copy
