@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 from .align import AlignedBlock
 from .divergences import refine
 from .lexical import quote_spans
-from .mentions import name_vocabulary, names, numbers
+from .mentions import calendar_words, name_vocabulary, names, numbers
 from .speech import SMALL_WORDS, acronym, other_named_speaker, same_speaker, speakers
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
@@ -147,6 +147,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
         divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff, langs))
+        divs.extend(_date_divs(stext, ttext, sa, sb, ta, tb, explained, langs))
         divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff, langs))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
@@ -260,6 +261,29 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[
     return out
 
 
+def _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs: tuple[str, str]) -> list[Divergence]:
+    """A day or a month changed (`mentions.calendar_words`, in each side's language): after the
+    weekdays and months both sides name are paired, the one weekday (or month) left on each side,
+    as a `number` of subtype `date` ("on Monday" / "on Tuesday", "Thursday" / "vendredi")."""
+    s_block, t_block = stext[sa:sb], ttext[ta:tb]
+    s_left, t_left = calendar_words(s_block, langs[0]), calendar_words(t_block, langs[1])
+    for m in list(s_left):
+        hit = next((x for x in t_left if x.key == m.key), None)
+        if hit is not None:
+            s_left.remove(m)
+            t_left.remove(hit)
+    out = []
+    for kind in "dm":
+        s_k, t_k = [m for m in s_left if m.key[0] == kind], [m for m in t_left if m.key[0] == kind]
+        if len(s_k) == len(t_k) == 1:
+            (sm,), (tm,) = s_k, t_k
+            s_str, t_str = s_block[sm.start:sm.end], t_block[tm.start:tm.end]
+            out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end), s_str, t_str,
+                                  subtype="date"))
+            explained += [s_str, t_str]
+    return out
+
+
 def _figure(text: str, m) -> bool:
     """Whether number mention `m` of `text` is written in digits ("5,200", "5.500", "1.5 million";
     not "twelve", "a dozen") and is not part of a time or a score ("2:30", "3:1")."""
@@ -320,12 +344,15 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
     if kind == EDITED:
         s_keys = {m.key for m in sn}
         t_keys = {x.key for x in tn}
+        # a weekday or month turned into another is a changed date (`_date_divs`), respelled a name variant
+        s_dates = {(m.start, m.end) for m in calendar_words(s_block, s_lang)}
+        t_dates = {(m.start, m.end) for m in calendar_words(t_block, t_lang)}
         for si, m in enumerate(sn):
-            if si in s_matched or m.key in t_keys:
+            if si in s_matched or m.key in t_keys or (m.start, m.end) in s_dates:
                 continue
             s_tok = s_block[m.start:m.end]
             for k, x in enumerate(tn):
-                if k in t_used or x.key in s_keys:
+                if k in t_used or x.key in s_keys or (x.start, x.end) in t_dates:
                     continue
                 t_tok = t_block[x.start:x.end]
                 if _in_replace_op(diff, s_tok, t_tok):

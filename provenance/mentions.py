@@ -266,6 +266,35 @@ def names(text: str, known: set[str] | None = None, lang: str | None = None) -> 
     return out
 
 
+#: weekdays (Monday first) and months of the languages wire services write in; a word several
+#: languages share names the same day or month in each (mai, agosto, sábado, domingo)
+_WEEKDAYS = ("monday tuesday wednesday thursday friday saturday sunday",
+             "lundi mardi mercredi jeudi vendredi samedi dimanche",
+             "lunes martes miércoles jueves viernes sábado domingo",
+             "montag dienstag mittwoch donnerstag freitag samstag sonntag",
+             "lunedì martedì mercoledì giovedì venerdì sabato domenica",
+             "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo")
+_MONTHS = ("january february march april may june july august september october november december",
+           "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+           "januar februar märz april mai juni juli august september oktober november dezember",
+           "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+           "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro")
+_CALENDAR = {w: f"{kind}{i}" for kind, table in (("d", _WEEKDAYS), ("m", _MONTHS)) for line in table
+             for i, w in enumerate(line.split(), 1)} | {"sonnabend": "d6", "jänner": "m1", "setiembre": "m9"}
+_CALENDAR_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_CALENDAR, key=len, reverse=True)) + r")(?![\w-])",
+                          re.IGNORECASE)
+
+
+def calendar_words(text: str, lang: str | None = None) -> list[Mention]:
+    """The weekdays and months `text` names: kind "date", key "d1"-"d7" (Monday first) or "m1"-"m12"
+    whatever the language. English writes them capitalised, and "may" and "march" are other words
+    in lower case, so in English (`lang` "en" or unknown) only capitalised ones count."""
+    english = lang in (None, "en")
+    return [Mention("date", _CALENDAR[m.group().lower()], m.start(), m.end()) for m in _CALENDAR_RE.finditer(text)
+            if not english or m.group()[0].isupper()]
+
+
 def name_vocabulary(texts: list[str]) -> set[str]:
     """Lower-cased tokens that appear capitalised in mid-sentence somewhere in `texts`."""
     vocab: set[str] = set()

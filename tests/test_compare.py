@@ -262,3 +262,39 @@ def test_in_a_german_copy_a_changed_noun_is_a_rewording_and_a_changed_place_a_na
                            ("Der Außenminister traf den Botschafter am Donnerstag in Paris.", ("name", "replaced"))):
         cmp_ = compare_pair(german(wire, "s"), german(copy, "t"), one_to_one([(0, 0)]))
         assert [(d.type, d.subtype) for d in cmp_.divergences] == [expected], copy
+
+
+def _one(line: str, doc_id: str, language: str) -> Prepared:
+    seg = segment(clean(Document(doc_id, f"{doc_id}.txt", line + "\n", meta={"language": language})))
+    return Prepared(seg, identify(seg))
+
+
+@pytest.mark.parametrize("langs, wire, copy, old, new", [
+    (("en", "en"), "The talks will resume in Baghdad on Monday, officials said.",
+     "The talks will resume in Baghdad on Tuesday, officials said.", "Monday", "Tuesday"),
+    (("fr", "fr"), "Les pourparlers reprendront lundi 15 juin à Bagdad.",
+     "Les pourparlers reprendront lundi 15 juillet à Bagdad.", "juin", "juillet"),
+    (("de", "de"), "Die Gespräche werden am Montag in Bagdad fortgesetzt.",
+     "Die Gespräche werden am Dienstag in Bagdad fortgesetzt.", "Montag", "Dienstag"),
+    (("pt", "pt"), "As conversações serão retomadas na segunda-feira em Bagdade.",
+     "As conversações serão retomadas na quarta-feira em Bagdade.", "segunda-feira", "quarta-feira"),
+    # in a translation, the day each language names
+    (("en", "fr"), "The United States said on Thursday that it would reduce its troops.",
+     "Les États-Unis ont annoncé vendredi qu'ils allaient réduire leurs troupes.", "Thursday", "vendredi"),
+])
+def test_a_changed_day_or_month_is_a_changed_date(langs, wire, copy, old, new):
+    cmp_ = compare_pair(_one(wire, "s", langs[0]), _one(copy, "t", langs[1]), one_to_one([(0, 0)]))
+    assert [(d.type, d.subtype, d.source_text, d.target_text) for d in cmp_.divergences
+            if d.type != "reworded"] == [("number", "date", old, new)]
+
+
+@pytest.mark.parametrize("langs, wire, copy", [
+    (("en", "fr"), "The United States said on Thursday that it would reduce its troops.",
+     "Les États-Unis ont annoncé jeudi qu'ils allaient réduire leurs troupes."),
+    # "may" and "march" in lower case are English words, not months
+    (("en", "en"), "Protesters may march to the ministry on Sunday.",
+     "Protesters will march to the ministry on Sunday."),
+])
+def test_the_same_day_in_other_words_is_no_change(langs, wire, copy):
+    cmp_ = compare_pair(_one(wire, "s", langs[0]), _one(copy, "t", langs[1]), one_to_one([(0, 0)]))
+    assert [d for d in cmp_.divergences if d.type in ("number", "name")] == []
