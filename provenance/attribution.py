@@ -118,7 +118,7 @@ def _translation_signals(text: str, blocks) -> list[Signal]:
 
 # Furniture that can carry the document's own credit; other furniture (related-article lists,
 # "read also" links) names other stories' agencies.
-_CREDIT_BEARING = frozenset({"agency credit line", "byline", "trailing page furniture"})
+_CREDIT_BEARING = frozenset({"agency credit line", "byline", "trailing page furniture", "copyright notice"})
 
 
 def find_credits(prepared) -> list[Credit]:

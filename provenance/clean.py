@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .load import Document
-from .newsroom import credit_line, furniture_reason
+from .newsroom import copyright_notice, credit_line, furniture_reason
 
 # Roles of kept blocks.
 TITLE, HEADING, BODY = "title", "heading", "body"
@@ -53,7 +53,8 @@ _I = re.IGNORECASE
 # (reason, pattern) checked against a whole stripped block; order matters (first hit wins).
 _LINE_RULES: list[tuple[str, re.Pattern]] = [
     ("separator", re.compile(r"^[\W_]{1,5}$")),
-    ("read time", re.compile(r"^\d+\s*(min|mins|minutes?)\.?\s*(read|de lecture|lesezeit|de lectura)?$", _I)),
+    ("read time", re.compile(r"^\d+\s*(min|mins|minutes?|minuti|minutos)\.?\s*"
+                             r"(read|de lecture|lesezeit|de lectura|di lettura|de leitura)?$", _I)),
     ("advertising label", re.compile(
         r"^(publicity|advertisement|advertising|sponsored( content)?|ad|publicité|publicidad|anzeige|werbung)$", _I)),
     ("read-more link", re.compile(
@@ -156,6 +157,8 @@ def classify_block(s: str) -> str | None:
         return reason
     if photo_credit(s):
         return "photo caption or credit"
+    if copyright_notice(s):  # (after photo credits: "© Getty Images" credits a picture)
+        return "copyright notice"
     if _TAG_ITEM.match(s) and len(_words(s)) <= 5:
         return "tag list"
     return None

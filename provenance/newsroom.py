@@ -91,7 +91,8 @@ CREDIT_CUES: list[tuple[str, re.Pattern]] = [(name, re.compile(p, _I | re.MULTIL
              rf"\s+(?:the\s+)?{AG}"),
     ("reported", rf"\b{AG}\s+(?:reported|said|learned|contributed)"),
     ("trailing dash", rf"(?:^|\n)[^\n]{{0,40}}[-–—]\s*{AG}\s*$"),
-    ("copyright", rf"©\s*{AG}"),
+    # "© AFP", "© 2020 Lusa", "Copyright 2024 The Associated Press", "(c) 2023 Reuters"
+    ("copyright", rf"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{{4}}(?:\s*[-–]\s*\d{{4}})?\s*,?\s*)?(?:the\s+)?{AG}"),
     ("with", rf"\b(?:with|additional reporting by|avec|mit)\s+(?:l['’]\s*)?{AG}"),
     # fr: "a confirmé à l'AFP", "selon l'AFP", "selon l'agence allemande dpa", "interrogé par l'AFP"
     ("fr told", rf"\b{_AUX_FR}{_TOLD_FR}\s+à\s+(?:l['’]\s*|l['’]agence\s+(?:\w+\s+)?)?{AG}"),
@@ -208,6 +209,22 @@ _READ_LABEL_RE = re.compile(rf"^[►▶>»•*\s]*(?:{_READ_LABEL})\s*(?:[:>»�
 _CONSENT_BUTTON_RE = re.compile(rf"^(?:{_CONSENT_BUTTON})$", _I)
 _BYLINE = re.compile(r"^(?:(?:autor|autora|autore|auteur|автор|текст|بقلم|كتب|كتبت)\s*:?\s*\S.{0,60}"
                      r"|(?-i:Di\s+[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){1,3}(?:\s*[,/(]\s*\w+\)?)?))$", _I)
+
+
+# Copyright notices: "© 2020 Lusa - Agência de Notícias de Portugal, S.A.", "Copyright 2024 The Associated
+# Press. All rights reserved.", "RIPRODUZIONE RISERVATA", "Alle Rechte vorbehalten": a block that opens
+# with the sign (or the word before a year or the sign), or opens or ends with a rights formula. A
+# story's sentence about copyright law, or one that quotes "all rights reserved", is none.
+_RIGHTS = (r"all rights reserved|tous droits réservés|alle rechte vorbehalten|todos los derechos reservados|"
+           r"todos os direitos reservados|riproduzione riservata|tutti i diritti riservati|все права защищены|"
+           r"جميع الحقوق محفوظة")
+_COPYRIGHT_RE = re.compile(rf"^\W{{0,3}}(?:©|\(c\)\s*\d{{4}}|copyright\s*(?:©|\(c\)|\d{{4}})|{_RIGHTS})"
+                           rf"|(?:{_RIGHTS})\W{{0,3}}$", _I)
+
+
+def copyright_notice(s: str) -> bool:
+    """Whether a stripped block is a copyright notice (`_COPYRIGHT_RE`), at most 200 characters."""
+    return len(s) <= 200 and bool(_COPYRIGHT_RE.search(s))
 
 
 def furniture_reason(s: str) -> str | None:

@@ -93,6 +93,34 @@ def test_credit_line_is_furniture_but_still_reported_as_a_text_credit(lang, line
     assert _credits(text) == [(agency, "text", found)]  # ...but its credit is kept
 
 
+@pytest.mark.parametrize("lang, line, credit", [
+    ("pt", "© 2020 Lusa - Agência de Notícias de Portugal, S.A.", ("Lusa", "text", "© 2020 Lusa")),
+    ("it", "RIPRODUZIONE RISERVATA © Copyright ANSA", ("ANSA", "text", "Copyright ANSA")),
+    ("de", "© dpa-infocom, dpa:240612-99-123456/2. Alle Rechte vorbehalten.", ("DPA", "text", "© dpa")),
+    ("fr", "Tous droits réservés.", None),
+    ("es", "Copyright 2024 EFE. Todos los derechos reservados.", ("EFE", "text", "Copyright 2024 EFE")),
+])
+def test_copyright_notice_is_furniture_and_its_agency_still_a_text_credit(lang, line, credit):
+    # (the notice would otherwise be story text, "omitted" from every copy that leaves it out)
+    text, _ = _article(lang, line, where="end")
+    assert _reasons(text)[line] == "copyright notice"
+    assert _credits(text) == ([credit] if credit else [])
+
+
+@pytest.mark.parametrize("line", [
+    "Copyright law in the European Union was reformed in 2019 after years of debate.",
+    "The court said the label kept all rights reserved under the contract, which the singer disputes.",
+])
+def test_a_story_sentence_about_copyright_is_story_text(line):
+    text, _ = _article("fr", line)
+    assert _reasons(text)[line] is None
+
+
+def test_a_copyright_sign_before_a_picture_agency_is_still_a_photo_credit():
+    text, _ = _article("fr", "© Getty Images", where="end")
+    assert _reasons(text)["© Getty Images"] == "photo caption or credit"
+
+
 def test_signature_with_two_agencies_credits_both():
     text, _ = _article("de", "(Reuters/AFP)", where="end")
     assert _credits(text) == [("Reuters", "text", "(Reuters/AFP)"), ("AFP", "text", "(Reuters/AFP)")]
@@ -126,6 +154,8 @@ def test_ambiguous_acronyms_in_parentheses_are_abbreviations_mid_sentence():
     ("it", "Leggi anche: Come la città vuole salvare le sue piscine", "read-more link"),
     ("it", "Iscriviti alla nostra newsletter", "newsletter prompt"),
     ("it", "Di Mario Rossi", "byline"),
+    ("it", "3 minuti di lettura", "read time"),
+    ("pt", "4 min de leitura", "read time"),
     ("pt", "Leia também: Como a cidade quer salvar as suas piscinas", "read-more link"),
     ("pt", "Inscreva-se na nossa newsletter", "newsletter prompt"),
     ("ru", "Читайте также: Как город хочет спасти свои бассейны", "read-more link"),
