@@ -23,6 +23,7 @@ from .align import AlignedBlock
 from .divergences import refine
 from .lexical import quote_spans
 from .mentions import calendar_words, name_vocabulary, names, numbers
+from .names import skeleton
 from .speech import SMALL_WORDS, acronym, other_named_speaker, same_speaker, speakers
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
@@ -310,6 +311,16 @@ def _word_forms(a: str, b: str) -> bool:
     return long_.startswith(short) and len(short) >= 3
 
 
+def _loose_skeleton(tok: str) -> str:
+    """`names.skeleton` with s and z, and k and g, as one: how German and French write Arabic and
+    Persian names that English writes otherwise (al-Kasimi / al-Kadhimi, Ghassem / Qasem). Only
+    tells a respelling from a replacement; names keep their stricter keys for matching."""
+    return skeleton(tok).translate(_LOOSE)
+
+
+_LOOSE = str.maketrans("zg", "sk")
+
+
 def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=(None, None)
                ) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
@@ -357,8 +368,9 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
                 t_tok = t_block[x.start:x.end]
                 if _in_replace_op(diff, s_tok, t_tok):
                     t_used.add(k)
+                    sub = "variant" if _loose_skeleton(s_tok) == _loose_skeleton(t_tok) else "replaced"
                     out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end),
-                                          s_tok, t_tok, subtype="replaced"))
+                                          s_tok, t_tok, subtype=sub))
                     explained += [s_tok, t_tok]
                     break
     return out

@@ -298,3 +298,22 @@ def test_a_changed_day_or_month_is_a_changed_date(langs, wire, copy, old, new):
 def test_the_same_day_in_other_words_is_no_change(langs, wire, copy):
     cmp_ = compare_pair(_one(wire, "s", langs[0]), _one(copy, "t", langs[1]), one_to_one([(0, 0)]))
     assert [d for d in cmp_.divergences if d.type in ("number", "name")] == []
+
+
+@pytest.mark.parametrize("lang, wire, copy, expected", [
+    # German and French write z and q where English writes dh and q: a respelling
+    ("de", "Regierungschef Mustafa al-Kasimi traf den Botschafter in Bagdad.",
+     "Regierungschef Mustafa al-Kadhimi traf den Botschafter in Bagdad.", ("variant", "al-Kasimi", "al-Kadhimi")),
+    ("fr", "Le général Ghassem Soleimani a été tué en janvier à Bagdad.",
+     "Le général Qasem Soleimani a été tué en janvier à Bagdad.", ("variant", "Ghassem", "Qasem")),
+    # another man is another name
+    ("de", "Regierungschef Mustafa al-Kasimi traf den Botschafter in Bagdad.",
+     "Regierungschef Adel Abdul Mahdi traf den Botschafter in Bagdad.", None),
+])
+def test_a_name_written_the_way_another_language_transliterates_it_is_a_variant(lang, wire, copy, expected):
+    cmp_ = compare_pair(_one(wire, "s", lang), _one(copy, "t", lang), one_to_one([(0, 0)]))
+    names_ = [(d.subtype, d.source_text, d.target_text) for d in cmp_.divergences if d.type == "name"]
+    if expected:
+        assert names_ == [expected]
+    else:
+        assert names_ and {sub for sub, _, _ in names_} == {"replaced"}
