@@ -398,6 +398,17 @@ def lemma(word: str, lang: str) -> str:
         return word
 
 
+def known_word(word: str, lang: str) -> bool | None:
+    """Whether `lang`'s lemma dictionary holds `word` as written (an inflected form or a lemma);
+    None where there is no dictionary for `lang`."""
+    if lang not in _lemma_languages():
+        return None
+    try:
+        return word in _dictionary(lang)
+    except (ValueError, KeyError):
+        return None
+
+
 def load_lemmas(lang: str) -> None:
     """Read `lang`'s lemma dictionary now (before forking workers, which then share it)."""
     if lang in _lemma_languages():
