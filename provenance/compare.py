@@ -203,9 +203,15 @@ _STOP = SMALL_WORDS
 
 
 def _context(text: str, start: int, end: int) -> set[str]:
-    before = _WORD.findall(text[max(0, start - 40):start])[-2:]
-    after = _WORD.findall(text[end:end + 50])[:3]
+    """The words around a number (two before, three after; an elided article cut: "d'urgence" is
+    "urgence"), as 5-letter stems."""
+    before = [_ELIDED.sub("", w) for w in _WORD.findall(text[max(0, start - 40):start])[-2:]]
+    after = [_ELIDED.sub("", w) for w in _WORD.findall(text[end:end + 50])[:3]]
     return {w.lower()[:5] for w in before + after if w.isalpha() and len(w) >= 3 and w.lower() not in _STOP}
+
+
+#: an elided article or pronoun before a word: d', l', qu', j', n', s', c', dell', all'
+_ELIDED = re.compile(r"^(?:[dljnsmtc]|qu|dell|all|dall|nell|sull)['’](?=\w)", re.IGNORECASE)
 
 
 def _in_replace_op(diff, s_str: str, t_str: str) -> bool:
@@ -246,7 +252,9 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[
             if not _comparable(float(sm.key), float(tm.key)):
                 continue
             t_str = t_block[tm.start:tm.end]
-            if not (s_ctx & _context(t_block, tm.start, tm.end) or _in_replace_op(diff, s_str, t_str)):
+            # (a scale word is no part of the replacement: "47 millions" turned "54 millions" replaces 47)
+            if not (s_ctx & _context(t_block, tm.start, tm.end)
+                    or _in_replace_op(diff, s_str.split()[0], t_str.split()[0])):
                 continue
             out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end),
                                   s_str, t_str))
