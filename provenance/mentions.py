@@ -239,6 +239,17 @@ def _sentence_initial(text: str, start: int) -> bool:
     return not before or before in ".!?:;\n—–-।"
 
 
+#: a name's particle that is a preposition or an article outside English ("de Passau", "el Gobierno",
+#: "al Senato", "von Feuerwehr"), unless a name goes before it and no place follows ("Charles de
+#: Gaulle"; "Gobierno de España" is of Spain)
+_PREPOSITION = re.compile(r"(?:al|el|ul|de|van|von)\s+", re.IGNORECASE)
+
+
+def _after_a_name(text: str, start: int) -> bool:
+    before = text[max(0, start - 30):start].split()
+    return bool(before) and before[-1][:1].isupper()
+
+
 def names(text: str, known: set[str] | None = None, lang: str | None = None) -> list[Mention]:
     """Capitalised name tokens of `text` with their skeleton keys (see `name_key`).
 
@@ -248,6 +259,9 @@ def names(text: str, known: set[str] | None = None, lang: str | None = None) -> 
     Devanagari words, which have no case, count when they read as names (`names.devanagari_name`)."""
     out = []
     for start, end, tok in _cap_tokens(text):
+        if lang not in (None, "en") and (m := _PREPOSITION.match(tok)) and (
+                not _after_a_name(text, start) or place_name(tok[m.end():], lang) is not None):
+            start, tok = start + m.end(), tok[m.end():]  # "la ville de Passau", "Gobierno de España"
         low = tok.lower()
         if low in _NAME_STOP or len(tok) < 2:
             continue

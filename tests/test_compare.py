@@ -317,3 +317,11 @@ def test_a_name_written_the_way_another_language_transliterates_it_is_a_variant(
         assert names_ == [expected]
     else:
         assert names_ and {sub for sub, _, _ in names_} == {"replaced"}
+
+
+def test_a_changed_amount_with_a_scale_word_and_elided_neighbours_is_a_changed_number():
+    # "d'urgence ... d'euros": the neighbours are elided; "47 millions" -> "54 millions" replaces 47 only
+    wire = "Le ministre a annoncé une aide d'urgence de 47 millions d'euros."
+    cmp_ = compare_pair(_one(wire, "s", "fr"), _one(wire.replace("47", "54"), "t", "fr"), one_to_one([(0, 0)]))
+    assert [(d.type, d.source_text, d.target_text) for d in cmp_.divergences] == [
+        ("number", "47 millions", "54 millions")]
