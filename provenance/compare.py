@@ -20,11 +20,11 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from .align import AlignedBlock
-from .divergences import refine
+from .divergences import ELIDED, refine
 from .lexical import quote_spans
 from .mentions import calendar_words, name_vocabulary, names, numbers
-from .names import skeleton
-from .speech import SMALL_WORDS, acronym, other_named_speaker, same_speaker, speakers
+from .names import loose_skeletons
+from .speech import acronym, other_named_speaker, same_speaker, speakers, speech_verb
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -148,8 +148,10 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         diff = word_diff(s_str, t_str) if kind != TRANSLATED else ()
         explained: list[str] = []
         divs.extend(_number_divs(stext, ttext, sa, sb, ta, tb, explained, diff, langs))
-        divs.extend(_date_divs(stext, ttext, sa, sb, ta, tb, explained, langs))
-        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff, langs))
+        dates = _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs)
+        divs.extend(dates)
+        divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff, langs,
+                               dated={d.source_span for d in dates} | {d.target_span for d in dates}))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
         # (a quotation in two languages reads as one dropped and one added: there any counts as shared)
@@ -199,19 +201,19 @@ def _is_year(v: float) -> bool:
     return 1800 <= v <= 2100 and float(v).is_integer()
 
 
-_STOP = SMALL_WORDS
+_STOP = {"the", "a", "an", "of", "in", "on", "at", "to", "and", "or", "for", "by", "with", "from", "its", "their",
+         "some", "about", "around", "roughly", "nearly", "almost", "than", "more", "less", "over", "under", "just",
+         "le", "la", "les", "de", "des", "du", "et", "en", "el", "los", "las", "y", "der", "die", "das", "und"}
 
 
 def _context(text: str, start: int, end: int) -> set[str]:
     """The words around a number (two before, three after; an elided article cut: "d'urgence" is
     "urgence"), as 5-letter stems."""
-    before = [_ELIDED.sub("", w) for w in _WORD.findall(text[max(0, start - 40):start])[-2:]]
-    after = [_ELIDED.sub("", w) for w in _WORD.findall(text[end:end + 50])[:3]]
+    before = [ELIDED.sub("", w) for w in _WORD.findall(text[max(0, start - 40):start])[-2:]]
+    after = [ELIDED.sub("", w) for w in _WORD.findall(text[end:end + 50])[:3]]
     return {w.lower()[:5] for w in before + after if w.isalpha() and len(w) >= 3 and w.lower() not in _STOP}
 
 
-#: an elided article or pronoun before a word: d', l', qu', j', n', s', c', dell', all'
-_ELIDED = re.compile(r"^(?:[dljnsmtc]|qu|dell|all|dall|nell|sull)['’](?=\w)", re.IGNORECASE)
 
 
 def _in_replace_op(diff, s_str: str, t_str: str) -> bool:
@@ -262,7 +264,8 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[
             s_left.remove(sm)
             t_left.remove(tm)
             break
-    if cross and len(s_left) == len(t_left) == 1 and _comparable(float(s_left[0].key), float(t_left[0].key)):
+    if (cross and len(s_left) == len(t_left) == 1 and _comparable(float(s_left[0].key), float(t_left[0].key), 3)
+            and _same_measure(_unit(s_block, s_left[0]), _unit(t_block, t_left[0]))):
         (sm,), (tm,) = s_left, t_left
         s_str, t_str = s_block[sm.start:sm.end], t_block[tm.start:tm.end]
         out.append(Divergence("number", (sa + sm.start, sa + sm.end), (ta + tm.start, ta + tm.end), s_str, t_str))
@@ -272,8 +275,9 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[
 
 def _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs: tuple[str, str]) -> list[Divergence]:
     """A day or a month changed (`mentions.calendar_words`, in each side's language): after the
-    weekdays and months both sides name are paired, the one weekday (or month) left on each side,
-    as a `number` of subtype `date` ("on Monday" / "on Tuesday", "Thursday" / "vendredi")."""
+    weekdays and months both sides name are paired, the one left on each side (or the one weekday
+    and the one month), as a `number` of subtype `date` ("on Monday" / "on Tuesday", "Thursday" /
+    "vendredi", "on Monday" / "in March")."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
     s_left, t_left = calendar_words(s_block, langs[0]), calendar_words(t_block, langs[1])
     for m in list(s_left):
@@ -282,8 +286,10 @@ def _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs: tuple[str, str]) 
             s_left.remove(m)
             t_left.remove(hit)
     out = []
-    for kind in "dm":
-        s_k, t_k = [m for m in s_left if m.key[0] == kind], [m for m in t_left if m.key[0] == kind]
+    # the one day or month left on each side ("on Monday" / "in March"), else the one of each kind
+    lone = [(s_left, t_left)] if len(s_left) == len(t_left) == 1 else [
+        ([m for m in s_left if m.key[0] == kind], [m for m in t_left if m.key[0] == kind]) for kind in "dm"]
+    for s_k, t_k in lone:
         if len(s_k) == len(t_k) == 1:
             (sm,), (tm,) = s_k, t_k
             s_str, t_str = s_block[sm.start:sm.end], t_block[tm.start:tm.end]
@@ -300,10 +306,47 @@ def _figure(text: str, m) -> bool:
             and text[m.start - 1:m.start] != ":" and text[m.end:m.end + 1] != ":")
 
 
-def _comparable(vs: float, vt: float) -> bool:
-    """Whether `vs` may have been changed into `vt`: both years or neither, neither zero, within a
-    factor of ten of each other."""
-    return _is_year(vs) == _is_year(vt) and bool(vs) and bool(vt) and max(vs, vt) / min(vs, vt) <= 10
+def _comparable(vs: float, vt: float, factor: float = 10) -> bool:
+    """Whether `vs` may have been changed into `vt`: both years or neither, neither zero, within
+    `factor` of each other."""
+    return _is_year(vs) == _is_year(vt) and bool(vs) and bool(vt) and max(vs, vt) / min(vs, vt) <= factor
+
+
+#: what a figure measures, from the word or sign beside it: a translation converts clock times,
+#: units and currencies ("2 p.m." / "14 Uhr", "100 mph" / "160 km/h", "$1.2 billion" / "1,1 milliard
+#: d'euros"), so a figure left on each side is only paired when both measure the same (or nothing)
+_MEASURES = [(re.compile(p, re.IGNORECASE), unit) for p, unit in (
+    (r"a\.?m\.?|p\.?m\.?|uhr|h|hrs?|heures?|horas?|ore|o['’]clock|gmt|utc|cet|cest|bst|edt|est|часов|час", "time"),
+    (r"\$|us\$|usd|dollars?|dólares|dollari|долларов|доллара", "usd"),
+    (r"€|eur|euros?|евро", "eur"), (r"£|gbp|pounds sterling|sterling|livres sterling|libras", "gbp"),
+    (r"mph|miles per hour", "mph"), (r"km/h|kph|kmh|km/std", "kmh"),
+    (r"fahrenheit|°f|f°", "degf"), (r"celsius|°c|c°", "degc"),
+    (r"degrees?|grad|degrés|grados|gradi|°", "deg"),
+    (r"miles?|meilen|milles|millas|miglia", "mile"),
+    (r"km|kilomet(?:er|re)s?|kilomètres?|kilómetros?|chilometri", "km"),
+    (r"feet|foot|ft", "ft"), (r"m|met(?:er|re)s?|mètres?|metros?|metri", "m"),
+    (r"lbs?|pounds", "lb"), (r"kg|kilos?|kilogram(?:me)?s?|kilogramm", "kg"),
+)]
+
+
+def _unit(block: str, m) -> str | None:
+    """What the figure `m` of `block` measures (`_MEASURES`), from the sign before it and the two
+    words after it (the more specific one: "95 degrees Fahrenheit" is degf), or None."""
+    before = re.search(r"(\S{1,3})\s?$", block[max(0, m.start - 4):m.start])
+    words = re.findall(r"[^\W\d_]+(?:/[^\W\d_]+)?|[$€£°][a-z]?", block[m.end:m.end + 30])[:2]
+    found = None
+    for token in ([before.group(1)] if before else []) + words:
+        for pattern, unit in _MEASURES:
+            if pattern.fullmatch(token):
+                found = unit if found in (None, "deg") else found
+                break
+    return found
+
+
+def _same_measure(a: str | None, b: str | None) -> bool:
+    """Whether two figures' measures allow one to be the other changed: neither a clock time, and
+    the same measure (or none) on both sides."""
+    return "time" not in (a, b) and a == b
 
 
 def _surface(tok: str) -> str:
@@ -319,18 +362,8 @@ def _word_forms(a: str, b: str) -> bool:
     return long_.startswith(short) and len(short) >= 3
 
 
-def _loose_skeleton(tok: str) -> str:
-    """`names.skeleton` with s and z, and k and g, as one: how German and French write Arabic and
-    Persian names that English writes otherwise (al-Kasimi / al-Kadhimi, Ghassem / Qasem). Only
-    tells a respelling from a replacement; names keep their stricter keys for matching."""
-    return skeleton(tok).translate(_LOOSE)
-
-
-_LOOSE = str.maketrans("zg", "sk")
-
-
-def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=(None, None)
-               ) -> list[Divergence]:
+def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=(None, None),
+               dated: frozenset | set = frozenset()) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
     passages, names replaced by other names (a word-diff replacement of one name by another).
     `langs`: (source, target) languages, for what is a name (a German noun is not: "Außenminister"
@@ -363,20 +396,19 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
     if kind == EDITED:
         s_keys = {m.key for m in sn}
         t_keys = {x.key for x in tn}
-        # a weekday or month turned into another is a changed date (`_date_divs`), respelled a name variant
-        s_dates = {(m.start, m.end) for m in calendar_words(s_block, s_lang)}
-        t_dates = {(m.start, m.end) for m in calendar_words(t_block, t_lang)}
+        # a weekday or month reported changed (`dated`: `_date_divs`'s spans) is no replaced name too
         for si, m in enumerate(sn):
-            if si in s_matched or m.key in t_keys or (m.start, m.end) in s_dates:
+            if si in s_matched or m.key in t_keys or (sa + m.start, sa + m.end) in dated:
                 continue
             s_tok = s_block[m.start:m.end]
             for k, x in enumerate(tn):
-                if k in t_used or x.key in s_keys or (x.start, x.end) in t_dates:
+                if k in t_used or x.key in s_keys or (ta + x.start, ta + x.end) in dated:
                     continue
                 t_tok = t_block[x.start:x.end]
                 if _in_replace_op(diff, s_tok, t_tok):
                     t_used.add(k)
-                    sub = "variant" if _loose_skeleton(s_tok) == _loose_skeleton(t_tok) else "replaced"
+                    # (a spelling of one name in another language's way: al-Kasimi / al-Kadhimi)
+                    sub = "variant" if loose_skeletons(s_tok) & loose_skeletons(t_tok) else "replaced"
                     out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end),
                                           s_tok, t_tok, subtype=sub))
                     explained += [s_tok, t_tok]
@@ -390,7 +422,8 @@ def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quot
     Checked in lightly edited passages and around a quotation both sides carry; in reworded or
     translated prose the phrasing of attribution varies too freely to be evidence. Across two
     languages only a name changed into another name counts (`speech.other_named_speaker`), and a
-    speaker is never reported removed: the other language may say who in a way not read here."""
+    speaker is never reported removed: the other language may say who in a way not read here; nor
+    is one where the passage still has a speech verb ("a déclaré M. Macron aux journalistes")."""
     if kind != EDITED and not shares_quote:
         return []
     (s_lang, t_lang), cross = langs, langs[0] != langs[1]
@@ -407,7 +440,7 @@ def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quot
             tsp, c, d = t_sp[0]
             out.append(Divergence("attribution", (sa + a, sa + b), (ta + c, ta + d), sp, tsp, subtype="changed"))
             explained += [sp, tsp]
-    elif s_sp and not t_sp and not cross and quote_spans(ttext[ta:tb]):
+    elif s_sp and not t_sp and not cross and quote_spans(ttext[ta:tb]) and not speech_verb(ttext[ta:tb], t_lang):
         for sp, a, b in s_sp:
             out.append(Divergence("attribution", (sa + a, sa + b), None, sp, "", subtype="removed"))
             explained.append(sp)

@@ -25,23 +25,26 @@ SUBSTANTIVE, EDITORIAL, COSMETIC = "substantive", "editorial", "cosmetic"
 SEVERITIES = (SUBSTANTIVE, EDITORIAL, COSMETIC)
 
 #: per language, words whose change alone leaves a sentence saying the same: articles, prepositions,
-#: conjunctions, auxiliaries, "also", "then" (never a negation); other languages are read as English
-_SMALL = {
+#: conjunctions, auxiliaries, "also", "then" (never a negation; elided ones: `ELIDED`); other
+#: languages are read as English
+SMALL_WORDS = {
     "en": frozenset("the a an of in on at to and or for by with from that its their is was has had have be been this "
                     "it as also then just".split()),
-    "fr": frozenset("le la les l' l’ un une des du de d' d’ à au aux en dans sur pour par avec et ou que qu' qu’ qui "
+    "fr": frozenset("le la les un une des du de à au aux en dans sur pour par avec et ou que qui "
                     "est était a avait ont été ce cet cette ces son sa ses leur leurs aussi également puis alors "
                     "ainsi".split()),
     "es": frozenset("el la los las lo un una unos unas de del a al en con por para y o que es era ha había han "
                     "sido este esta estos estas su sus también luego entonces así".split()),
     "de": frozenset("der die das den dem des ein eine einen einem einer eines von vom zu zum zur in im an am auf für "
                     "mit aus und oder dass ist war hat hatte haben wurde sein seine ihr ihre auch dann so".split()),
-    "it": frozenset("il lo la i gli le l' l’ un uno una un' di del della dei degli delle a al alla ai in nel nella "
+    "it": frozenset("il lo la i gli le un uno una di del della dei degli delle a al alla ai in nel nella "
                     "con per su da e o che è era ha aveva hanno stato suo sua suoi sue anche poi così".split()),
     "pt": frozenset("o a os as um uma uns umas de do da dos das em no na nos nas com por para e ou que é era foi "
                     "tem tinha têm este esta estes estas seu sua seus suas também depois então assim".split()),
 }
 _PUNCT = re.compile(r"^[\W_]+$")
+#: an elided article or pronoun before a word: d', l', qu', j', n', s', c', dell', all' ("l'ambassadeur")
+ELIDED = re.compile(r"^(?:[dljnsmtc]|qu|dell|all|dall|nell|sull)['’](?=\w)", re.IGNORECASE)
 
 
 def _inside(span, outer) -> bool:
@@ -112,7 +115,7 @@ def severity(d, lang: str = "en") -> str:
         return SUBSTANTIVE if sub == "replaced" else COSMETIC
     if kind == "added" and sub == "quote":
         return SUBSTANTIVE
-    small = _SMALL.get(lang, _SMALL["en"])
+    small = SMALL_WORDS.get(lang, SMALL_WORDS["en"])
     if kind == "reworded" and get("diff") and all(_cosmetic(op, small) for op in get("diff") if op[0] != "equal"):
         return COSMETIC
     return EDITORIAL
@@ -131,8 +134,11 @@ def _cosmetic(op, small: frozenset[str]) -> bool:
         return True
     if all(w.lower() in small for w in a + b):
         return True
-    core_a = [w for w in a if w.lower() not in small]
-    core_b = [w for w in b if w.lower() not in small]
+    # (an elided article is a small word too: "l'ambassadeur" / "un ambassadeur")
+    core_a = [ELIDED.sub("", w) for w in a if w.lower() not in small]
+    core_b = [ELIDED.sub("", w) for w in b if w.lower() not in small]
+    if [w.lower() for w in core_a] == [w.lower() for w in core_b]:
+        return True
     for x, y in ((core_a, core_b), (core_b, core_a)):
         if len(x) == 1 and x[0].isupper() and 2 <= len(x[0]) <= 5 and x[0] == _initials(y):
             return True

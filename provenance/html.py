@@ -23,8 +23,9 @@ from .compare import token_opcodes
 from .divergences import SEVERITIES, severity
 from .summary import doc_name, safe_url, shorten, story_names
 
-_LABELS = {("number", None): "number changed", ("name", "variant"): "name respelled",
-           ("name", "replaced"): "name replaced", ("quote", "altered"): "quotation altered",
+_LABELS = {("number", None): "number changed", ("number", "date"): "day or month changed",
+           ("name", "variant"): "name respelled", ("name", "replaced"): "name replaced",
+           ("quote", "altered"): "quotation altered",
            ("quote", "dropped"): "quotation dropped", ("quote", "added"): "quotation added",
            ("attribution", "changed"): "attribution changed", ("attribution", "removed"): "attribution removed",
            ("omitted", None): "passage omitted", ("added", None): "passage added",

@@ -42,16 +42,6 @@ _NUM_WORDS = {
     "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8,
     "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30, "hundert": 100,
     "dutzend": 12, "ein dutzend": 12, "tausend": 1000,
-    # Italian (but "due", "tre", "quattro", "sei", "otto", "nove": `_LANGUAGE_NUM_WORDS`)
-    "cinque": 5, "sette": 7, "dieci": 10, "undici": 11, "dodici": 12,
-    "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17, "diciotto": 18,
-    "diciannove": 19, "venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60, "settanta": 70,
-    "ottanta": 80, "novanta": 90, "cento": 100, "dozzina": 12, "una dozzina": 12,
-    # Portuguese (but "dois", "nove", "dez", "doze", "cem": `_LANGUAGE_NUM_WORDS`)
-    "duas": 2, "três": 3, "quatro": 4, "sete": 7, "oito": 8, "treze": 13,
-    "catorze": 14, "dezasseis": 16, "dezesseis": 16, "dezassete": 17, "dezessete": 17, "dezoito": 18,
-    "dezanove": 19, "dezenove": 19, "vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60,
-    "setenta": 70, "oitenta": 80, "noventa": 90, "dúzia": 12, "uma dúzia": 12,
     # Czech and Russian (two to ten, where the word is no other common word)
     "dva": 2, "dvě": 2, "tři": 3, "čtyři": 4, "pět": 5, "šest": 6, "sedm": 7, "osm": 8, "devět": 9, "deset": 10,
     "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9,
@@ -59,11 +49,21 @@ _NUM_WORDS = {
 }
 # "one"/"un"/"uno" as numbers are too ambiguous (pronouns, articles); they never count as details.
 _AMBIGUOUS_NUM_WORDS = {"one", "un", "une", "uno", "una", "eins", "sept", "mil", "dos"}
-#: number words that are other words in other languages or names (English "due to", German "sei",
-#: Otto, Audi's Quattro, Czech "nove", French "tu dois", German "Dez."): read as numbers in a text of
-#: their own language only
-_LANGUAGE_NUM_WORDS = {"it": {"due": 2, "tre": 3, "quattro": 4, "sei": 6, "otto": 8, "nove": 9},
-                       "pt": {"dois": 2, "nove": 9, "dez": 10, "doze": 12, "cem": 100}}
+#: Italian and Portuguese number words, read in a text of their own language only: many are other
+#: words or names elsewhere (English "due to", German "sei", Otto, Audi's Quattro, the surname
+#: Trenta, Czech "nove", French "tu dois", German "Dez."). "cento" after "per"/"por" is a percentage.
+_LANGUAGE_NUM_WORDS = {
+    "it": {"due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10,
+           "undici": 11, "dodici": 12, "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16,
+           "diciassette": 17, "diciotto": 18, "diciannove": 19, "venti": 20, "trenta": 30, "quaranta": 40,
+           "cinquanta": 50, "sessanta": 60, "settanta": 70, "ottanta": 80, "novanta": 90, "cento": 100,
+           "dozzina": 12, "una dozzina": 12},
+    "pt": {"dois": 2, "duas": 2, "três": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8, "nove": 9,
+           "dez": 10, "onze": 11, "doze": 12, "treze": 13, "catorze": 14, "quinze": 15, "dezasseis": 16,
+           "dezesseis": 16, "dezassete": 17, "dezessete": 17, "dezoito": 18, "dezanove": 19, "dezenove": 19,
+           "vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70,
+           "oitenta": 80, "noventa": 90, "cem": 100, "cento": 100, "dúzia": 12, "uma dúzia": 12},
+}
 _SCALES = {
     "thousand": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9, "trillion": 1e12,
     "mille": 1e3, "millier": 1e3, "milliers": 1e3, "milliard": 1e9, "milliards": 1e9,
@@ -164,6 +164,8 @@ def _find_numbers(text: str, lang: str | None = None) -> tuple[Mention, ...]:
         if low in words:
             if low in _AMBIGUOUS_NUM_WORDS and not m.group("scale"):
                 continue
+            if low == "cento" and re.search(r"\bp[eo]r\s+$", text[max(0, m.start() - 5):m.start()], re.IGNORECASE):
+                continue  # "per cento", "por cento": per cent
             value: float | None = float(words[low])
         else:
             value = _parse_digits(raw)
@@ -280,33 +282,66 @@ def names(text: str, known: set[str] | None = None, lang: str | None = None) -> 
     return out
 
 
-#: weekdays (Monday first) and months of the languages wire services write in; a word several
-#: languages share names the same day or month in each (mai, agosto, sábado, domingo)
-_WEEKDAYS = ("monday tuesday wednesday thursday friday saturday sunday",
-             "lundi mardi mercredi jeudi vendredi samedi dimanche",
-             "lunes martes miércoles jueves viernes sábado domingo",
-             "montag dienstag mittwoch donnerstag freitag samstag sonntag",
-             "lunedì martedì mercoledì giovedì venerdì sabato domenica",
-             "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo")
-_MONTHS = ("january february march april may june july august september october november december",
-           "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
-           "januar februar märz april mai juni juli august september oktober november dezember",
-           "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
-           "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro")
-_CALENDAR = {w: f"{kind}{i}" for kind, table in (("d", _WEEKDAYS), ("m", _MONTHS)) for line in table
-             for i, w in enumerate(line.split(), 1)} | {"sonnabend": "d6", "jänner": "m1", "setiembre": "m9"}
-_CALENDAR_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_CALENDAR, key=len, reverse=True)) + r")(?![\w-])",
-                          re.IGNORECASE)
+#: weekdays (Monday first) and months of the languages wire services write in, per language (a
+#: text is read in its own: Italian "mai" is "never"); indices agree across languages
+_WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday",
+             "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+             "es": "lunes martes miércoles jueves viernes sábado domingo",
+             "de": "montag dienstag mittwoch donnerstag freitag samstag sonntag",
+             "it": "lunedì martedì mercoledì giovedì venerdì sabato domenica",
+             "pt": "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo"}
+_MONTHS = {"en": "january february march april may june july august september october november december",
+           "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+           "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+           "de": "januar februar märz april mai juni juli august september oktober november dezember",
+           "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+           "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"}
+_CALENDAR = {lang: {w: f"{kind}{i}" for kind, table in (("d", _WEEKDAYS), ("m", _MONTHS))
+                    for i, w in enumerate(table[lang].split(), 1)} for lang in _WEEKDAYS}
+_CALENDAR["de"] |= {"sonnabend": "d6", "jänner": "m1"}
+_CALENDAR["es"] |= {"setiembre": "m9"}
+_CALENDAR_RE = {lang: re.compile(r"(?<![\w-])(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])",
+                                 re.IGNORECASE) for lang, words in _CALENDAR.items()}
+#: languages that write days and months capitalised: there a capitalised one beside another
+#: capitalised word is a name (Theresa May, Avril Haines), elsewhere any capitalised one mid-sentence
+_CAPITALISED_CALENDAR = frozenset({"en", "de"})
 
 
 def calendar_words(text: str, lang: str | None = None) -> list[Mention]:
-    """The weekdays and months `text` names: kind "date", key "d1"-"d7" (Monday first) or "m1"-"m12"
-    whatever the language. English writes them capitalised, and "may" and "march" are other words
-    in lower case, so in English (`lang` "en" or unknown) only capitalised ones count."""
-    english = lang in (None, "en")
-    return [Mention("date", _CALENDAR[m.group().lower()], m.start(), m.end()) for m in _CALENDAR_RE.finditer(text)
-            if not english or m.group()[0].isupper()]
+    """The weekdays and months `text` (in `lang`; unknown: English) names: kind "date", key "d1"-"d7"
+    (Monday first) or "m1"-"m12", the same in every language. Lower-case "may" and "march" are
+    English words, not months; a capitalised day or month that reads as part of a name is none
+    (`_CAPITALISED_CALENDAR`)."""
+    lang = lang if lang in _CALENDAR else "en"
+    out = []
+    for m in _CALENDAR_RE[lang].finditer(text):
+        word = m.group()
+        if word[0].isupper():
+            if lang in _CAPITALISED_CALENDAR:
+                if _beside_a_capital(text, m.start(), m.end(), lang):
+                    continue
+            elif not _sentence_initial(text, m.start()):
+                continue
+        elif lang == "en":
+            continue
+        out.append(Mention("date", _CALENDAR[lang][word.lower()], m.start(), m.end()))
+    return out
+
+
+def _beside_a_capital(text: str, start: int, end: int, lang: str) -> bool:
+    """Whether a capitalised word stands right before [start, end) (and does not open a sentence)
+    or right after it, that is no day or month nor a German noun ("Ende Mai", "Montag Abend"): the
+    day or month then reads as part of a name."""
+    lo = max(0, start - 40)
+    prev = re.search(r"(\w[\w'’\-]*)\s+$", text[lo:start])
+    nxt = re.match(r"\s+(\w[\w'’\-]*)", text[end:end + 40])
+
+    def capital(word: str) -> bool:
+        return word[0].isupper() and word.lower() not in _CALENDAR[lang] and not common_noun(word, lang)
+
+    if prev and capital(prev.group(1)) and not _sentence_initial(text, lo + prev.start(1)):
+        return True
+    return bool(nxt and capital(nxt.group(1)))
 
 
 def name_vocabulary(texts: list[str]) -> set[str]:

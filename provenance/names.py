@@ -87,6 +87,21 @@ def skeleton(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", t[0] + re.sub(r"[aeiouh]", "", t[1:]))
 
 
+#: what a loose skeleton merges: how German, French and English write one foreign name (al-Kasimi /
+#: al-Kadhimi, Ghassem / Qasem, Lawrow / Lavrov, Selenskyj / Zelensky, Netanjahu / Netanyahu, Jelzin /
+#: Yeltsin)
+_LOOSE = str.maketrans("zgw", "skv")
+
+
+def loose_skeletons(token: str) -> frozenset[str]:
+    """`skeleton`s of `token` with s, z and ts, k and g, v and w merged, and a j also read as y: two
+    spellings of one name share one. Only for telling a respelling from another name, never for
+    matching (too loose for that)."""
+    token = re.sub(r"t[sz]", "z", token)  # German z is English ts (Jelzin / Yeltsin)
+    forms = {token, re.sub(r"j", "y", re.sub(r"J", "Y", token))}
+    return frozenset(re.sub(r"(.)\1+", r"\1", skeleton(f.translate(_LOOSE)).translate(_LOOSE)) for f in forms)
+
+
 # Characters that lower-case to one character, which Python's `re` ignoring case matches with the
 # characters of the same lower case and no other (checked against every letter of the agencies' names
 # and the number words: "ı", "İ", "ſ" and "µ" are left out): ASCII, Latin-1 and Latin Extended A/B,

@@ -1,10 +1,11 @@
 """Who said it: the speaker a passage gives for what it reports, in the languages wire services
 write in. English "..., X said", "said X.", "according to X"; French "a déclaré X.", "selon X";
 Spanish "dijo X.", "según X"; German "sagte X.", ", so X.", "laut X"; Italian "ha detto X.",
-"secondo X"; Portuguese "disse X.", "segundo X". A speaker is a name (capitalised words) or a
-phrase led by an article ("the statement", "la déclaration", "der Minister"); pronouns say
-nothing about who and are left out. Only these forms are read (not "X said that ..." opening a
-sentence): they are what an edit of who said it changes, and they are unambiguous.
+"secondo X"; Portuguese "disse X.", "segundo X". A speaker is a name (capitalised words, after an
+honorific: "M. Macron") or a phrase led by an article ("the statement", "la déclaration", "le
+ministre de l'Intérieur", "der Minister"); pronouns say nothing about who and are left out. Only
+these forms are read (not "X said that ..." opening a sentence): they are what an edit of who said
+it changes, and they are unambiguous.
 
 Used by `compare` to report an attribution changed or removed.
 """
@@ -15,90 +16,91 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from rapidfuzz import fuzz
+
+from .divergences import SMALL_WORDS
 from .mentions import name_key
+from .names import fold, loose_skeletons
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 #: a speaker phrase led by an article ends at punctuation: "according to the ministry of defence,"
 _PHRASE_END = r"(?=\s*[.,;:!?)\"”»]|\s*$)"
+#: titles before a name: "M. Macron", "Mr Biden", "Dr. Tedros", "Frau Merkel" is a noun and a name
+_HONORIFICS = r"M|MM|Mme|Mmes|Mlle|Mr|Mrs|Ms|Dr|Sr|Sra|Hr|Fr|Prof|Pr"
 
 
 @dataclass(frozen=True)
 class _Language:
     """One language's attribution forms, as regular expressions: `verbs` (speech verbs, with their
     auxiliaries), `articles` (what leads a speaker phrase, with the space after it), `according`
-    ("according to"),
-    `links` (small words inside a name: "al-", "bin", "de", "von"), `pronouns` and `small`
-    (words that tell no two speakers apart: articles, prepositions)."""
+    ("according to"), `links` (small words inside a name, before a capitalised one: "bin", "de",
+    "von"), and its `pronouns`."""
 
     verbs: str
     articles: str
     according: str
     links: str
     pronouns: frozenset[str]
-    small: frozenset[str]
 
-
-#: words that tell no two speakers apart (nor, in `compare`, two numbers' contexts): articles,
-#: prepositions, hedges
-SMALL_WORDS = frozenset(
-    "the a an of in on at to and or for by with from its their some about around roughly nearly almost than "
-    "more less over under just le la les de des du et en el los las y der die das und".split())
 
 LANGUAGES = {
     "en": _Language(
         verbs="said|says|told|added|stated|declared|announced|insisted|warned|noted|explained|wrote|tweeted",
-        articles=r"(?:the|a|an|one of the|two|three)\s+", according=r"\baccording to",
-        links=r"al-\w+|bin|de|of|the|for",
-        pronouns=frozenset("he she they it we i you".split()), small=SMALL_WORDS),
+        articles=r"(?:the|a|an|one of the|two|three)\s{1,3}", according=r"\baccording to",
+        links=r"bin|de|of|the|for", pronouns=frozenset("he she they it we i you".split())),
     "fr": _Language(
-        verbs=r"(?:(?:a|avait|ont|avaient)\s+)?(?:déclaré|dit|affirmé|indiqué|ajouté|souligné|expliqué|précisé|"
+        verbs=r"(?:(?:a|avait|ont|avaient)\s{1,3})?(?:déclaré|dit|affirmé|indiqué|ajouté|souligné|expliqué|précisé|"
               r"estimé|assuré|annoncé|averti|écrit|confié|rappelé|insisté|martelé|lancé|jugé|relevé|tweeté)"
               r"|déclare|affirme|indique|ajoute|souligne|explique|précise|estime|assure|annonce|avertit|écrit|"
               r"confie|rappelle|martèle|juge|relève",
-        articles=r"(?:le|la|les|un|une|des|du)\s+|l['’]", according=r"\bselon|\bd['’]après",
-        links=r"al-\w+|ben|de|du|des|d['’]\w+|la|le", pronouns=frozenset("il elle ils elles on".split()),
-        small=SMALL_WORDS | frozenset("l un une au aux à dans sur pour par avec".split())),
+        articles=r"(?:le|la|les|un|une|des|du)\s{1,3}|l['’]", according=r"\bselon|\bd['’]après",
+        links=r"ben|de|du|des|la|le", pronouns=frozenset("il elle ils elles on".split())),
     "es": _Language(
-        verbs=r"(?:(?:ha|había|han)\s+)?(?:dicho|afirmado|declarado|señalado|asegurado|explicado|indicado|"
+        verbs=r"(?:(?:ha|había|han)\s{1,3})?(?:dicho|afirmado|declarado|señalado|asegurado|explicado|indicado|"
               r"añadido|advertido|anunciado|escrito)"
               r"|dijo|afirmó|declaró|señaló|añadió|aseguró|explicó|indicó|advirtió|anunció|escribió|subrayó|"
               r"destacó|agregó|precisó|sostuvo|manifestó|reconoció|dice|afirma|asegura|señala|explica|indica|"
               r"añade|agrega|advierte|sostiene",
-        articles=r"(?:el|la|los|las|un|una)\s+", according=r"\bsegún|\bde acuerdo con",
-        links=r"al-\w+|bin|de|del|de la|y", pronouns=frozenset("él ella ellos ellas usted".split()),
-        small=SMALL_WORDS | frozenset("un una al con por para sobre".split())),
+        articles=r"(?:el|la|los|las|un|una)\s{1,3}", according=r"\bsegún|\bde acuerdo con",
+        links=r"bin|de|del|de la|y", pronouns=frozenset("él ella ellos ellas usted".split())),
     "de": _Language(
         verbs=r"sagte|sagt|sagten|erklärte|erklärt|erklärten|betonte|betont|warnte|warnt|schrieb|schreibt|"
               r"meinte|meint|kritisierte|versicherte|berichtete|unterstrich|ergänzte|bekräftigte",
-        articles=r"(?:der|die|das|dem|den|des|ein|eine|einer|einem)\s+", according=r"\blaut|,\s*so",
-        links=r"al-\w+|bin|von|van|der|de|zu", pronouns=frozenset("er sie es man".split()),
-        small=SMALL_WORDS | frozenset("dem den des ein eine einer einem von vom zu zur zum im am".split())),
+        articles=r"(?:der|die|das|dem|den|des|ein|eine|einer|einem)\s{1,3}", according=r"\blaut|,\s{0,3}so",
+        links=r"bin|von|van|der|de|zu", pronouns=frozenset("er sie es man".split())),
     "it": _Language(
-        verbs=r"(?:(?:ha|aveva|hanno)\s+)?(?:detto|dichiarato|affermato|spiegato|aggiunto|sottolineato|precisato|"
-              r"annunciato|scritto|avvertito|ribadito)"
+        verbs=r"(?:(?:ha|aveva|hanno)\s{1,3})?(?:detto|dichiarato|affermato|spiegato|aggiunto|sottolineato|"
+              r"precisato|annunciato|scritto|avvertito|ribadito)"
               r"|dice|afferma|spiega|aggiunge|sottolinea|precisa|dichiara|ribadisce",
-        articles=r"(?:il|lo|la|i|gli|le|un|una|uno)\s+|l['’]", according=r"\bsecondo",
-        links=r"al-\w+|bin|de|di|del|della|da", pronouns=frozenset("lui lei loro egli".split()),
-        small=SMALL_WORDS | frozenset("il lo i gli l un uno una di della dei degli".split())),
+        articles=r"(?:il|lo|la|i|gli|le|un|una|uno)\s{1,3}|l['’]", according=r"\bsecondo",
+        links=r"bin|de|di|del|della|da", pronouns=frozenset("lui lei loro egli".split())),
     "pt": _Language(
         verbs=r"disse|afirmou|declarou|explicou|acrescentou|salientou|sublinhou|garantiu|anunciou|escreveu|"
               r"advertiu|diz|afirma|explica|acrescenta|garante|sublinha",
-        articles=r"(?:o|a|os|as|um|uma)\s+", according=r"\bsegundo|\bde acordo com",
-        links=r"al-\w+|bin|de|da|do|dos|das", pronouns=frozenset("ele ela eles elas".split()),
-        small=SMALL_WORDS | frozenset("o a os as um uma do da dos das".split())),
+        articles=r"(?:o|a|os|as|um|uma)\s{1,3}", according=r"\bsegundo|\bde acordo com",
+        links=r"bin|de|da|do|dos|das", pronouns=frozenset("ele ela eles elas".split())),
 }
 
 
+def _spec(lang: str | None) -> _Language:
+    return LANGUAGES[lang if lang in LANGUAGES else "en"]
+
+
 @cache
-def _patterns(lang: str) -> tuple[re.Pattern, re.Pattern]:
-    """`lang`'s (after, according) patterns: "[,"»] X said" or "said X[.,]"; "according to X"."""
-    spec = LANGUAGES[lang]
-    name = rf"[{_UPPER}][\w.'’\-]*(?:\s+(?:[{_UPPER}][\w.'’\-]*|{spec.links}))*"
-    phrase = rf"(?:{spec.articles})[\w\- ]{{2,40}}?"
-    after = re.compile(rf"[,\"”»]\s*(?P<speaker>{name}|{phrase})\s+(?:{spec.verbs})\b"
-                       rf"|\b(?:{spec.verbs})\s+(?P<speaker2>{name}|{phrase})[.,]")
-    according = re.compile(rf"(?i:{spec.according})\s+(?P<speaker>{name}|{phrase}{_PHRASE_END})")
-    return after, according
+def _patterns(lang: str) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """`lang`'s (after, according, verb) patterns: "[,"»] X said" or "said X[.,]"; "according to
+    X"; any speech verb. Every run of spaces is bounded, and a phrase starts with a letter, so no
+    pattern backtracks over a long run of spaces."""
+    spec = _spec(lang)
+    # a capitalised word of two characters or more ("U.S.", not the "M" of "M. Macron")
+    word = rf"[{_UPPER}](?:[\w'’\-]|\.(?=\w))+\.?"
+    name = (rf"(?:(?:{_HONORIFICS})\.?\s{{1,3}})?(?:{word}|al-\w+)"
+            rf"(?:\s{{1,3}}(?:{word}|al-\w+|(?:{spec.links})\s{{1,3}}{word}))*")
+    phrase = rf"(?:{spec.articles})[^\W\d_][\w'’\- ]{{1,39}}?"
+    after = re.compile(rf"[,\"”»]\s{{0,3}}(?P<speaker>{name}|{phrase})\s{{1,3}}(?:{spec.verbs})\b"
+                       rf"|\b(?:{spec.verbs})\s{{1,3}}(?P<speaker2>{name}|{phrase})[.,]")
+    according = re.compile(rf"(?i:{spec.according})\s{{1,3}}(?P<speaker>{name}|{phrase}{_PHRASE_END})")
+    return after, according, re.compile(rf"\b(?:{spec.verbs})\b")
 
 
 def speakers(text: str, lang: str = "en") -> list[tuple[str, int, int]]:
@@ -107,13 +109,19 @@ def speakers(text: str, lang: str = "en") -> list[tuple[str, int, int]]:
     lang = lang if lang in LANGUAGES else "en"
     pronouns = LANGUAGES[lang].pronouns
     out = []
-    for rx in _patterns(lang):
+    for rx in _patterns(lang)[:2]:
         for m in rx.finditer(text):
             g = "speaker" if m.group("speaker") else "speaker2"
             sp = m.group(g)
             if sp and sp.lower() not in pronouns:
                 out.append((sp, m.start(g), m.end(g)))
     return out
+
+
+def speech_verb(text: str, lang: str = "en") -> bool:
+    """Whether `text` holds one of `lang`'s speech verbs ("said", "a déclaré"): where it does and
+    `speakers` reads no speaker, who is said in a form not read here."""
+    return bool(_patterns(lang if lang in LANGUAGES else "en")[2].search(text))
 
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
@@ -124,14 +132,14 @@ def _content_words(s: str, small: frozenset[str]) -> set[str]:
     return {w.lower()[:6] for w in _WORD.findall(s) if w.isalpha() and w.lower() not in small and len(w) >= 2}
 
 
-def name_keys(s: str) -> set[str]:
-    """The name keys (`mentions.name_key`: one per transliteration skeleton) of a speaker's
-    capitalised words."""
-    return {k for w in _CAPITALISED.findall(s) if len(k := name_key(w)) >= 2}
+def name_keys(s: str, lang: str | None = None) -> set[str]:
+    """The name keys (`mentions.name_key`, in `lang`: transliterations and exonyms meet) of a
+    speaker's capitalised words."""
+    return {k for w in _CAPITALISED.findall(s) if len(k := name_key(w, lang)) >= 2}
 
 
 def _initials(s: str) -> str:
-    return "".join(w[0] for w in re.findall(rf"[{_UPPER}][\w'’\-]*", s))
+    return "".join(w[0] for w in _CAPITALISED.findall(s))
 
 
 def acronym(tok: str) -> bool:
@@ -143,11 +151,11 @@ def same_speaker(a: str, b: str, lang: str = "en") -> bool:
     """Whether two speaker phrases of one language name the same source: a shared content word,
     a name spelled two ways (one transliteration skeleton: "Kadhimi" / "Kadhemi", which the name
     check reports on its own), or an acronym and its expansion ("US" / "the United States")."""
-    small = LANGUAGES[lang if lang in LANGUAGES else "en"].small
+    small = SMALL_WORDS.get(lang, frozenset()) | SMALL_WORDS["en"]
     if _content_words(a, small) & _content_words(b, small) or " ".join(a.lower().split()) == " ".join(
             b.lower().split()):
         return True
-    if name_keys(a) & name_keys(b):
+    if name_keys(a, lang) & name_keys(b, lang):
         return True
     acr_a = [w for w in a.split() if acronym(w)]
     acr_b = [w for w in b.split() if acronym(w)]
@@ -157,14 +165,20 @@ def same_speaker(a: str, b: str, lang: str = "en") -> bool:
 def other_named_speaker(a: str, lang_a: str, b: str, lang_b: str) -> bool:
     """Whether speaker phrases `a` (in `lang_a`) and `b` (in `lang_b`) name two different people
     or bodies: both are names (not phrases led by an article: "the statement", "la déclaration",
-    "der Minister", whose capital is German's for every noun) and they share none (nor an
-    acronym's expansion). Phrases that are not names cannot be compared across languages without
+    "der Minister", whose capital is German's for every noun), and no word of one is a word of the
+    other as its language writes it: the same name key (exonyms, scripts), a loose skeleton
+    (`names.loose_skeletons`: Lavrov / Lawrow, Zelensky / Selenskyj) or nearly the same letters
+    (Francis / Francesco). Phrases that are not names cannot be compared across languages without
     a dictionary."""
     if not (_named(a, lang_a) and _named(b, lang_b)):
         return False
-    return not name_keys(a) & name_keys(b) and not same_speaker(a, b)
+    if name_keys(a, lang_a) & name_keys(b, lang_b) or same_speaker(a, b):
+        return False
+    words_a = [w for w in _CAPITALISED.findall(a) if len(w) >= 3]
+    words_b = [w for w in _CAPITALISED.findall(b) if len(w) >= 3]
+    return not any(loose_skeletons(x) & loose_skeletons(y) or fuzz.ratio(fold(x), fold(y)) >= 75
+                   for x in words_a for y in words_b)
 
 
 def _named(speaker: str, lang: str) -> bool:
-    articles = LANGUAGES[lang if lang in LANGUAGES else "en"].articles
-    return bool(name_keys(speaker)) and not re.match(rf"(?i:{articles})", speaker)
+    return bool(name_keys(speaker, lang)) and not re.match(rf"(?i:{_spec(lang).articles})", speaker)

@@ -325,3 +325,36 @@ def test_a_changed_amount_with_a_scale_word_and_elided_neighbours_is_a_changed_n
     cmp_ = compare_pair(_one(wire, "s", "fr"), _one(wire.replace("47", "54"), "t", "fr"), one_to_one([(0, 0)]))
     assert [(d.type, d.source_text, d.target_text) for d in cmp_.divergences] == [
         ("number", "47 millions", "54 millions")]
+
+
+@pytest.mark.parametrize("langs, wire, copy", [
+    # a clock time, a unit or a currency converted is the same figure in other words
+    (("en", "de"), "The meeting will start at 2 p.m. in Berlin.", "Das Treffen beginnt um 14 Uhr in Berlin."),
+    (("en", "fr"), "Winds reached 100 mph on the coast.", "Les vents ont atteint 160 km/h sur la côte."),
+    (("en", "de"), "Temperatures rose to 95 degrees Fahrenheit.", "Die Temperaturen stiegen auf 35 Grad."),
+    (("en", "fr"), "The fund holds $1.2 billion in reserves.", "Le fonds détient 1,1 milliard d'euros de réserves."),
+    # a name that is a month elsewhere, and a word that is one in another language
+    (("en", "fr"), "Former Prime Minister Theresa May met the president.",
+     "L'ancienne Première ministre Theresa May a rencontré le président en juin."),
+    (("it", "it"), "Il vertice di marzo non ha deciso nulla.", "Il vertice non ha mai deciso nulla."),
+])
+def test_no_changed_number_or_date_is_claimed_where_none_was_made(langs, wire, copy):
+    cmp_ = compare_pair(_one(wire, "s", langs[0]), _one(copy, "t", langs[1]), one_to_one([(0, 0)]))
+    assert [(d.source_text, d.target_text) for d in cmp_.divergences if d.type == "number"] == []
+
+
+def test_a_weekday_turned_into_a_month_is_a_changed_date_and_a_name_before_a_month_still_a_name():
+    cmp_ = compare_pair(_one("The talks will resume in Paris on Monday.", "s", "en"),
+                        _one("The talks will resume in Paris in March.", "t", "en"), one_to_one([(0, 0)]))
+    assert [(d.type, d.subtype, d.source_text, d.target_text) for d in cmp_.divergences if d.type != "reworded"] == [
+        ("number", "date", "Monday", "March")]
+    cmp_ = compare_pair(_one("Opposition leader Julio Lopez spoke in Caracas.", "s", "en"),
+                        _one("Opposition leader Leopoldo Lopez spoke in Caracas.", "t", "en"), one_to_one([(0, 0)]))
+    assert [(d.type, d.subtype, d.source_text, d.target_text) for d in cmp_.divergences] == [
+        ("name", "replaced", "Julio", "Leopoldo")]
+
+
+def test_an_italian_surname_is_no_number_in_english():
+    cmp_ = compare_pair(_one("Defence Minister Elisabetta Trenta said 40 soldiers would stay.", "s", "en"),
+                        _one("The defence minister said 45 soldiers would stay.", "t", "en"), one_to_one([(0, 0)]))
+    assert [(d.source_text, d.target_text) for d in cmp_.divergences if d.type == "number"] == [("40", "45")]

@@ -92,3 +92,9 @@ def test_small_words_are_small_in_the_derivatives_own_language():
                     "de") == "editorial"
     # nor are English content words that are small words elsewhere ("war", "die")
     assert severity(reworded("Many could die in the war.", "Many could in the.")) == "editorial"
+
+
+def test_an_elided_article_is_a_small_word():
+    d = Divergence("reworded", (0, 1), (0, 1), "Il a vu l'ambassadeur.", "Il a vu un ambassadeur.", subtype="edited",
+                   diff=word_diff("Il a vu l'ambassadeur.", "Il a vu un ambassadeur."))
+    assert severity(d, "fr") == "cosmetic"

@@ -107,3 +107,24 @@ def test_a_translation_that_gives_the_words_to_another_named_person_reports_it()
                         "„Wir suchen keine dauerhaften Stützpunkte“, erklärte das Ministerium.", ("en", "de"))[2] == []
     assert attributions("\"We are not seeking permanent bases,\" David Schenker said.",
                         "« Nous ne cherchons pas de bases permanentes », a-t-il souligné.", ("en", "fr"))[2] == []
+
+
+@pytest.mark.parametrize("source, target, lang", [
+    # one man as each language writes him
+    ('"We will not give in," Lavrov said.', "„Wir werden nicht nachgeben“, sagte Lawrow.", "de"),
+    ('"We will not give in," Zelensky said.', "„Wir werden nicht nachgeben“, sagte Selenskyj.", "de"),
+    ('"We will not give in," Pope Francis said.', "«Non cederemo», ha detto Papa Francesco.", "it"),
+])
+def test_a_translation_that_spells_the_speaker_its_own_way_reports_no_attribution(source, target, lang):
+    assert attributions(source, target, ("en", lang))[2] == []
+
+
+def test_a_french_speaker_phrase_with_an_elided_article_and_an_honorific_is_read_whole():
+    assert speakers("« Nous restons », a déclaré le ministre de l'Intérieur.", "fr") == [
+        ("le ministre de l'Intérieur", 28, 54)]
+    assert speakers("« Oui », a déclaré M. Macron.", "fr") == [("M. Macron", 19, 28)]
+    assert speakers("Il part, selon Macron devant la presse.", "fr") == [("Macron", 15, 21)]  # not "Macron de"
+    # a longer speaker phrase is not a removed one; a form not read is no claim either
+    wire = "« Nous restons », a déclaré le ministre."
+    assert attributions(wire, "« Nous restons », a déclaré le ministre de l'Intérieur.", ("fr", "fr"))[2] == []
+    assert attributions(wire, "« Nous restons », a déclaré M. Macron aux journalistes.", ("fr", "fr"))[2] == []
