@@ -315,8 +315,9 @@ def _comparable(vs: float, vt: float, factor: float = 10) -> bool:
 #: what a figure measures, from the word or sign beside it: a translation converts clock times,
 #: units and currencies ("2 p.m." / "14 Uhr", "100 mph" / "160 km/h", "$1.2 billion" / "1,1 milliard
 #: d'euros"), so a figure left on each side is only paired when both measure the same (or nothing)
+#: (no "est" among the time zones: it is French for "is")
 _MEASURES = [(re.compile(p, re.IGNORECASE), unit) for p, unit in (
-    (r"a\.?m\.?|p\.?m\.?|uhr|h|hrs?|heures?|horas?|ore|o['’]clock|gmt|utc|cet|cest|bst|edt|est|часов|час", "time"),
+    (r"a\.?m\.?|p\.?m\.?|uhr|h|hrs?|heures?|horas?|ore|o['’]clock|gmt|utc|cet|cest|bst|edt|часов|час", "time"),
     (r"\$|us\$|usd|dollars?|dólares|dollari|долларов|доллара", "usd"),
     (r"€|eur|euros?|евро", "eur"), (r"£|gbp|pounds sterling|sterling|livres sterling|libras", "gbp"),
     (r"mph|miles per hour", "mph"), (r"km/h|kph|kmh|km/std", "kmh"),
