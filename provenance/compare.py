@@ -23,8 +23,8 @@ from .align import AlignedBlock
 from .divergences import ELIDED, refine
 from .lexical import quote_spans
 from .mentions import calendar_words, name_vocabulary, names, numbers
-from .names import loose_skeletons
-from .speech import acronym, other_named_speaker, same_speaker, speakers, speech_verb
+from .names import spelled_alike
+from .speech import acronym, other_named_speaker, same_speaker, speakers, unread_speaker
 
 VERBATIM, EDITED, REWORDED, TRANSLATED = "verbatim", "edited", "reworded", "translated"
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
@@ -151,7 +151,7 @@ def compare_pair(src, tgt, blocks: tuple[AlignedBlock, ...] | list[AlignedBlock]
         dates = _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs)
         divs.extend(dates)
         divs.extend(_name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff, langs,
-                               dated={d.source_span for d in dates} | {d.target_span for d in dates}))
+                               dated=({d.source_span for d in dates}, {d.target_span for d in dates})))
         qdivs = _quote_divs(stext, ttext, sa, sb, ta, tb, explained, s_quotes, t_quotes)
         divs.extend(qdivs)
         # (a quotation in two languages reads as one dropped and one added: there any counts as shared)
@@ -275,9 +275,8 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[
 
 def _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs: tuple[str, str]) -> list[Divergence]:
     """A day or a month changed (`mentions.calendar_words`, in each side's language): after the
-    weekdays and months both sides name are paired, the one left on each side (or the one weekday
-    and the one month), as a `number` of subtype `date` ("on Monday" / "on Tuesday", "Thursday" /
-    "vendredi", "on Monday" / "in March")."""
+    weekdays and months both sides name are paired, the one weekday (or month) left on each side,
+    as a `number` of subtype `date` ("on Monday" / "on Tuesday", "Thursday" / "vendredi")."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
     s_left, t_left = calendar_words(s_block, langs[0]), calendar_words(t_block, langs[1])
     for m in list(s_left):
@@ -286,10 +285,8 @@ def _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs: tuple[str, str]) 
             s_left.remove(m)
             t_left.remove(hit)
     out = []
-    # the one day or month left on each side ("on Monday" / "in March"), else the one of each kind
-    lone = [(s_left, t_left)] if len(s_left) == len(t_left) == 1 else [
-        ([m for m in s_left if m.key[0] == kind], [m for m in t_left if m.key[0] == kind]) for kind in "dm"]
-    for s_k, t_k in lone:
+    for kind in "dm":  # (a weekday and a month are no pair: "on Monday" / "le 3 mars" may both be right)
+        s_k, t_k = [m for m in s_left if m.key[0] == kind], [m for m in t_left if m.key[0] == kind]
         if len(s_k) == len(t_k) == 1:
             (sm,), (tm,) = s_k, t_k
             s_str, t_str = s_block[sm.start:sm.end], t_block[tm.start:tm.end]
@@ -315,9 +312,9 @@ def _comparable(vs: float, vt: float, factor: float = 10) -> bool:
 #: what a figure measures, from the word or sign beside it: a translation converts clock times,
 #: units and currencies ("2 p.m." / "14 Uhr", "100 mph" / "160 km/h", "$1.2 billion" / "1,1 milliard
 #: d'euros"), so a figure left on each side is only paired when both measure the same (or nothing)
-#: (no "est" among the time zones: it is French for "is")
+#: (no "est" nor "cet" among the time zones: French "is", "this")
 _MEASURES = [(re.compile(p, re.IGNORECASE), unit) for p, unit in (
-    (r"a\.?m\.?|p\.?m\.?|uhr|h|hrs?|heures?|horas?|ore|o['’]clock|gmt|utc|cet|cest|bst|edt|часов|час", "time"),
+    (r"a\.?m\.?|p\.?m\.?|uhr|h|hrs?|heures?|horas?|ore|o['’]clock|gmt|utc|cest|bst|edt|часов|час", "time"),
     (r"\$|us\$|usd|dollars?|dólares|dollari|долларов|доллара", "usd"),
     (r"€|eur|euros?|евро", "eur"), (r"£|gbp|pounds sterling|sterling|livres sterling|libras", "gbp"),
     (r"mph|miles per hour", "mph"), (r"km/h|kph|kmh|km/std", "kmh"),
@@ -364,7 +361,7 @@ def _word_forms(a: str, b: str) -> bool:
 
 
 def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), langs=(None, None),
-               dated: frozenset | set = frozenset()) -> list[Divergence]:
+               dated: tuple[set, set] = (set(), set())) -> list[Divergence]:
     """Respelled names (same transliteration skeleton, different spelling) and, in lightly edited
     passages, names replaced by other names (a word-diff replacement of one name by another).
     `langs`: (source, target) languages, for what is a name (a German noun is not: "Außenminister"
@@ -397,19 +394,20 @@ def _name_divs(stext, ttext, sa, sb, ta, tb, known, kind, explained, diff=(), la
     if kind == EDITED:
         s_keys = {m.key for m in sn}
         t_keys = {x.key for x in tn}
-        # a weekday or month reported changed (`dated`: `_date_divs`'s spans) is no replaced name too
+        # a weekday or month reported changed (`dated`: `_date_divs`'s source and target spans) is
+        # no replaced name too
         for si, m in enumerate(sn):
-            if si in s_matched or m.key in t_keys or (sa + m.start, sa + m.end) in dated:
+            if si in s_matched or m.key in t_keys or (sa + m.start, sa + m.end) in dated[0]:
                 continue
             s_tok = s_block[m.start:m.end]
             for k, x in enumerate(tn):
-                if k in t_used or x.key in s_keys or (ta + x.start, ta + x.end) in dated:
+                if k in t_used or x.key in s_keys or (ta + x.start, ta + x.end) in dated[1]:
                     continue
                 t_tok = t_block[x.start:x.end]
                 if _in_replace_op(diff, s_tok, t_tok):
                     t_used.add(k)
                     # (a spelling of one name in another language's way: al-Kasimi / al-Kadhimi)
-                    sub = "variant" if loose_skeletons(s_tok) & loose_skeletons(t_tok) else "replaced"
+                    sub = "variant" if spelled_alike(s_tok, t_tok) else "replaced"
                     out.append(Divergence("name", (sa + m.start, sa + m.end), (ta + x.start, ta + x.end),
                                           s_tok, t_tok, subtype=sub))
                     explained += [s_tok, t_tok]
@@ -424,7 +422,8 @@ def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quot
     translated prose the phrasing of attribution varies too freely to be evidence. Across two
     languages only a name changed into another name counts (`speech.other_named_speaker`), and a
     speaker is never reported removed: the other language may say who in a way not read here; nor
-    is one where the passage still has a speech verb ("a déclaré M. Macron aux journalistes")."""
+    is one where the passage still names one after a speech verb (`speech.unread_speaker`: "a
+    déclaré M. Macron aux journalistes")."""
     if kind != EDITED and not shares_quote:
         return []
     (s_lang, t_lang), cross = langs, langs[0] != langs[1]
@@ -441,7 +440,7 @@ def _attribution_divs(stext, ttext, sa, sb, ta, tb, explained, kind, shares_quot
             tsp, c, d = t_sp[0]
             out.append(Divergence("attribution", (sa + a, sa + b), (ta + c, ta + d), sp, tsp, subtype="changed"))
             explained += [sp, tsp]
-    elif s_sp and not t_sp and not cross and quote_spans(ttext[ta:tb]) and not speech_verb(ttext[ta:tb], t_lang):
+    elif s_sp and not t_sp and not cross and quote_spans(ttext[ta:tb]) and not unread_speaker(ttext[ta:tb], t_lang):
         for sp, a, b in s_sp:
             out.append(Divergence("attribution", (sa + a, sa + b), None, sp, "", subtype="removed"))
             explained.append(sp)

@@ -43,8 +43,9 @@ SMALL_WORDS = {
                     "tem tinha têm este esta estes estas seu sua seus suas também depois então assim".split()),
 }
 _PUNCT = re.compile(r"^[\W_]+$")
-#: an elided article or pronoun before a word: d', l', qu', j', n', s', c', dell', all' ("l'ambassadeur")
-ELIDED = re.compile(r"^(?:[dljnsmtc]|qu|dell|all|dall|nell|sull)['’](?=\w)", re.IGNORECASE)
+#: an elided article or preposition before a word: l', d', qu', dell', all'... ("l'ambassadeur"); not a
+#: pronoun ("m'a menacé" / "t'a menacé" are two statements)
+ELIDED = re.compile(r"^(?:[dl]|qu|dell|all|dall|nell|sull)['’](?=\w)", re.IGNORECASE)
 
 
 def _inside(span, outer) -> bool:

@@ -404,9 +404,11 @@ def known_word(word: str, lang: str) -> bool | None:
     if lang not in _lemma_languages():
         return None
     try:
-        return word in _dictionary(lang)
+        lemmas = _dictionary(lang)
     except (ValueError, KeyError):
         return None
+    # (Swiss German writes ss for ß: Massnahme, Aussenminister)
+    return word in lemmas or (lang == "de" and "ss" in word and word.replace("ss", "ß") in lemmas)
 
 
 def load_lemmas(lang: str) -> None:

@@ -247,9 +247,14 @@ def _sentence_initial(text: str, start: int) -> bool:
 _PREPOSITION = re.compile(r"(?:al|el|ul|de|van|von)\s+", re.IGNORECASE)
 
 
-def _after_a_name(text: str, start: int) -> bool:
-    before = text[max(0, start - 30):start].split()
-    return bool(before) and before[-1][:1].isupper()
+def _after_a_name(text: str, start: int, lang: str | None) -> bool:
+    """Whether a name goes right before `start` ("Charles" of "Charles de Gaulle"): a capitalised
+    word that neither opens its sentence ("Selon de Gaulle") nor is a German noun ("Der
+    Bürgermeister von Passau")."""
+    lo = max(0, start - 40)
+    prev = re.search(r"(\w[\w'’\-]*)\s+$", text[lo:start])
+    return bool(prev) and prev.group(1)[0].isupper() and not _sentence_initial(text, lo + prev.start(1)) \
+        and not common_noun(prev.group(1), lang)
 
 
 def names(text: str, known: set[str] | None = None, lang: str | None = None) -> list[Mention]:
@@ -262,7 +267,7 @@ def names(text: str, known: set[str] | None = None, lang: str | None = None) -> 
     out = []
     for start, end, tok in _cap_tokens(text):
         if lang not in (None, "en") and (m := _PREPOSITION.match(tok)) and (
-                not _after_a_name(text, start) or place_name(tok[m.end():], lang) is not None):
+                not _after_a_name(text, start, lang) or place_name(tok[m.end():], lang) is not None):
             start, tok = start + m.end(), tok[m.end():]  # "la ville de Passau", "Gobierno de España"
         low = tok.lower()
         if low in _NAME_STOP or len(tok) < 2:
@@ -302,15 +307,17 @@ _CALENDAR["de"] |= {"sonnabend": "d6", "jänner": "m1"}
 _CALENDAR["es"] |= {"setiembre": "m9"}
 _CALENDAR_RE = {lang: re.compile(r"(?<![\w-])(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])",
                                  re.IGNORECASE) for lang, words in _CALENDAR.items()}
-#: languages that write days and months capitalised: there a capitalised one beside another
-#: capitalised word is a name (Theresa May, Avril Haines), elsewhere any capitalised one mid-sentence
+#: languages that write days and months capitalised: there a month that is also a name beside a
+#: capitalised word reads as that name (Theresa May, June Sarpong, Mai Thi Nguyen-Kim); elsewhere any
+#: capitalised day or month mid-sentence is a name (Avril Haines, Julio Borges)
 _CAPITALISED_CALENDAR = frozenset({"en", "de"})
+_NAME_MONTHS = frozenset({"april", "may", "june", "july", "august", "mai", "juni", "juli"})
 
 
 def calendar_words(text: str, lang: str | None = None) -> list[Mention]:
     """The weekdays and months `text` (in `lang`; unknown: English) names: kind "date", key "d1"-"d7"
     (Monday first) or "m1"-"m12", the same in every language. Lower-case "may" and "march" are
-    English words, not months; a capitalised day or month that reads as part of a name is none
+    English words, not months; a capitalised month that reads as part of a name is none
     (`_CAPITALISED_CALENDAR`)."""
     lang = lang if lang in _CALENDAR else "en"
     out = []
@@ -318,7 +325,7 @@ def calendar_words(text: str, lang: str | None = None) -> list[Mention]:
         word = m.group()
         if word[0].isupper():
             if lang in _CAPITALISED_CALENDAR:
-                if _beside_a_capital(text, m.start(), m.end(), lang):
+                if word.lower() in _NAME_MONTHS and _beside_a_capital(text, m.start(), m.end(), lang):
                     continue
             elif not _sentence_initial(text, m.start()):
                 continue

@@ -74,11 +74,11 @@ _TRANSLIT = [("dh", "z"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("
 
 
 def skeleton(token: str) -> str:
-    """Consonant skeleton of a Latin-script name: accents, `al-`/`bin` and the like, doubled
+    """Consonant skeleton of a Latin-script name: accents, `al-`/`bin`/`de` and the like, doubled
     letters and vowels after the first letter go, spelling variants merge (Kadhimi, Kazimi: kzm)."""
     t = unicodedata.normalize("NFKD", token.lower())
     t = "".join(ch for ch in t if ch.isalpha() or ch in "-' ")
-    t = re.sub(r"^(al|el|ul|bin|ibn|abu|abd)[-\s']", "", t)
+    t = re.sub(r"^(?:(?:al|el|ul|bin|ibn|abu|abd)[-\s']|(?:de|da|di|van|von)\s)", "", t)  # (de Gaulle: Gaulle)
     t = re.sub(r"[-'\s]", "", t)
     for a, b in _TRANSLIT:
         t = t.replace(a, b)
@@ -91,6 +91,17 @@ def skeleton(token: str) -> str:
 #: al-Kadhimi, Ghassem / Qasem, Lawrow / Lavrov, Selenskyj / Zelensky, Netanjahu / Netanyahu, Jelzin /
 #: Yeltsin)
 _LOOSE = str.maketrans("zgw", "skv")
+
+
+def spelled_alike(a: str, b: str) -> bool:
+    """Whether names `a` and `b` are one name as two languages spell it: a loose skeleton of three
+    consonants or more in common (`loose_skeletons`) and most letters shared (ratio >= 62: Lavrov /
+    Lawrow 67, Jelzin / Yeltsin 62, al-Kasimi / al-Kadhimi 84; Jones / Yanes 60, Kirk / Greg 25:
+    their loose skeletons meet, but they are other names)."""
+    from rapidfuzz import fuzz
+
+    shared = loose_skeletons(a) & loose_skeletons(b)
+    return any(len(k) >= 3 for k in shared) and fuzz.ratio(fold(a), fold(b)) >= 62
 
 
 def loose_skeletons(token: str) -> frozenset[str]:

@@ -92,7 +92,8 @@ CREDIT_CUES: list[tuple[str, re.Pattern]] = [(name, re.compile(p, _I | re.MULTIL
     ("reported", rf"\b{AG}\s+(?:reported|said|learned|contributed)"),
     ("trailing dash", rf"(?:^|\n)[^\n]{{0,40}}[-–—]\s*{AG}\s*$"),
     # "© AFP", "© 2020 Lusa", "Copyright 2024 The Associated Press", "(c) 2023 Reuters"
-    ("copyright", rf"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{{4}}(?:\s*[-–]\s*\d{{4}})?\s*,?\s*)?(?:the\s+)?{AG}"),
+    ("copyright", rf"(?:©|\(c\)|copyright)\s{{0,3}}(?:©\s{{0,3}})?(?:\d{{4}}(?:\s{{0,3}}[-–]\s{{0,3}}\d{{4}})?"
+                  rf"(?:\s{{0,3}},)?\s{{0,3}})?(?:the\s{{1,3}})?{AG}"),
     ("with", rf"\b(?:with|additional reporting by|avec|mit)\s+(?:l['’]\s*)?{AG}"),
     # fr: "a confirmé à l'AFP", "selon l'AFP", "selon l'agence allemande dpa", "interrogé par l'AFP"
     ("fr told", rf"\b{_AUX_FR}{_TOLD_FR}\s+à\s+(?:l['’]\s*|l['’]agence\s+(?:\w+\s+)?)?{AG}"),
@@ -212,19 +213,26 @@ _BYLINE = re.compile(r"^(?:(?:autor|autora|autore|auteur|автор|текст|�
 
 
 # Copyright notices: "© 2020 Lusa - Agência de Notícias de Portugal, S.A.", "Copyright 2024 The Associated
-# Press. All rights reserved.", "RIPRODUZIONE RISERVATA", "Alle Rechte vorbehalten": a block that opens
-# with the sign (or the word before a year or the sign), or opens or ends with a rights formula. A
-# story's sentence about copyright law, or one that quotes "all rights reserved", is none.
+# Press. All rights reserved.", "RIPRODUZIONE RISERVATA", "Alle Rechte vorbehalten": a short block that
+# opens with the sign (or "Copyright" and a year before a capitalised name), or is a rights formula
+# with at most a few words beside it. A story's sentence about copyright law, or one that quotes
+# "all rights reserved", is none; nor is "© Agency/Photographer", a picture's credit.
 _RIGHTS = (r"all rights reserved|tous droits réservés|alle rechte vorbehalten|todos los derechos reservados|"
            r"todos os direitos reservados|riproduzione riservata|tutti i diritti riservati|все права защищены|"
            r"جميع الحقوق محفوظة")
-_COPYRIGHT_RE = re.compile(rf"^\W{{0,3}}(?:©|\(c\)\s*\d{{4}}|copyright\s*(?:©|\(c\)|\d{{4}})|{_RIGHTS})"
-                           rf"|(?:{_RIGHTS})\W{{0,3}}$", _I)
+_COPYRIGHT_OPENS = re.compile(r"^\W{0,3}(?:©|\(c\)\s{0,3}\d{4}|copyright\s{0,3}(?:©|\(c\)|\d{4}\s{1,3}(?-i:[A-ZÀ-Þ])))",
+                              _I)
+_RIGHTS_RE = re.compile(rf"(?:{_RIGHTS})", _I)
 
 
 def copyright_notice(s: str) -> bool:
-    """Whether a stripped block is a copyright notice (`_COPYRIGHT_RE`), at most 200 characters."""
-    return len(s) <= 200 and bool(_COPYRIGHT_RE.search(s))
+    """Whether a stripped block of at most 200 characters is a copyright notice (see `_RIGHTS`)."""
+    if len(s) > 200 or re.search(r"[^\W\d_]\s{0,2}/\s{0,2}[^\W\d_]", s):  # "© Kay Nietfeld/dpa": a picture's
+        return False
+    if _COPYRIGHT_OPENS.match(s):
+        return True
+    m = _RIGHTS_RE.search(s)
+    return m is not None and len((s[:m.start()] + " " + s[m.end():]).split()) <= 6
 
 
 def furniture_reason(s: str) -> str | None:

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 
 from .divergences import SMALL_WORDS
 from .mentions import name_key
-from .names import fold, loose_skeletons
+from .names import fold, spelled_alike
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 #: a speaker phrase led by an article ends at punctuation: "according to the ministry of defence,"
@@ -88,19 +88,24 @@ def _spec(lang: str | None) -> _Language:
 
 @cache
 def _patterns(lang: str) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    """`lang`'s (after, according, verb) patterns: "[,"»] X said" or "said X[.,]"; "according to
-    X"; any speech verb. Every run of spaces is bounded, and a phrase starts with a letter, so no
-    pattern backtracks over a long run of spaces."""
+    """`lang`'s (after, according, unread) patterns: "[,"»] X said" or "[,"»] said X[.,]";
+    "according to X"; `unread_speaker`'s. Every run of spaces is bounded, and a phrase starts with
+    a letter, so no pattern backtracks over a long run of spaces."""
     spec = _spec(lang)
     # a capitalised word of two characters or more ("U.S.", not the "M" of "M. Macron")
     word = rf"[{_UPPER}](?:[\w'’\-]|\.(?=\w))+\.?"
     name = (rf"(?:(?:{_HONORIFICS})\.?\s{{1,3}})?(?:{word}|al-\w+)"
             rf"(?:\s{{1,3}}(?:{word}|al-\w+|(?:{spec.links})\s{{1,3}}{word}))*")
     phrase = rf"(?:{spec.articles})[^\W\d_][\w'’\- ]{{1,39}}?"
+    # (the verb before the speaker right after a quotation or a comma: '"...," said X.', '», a déclaré
+    # X.'; elsewhere what follows the verb is its object: "a annoncé une aide d'urgence.")
     after = re.compile(rf"[,\"”»]\s{{0,3}}(?P<speaker>{name}|{phrase})\s{{1,3}}(?:{spec.verbs})\b"
-                       rf"|\b(?:{spec.verbs})\s{{1,3}}(?P<speaker2>{name}|{phrase})[.,]")
+                       rf"|[,\"”»]\s{{0,3}}(?:{spec.verbs})\s{{1,3}}(?P<speaker2>{name}|{phrase})[.,]")
     according = re.compile(rf"(?i:{spec.according})\s{{1,3}}(?P<speaker>{name}|{phrase}{_PHRASE_END})")
-    return after, according, re.compile(rf"\b(?:{spec.verbs})\b")
+    # a speech verb with a capitalised word within three words after it: a speaker in a form not
+    # read ("told reporters Robert Ford, an analyst")
+    unread = re.compile(rf"\b(?:{spec.verbs})\s{{1,3}}(?:[^\W\d_][\w'’\-]*\s{{1,3}}){{0,2}}[{_UPPER}]")
+    return after, according, unread
 
 
 def speakers(text: str, lang: str = "en") -> list[tuple[str, int, int]]:
@@ -118,9 +123,10 @@ def speakers(text: str, lang: str = "en") -> list[tuple[str, int, int]]:
     return out
 
 
-def speech_verb(text: str, lang: str = "en") -> bool:
-    """Whether `text` holds one of `lang`'s speech verbs ("said", "a déclaré"): where it does and
-    `speakers` reads no speaker, who is said in a form not read here."""
+def unread_speaker(text: str, lang: str = "en") -> bool:
+    """Whether `text` has one of `lang`'s speech verbs followed, within three words, by a
+    capitalised word ("told reporters Robert Ford", "a déclaré M. Macron aux journalistes"):
+    a speaker in a form `speakers` does not read, so where it reads none, none is not "removed"."""
     return bool(_patterns(lang if lang in LANGUAGES else "en")[2].search(text))
 
 
@@ -166,9 +172,9 @@ def other_named_speaker(a: str, lang_a: str, b: str, lang_b: str) -> bool:
     """Whether speaker phrases `a` (in `lang_a`) and `b` (in `lang_b`) name two different people
     or bodies: both are names (not phrases led by an article: "the statement", "la déclaration",
     "der Minister", whose capital is German's for every noun), and no word of one is a word of the
-    other as its language writes it: the same name key (exonyms, scripts), a loose skeleton
-    (`names.loose_skeletons`: Lavrov / Lawrow, Zelensky / Selenskyj) or nearly the same letters
-    (Francis / Francesco). Phrases that are not names cannot be compared across languages without
+    other as its language writes it: the same name key (exonyms, scripts), the same name spelled
+    another way (`names.spelled_alike`: Lavrov / Lawrow, Zelensky / Selenskyj) or nearly the same
+    letters (Francis / Francesco). Phrases that are not names cannot be compared across languages without
     a dictionary."""
     if not (_named(a, lang_a) and _named(b, lang_b)):
         return False
@@ -176,8 +182,7 @@ def other_named_speaker(a: str, lang_a: str, b: str, lang_b: str) -> bool:
         return False
     words_a = [w for w in _CAPITALISED.findall(a) if len(w) >= 3]
     words_b = [w for w in _CAPITALISED.findall(b) if len(w) >= 3]
-    return not any(loose_skeletons(x) & loose_skeletons(y) or fuzz.ratio(fold(x), fold(y)) >= 75
-                   for x in words_a for y in words_b)
+    return not any(spelled_alike(x, y) or fuzz.ratio(fold(x), fold(y)) >= 75 for x in words_a for y in words_b)
 
 
 def _named(speaker: str, lang: str) -> bool:

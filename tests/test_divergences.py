@@ -98,3 +98,8 @@ def test_an_elided_article_is_a_small_word():
     d = Divergence("reworded", (0, 1), (0, 1), "Il a vu l'ambassadeur.", "Il a vu un ambassadeur.", subtype="edited",
                    diff=word_diff("Il a vu l'ambassadeur.", "Il a vu un ambassadeur."))
     assert severity(d, "fr") == "cosmetic"
+
+    # an elided pronoun is no small word: "m'a menacé" and "t'a menacé" say different things
+    d = Divergence("reworded", (0, 1), (0, 1), "Le suspect m'a menacé.", "Le suspect t'a menacé.", subtype="edited",
+                   diff=word_diff("Le suspect m'a menacé.", "Le suspect t'a menacé."))
+    assert severity(d, "fr") == "editorial"

@@ -128,3 +128,12 @@ def test_a_french_speaker_phrase_with_an_elided_article_and_an_honorific_is_read
     wire = "« Nous restons », a déclaré le ministre."
     assert attributions(wire, "« Nous restons », a déclaré le ministre de l'Intérieur.", ("fr", "fr"))[2] == []
     assert attributions(wire, "« Nous restons », a déclaré M. Macron aux journalistes.", ("fr", "fr"))[2] == []
+
+
+def test_the_object_of_a_verb_is_no_speaker_and_a_speaker_made_a_pronoun_is_removed():
+    # "a annoncé une aide" announces something: no one said it
+    assert attributions("Le ministre a annoncé une aide d'urgence.", "Le ministre a annoncé un fonds d'urgence.",
+                        ("fr", "fr"))[2] == []
+    _, _, found = attributions('"We stay," Kadhimi said in a speech.', '"We stay," it was said in a speech.',
+                               ("en", "en"))
+    assert [(d.subtype, d.source_text) for d in found] == [("removed", "Kadhimi")]

@@ -109,7 +109,10 @@ def test_copyright_notice_is_furniture_and_its_agency_still_a_text_credit(lang, 
 
 @pytest.mark.parametrize("line", [
     "Copyright law in the European Union was reformed in 2019 after years of debate.",
+    "Copyright 2019 reforms were rejected by parliament after a long debate.",
     "The court said the label kept all rights reserved under the contract, which the singer disputes.",
+    "Die Polizei sucht nach Zeugen, teilte ein Sprecher mit. Alle Rechte vorbehalten.",
+    "© Kay Nietfeld/dpa",  # a picture's credit, not the article's notice
 ])
 def test_a_story_sentence_about_copyright_is_story_text(line):
     text, _ = _article("fr", line)
