@@ -30,6 +30,8 @@ NOUN_CAPITALISING = frozenset({"de", "lb"})
 #: 1,000 German sentences: 1,744 name mentions without the rule, 286 with it (English side: 214),
 #: and every name the English side shares still found
 NOUN_MIN_ZIPF = 2.0
+#: the longest head of a German compound looked up ("Unterkunft", "Versicherung", "Verantwortlichkeit")
+COMPOUND_HEAD_CHARS = 24
 NOUN_ZIPF_LEAD = 2.0
 #: a Devanagari word rarer than this in Hindi, or whose transliteration is at least this frequent
 #: in English, is read as a name
@@ -190,8 +192,9 @@ def common_noun(token: str, lang: str | None) -> bool:
     if _noun(token, lang):
         return True
     low = token.lower()
-    if len(low) >= 10:  # compound: the head noun is the last part (Flüchtlings|unterkunft)
-        return any(_noun(low[i:], lang, head=True) for i in range(4, len(low) - 3))
+    if len(low) >= 10:  # compound: the head noun is the last part (Flüchtlings|unterkunft), of at most
+        # `COMPOUND_HEAD_CHARS` (each try looks up a word: over a whole long token, the square of its length)
+        return any(_noun(low[i:], lang, head=True) for i in range(max(4, len(low) - COMPOUND_HEAD_CHARS), len(low) - 3))
     return False
 
 
