@@ -220,6 +220,18 @@ def _in_replace_op(diff, s_str: str, t_str: str) -> bool:
     return any(op == "replace" and s_str in a and t_str in b for op, a, b in diff)
 
 
+def _unpaired(sn: list, tn: list) -> tuple[list, list]:
+    """The mentions of each side left once equal keys are paired, each with the first one free."""
+    s_left, t_left = list(sn), []
+    for m in tn:
+        hit = next((x for x in s_left if x.key == m.key), None)
+        if hit is not None:
+            s_left.remove(hit)
+        else:
+            t_left.append(m)
+    return s_left, t_left
+
+
 def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[str, str] = ("en", "en")
                  ) -> list[Divergence]:
     """Changed quantities (read in each side's language, `langs`): numbers without an equal
@@ -233,16 +245,7 @@ def _number_divs(stext, ttext, sa, sb, ta, tb, explained, diff=(), langs: tuple[
     are comparable, as nothing else in the block could be its counterpart."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
     cross = langs[0] != langs[1]
-    sn = numbers(s_block, langs[0])
-    tn = numbers(t_block, langs[1])
-    s_left = list(sn)
-    t_left = []
-    for m in tn:
-        hit = next((x for x in s_left if x.key == m.key), None)
-        if hit is not None:
-            s_left.remove(hit)
-        else:
-            t_left.append(m)
+    s_left, t_left = _unpaired(numbers(s_block, langs[0]), numbers(t_block, langs[1]))
     if cross:
         s_left = [m for m in s_left if _figure(s_block, m)]
         t_left = [m for m in t_left if _figure(t_block, m)]
@@ -278,12 +281,7 @@ def _date_divs(stext, ttext, sa, sb, ta, tb, explained, langs: tuple[str, str]) 
     weekdays and months both sides name are paired, the one weekday (or month) left on each side,
     as a `number` of subtype `date` ("on Monday" / "on Tuesday", "Thursday" / "vendredi")."""
     s_block, t_block = stext[sa:sb], ttext[ta:tb]
-    s_left, t_left = calendar_words(s_block, langs[0]), calendar_words(t_block, langs[1])
-    for m in list(s_left):
-        hit = next((x for x in t_left if x.key == m.key), None)
-        if hit is not None:
-            s_left.remove(m)
-            t_left.remove(hit)
+    s_left, t_left = _unpaired(calendar_words(s_block, langs[0]), calendar_words(t_block, langs[1]))
     out = []
     for kind in "dm":  # (a weekday and a month are no pair: "on Monday" / "le 3 mars" may both be right)
         s_k, t_k = [m for m in s_left if m.key[0] == kind], [m for m in t_left if m.key[0] == kind]

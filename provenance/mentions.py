@@ -251,10 +251,17 @@ def _after_a_name(text: str, start: int, lang: str | None) -> bool:
     """Whether a name goes right before `start` ("Charles" of "Charles de Gaulle"): a capitalised
     word that neither opens its sentence ("Selon de Gaulle") nor is a German noun ("Der
     Bürgermeister von Passau")."""
+    prev = _capital_before(text, start)
+    return prev is not None and not common_noun(prev, lang)
+
+
+def _capital_before(text: str, start: int) -> str | None:
+    """The capitalised word right before `start` (only spaces between), unless it opens its sentence."""
     lo = max(0, start - 40)
     prev = re.search(r"(\w[\w'’\-]*)\s+$", text[lo:start])
-    return bool(prev) and prev.group(1)[0].isupper() and not _sentence_initial(text, lo + prev.start(1)) \
-        and not common_noun(prev.group(1), lang)
+    if prev and prev.group(1)[0].isupper() and not _sentence_initial(text, lo + prev.start(1)):
+        return prev.group(1)
+    return None
 
 
 def names(text: str, known: set[str] | None = None, lang: str | None = None) -> list[Mention]:
@@ -339,16 +346,13 @@ def _beside_a_capital(text: str, start: int, end: int, lang: str) -> bool:
     """Whether a capitalised word stands right before [start, end) (and does not open a sentence)
     or right after it, that is no day or month nor a German noun ("Ende Mai", "Montag Abend"): the
     day or month then reads as part of a name."""
-    lo = max(0, start - 40)
-    prev = re.search(r"(\w[\w'’\-]*)\s+$", text[lo:start])
+    prev = _capital_before(text, start)
     nxt = re.match(r"\s+(\w[\w'’\-]*)", text[end:end + 40])
 
     def capital(word: str) -> bool:
         return word[0].isupper() and word.lower() not in _CALENDAR[lang] and not common_noun(word, lang)
 
-    if prev and capital(prev.group(1)) and not _sentence_initial(text, lo + prev.start(1)):
-        return True
-    return bool(nxt and capital(nxt.group(1)))
+    return (prev is not None and capital(prev)) or bool(nxt and capital(nxt.group(1)))
 
 
 def name_vocabulary(texts: list[str]) -> set[str]:
